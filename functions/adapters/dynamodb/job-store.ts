@@ -1,0 +1,176 @@
+import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ConcurrentModificationError, JobAlreadyExistsError } from '../../core/errors.ts';
+import type { JobRecord } from '../../core/job.ts';
+import type { JobChange, JobPage, JobStore, ListJobsQuery, StatsScope } from '../../core/ports.ts';
+import { counterDeltas } from '../../core/stats.ts';
+import { COUNTER_SHARDS, JOBS_TABLE, OUTBOX_RETENTION_SECONDS } from '../../declarations/tables.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { fromJobItem, tenantStatusKey, toJobItem } from './job-item.ts';
+
+export interface TableNames {
+  jobs: string;
+  outbox: string;
+  counters: string;
+}
+
+/** Transactions that collide on an item are cancelled with TransactionConflict; these are worth a quick retry. */
+const MAX_TRANSACTION_CONFLICT_RETRIES = 8;
+/** Bounds the DynamoDB round trips one list call makes when a filter discards most items. */
+const MAX_QUERY_PAGES_PER_LIST = 10;
+
+export const counterScopeKey = (scope: StatsScope) => (scope === 'global' ? 'global' : `tenant#${scope.tenantId}`);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** JobStore on DynamoDB: every change is one TransactWriteItems of job, outbox event and counters. */
+export class DynamoJobStore implements JobStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tables: TableNames,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tables.jobs, Key: { jobId }, ConsistentRead: true }),
+    );
+    return Item ? fromJobItem(Item) : undefined;
+  }
+
+  async commit(change: JobChange): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: this.transactItems(change) }));
+        return;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        const jobReason = reasons[0];
+        if (jobReason?.Code === 'ConditionalCheckFailed') throw this.conditionFailure(change, jobReason, error);
+        const conflicted = reasons.some((r) => r.Code === 'TransactionConflict');
+        if (!conflicted || attempt > MAX_TRANSACTION_CONFLICT_RETRIES) {
+          throw new ConcurrentModificationError(change.job.jobId, { cause: error, details: { reasons: reasons.map((r) => r.Code) } });
+        }
+        // Full jitter, so the losers of one collision do not collide again in lockstep.
+        await sleep(this.random() * 10 * 2 ** attempt);
+      }
+    }
+  }
+
+  async list(query: ListJobsQuery): Promise<JobPage> {
+    const partition = query.status
+      ? { name: 'tenantStatus', value: tenantStatusKey(query.tenantId, query.status), index: JOBS_TABLE.indexes[1] }
+      : { name: 'tenantId', value: query.tenantId, index: JOBS_TABLE.indexes[0] };
+    let startKey: Record<string, unknown> | undefined = query.cursor ? decodeCursor(query.cursor, partition) : undefined;
+    const items: JobRecord[] = [];
+    for (let page = 0; page < MAX_QUERY_PAGES_PER_LIST; page++) {
+      const input: QueryCommandInput = {
+        TableName: this.tables.jobs,
+        IndexName: partition.index.indexName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': partition.name },
+        ExpressionAttributeValues: { ':pk': partition.value },
+        ScanIndexForward: false,
+        Limit: query.limit - items.length,
+        ExclusiveStartKey: startKey,
+      };
+      if (query.priority) {
+        input.FilterExpression = '#priority = :priority';
+        input.ExpressionAttributeNames!['#priority'] = 'priority';
+        input.ExpressionAttributeValues![':priority'] = query.priority;
+      }
+      const result = await this.client.send(new QueryCommand(input));
+      items.push(...(result.Items ?? []).map(fromJobItem));
+      startKey = result.LastEvaluatedKey;
+      if (!startKey || items.length >= query.limit) break;
+    }
+    return startKey ? { items, nextCursor: encodeCursor(startKey) } : { items };
+  }
+
+  async counters(scope: StatsScope): Promise<Record<string, number>> {
+    // One Query over a fixed number of shard items: O(1) whatever the number of jobs.
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tables.counters,
+        KeyConditionExpression: '#scope = :scope',
+        ExpressionAttributeNames: { '#scope': 'scope' },
+        ExpressionAttributeValues: { ':scope': counterScopeKey(scope) },
+        ConsistentRead: true,
+      }),
+    );
+    const totals: Record<string, number> = {};
+    for (const item of result.Items ?? []) {
+      for (const [name, value] of Object.entries(item)) {
+        if (name !== 'scope' && name !== 'shard' && typeof value === 'number') totals[name] = (totals[name] ?? 0) + value;
+      }
+    }
+    return totals;
+  }
+
+  async ping(): Promise<void> {
+    await this.client.send(new GetCommand({ TableName: this.tables.jobs, Key: { jobId: '__health__' } }));
+  }
+
+  private transactItems(change: JobChange) {
+    const { job, expected, event, statusMove } = change;
+    const jobPut = expected
+      ? {
+          ConditionExpression: '#status = :expectedStatus AND #version = :expectedVersion',
+          ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+          ExpressionAttributeValues: { ':expectedStatus': expected.status, ':expectedVersion': expected.version },
+        }
+      : { ConditionExpression: 'attribute_not_exists(jobId)' };
+    const expiresAt = Math.floor(Date.parse(event.time) / 1000) + OUTBOX_RETENTION_SECONDS;
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      { Put: { TableName: this.tables.jobs, Item: toJobItem(job), ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...jobPut } },
+      {
+        Put: {
+          TableName: this.tables.outbox,
+          Item: {
+            eventId: event.id,
+            type: event.type,
+            tenantId: event.tenantId,
+            subject: event.subject,
+            time: event.time,
+            envelope: JSON.stringify(event),
+            expiresAt,
+          },
+          ConditionExpression: 'attribute_not_exists(eventId)',
+        },
+      },
+    ];
+    const deltas = counterDeltas(statusMove.from, statusMove.to, statusMove.priority);
+    if (deltas.length > 0) {
+      const shard = Math.floor(this.random() * COUNTER_SHARDS);
+      const names = Object.fromEntries(deltas.map((d, i) => [`#c${i}`, d.name]));
+      const values = Object.fromEntries(deltas.map((d, i) => [`:d${i}`, d.delta]));
+      const update = `ADD ${deltas.map((_, i) => `#c${i} :d${i}`).join(', ')}`;
+      for (const scope of [{ tenantId: job.tenantId }, 'global'] as const) {
+        items.push({
+          Update: {
+            TableName: this.tables.counters,
+            Key: { scope: counterScopeKey(scope), shard },
+            UpdateExpression: update,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          },
+        });
+      }
+    }
+    return items;
+  }
+
+  private conditionFailure(change: JobChange, reason: CancellationReason, cause: Error): Error {
+    const existing = reason.Item ? fromJobItem(unmarshall(reason.Item)) : undefined;
+    if (!change.expected) return new JobAlreadyExistsError(existing, change.job.jobId);
+    return new ConcurrentModificationError(change.job.jobId, { cause, details: { currentStatus: existing?.status } });
+  }
+}

@@ -1,0 +1,51 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { JobService } from '../core/job-service.ts';
+import type { Clock, JobStore } from '../core/ports.ts';
+import { actorFrom } from './auth.ts';
+import { errorBody, header, json, toErrorResult, type HttpEvent, type HttpResult } from './http.ts';
+import { Router } from './router.ts';
+import { jobRoutes } from './routes.ts';
+
+export interface ApiDeps {
+  store: JobStore;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the API: routes, auth, error mapping and request metrics. Same code in Lambda and in the local runtime. */
+export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResult> {
+  const service = new JobService({ store: deps.store, clock: deps.clock });
+  const router = new Router(jobRoutes(service, deps.store));
+
+  return async (event) => {
+    const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
+    const path = event.rawPath ?? '/';
+    const supplied = header(event, 'x-correlation-id');
+    const correlationId = supplied && CORRELATION_ID.test(supplied) ? supplied : (event.requestContext?.requestId ?? 'unknown');
+    deps.logger.appendKeys({ correlationId });
+    const started = Date.now();
+    let result: HttpResult;
+    try {
+      const { route, params } = router.match(method, path);
+      const actor = route.public ? undefined : actorFrom(event);
+      result = await route.handle({ event, params, actor: actor!, correlationId });
+    } catch (error) {
+      result = toErrorResult(error) ?? internalError(deps.logger, error);
+    }
+    result.headers['x-correlation-id'] = correlationId;
+    deps.metrics.addMetric(`http${Math.floor(result.statusCode / 100)}xx`, MetricUnit.Count, 1);
+    deps.logger.info('request', { method, path, status: result.statusCode, durationMs: Date.now() - started });
+    deps.logger.removeKeys(['correlationId']);
+    return result;
+  };
+}
+
+function internalError(logger: Logger, error: unknown): HttpResult {
+  // Log the cause for operators; the client gets a stable code and no internals.
+  logger.error('unhandled error', error as Error);
+  return json(500, errorBody('INTERNAL_ERROR', 'The request could not be completed; try again'));
+}

@@ -1,0 +1,94 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { DomainError } from '../core/errors.ts';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** An error that already knows its HTTP status; raised by the edge, never by the domain. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function errorBody(code: string, message: string, details: Record<string, unknown> = {}) {
+  return { code, message, details };
+}
+
+/** Domain error code → HTTP status. The only place the two vocabularies meet. */
+const STATUS_BY_CODE: Record<string, number> = {
+  VALIDATION_ERROR: 400,
+  INVALID_CURSOR: 400,
+  FORBIDDEN: 403,
+  JOB_NOT_FOUND: 404,
+  JOB_NOT_CANCELLABLE: 409,
+  JOB_NOT_RETRYABLE: 409,
+  ILLEGAL_TRANSITION: 409,
+  CONCURRENT_MODIFICATION: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+};
+
+export function toErrorResult(error: unknown): HttpResult | undefined {
+  if (error instanceof HttpError) return json(error.statusCode, errorBody(error.code, error.message, error.details), error.headers);
+  if (error instanceof z.ZodError) return json(400, errorBody('VALIDATION_ERROR', 'The request is not valid', { issues: zodIssues(error) }));
+  if (error instanceof DomainError) {
+    const status = STATUS_BY_CODE[error.code];
+    if (status) return json(status, errorBody(error.code, error.message, error.details));
+  }
+  return undefined;
+}
+
+export function zodIssues(error: z.ZodError) {
+  return error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message, code: issue.code }));
+}
+
+export function header(event: HttpEvent, name: string): string | undefined {
+  return event.headers?.[name.toLowerCase()] ?? undefined;
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (!value) return false;
+  const mediaType = value.split(';')[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+}
+
+/** Decodes and parses a JSON body with the limits API clients expect: 413 over size, 415 not JSON, 400 malformed. */
+export function readJsonBody(event: HttpEvent, options: { required: boolean }): unknown {
+  const raw = event.body ?? '';
+  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes`, { limitBytes: MAX_BODY_BYTES, receivedBytes: bytes.length });
+  }
+  if (bytes.length === 0) {
+    if (options.required) throw new HttpError(400, 'BODY_REQUIRED', 'This request needs a JSON body');
+    return undefined;
+  }
+  const contentType = header(event, 'content-type');
+  if (!isJsonContentType(contentType)) {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'The request body must be JSON (Content-Type: application/json)', { contentType: contentType ?? null });
+  }
+  const text = bytes.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'MALFORMED_JSON', 'The request body is not valid JSON', { reason: (error as Error).message });
+  }
+}

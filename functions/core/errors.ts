@@ -1,0 +1,96 @@
+/**
+ * The domain's error hierarchy. Each error knows its stable `code` and whether a retry could help;
+ * mapping to HTTP statuses, SQS outcomes or Step Functions errors happens only at the edges.
+ */
+export interface DomainErrorOptions extends ErrorOptions {
+  details?: Record<string, unknown>;
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  readonly details: Record<string, unknown>;
+  readonly retryable: boolean = false;
+
+  constructor(message: string, options: DomainErrorOptions = {}) {
+    super(message, options);
+    this.name = new.target.name;
+    this.details = options.details ?? {};
+  }
+}
+
+export class ValidationError extends DomainError {
+  readonly code = 'VALIDATION_ERROR';
+}
+
+export class JobNotFoundError extends DomainError {
+  readonly code = 'JOB_NOT_FOUND';
+  constructor(jobId: string) {
+    super(`Job ${jobId} was not found`, { details: { jobId } });
+  }
+}
+
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  constructor(jobId: string) {
+    super('This Idempotency-Key was already used with a different request body', { details: { jobId } });
+  }
+}
+
+/** A transition the state table does not allow, e.g. SUCCEEDED → QUEUED. */
+export class IllegalTransitionError extends DomainError {
+  readonly code = 'ILLEGAL_TRANSITION';
+  constructor(
+    readonly from: string,
+    readonly to: string,
+    jobId?: string,
+  ) {
+    super(`A job cannot move from ${from} to ${to}`, { details: { from, to, ...(jobId ? { jobId } : {}) } });
+  }
+}
+
+export class JobNotCancellableError extends DomainError {
+  readonly code = 'JOB_NOT_CANCELLABLE';
+  constructor(jobId: string, status: string) {
+    super(`Job ${jobId} is ${status} and can no longer be cancelled`, { details: { jobId, status } });
+  }
+}
+
+export class JobNotRetryableError extends DomainError {
+  readonly code = 'JOB_NOT_RETRYABLE';
+  constructor(jobId: string, status: string) {
+    super(`Job ${jobId} is ${status}; only FAILED or DEAD_LETTERED jobs can be retried`, {
+      details: { jobId, status },
+    });
+  }
+}
+
+/** Another writer changed the job between our read and our conditional write. */
+export class ConcurrentModificationError extends DomainError {
+  readonly code = 'CONCURRENT_MODIFICATION';
+  override readonly retryable = true;
+  constructor(jobId: string, options: DomainErrorOptions = {}) {
+    super(`Job ${jobId} was changed by another request; try again`, {
+      ...options,
+      details: { jobId, ...options.details },
+    });
+  }
+}
+
+export class InvalidCursorError extends DomainError {
+  readonly code = 'INVALID_CURSOR';
+  constructor() {
+    super('The cursor is not valid for this query; start again without a cursor');
+  }
+}
+
+/** A create lost to an existing job with the same id; carries that job so the caller can compare requests. */
+export class JobAlreadyExistsError<T = unknown> extends DomainError {
+  readonly code = 'JOB_ALREADY_EXISTS';
+  constructor(readonly existing: T, jobId: string) {
+    super(`Job ${jobId} already exists`, { details: { jobId } });
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN';
+}

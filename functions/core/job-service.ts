@@ -1,0 +1,169 @@
+import {
+  ConcurrentModificationError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  JobAlreadyExistsError,
+  JobNotCancellableError,
+  JobNotFoundError,
+  JobNotRetryableError,
+} from './errors.ts';
+import { jobEvent, type EventContext } from './events.ts';
+import { deriveJobId, newEventId, requestHash } from './ids.ts';
+import { assertTransition, JobStatus } from './job-status.ts';
+import type { JobRecord, JobSpec } from './job.ts';
+import type { Clock, JobPage, JobStore, ListJobsQuery } from './ports.ts';
+import { toQueueStats, type QueueStats } from './stats.ts';
+
+export interface Actor {
+  sub: string;
+  tenantId: string;
+  groups: readonly string[];
+}
+
+export const isAdmin = (actor: Actor) => actor.groups.includes('admin');
+
+export interface JobServiceDeps {
+  store: JobStore;
+  clock: Clock;
+}
+
+export interface SubmitResult {
+  job: JobRecord;
+  replayed: boolean;
+}
+
+/** How often a state change re-reads and tries again after losing a race to another writer. */
+const MAX_CONFLICT_RETRIES = 5;
+
+/** The job use cases. Pure orchestration over the JobStore port: no AWS SDK here. */
+export class JobService {
+  constructor(private readonly deps: JobServiceDeps) {}
+
+  async submit(actor: Actor, spec: JobSpec, idempotencyKey: string | undefined, correlationId: string): Promise<SubmitResult> {
+    const jobId = deriveJobId(actor.tenantId, idempotencyKey ?? newEventId());
+    const hash = requestHash(spec);
+    const now = this.deps.clock.now().toISOString();
+    const job: JobRecord = {
+      ...spec,
+      jobId,
+      tenantId: actor.tenantId,
+      status: JobStatus.QUEUED,
+      version: 1,
+      run: 1,
+      attempts: 0,
+      cancelRequested: false,
+      createdAt: now,
+      updatedAt: now,
+      createdBy: actor.sub,
+      requestHash: hash,
+    };
+    const event = jobEvent(
+      'JobQueued',
+      job,
+      null,
+      { reason: 'submitted', timeoutSeconds: job.timeoutSeconds, maxAttempts: job.maxAttempts },
+      { time: now, correlationId },
+    );
+    try {
+      await this.deps.store.commit({ job, event, statusMove: { from: null, to: JobStatus.QUEUED, priority: job.priority } });
+      return { job, replayed: false };
+    } catch (error) {
+      if (!(error instanceof JobAlreadyExistsError)) throw error;
+      const existing = (error.existing as JobRecord | undefined) ?? (await this.deps.store.get(jobId));
+      if (!existing) throw new ConcurrentModificationError(jobId, { cause: error });
+      if (existing.requestHash !== hash) throw new IdempotencyKeyReusedError(jobId);
+      return { job: existing, replayed: true };
+    }
+  }
+
+  /** Another tenant's job answers exactly like a missing one, so ids leak nothing. */
+  async get(actor: Actor, jobId: string): Promise<JobRecord> {
+    const job = await this.deps.store.get(jobId);
+    if (!job || job.tenantId !== actor.tenantId) throw new JobNotFoundError(jobId);
+    return job;
+  }
+
+  list(actor: Actor, query: Omit<ListJobsQuery, 'tenantId'>): Promise<JobPage> {
+    return this.deps.store.list({ ...query, tenantId: actor.tenantId });
+  }
+
+  /**
+   * Cancels a waiting job at once; a job a worker holds is marked cancel-requested and the worker stops it.
+   * Returns the job as stored after the request.
+   */
+  cancel(actor: Actor, jobId: string, correlationId: string): Promise<JobRecord> {
+    return this.withConflictRetry(actor, jobId, async (job) => {
+      const context = this.eventContext(correlationId);
+      switch (job.status) {
+        case JobStatus.QUEUED:
+        case JobStatus.RETRY_SCHEDULED: {
+          const next = this.next(job, { status: JobStatus.CANCELLED, finishedAt: context.time, cancelRequested: true });
+          await this.commitTransition(job, next, jobEvent('JobCancelled', next, job.status, { cancelledBy: actor.sub }, context));
+          return next;
+        }
+        case JobStatus.DISPATCHED:
+        case JobStatus.RUNNING: {
+          if (job.cancelRequested) return job;
+          const next = this.next(job, { cancelRequested: true });
+          await this.commitTransition(job, next, jobEvent('JobCancelRequested', next, job.status, { requestedBy: actor.sub }, context));
+          return next;
+        }
+        default:
+          throw new JobNotCancellableError(jobId, job.status);
+      }
+    });
+  }
+
+  /** Re-queues a FAILED or DEAD_LETTERED job as a new run with its attempts reset. */
+  retry(actor: Actor, jobId: string, correlationId: string): Promise<JobRecord> {
+    return this.withConflictRetry(actor, jobId, async (job) => {
+      if (job.status !== JobStatus.FAILED && job.status !== JobStatus.DEAD_LETTERED) {
+        throw new JobNotRetryableError(jobId, job.status);
+      }
+      const context = this.eventContext(correlationId);
+      const { result: _r, failure: _f, startedAt: _s, finishedAt: _e, workerId: _w, ...rest } = job;
+      const next = this.next(rest, { status: JobStatus.QUEUED, run: job.run + 1, attempts: 0, cancelRequested: false });
+      const event = jobEvent('JobQueued', next, job.status, { reason: 'retried', timeoutSeconds: next.timeoutSeconds, maxAttempts: next.maxAttempts }, context);
+      await this.commitTransition(job, next, event);
+      return next;
+    });
+  }
+
+  async stats(actor: Actor, scope: 'tenant' | 'global'): Promise<QueueStats> {
+    if (scope === 'global' && !isAdmin(actor)) throw new ForbiddenError('Only admins may read platform-wide stats');
+    const counters = await this.deps.store.counters(scope === 'global' ? 'global' : { tenantId: actor.tenantId });
+    return toQueueStats(counters);
+  }
+
+  private eventContext(correlationId: string): EventContext {
+    return { time: this.deps.clock.now().toISOString(), correlationId };
+  }
+
+  private next(job: JobRecord, changes: Partial<JobRecord>): JobRecord {
+    return { ...job, ...changes, version: job.version + 1, updatedAt: this.deps.clock.now().toISOString() };
+  }
+
+  private async commitTransition(current: JobRecord, next: JobRecord, event: JobChangeEvent): Promise<void> {
+    if (current.status !== next.status) assertTransition(current.status, next.status, current.jobId);
+    await this.deps.store.commit({
+      job: next,
+      expected: { status: current.status, version: current.version },
+      event,
+      statusMove: { from: current.status, to: next.status, priority: current.priority },
+    });
+  }
+
+  /** Reads, decides and writes; when another writer got there first, reads again and decides again. */
+  private async withConflictRetry(actor: Actor, jobId: string, decide: (job: JobRecord) => Promise<JobRecord>): Promise<JobRecord> {
+    for (let attempt = 1; ; attempt++) {
+      const job = await this.get(actor, jobId);
+      try {
+        return await decide(job);
+      } catch (error) {
+        if (!(error instanceof ConcurrentModificationError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+}
+
+type JobChangeEvent = Parameters<JobStore['commit']>[0]['event'];

@@ -1,0 +1,47 @@
+import { IllegalTransitionError } from './errors.ts';
+
+export const JobStatus = {
+  QUEUED: 'QUEUED',
+  DISPATCHED: 'DISPATCHED',
+  RUNNING: 'RUNNING',
+  RETRY_SCHEDULED: 'RETRY_SCHEDULED',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+  CANCELLED: 'CANCELLED',
+  DEAD_LETTERED: 'DEAD_LETTERED',
+} as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+export const JOB_STATUSES = Object.values(JobStatus) as [JobStatus, ...JobStatus[]];
+
+const { QUEUED, DISPATCHED, RUNNING, RETRY_SCHEDULED, SUCCEEDED, FAILED, CANCELLED, DEAD_LETTERED } = JobStatus;
+
+/**
+ * Every allowed move, written once. A saga run claims QUEUED/RETRY_SCHEDULED jobs (→ DISPATCHED), the agent
+ * reports RUNNING, and the run ends in a terminal state or RETRY_SCHEDULED. FAILED and DEAD_LETTERED can be
+ * re-queued by an explicit retry; SUCCEEDED and CANCELLED are final.
+ */
+export const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  [QUEUED]: [DISPATCHED, CANCELLED, RETRY_SCHEDULED],
+  [DISPATCHED]: [RUNNING, SUCCEEDED, FAILED, RETRY_SCHEDULED, DEAD_LETTERED, CANCELLED],
+  [RUNNING]: [SUCCEEDED, FAILED, RETRY_SCHEDULED, DEAD_LETTERED, CANCELLED],
+  [RETRY_SCHEDULED]: [DISPATCHED, CANCELLED, FAILED, DEAD_LETTERED],
+  [SUCCEEDED]: [],
+  [FAILED]: [QUEUED],
+  [CANCELLED]: [],
+  [DEAD_LETTERED]: [QUEUED],
+};
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = [SUCCEEDED, FAILED, CANCELLED, DEAD_LETTERED];
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** The one guard every state change goes through. */
+export function assertTransition(from: JobStatus, to: JobStatus, jobId?: string): void {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to, jobId);
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { JOB_STATUSES, type JobStatus } from './job-status.ts';
+import { PRIORITIES, DEFAULT_PRIORITY, type Priority } from './priority.ts';
+import { MAX_ATTEMPTS, MIN_ATTEMPTS, DEFAULT_RETRY_POLICY } from './retry-policy.ts';
+import { FAILURE_REASON_NAMES, type JobFailure } from './failure-reasons.ts';
+
+export const LIMITS = {
+  commandMaxLength: 8192,
+  argsMax: 256,
+  argMaxLength: 8192,
+  envMax: 100,
+  envValueMaxLength: 8192,
+  metadataMax: 20,
+  metadataKeyMaxLength: 128,
+  metadataValueMaxLength: 1024,
+  timeoutSecondsMax: 86_400,
+  defaultTimeoutSeconds: 3600,
+  workerClassPattern: /^[a-z0-9][a-z0-9-]{0,31}$/,
+} as const;
+
+const maxEntries = (max: number) => (value: Record<string, string>) => Object.keys(value).length <= max;
+
+/** What a client may submit. Strict: unknown fields are an error, not silently dropped. */
+export const JobSpecSchema = z.strictObject({
+  command: z.string().min(1).max(LIMITS.commandMaxLength),
+  args: z.array(z.string().max(LIMITS.argMaxLength)).max(LIMITS.argsMax).default([]),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/, 'environment variable names are letters, digits and _'), z.string().max(LIMITS.envValueMaxLength))
+    .refine(maxEntries(LIMITS.envMax), `at most ${LIMITS.envMax} environment variables`)
+    .default({}),
+  priority: z.enum(PRIORITIES).default(DEFAULT_PRIORITY),
+  timeoutSeconds: z.number().int().min(1).max(LIMITS.timeoutSecondsMax).default(LIMITS.defaultTimeoutSeconds),
+  maxAttempts: z.number().int().min(MIN_ATTEMPTS).max(MAX_ATTEMPTS).default(DEFAULT_RETRY_POLICY.maxAttempts),
+  workerClass: z.string().regex(LIMITS.workerClassPattern, 'workerClass is 1-32 lowercase letters, digits or -').default('default'),
+  metadata: z
+    .record(z.string().min(1).max(LIMITS.metadataKeyMaxLength), z.string().max(LIMITS.metadataValueMaxLength))
+    .refine(maxEntries(LIMITS.metadataMax), `at most ${LIMITS.metadataMax} metadata entries`)
+    .default({}),
+});
+export type JobSpecInput = z.input<typeof JobSpecSchema>;
+export type JobSpec = z.output<typeof JobSpecSchema>;
+
+export const JobResultSchema = z.object({
+  exitCode: z.number().int().nullable(),
+  durationMs: z.number().int().nonnegative(),
+  outputTail: z.string(),
+});
+export type JobResult = z.infer<typeof JobResultSchema>;
+
+export const JobFailureSchema = z.object({
+  reason: z.enum(FAILURE_REASON_NAMES),
+  message: z.string(),
+  category: z.enum(['user', 'infrastructure']),
+  retryable: z.boolean(),
+  suggestedActions: z.array(z.string()),
+});
+
+/** A job as the platform stores and returns it. */
+export interface Job extends JobSpec {
+  jobId: string;
+  tenantId: string;
+  status: JobStatus;
+  /** Optimistic-concurrency version, bumped by every write. */
+  version: number;
+  /** Run number: 1 on submit, +1 on every explicit retry. One saga execution per run. */
+  run: number;
+  /** Attempts started in the current run. */
+  attempts: number;
+  cancelRequested: boolean;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  startedAt?: string;
+  finishedAt?: string;
+  workerId?: string;
+  result?: JobResult;
+  failure?: JobFailure;
+}
+
+/** The stored job plus what only the platform needs to see. */
+export interface JobRecord extends Job {
+  /** SHA-256 of the normalized submit request, to tell an idempotent replay from a reused key. */
+  requestHash: string;
+}
+
+export const JobStatusSchema = z.enum(JOB_STATUSES);
+export const PrioritySchema = z.enum(PRIORITIES);
+export type { JobStatus, Priority };
+
+/** The public view of a job: internals such as the request hash stay inside. */
+export function toJobResource(job: JobRecord): Job {
+  const { requestHash: _omitted, ...resource } = job;
+  return resource;
+}

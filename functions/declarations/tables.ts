@@ -1,0 +1,76 @@
+/**
+ * The tables, declared once. The CDK app, the handlers' config and the local runtime all read these
+ * definitions; nobody types a key or index name anywhere else.
+ */
+export interface KeyAttribute {
+  name: string;
+  type: 'S' | 'N';
+}
+
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+}
+
+export interface TableDefinition {
+  /** Construct id in the CDK app. */
+  id: string;
+  /** Suffix of the physical name (`forgeflow-<name>` locally; CloudFormation names it in AWS). */
+  name: string;
+  /** The environment variable through which functions learn the table's physical name. */
+  envVar: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  indexes: readonly IndexDefinition[];
+  ttlAttribute?: string;
+  stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
+}
+
+export const JOBS_TABLE = {
+  id: 'JobsTable',
+  name: 'jobs',
+  envVar: 'JOBS_TABLE_NAME',
+  partitionKey: { name: 'jobId', type: 'S' },
+  indexes: [
+    {
+      indexName: 'byTenant',
+      partitionKey: { name: 'tenantId', type: 'S' },
+      sortKey: { name: 'createdKey', type: 'S' },
+    },
+    {
+      indexName: 'byTenantStatus',
+      partitionKey: { name: 'tenantStatus', type: 'S' },
+      sortKey: { name: 'createdKey', type: 'S' },
+    },
+  ],
+} as const satisfies TableDefinition;
+
+export const OUTBOX_TABLE = {
+  id: 'OutboxTable',
+  name: 'outbox',
+  envVar: 'OUTBOX_TABLE_NAME',
+  partitionKey: { name: 'eventId', type: 'S' },
+  indexes: [],
+  ttlAttribute: 'expiresAt',
+  stream: 'NEW_IMAGE',
+} as const satisfies TableDefinition;
+
+export const COUNTERS_TABLE = {
+  id: 'CountersTable',
+  name: 'counters',
+  envVar: 'COUNTERS_TABLE_NAME',
+  partitionKey: { name: 'scope', type: 'S' },
+  sortKey: { name: 'shard', type: 'N' },
+  indexes: [],
+} as const satisfies TableDefinition;
+
+export const TABLES = [JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE] as const satisfies readonly TableDefinition[];
+
+/** Outbox items only need to live until the relay has published them; a week leaves room for outages. */
+export const OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** Counter writes spread over this many items per scope, so concurrent transactions rarely touch the same item. */
+export const COUNTER_SHARDS = 8;
+
+export const localTableName = (table: TableDefinition) => `forgeflow-${table.name}`;

@@ -1,0 +1,109 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { freePort, isPortFree } from './ports.ts';
+
+/** DynamoDB Local only accepts alphanumeric access keys; these are not secrets. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'forgeflowlocal', secretAccessKey: 'forgeflowlocal' };
+export const LOCAL_REGION = 'us-east-1';
+
+export interface DynamoDbLocal {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface DynamoDbLocalOptions {
+  /** Folder for the database file; omitted: in memory. */
+  dataDir?: string;
+  port?: number;
+  /** How long to wait for the first answer. */
+  startTimeoutMs?: number;
+}
+
+export class JavaMissingError extends Error {
+  override name = 'JavaMissingError';
+  constructor() {
+    super(
+      'DynamoDB Local needs Java 17 or newer and no `java` was found on PATH: install it (Debian/Ubuntu: ' +
+        '`sudo apt-get install -y default-jre-headless`, macOS: `brew install openjdk`) and run again.',
+    );
+  }
+}
+
+export function assertJavaAvailable(): void {
+  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) throw new JavaMissingError();
+}
+
+const WATCHDOG = fileURLToPath(new URL('./dynamodb-watchdog.mjs', import.meta.url));
+
+/** Starts DynamoDB Local on loopback and resolves once it answers ListTables. */
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  assertJavaAvailable();
+  const port = options.port ?? (await freePort());
+  if (!(await isPortFree(port))) {
+    throw new Error(`Port ${port} is taken; is another DynamoDB Local (perhaps an orphan of an earlier run) still listening there?`);
+  }
+  let dataArg = '-';
+  if (options.dataDir) {
+    // DynamoDB Local runs with its working directory inside the package and exits quietly on a bad folder.
+    dataArg = isAbsolute(options.dataDir) ? options.dataDir : resolve(options.dataDir);
+    mkdirSync(dataArg, { recursive: true });
+  }
+  const child = spawn(process.execPath, [WATCHDOG, String(port), dataArg], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 30_000, () => stderr);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return { endpoint, port, stop: () => stopChild(child) };
+}
+
+async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const deadline = Date.now() + timeoutMs;
+  let exited: number | null = null;
+  child.once('exit', (code) => {
+    exited = code ?? -1;
+  });
+  try {
+    while (Date.now() < deadline) {
+      if (exited !== null) {
+        if (exited === 127) throw new JavaMissingError();
+        throw new Error(`DynamoDB Local exited with code ${exited} before it was ready. ${stderr().trim()}`);
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return;
+      } catch {
+        // Not listening yet: poll again shortly. This is a readiness probe, not test synchronisation.
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms. ${stderr().trim()}`);
+  } finally {
+    client.destroy();
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    child.once('exit', () => resolveStop());
+    // Closing stdin is the watchdog's signal to stop Java; SIGTERM covers a watchdog that ignores it.
+    child.stdin?.end();
+    child.kill('SIGTERM');
+  });
+}

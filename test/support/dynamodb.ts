@@ -1,0 +1,27 @@
+import { randomBytes } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
+import type { TableNames } from '../../functions/adapters/dynamodb/job-store.ts';
+import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, type TableDefinition } from '../../functions/declarations/tables.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local.ts';
+import { ensureTables } from '../../local/tables.ts';
+
+export function localClientConfig() {
+  return { endpoint: inject('dynamoDbEndpoint'), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+}
+
+/** Fresh tables with a random prefix, so test files share one DynamoDB Local without sharing data. */
+export async function createTestTables() {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const nameOf = (table: TableDefinition) => `${prefix}-${table.name}`;
+  const client = new DynamoDBClient(localClientConfig());
+  await ensureTables(client, nameOf);
+  const tableNames: TableNames = { jobs: nameOf(JOBS_TABLE), outbox: nameOf(OUTBOX_TABLE), counters: nameOf(COUNTERS_TABLE) };
+  const env = {
+    [JOBS_TABLE.envVar]: tableNames.jobs,
+    [OUTBOX_TABLE.envVar]: tableNames.outbox,
+    [COUNTERS_TABLE.envVar]: tableNames.counters,
+  };
+  return { client, documentClient: createDocumentClient(localClientConfig()), tableNames, env, prefix };
+}
