@@ -53,7 +53,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     dataArg = isAbsolute(options.dataDir) ? options.dataDir : resolve(options.dataDir);
     mkdirSync(dataArg, { recursive: true });
   }
+  // Detached: Ctrl-C in a terminal signals the whole foreground group; DynamoDB Local must outlive the gateway's
+  // shutdown, so it stops only when we close its stdin (or we die and the kernel closes it for us).
   const child = spawn(process.execPath, [WATCHDOG, String(port), dataArg], {
+    detached: true,
     stdio: ['pipe', 'ignore', 'pipe'],
     env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
   });
@@ -63,9 +66,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   });
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 30_000, () => stderr);
+    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 60_000, () => stderr);
   } catch (error) {
-    child.kill('SIGKILL');
+    // Through the watchdog, never past it: a SIGKILLed watchdog cannot stop the Java process it started.
+    await stopChild(child);
     throw error;
   }
   return { endpoint, port, stop: () => stopChild(child) };

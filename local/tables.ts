@@ -34,7 +34,7 @@ export function toCreateTableInput(table: TableDefinition, tableName: string): C
 
 /** Creates every declared table that does not exist yet. Safe to call on every start. */
 export async function ensureTables(client: DynamoDBClient, nameOf: (table: TableDefinition) => string): Promise<void> {
-  for (const table of TABLES as readonly TableDefinition[]) {
+  for (const table of TABLES) {
     const tableName = nameOf(table);
     try {
       await client.send(new CreateTableCommand(toCreateTableInput(table, tableName)));
