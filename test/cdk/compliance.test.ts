@@ -1,0 +1,118 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { VALIDATION_REPORT_FILE, type CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createForgeflowApp, type ForgeflowStacks } from '../../lib/forgeflow-app.ts';
+
+/**
+ * The one fully validated synth: the app exactly as bin/app.ts builds it (cdk.json context, cdk-nag AwsSolutions),
+ * with aws-cdk-lib's built-in CloudFormation validation on and its findings treated as errors
+ * (`@aws-cdk/core:validateAgainstDefaultRules`). Initialising the validation engine takes ~15 s, once per process.
+ *
+ * cdk-nag 3 reports through CDK's policy validation (validation-report.json in the assembly), not annotations:
+ * an unacknowledged error fails the synth, an unacknowledged warning only shows in the report, so the report is
+ * what these tests read. Acknowledged findings stay in the report as `suppressedViolations`, with their reasons.
+ */
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
+const context = { ...cdkJson.context, '@aws-cdk/core:validateAgainstDefaultRules': true };
+
+interface Violation {
+  ruleName: string;
+  severity: string;
+  description: string;
+  violatingConstructs: { constructPath: string }[];
+  acknowledgedId?: string;
+  reason?: string;
+}
+interface PluginReport {
+  pluginName: string;
+  conclusion: string;
+  violations: Violation[];
+  suppressedViolations?: Violation[];
+}
+
+/** Every acknowledgement in the app. Adding one is a deliberate change: it must be listed here, with its place. */
+const EXPECTED_ACKNOWLEDGEMENTS = [
+  { id: 'AwsSolutions::AwsSolutions-APIG4', at: 'ForgeflowApi/HttpApi/HttpApi/GET--health' },
+  { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', at: 'ForgeflowApi/ApiFunction/Role/DefaultPolicy' },
+];
+
+const tempDirs: string[] = [];
+const newOutdir = () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'forgeflow-cdk-'));
+  tempDirs.push(dir);
+  return dir;
+};
+
+let stacks: ForgeflowStacks;
+let assembly: CloudAssembly;
+let reports: PluginReport[];
+
+beforeAll(() => {
+  // The validated synth must not be silently skipped by a CDK_VALIDATION=false left in the environment.
+  delete process.env.CDK_VALIDATION;
+  const app = new App({ outdir: newOutdir(), context });
+  stacks = createForgeflowApp(app);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  // Throws (in-memory app mode under test) with the formatted report if any plugin reports an error.
+  assembly = app.synth();
+  reports = (JSON.parse(readFileSync(path.join(assembly.directory, VALIDATION_REPORT_FILE), 'utf8')) as { pluginReports: PluginReport[] })
+    .pluginReports;
+});
+
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const describeViolation = (v: Violation) => `${v.severity} ${v.ruleName} at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`;
+
+describe('validated synth', () => {
+  it('succeeds with no CloudFormation validation findings, errors or warnings', () => {
+    const cfn = reports.filter((r) => r.pluginName === 'CloudFormation Validate');
+    expect(cfn.flatMap((r) => r.violations).map(describeViolation)).toEqual([]);
+    expect(cfn.flatMap((r) => r.suppressedViolations ?? [])).toEqual([]);
+  });
+
+  it('has no unacknowledged finding from any plugin', () => {
+    expect(reports.flatMap((r) => r.violations).map(describeViolation)).toEqual([]);
+    expect(reports.every((r) => r.conclusion === 'success')).toBe(true);
+  });
+
+  it('really validates: an invalid template fails the same kind of synth', () => {
+    const app = new App({ outdir: newOutdir(), context });
+    const stack = new Stack(app, 'Invalid');
+    new CfnResource(stack, 'Queue', { type: 'AWS::SQS::Queue', properties: { VisibilityTimeout: 'soon' } });
+    expect(() => app.synth()).toThrow(/CloudFormation Validate/);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('has zero unacknowledged errors or warnings', () => {
+    const nag = reports.filter((r) => r.pluginName === 'AwsSolutions');
+    expect(nag.flatMap((r) => r.violations).map(describeViolation)).toEqual([]);
+  });
+
+  it('emits no AwsSolutions annotations on either stack (the cdk-nag 2 channel)', () => {
+    // Read from this synth's assembly: Annotations.fromStack would force a second full synth.
+    const artifacts = assembly.stacks.filter((s) => [stacks.stateful.artifactId, stacks.api.artifactId].includes(s.id));
+    expect(artifacts).toHaveLength(2);
+    const nagMessages = artifacts
+      .flatMap((artifact) => artifact.messages)
+      .filter((m) => (m.level === 'error' || m.level === 'warning') && /AwsSolutions-/.test(JSON.stringify(m.entry.data)));
+    expect(nagMessages).toEqual([]);
+  });
+
+  it('acknowledges only the expected findings, each at its construct and with a written reason', () => {
+    const suppressed = reports.flatMap((r) => r.suppressedViolations ?? []);
+    const acknowledged = suppressed.map((v) => ({ id: v.acknowledgedId, at: (v as { acknowledgedAt?: string }).acknowledgedAt }));
+    expect(acknowledged).toEqual(expect.arrayContaining(EXPECTED_ACKNOWLEDGEMENTS));
+    expect(acknowledged).toHaveLength(EXPECTED_ACKNOWLEDGEMENTS.length);
+    for (const violation of suppressed) {
+      expect(violation.reason, violation.ruleName).toMatch(/\S/);
+      expect(violation.reason!.length, violation.ruleName).toBeGreaterThanOrEqual(60);
+    }
+  });
+});
