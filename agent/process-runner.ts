@@ -1,0 +1,275 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_OUTPUT_TAIL_BYTES, OutputTail } from './output-tail.ts';
+
+/**
+ * Runs ONE job process for the worker agent.
+ *
+ * The job runs as `/bin/sh -c <command> sh <args...>` in its own session and process group (`detached: true`), so
+ * that stopping it means signalling the whole group (`kill(-pgid)`), grandchildren included. The group is also
+ * cleaned up when the shell exits normally: a job must not leave processes behind on a shared worker.
+ *
+ * The promise resolves with the outcome, whatever happened to the job; it only rejects for invalid options.
+ * It resolves once the shell has exited, its output pipes are drained and the group is gone (or SIGKILLed), so no
+ * timer, listener or pipe outlives it. Two bounds keep it from hanging: SIGKILL after `killGraceMs`, and, for a
+ * process that escaped the group (setsid) while holding the pipes, the pipes are closed `killGraceMs` after exit.
+ *
+ * Limits: a process that calls setsid() leaves the group and cannot be reached (cgroups would be needed); orphans
+ * are reaped by PID 1, so in a container run the agent under an init (tini, `docker run --init`).
+ */
+export const SHELL = '/bin/sh';
+export const DEFAULT_KILL_GRACE_MS = 5000;
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** setTimeout fires at once (with a warning) above 2^31-1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface RunJobProcessOptions {
+  command: string;
+  args?: readonly string[];
+  env?: Readonly<Record<string, string>>;
+  timeoutSeconds: number;
+  killGraceMs?: number;
+  cwd?: string;
+  /** Aborting cancels the job: SIGTERM to its group, SIGKILL after the grace period. */
+  signal?: AbortSignal;
+  outputTailBytes?: number;
+  /** Sees every output chunk as it arrives (e.g. to stream logs). Must not throw. */
+  onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface SpawnErrorInfo {
+  code: string;
+  message: string;
+  /** The missing or inaccessible path when it is known: the working directory or the shell. */
+  path?: string;
+}
+
+export interface JobProcessOutcome {
+  /** The shell's exit code; null when it was killed by a signal or never started. */
+  exitCode: number | null;
+  signal: string | null;
+  /** Wall time from spawn until the run was over: exited, output drained, left-behind processes gone. */
+  durationMs: number;
+  outputTail: string;
+  /** Total bytes the job printed (the tail keeps only the last ones). */
+  outputBytes: number;
+  timedOut: boolean;
+  cancelled: boolean;
+  /** SIGKILL had to be sent to the group because it outlived the grace period. */
+  killEscalated: boolean;
+  spawnError?: SpawnErrorInfo;
+  /** The shell's pid, which is also the job's process group id; null when nothing was spawned. */
+  pid: number | null;
+  timeoutSeconds: number;
+}
+
+/** The base environment: only what a command needs to run, never the agent's own (it may hold credentials). */
+export function baseEnv(): Record<string, string> {
+  return { PATH: process.env.PATH || DEFAULT_PATH, HOME: process.env.HOME || homedir(), LANG: process.env.LANG || 'C.UTF-8' };
+}
+
+export function runJobProcess(options: RunJobProcessOptions): Promise<JobProcessOutcome> {
+  const { command, args = [], timeoutSeconds, killGraceMs = DEFAULT_KILL_GRACE_MS, cwd, signal } = options;
+  if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) return Promise.reject(new RangeError(`timeoutSeconds must be a positive number, got ${timeoutSeconds}`));
+  if (!(killGraceMs >= 0) || killGraceMs > MAX_TIMER_MS) return Promise.reject(new RangeError(`killGraceMs must be between 0 and ${MAX_TIMER_MS}, got ${killGraceMs}`));
+  const startedAt = performance.now();
+  const tail = new OutputTail(options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES);
+  const base = { timeoutSeconds, outputTail: '', outputBytes: 0, exitCode: null, signal: null, timedOut: false, cancelled: false, killEscalated: false, pid: null };
+  const elapsed = () => Math.round(performance.now() - startedAt);
+  if (signal?.aborted) return Promise.resolve({ ...base, cancelled: true, durationMs: 0 });
+
+  let child: ChildProcess;
+  try {
+    child = spawn(SHELL, ['-c', command, 'sh', ...args], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...baseEnv(), ...options.env },
+      cwd,
+    });
+  } catch (error) {
+    // Node throws synchronously for some failures (ENOTDIR, E2BIG, ENOMEM, NUL bytes in arguments).
+    return Promise.resolve({ ...base, durationMs: elapsed(), spawnError: describeSpawnError(error, cwd) });
+  }
+
+  return new Promise<JobProcessOutcome>((resolve) => {
+    // Null when Node gave up before creating the pipes (EMFILE, ENFILE): the 'error' event follows on next tick.
+    const pipes = [
+      { stream: child.stdout, name: 'stdout' as const },
+      { stream: child.stderr, name: 'stderr' as const },
+    ];
+    let openPipes = 0;
+    let exit: { code: number | null; signal: string | null } | undefined;
+    let spawnError: SpawnErrorInfo | undefined;
+    let stopReason: 'timeout' | 'cancel' | 'cleanup' | undefined;
+    let killEscalated = false;
+    let groupGone = false;
+    let done = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    let pollTimer: NodeJS.Timeout | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+    let pollDelay = 10;
+    const pid = child.pid;
+
+    /** Signals the whole group. Once the group is observed empty it is never signalled again (pid reuse). */
+    const signalGroup = (sig: NodeJS.Signals | 0): boolean => {
+      if (groupGone || pid === undefined) return false;
+      try {
+        process.kill(-pid, sig);
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ESRCH') groupGone = true;
+        return false;
+      }
+    };
+
+    const stop = (reason: NonNullable<typeof stopReason>) => {
+      if (stopReason || done) return;
+      if (!signalGroup('SIGTERM') && groupGone) return;
+      stopReason = reason;
+      killTimer = setTimeout(() => {
+        killEscalated = signalGroup('SIGKILL') || killEscalated;
+        groupGone = true; // SIGKILL cannot be caught: stop waiting for the group, only for the pipes.
+        check();
+      }, killGraceMs);
+    };
+
+    const onTimeout = () => stop('timeout');
+    const onAbort = () => {
+      if (!exit) stop('cancel'); // After the shell exited the result stands; the cleanup already runs.
+    };
+    const timeoutTimer = setTimeout(onTimeout, Math.min(timeoutSeconds * 1000, MAX_TIMER_MS));
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timeoutTimer);
+      clearTimeout(killTimer);
+      clearTimeout(pollTimer);
+      clearTimeout(drainTimer);
+      signal?.removeEventListener('abort', onAbort);
+      for (const { stream } of pipes) stream?.destroy();
+      tail.flush();
+      resolve({
+        exitCode: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+        durationMs: elapsed(),
+        outputTail: tail.toString(),
+        outputBytes: tail.totalBytes,
+        timedOut: stopReason === 'timeout',
+        cancelled: stopReason === 'cancel',
+        killEscalated,
+        ...(spawnError ? { spawnError } : {}),
+        pid: pid ?? null,
+        timeoutSeconds,
+      });
+    };
+
+    /** Resolves once the shell exited, the pipes are drained and nothing of the group is still running. */
+    const check = () => {
+      if (done || !exit) return;
+      clearTimeout(pollTimer);
+      if (!groupGone && openPipes === 0 && !groupHasLiveMembers(pid!)) groupGone = true;
+      if (groupGone && openPipes === 0) return finish();
+      if (groupGone) {
+        // A process outside the group (it called setsid) still holds our pipes: do not wait for it forever.
+        drainTimer ??= setTimeout(finish, killGraceMs);
+      } else if (openPipes === 0) {
+        // The remaining members do not hold our pipes, so no event will tell us when they are gone: poll.
+        pollTimer = setTimeout(check, pollDelay);
+        pollDelay = Math.min(pollDelay * 2, 100);
+      }
+    };
+
+    const { onOutput } = options;
+    const onPipeClosed = () => {
+      openPipes--;
+      check();
+    };
+    for (const { stream, name } of pipes) {
+      if (!stream) continue;
+      openPipes++;
+      const source = tail.source();
+      stream.on('data', (chunk: Buffer) => {
+        source.write(chunk);
+        onOutput?.(chunk, name);
+      });
+      stream.once('close', onPipeClosed);
+      // A read error must not crash the agent; the pipe closes after it and the outcome still resolves.
+      stream.on('error', () => {});
+    }
+
+    child.once('exit', (code, sig) => {
+      exit = { code, signal: sig };
+      clearTimeout(timeoutTimer);
+      // Background processes the job left behind get the same treatment as a stopped job: SIGTERM, then SIGKILL.
+      if (!stopReason) stop('cleanup');
+      check();
+    });
+    child.on('error', (error) => {
+      if (pid !== undefined) return; // Only spawn failures end the run; nothing else emits here (we never use child.kill).
+      spawnError = describeSpawnError(error, cwd);
+      groupGone = true;
+      exit = { code: null, signal: null };
+      finish();
+    });
+  });
+}
+
+/** Turns Node's spawn error into something a person can act on: "spawn /bin/sh ENOENT" usually means a missing cwd. */
+function describeSpawnError(error: unknown, cwd: string | undefined): SpawnErrorInfo {
+  const err = error as NodeJS.ErrnoException;
+  const code = err.code ?? 'UNKNOWN';
+  if (cwd !== undefined && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES')) {
+    const problem = cwdProblem(cwd);
+    if (problem) return { code, message: `working directory ${cwd} ${problem}`, path: cwd };
+  }
+  if (code === 'ENOENT') return { code, message: `the shell ${SHELL} does not exist on this worker`, path: SHELL };
+  if (code === 'EACCES') return { code, message: `the shell ${SHELL} cannot be executed on this worker`, path: SHELL };
+  return { code, message: err.message };
+}
+
+function cwdProblem(cwd: string): string | undefined {
+  try {
+    if (!statSync(cwd).isDirectory()) return 'is not a directory';
+    accessSync(cwd, constants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : 'cannot be entered (permission denied)';
+  }
+}
+
+/**
+ * Whether a process group still has a running member. kill(-pgid, 0) also counts zombies, which linger until
+ * PID 1 reaps them (slowly on some hosts), so on Linux /proc is asked which members are not zombies.
+ */
+export function groupHasLiveMembers(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  if (process.platform !== 'linux') return true;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true;
+  }
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue; // It exited while we looked.
+    }
+    // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses, so parse after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
+  }
+  return false;
+}
