@@ -2,6 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { JobService } from '../core/job-service.ts';
 import type { Clock, JobStore } from '../core/ports.ts';
+import type { JobHistory } from '../consumers/job-history/history.ts';
+import type { TenantSecrets } from '../adapters/dynamodb/tenant-secrets.ts';
+import type { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
+import { webhookRoutes } from './webhook-routes.ts';
 import { actorFrom } from './auth.ts';
 import { errorBody, header, json, toErrorResult, type HttpEvent, type HttpResult } from './http.ts';
 import { Router } from './router.ts';
@@ -9,6 +13,9 @@ import { jobRoutes } from './routes.ts';
 
 export interface ApiDeps {
   store: JobStore;
+  history: JobHistory;
+  deliveries: WebhookDeliveries;
+  secrets: TenantSecrets;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
@@ -19,7 +26,10 @@ const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Builds the API: routes, auth, error mapping and request metrics. Same code in Lambda and in the local runtime. */
 export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResult> {
   const service = new JobService({ store: deps.store, clock: deps.clock });
-  const router = new Router(jobRoutes(service, deps.store));
+  const router = new Router([
+    ...jobRoutes({ service, store: deps.store, history: deps.history }),
+    ...webhookRoutes({ service, deliveries: deps.deliveries, secrets: deps.secrets }),
+  ]);
 
   return async (event) => {
     const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';

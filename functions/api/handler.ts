@@ -1,19 +1,41 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb/client.ts';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
-import { systemClock } from '../core/ports.ts';
-import { readConfig, TABLE_ENV, tableNamesFrom } from '../shared/config.ts';
+import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.ts';
+import { JobHistory } from '../consumers/job-history/history.ts';
+import { systemClock, type JobStore } from '../core/ports.ts';
+import { EVENT_BUS } from '../declarations/events.ts';
+import { COUNTERS_TABLE, JOB_EVENTS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE } from '../declarations/tables.ts';
+import { TenantSecrets } from '../adapters/dynamodb/tenant-secrets.ts';
+import { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
+import { readConfig, readTableNames } from '../shared/config.ts';
 import { createApi } from './app.ts';
 import type { HttpEvent, HttpResult } from './http.ts';
+import { OptimisticPublishingStore } from './optimistic-publish.ts';
 
 // Wiring happens once per cold start; a missing variable fails here with its name, not mid-request.
-const config = readConfig(TABLE_ENV);
+const tableName = readTableNames([JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE, JOB_EVENTS_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE]);
+const config = readConfig({
+  [EVENT_BUS.envVar]: z.string().min(1),
+  OPTIMISTIC_PUBLISH: z.enum(['true', 'false']).default('true'),
+});
 const logger = new Logger({ serviceName: 'forgeflow-api' });
 const metrics = new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-api' });
-const store = new DynamoJobStore(createDocumentClient(), tableNamesFrom(config));
-const api = createApi({ store, clock: systemClock, logger, metrics });
+const client = createDocumentClient();
+const dynamoStore = new DynamoJobStore(client, { jobs: tableName(JOBS_TABLE), outbox: tableName(OUTBOX_TABLE), counters: tableName(COUNTERS_TABLE) });
+// The direct publish is a single try: the outbox relay is the path that retries.
+const store: JobStore =
+  config.OPTIMISTIC_PUBLISH === 'true'
+    ? new OptimisticPublishingStore(dynamoStore, new EventBridgePublisher(new EventBridgeClient({}), { busName: String(config[EVENT_BUS.envVar]), maxAttempts: 1 }), logger)
+    : dynamoStore;
+const history = new JobHistory(client, tableName(JOB_EVENTS_TABLE));
+const deliveries = new WebhookDeliveries(client, tableName(WEBHOOK_DELIVERIES_TABLE));
+const secrets = new TenantSecrets(client, tableName(TENANTS_TABLE));
+const api = createApi({ store, history, deliveries, secrets, clock: systemClock, logger, metrics });
 
 export const handler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
   logger.addContext(context);

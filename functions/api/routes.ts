@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { JobSpecSchema, JobStatusSchema, PrioritySchema, toJobResource } from '../core/job.ts';
 import type { JobService } from '../core/job-service.ts';
 import type { JobStore } from '../core/ports.ts';
+import type { JobHistory } from '../consumers/job-history/history.ts';
 import { header, HttpError, json, readJsonBody, type HttpEvent } from './http.ts';
 import type { Route } from './router.ts';
 
@@ -19,14 +20,14 @@ const StatsQuerySchema = z.strictObject({ scope: z.enum(['tenant', 'global']).de
 
 const JobIdSchema = z.string().regex(/^job_[0-9a-f]{32}$/);
 
-function jobIdParam(params: Record<string, string>): string {
+export function jobIdParam(params: Record<string, string>): string {
   const result = JobIdSchema.safeParse(params.id);
   // A malformed id can never name a job: answer as for any unknown job.
   if (!result.success) throw new HttpError(404, 'JOB_NOT_FOUND', `Job ${params.id} was not found`, { jobId: params.id });
   return result.data;
 }
 
-function query(event: HttpEvent) {
+export function query(event: HttpEvent) {
   return event.queryStringParameters ?? {};
 }
 
@@ -40,7 +41,18 @@ function idempotencyKey(event: HttpEvent): string | undefined {
   return result.data;
 }
 
-export function jobRoutes(service: JobService, store: JobStore): Route[] {
+export const PageQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().min(1).max(4096).optional(),
+});
+
+export interface RouteDeps {
+  service: JobService;
+  store: JobStore;
+  history: JobHistory;
+}
+
+export function jobRoutes({ service, store, history }: RouteDeps): Route[] {
   return [
     {
       method: 'GET',
@@ -98,6 +110,16 @@ export function jobRoutes(service: JobService, store: JobStore): Route[] {
         // The retry takes no options yet; a body, if sent, must still be well-formed JSON and empty of fields.
         z.strictObject({}).optional().parse(readJsonBody(event, { required: false }));
         return json(202, toJobResource(await service.retry(actor, id, correlationId)));
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/jobs/{id}/events',
+      async handle({ event, params, actor }) {
+        const { limit, cursor } = PageQuerySchema.parse(query(event));
+        const job = await service.get(actor, jobIdParam(params));
+        const page = await history.list(job.jobId, limit, cursor);
+        return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
       },
     },
     {

@@ -14,6 +14,8 @@ const JobEventBase = z.object({
   previousStatus: JobStatusSchema.nullable(),
   priority: PrioritySchema,
   workerClass: z.string(),
+  /** Present when the job asked for webhooks; the webhooks rule matches on it. */
+  callbackUrl: z.string().optional(),
 });
 
 /** The catalog of event types: name → schema of `data`. Declared once; producers and consumers both use it. */
@@ -92,6 +94,7 @@ export function jobEvent<T extends EventType>(
     previousStatus,
     priority: job.priority,
     workerClass: job.workerClass,
+    ...(job.callbackUrl ? { callbackUrl: job.callbackUrl } : {}),
     ...extra,
   }) as EventData<T>;
   return {

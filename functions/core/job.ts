@@ -3,6 +3,7 @@ import { JOB_STATUSES, type JobStatus } from './job-status.ts';
 import { PRIORITIES, DEFAULT_PRIORITY, type Priority } from './priority.ts';
 import { MAX_ATTEMPTS, MIN_ATTEMPTS, DEFAULT_RETRY_POLICY } from './retry-policy.ts';
 import { FAILURE_REASON_NAMES, type JobFailure } from './failure-reasons.ts';
+import { CallbackUrlSchema } from '../webhooks/url-policy.ts';
 
 export const LIMITS = {
   commandMaxLength: 8192,
@@ -36,6 +37,8 @@ export const JobSpecSchema = z.strictObject({
     .record(z.string().min(1).max(LIMITS.metadataKeyMaxLength), z.string().max(LIMITS.metadataValueMaxLength))
     .refine(maxEntries(LIMITS.metadataMax), `at most ${LIMITS.metadataMax} metadata entries`)
     .default({}),
+  /** Every state change of the job is POSTed here, signed (see README, "Webhooks"). */
+  callbackUrl: CallbackUrlSchema.optional(),
 });
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
 export type JobSpec = z.output<typeof JobSpecSchema>;

@@ -44,3 +44,13 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+export interface PublishOutcome {
+  /** Ids of events EventBridge did not accept after every retry, with the last error it gave for each. */
+  failed: { eventId: string; errorCode: string; errorMessage: string }[];
+}
+
+/** Publishes domain events to the bus. Implementations retry only what failed. */
+export interface EventPublisher {
+  publish(events: readonly EventEnvelope[]): Promise<PublishOutcome>;
+}

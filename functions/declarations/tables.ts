@@ -65,10 +65,64 @@ export const COUNTERS_TABLE = {
   indexes: [],
 } as const satisfies TableDefinition;
 
-export const TABLES = [JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE] as const satisfies readonly TableDefinition[];
+/** Consumers claim (consumer, eventId) here; claims expire once a redelivery can no longer happen. */
+export const INBOX_TABLE = {
+  id: 'InboxTable',
+  name: 'inbox',
+  envVar: 'INBOX_TABLE_NAME',
+  partitionKey: { name: 'consumer', type: 'S' },
+  sortKey: { name: 'eventId', type: 'S' },
+  indexes: [],
+  ttlAttribute: 'expiresAt',
+} as const satisfies TableDefinition;
+
+/** A job's history: one item per event, ULID sort key, so a Query returns them in order. */
+export const JOB_EVENTS_TABLE = {
+  id: 'JobEventsTable',
+  name: 'job-events',
+  envVar: 'JOB_EVENTS_TABLE_NAME',
+  partitionKey: { name: 'jobId', type: 'S' },
+  sortKey: { name: 'eventId', type: 'S' },
+  indexes: [],
+  ttlAttribute: 'expiresAt',
+} as const satisfies TableDefinition;
+
+/** Every webhook delivery attempt, for users debugging their receivers. */
+export const WEBHOOK_DELIVERIES_TABLE = {
+  id: 'WebhookDeliveriesTable',
+  name: 'webhook-deliveries',
+  envVar: 'WEBHOOK_DELIVERIES_TABLE_NAME',
+  partitionKey: { name: 'jobId', type: 'S' },
+  sortKey: { name: 'deliveryKey', type: 'S' },
+  indexes: [],
+  ttlAttribute: 'expiresAt',
+} as const satisfies TableDefinition;
+
+/** Per-tenant settings, among them the webhook signing secret (encrypted at rest with the data key). */
+export const TENANTS_TABLE = {
+  id: 'TenantsTable',
+  name: 'tenants',
+  envVar: 'TENANTS_TABLE_NAME',
+  partitionKey: { name: 'tenantId', type: 'S' },
+  indexes: [],
+} as const satisfies TableDefinition;
+
+export const TABLES: readonly TableDefinition[] = [
+  JOBS_TABLE,
+  OUTBOX_TABLE,
+  COUNTERS_TABLE,
+  INBOX_TABLE,
+  JOB_EVENTS_TABLE,
+  WEBHOOK_DELIVERIES_TABLE,
+  TENANTS_TABLE,
+];
 
 /** Outbox items only need to live until the relay has published them; a week leaves room for outages. */
 export const OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600;
+
+/** How long inbox claims and history rows live. Redeliveries stop long before (SQS retention is 4 days). */
+export const INBOX_RETENTION_SECONDS = 14 * 24 * 3600;
+export const HISTORY_RETENTION_SECONDS = 90 * 24 * 3600;
 
 /** Counter writes spread over this many items per scope, so concurrent transactions rarely touch the same item. */
 export const COUNTER_SHARDS = 8;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE } from '../declarations/tables.ts';
+import type { TableDefinition } from '../declarations/tables.ts';
 
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
@@ -20,16 +20,20 @@ export function readConfig<T extends z.ZodRawShape>(shape: T, env: NodeJS.Proces
 
 const tableName = z.string().min(3).max(255);
 
-export const TABLE_ENV = {
-  [JOBS_TABLE.envVar]: tableName,
-  [OUTBOX_TABLE.envVar]: tableName,
-  [COUNTERS_TABLE.envVar]: tableName,
-};
+/** The configuration shape for a function that uses these tables: one name variable per declared table. */
+export function tableEnv(...tables: TableDefinition[]): Record<string, typeof tableName> {
+  return Object.fromEntries(tables.map((table) => [table.envVar, tableName]));
+}
 
-export function tableNamesFrom(config: Record<string, string>) {
-  return {
-    jobs: config[JOBS_TABLE.envVar]!,
-    outbox: config[OUTBOX_TABLE.envVar]!,
-    counters: config[COUNTERS_TABLE.envVar]!,
+/**
+ * Reads the physical names of the tables a function uses, failing fast on a missing one, and returns a lookup
+ * by declaration, so handlers never spell a variable name.
+ */
+export function readTableNames(tables: TableDefinition[], env: NodeJS.ProcessEnv = process.env): (table: TableDefinition) => string {
+  const config = readConfig(tableEnv(...tables), env) as Record<string, string>;
+  return (table) => {
+    const name = config[table.envVar];
+    if (!name) throw new ConfigurationError(`Table ${table.name} is not configured for this function`);
+    return name;
   };
 }

@@ -7,6 +7,9 @@ import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
 import { systemClock } from '../../functions/core/ports.ts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createTestTables } from './dynamodb.ts';
+import { JobHistory } from '../../functions/consumers/job-history/history.ts';
+import { WebhookDeliveries } from '../../functions/consumers/webhooks/deliveries.ts';
+import { TenantSecrets } from '../../functions/adapters/dynamodb/tenant-secrets.ts';
 
 export interface Caller {
   sub: string;
@@ -65,6 +68,9 @@ export async function createTestApi() {
   const store = new DynamoJobStore(tables.documentClient, tables.tableNames);
   const api = createApi({
     store,
+    history: new JobHistory(tables.documentClient, tables.tableNames.jobEvents),
+    deliveries: new WebhookDeliveries(tables.documentClient, tables.tableNames.webhookDeliveries),
+    secrets: new TenantSecrets(tables.documentClient, tables.tableNames.tenants),
     clock: systemClock,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'ForgeflowTest' }),

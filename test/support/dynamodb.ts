@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
 import type { TableNames } from '../../functions/adapters/dynamodb/job-store.ts';
-import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, type TableDefinition } from '../../functions/declarations/tables.ts';
+import { COUNTERS_TABLE, INBOX_TABLE, JOB_EVENTS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TABLES, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE, type TableDefinition } from '../../functions/declarations/tables.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local.ts';
 import { ensureTables } from '../../local/tables.ts';
 
@@ -17,11 +17,15 @@ export async function createTestTables() {
   const nameOf = (table: TableDefinition) => `${prefix}-${table.name}`;
   const client = new DynamoDBClient(localClientConfig());
   await ensureTables(client, nameOf);
-  const tableNames: TableNames = { jobs: nameOf(JOBS_TABLE), outbox: nameOf(OUTBOX_TABLE), counters: nameOf(COUNTERS_TABLE) };
-  const env = {
-    [JOBS_TABLE.envVar]: tableNames.jobs,
-    [OUTBOX_TABLE.envVar]: tableNames.outbox,
-    [COUNTERS_TABLE.envVar]: tableNames.counters,
-  };
+  const tableNames = {
+    jobs: nameOf(JOBS_TABLE),
+    outbox: nameOf(OUTBOX_TABLE),
+    counters: nameOf(COUNTERS_TABLE),
+    inbox: nameOf(INBOX_TABLE),
+    jobEvents: nameOf(JOB_EVENTS_TABLE),
+    webhookDeliveries: nameOf(WEBHOOK_DELIVERIES_TABLE),
+    tenants: nameOf(TENANTS_TABLE),
+  } satisfies TableNames & Record<string, string>;
+  const env = Object.fromEntries(TABLES.map((table) => [table.envVar, nameOf(table)]));
   return { client, documentClient: createDocumentClient(localClientConfig()), tableNames, env, prefix };
 }

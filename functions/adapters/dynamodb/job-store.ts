@@ -1,11 +1,5 @@
 import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import {
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type DynamoDBDocumentClient,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentModificationError, JobAlreadyExistsError } from '../../core/errors.ts';
 import type { JobRecord } from '../../core/job.ts';
@@ -14,6 +8,7 @@ import { counterDeltas } from '../../core/stats.ts';
 import { COUNTER_SHARDS, JOBS_TABLE, OUTBOX_RETENTION_SECONDS } from '../../declarations/tables.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { fromJobItem, tenantStatusKey, toJobItem } from './job-item.ts';
+import { transactWrite, type TransactItems } from './transact.ts';
 
 export interface TableNames {
   jobs: string;
@@ -21,14 +16,10 @@ export interface TableNames {
   counters: string;
 }
 
-/** Transactions that collide on an item are cancelled with TransactionConflict; these are worth a quick retry. */
-const MAX_TRANSACTION_CONFLICT_RETRIES = 8;
 /** Bounds the DynamoDB round trips one list call makes when a filter discards most items. */
 const MAX_QUERY_PAGES_PER_LIST = 10;
 
 export const counterScopeKey = (scope: StatsScope) => (scope === 'global' ? 'global' : `tenant#${scope.tenantId}`);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** JobStore on DynamoDB: every change is one TransactWriteItems of job, outbox event and counters. */
 export class DynamoJobStore implements JobStore {
@@ -46,22 +37,14 @@ export class DynamoJobStore implements JobStore {
   }
 
   async commit(change: JobChange): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.send(new TransactWriteCommand({ TransactItems: this.transactItems(change) }));
-        return;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = error.CancellationReasons ?? [];
-        const jobReason = reasons[0];
-        if (jobReason?.Code === 'ConditionalCheckFailed') throw this.conditionFailure(change, jobReason, error);
-        const conflicted = reasons.some((r) => r.Code === 'TransactionConflict');
-        if (!conflicted || attempt > MAX_TRANSACTION_CONFLICT_RETRIES) {
-          throw new ConcurrentModificationError(change.job.jobId, { cause: error, details: { reasons: reasons.map((r) => r.Code) } });
-        }
-        // Full jitter, so the losers of one collision do not collide again in lockstep.
-        await sleep(this.random() * 10 * 2 ** attempt);
-      }
+    try {
+      await transactWrite(this.client, this.transactItems(change), this.random);
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      const jobReason = reasons[0];
+      if (jobReason?.Code === 'ConditionalCheckFailed') throw this.conditionFailure(change, jobReason, error);
+      throw new ConcurrentModificationError(change.job.jobId, { cause: error, details: { reasons: reasons.map((r) => r.Code) } });
     }
   }
 
@@ -119,7 +102,7 @@ export class DynamoJobStore implements JobStore {
     await this.client.send(new GetCommand({ TableName: this.tables.jobs, Key: { jobId: '__health__' } }));
   }
 
-  private transactItems(change: JobChange) {
+  private transactItems(change: JobChange): TransactItems {
     const { job, expected, event, statusMove } = change;
     const jobPut = expected
       ? {
@@ -129,7 +112,7 @@ export class DynamoJobStore implements JobStore {
         }
       : { ConditionExpression: 'attribute_not_exists(jobId)' };
     const expiresAt = Math.floor(Date.parse(event.time) / 1000) + OUTBOX_RETENTION_SECONDS;
-    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+    const items: TransactItems = [
       { Put: { TableName: this.tables.jobs, Item: toJobItem(job), ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...jobPut } },
       {
         Put: {

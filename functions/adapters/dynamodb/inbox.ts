@@ -1,0 +1,102 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { INBOX_RETENTION_SECONDS } from '../../declarations/tables.ts';
+import { transactWrite, type TransactItems } from './transact.ts';
+
+export type InboxOutcome = 'applied' | 'duplicate';
+export type ClaimOutcome = 'claimed' | 'done' | 'in-progress';
+
+/**
+ * The consumer inbox: `(consumer, eventId)` may be claimed once. Delivery is at least once; the claim makes the
+ * effect happen once.
+ * - A DynamoDB effect commits in the same transaction as its claim (`applyOnce`): both or neither.
+ * - An external effect (an HTTP call) cannot join a transaction, so it is claimed first with a lease
+ *   (`claim` → effect → `complete`, or `release` on failure). A worker that dies mid-effect leaves a claim whose
+ *   lease runs out and is taken over; the effect itself is keyed (the event id travels with it) so that rare
+ *   repeat is harmless to the receiver.
+ */
+export class DynamoInbox {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private expiresAt(): number {
+    return Math.floor(this.now() / 1000) + INBOX_RETENTION_SECONDS;
+  }
+
+  /** The conditional put that claims an event; put it first in a transaction with the effect. */
+  claimItem(consumer: string, eventId: string): TransactItems[number] {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { consumer, eventId, status: 'DONE', claimedAt: new Date(this.now()).toISOString(), expiresAt: this.expiresAt() },
+        ConditionExpression: 'attribute_not_exists(eventId)',
+      },
+    };
+  }
+
+  async applyOnce(consumer: string, eventId: string, effects: TransactItems): Promise<InboxOutcome> {
+    try {
+      await transactWrite(this.client, [this.claimItem(consumer, eventId), ...effects]);
+      return 'applied';
+    } catch (error) {
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+        return 'duplicate';
+      }
+      throw error;
+    }
+  }
+
+  /** Claims an event for an external effect; a stale IN_PROGRESS claim (expired lease) is taken over. */
+  async claim(consumer: string, eventId: string, leaseSeconds: number): Promise<ClaimOutcome> {
+    const now = this.now();
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { consumer, eventId, status: 'IN_PROGRESS', leaseUntil: now + leaseSeconds * 1000, claimedAt: new Date(now).toISOString(), expiresAt: this.expiresAt() },
+          ConditionExpression: 'attribute_not_exists(eventId) OR (#status = :inProgress AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':inProgress': 'IN_PROGRESS', ':now': now },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'claimed';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return error.Item?.status?.S === 'DONE' ? 'done' : 'in-progress';
+    }
+  }
+
+  async complete(consumer: string, eventId: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { consumer, eventId },
+        UpdateExpression: 'SET #status = :done REMOVE leaseUntil',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':done': 'DONE' },
+      }),
+    );
+  }
+
+  /** Gives a claim back after a failed effect, so the redelivery can try again at once. */
+  async release(consumer: string, eventId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { consumer, eventId },
+          ConditionExpression: '#status = :inProgress',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':inProgress': 'IN_PROGRESS' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+
+export type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
+
+/** Transactions that collide on an item are cancelled with TransactionConflict; these are worth a quick retry. */
+const MAX_TRANSACTION_CONFLICT_RETRIES = 8;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs TransactWriteItems, retrying (with full jitter) while the only trouble is a conflict with another
+ * transaction. Any other cancellation, a failed condition included, is thrown for the caller to interpret.
+ */
+export async function transactWrite(client: DynamoDBDocumentClient, items: TransactItems, random: () => number = Math.random): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: items }));
+      return;
+    } catch (error) {
+      const retryable =
+        error instanceof TransactionCanceledException &&
+        !error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed') &&
+        error.CancellationReasons?.some((r) => r.Code === 'TransactionConflict');
+      if (!retryable || attempt > MAX_TRANSACTION_CONFLICT_RETRIES) throw error;
+      // Full jitter, so the losers of one collision do not collide again in lockstep.
+      await sleep(random() * 10 * 2 ** attempt);
+    }
+  }
+}
+
+/** The cancellation reason DynamoDB gave for item `index` of a cancelled transaction, if that is what failed. */
+export function cancellationReason(error: unknown, index: number) {
+  return error instanceof TransactionCanceledException ? error.CancellationReasons?.[index] : undefined;
+}

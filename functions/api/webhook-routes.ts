@@ -1,0 +1,37 @@
+import type { TenantSecrets } from '../adapters/dynamodb/tenant-secrets.ts';
+import type { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
+import { ForbiddenError } from '../core/errors.ts';
+import { isAdmin, type JobService } from '../core/job-service.ts';
+import { json } from './http.ts';
+import type { Route } from './router.ts';
+import { jobIdParam, PageQuerySchema, query } from './routes.ts';
+
+export interface WebhookRouteDeps {
+  service: JobService;
+  deliveries: WebhookDeliveries;
+  secrets: TenantSecrets;
+}
+
+export function webhookRoutes({ service, deliveries, secrets }: WebhookRouteDeps): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/webhooks/secret',
+      async handle({ actor }) {
+        // The signing secret lets its holder forge deliveries to every receiver of the tenant: admins only.
+        if (!isAdmin(actor)) throw new ForbiddenError('Only admins may read the webhook signing secret');
+        return json(200, { tenantId: actor.tenantId, secret: await secrets.webhookSecret(actor.tenantId), scheme: 'X-Forgeflow-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">' });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/jobs/{id}/webhook-deliveries',
+      async handle({ event, params, actor }) {
+        const { limit, cursor } = PageQuerySchema.parse(query(event));
+        const job = await service.get(actor, jobIdParam(params));
+        const page = await deliveries.list(job.jobId, limit, cursor);
+        return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
+      },
+    },
+  ];
+}

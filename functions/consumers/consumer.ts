@@ -1,0 +1,63 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { parseEvent, type EventEnvelope } from '../core/events.ts';
+
+/** What EventBridge puts on an SQS target: its own envelope around our event in `detail`. */
+const EventBridgeMessageSchema = z.object({
+  id: z.string(),
+  'detail-type': z.string(),
+  source: z.string(),
+  detail: z.unknown(),
+});
+
+export class MalformedMessageError extends Error {
+  override name = 'MalformedMessageError';
+}
+
+/** Reads the domain event out of an SQS message body; anything else is a malformed message. */
+export function eventFromMessage(record: SQSRecord): EventEnvelope {
+  try {
+    const message = EventBridgeMessageSchema.parse(JSON.parse(record.body));
+    return parseEvent(message.detail);
+  } catch (error) {
+    throw new MalformedMessageError(`Message ${record.messageId} does not carry a valid Forgeflow event`, { cause: error });
+  }
+}
+
+export type EffectOutcome = 'applied' | 'duplicate' | 'skipped';
+
+export interface EventConsumerOptions {
+  /** Inbox key: one claim per (consumer, event). */
+  name: string;
+  logger: Logger;
+  metrics: Metrics;
+  handle(event: EventEnvelope): Promise<EffectOutcome>;
+}
+
+/**
+ * The shape every event consumer shares: SQS batch in, one effect per event, per-message failures reported so
+ * only those return to the queue (and, after maxReceiveCount, to its DLQ). Duplicates are counted, not hidden.
+ */
+export function createEventConsumer(options: EventConsumerOptions) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const recordHandler = async (record: SQSRecord) => {
+    const event = eventFromMessage(record);
+    const outcome = await options.handle(event);
+    if (outcome === 'duplicate') {
+      options.metrics.addMetric('DuplicateEventsSkipped', MetricUnit.Count, 1);
+      options.logger.debug('duplicate event skipped', { eventId: event.id, consumer: options.name });
+    } else {
+      options.metrics.addMetric(outcome === 'applied' ? 'EventsApplied' : 'EventsSkipped', MetricUnit.Count, 1);
+    }
+  };
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    try {
+      return await processPartialResponse(event, recordHandler, processor, { context });
+    } finally {
+      options.metrics.publishStoredMetrics();
+    }
+  };
+}

@@ -1,0 +1,45 @@
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { decodeCursor, encodeCursor } from '../../adapters/dynamodb/cursor.ts';
+import { HISTORY_RETENTION_SECONDS } from '../../declarations/tables.ts';
+import type { DeliveryAttempt } from '../../webhooks/deliver.ts';
+
+export interface RecordedAttempt extends DeliveryAttempt {
+  jobId: string;
+  eventType: string;
+}
+
+/** The record of every webhook delivery attempt, per job, for users debugging their receivers. */
+export class WebhookDeliveries {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async record(attempt: RecordedAttempt): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...attempt,
+          // Event ids are ULIDs, so the sort key orders attempts by event and then by attempt number.
+          deliveryKey: `${attempt.eventId}#${String(attempt.attempt).padStart(3, '0')}#${attempt.at}`,
+          expiresAt: Math.floor(Date.parse(attempt.at) / 1000) + HISTORY_RETENTION_SECONDS,
+        },
+      }),
+    );
+  }
+
+  async list(jobId: string, limit: number, cursor?: string): Promise<{ items: RecordedAttempt[]; nextCursor?: string }> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'jobId = :jobId',
+        ExpressionAttributeValues: { ':jobId': jobId },
+        Limit: limit,
+        ExclusiveStartKey: cursor ? decodeCursor(cursor, { name: 'jobId', value: jobId }) : undefined,
+      }),
+    );
+    const items = (result.Items ?? []).map(({ deliveryKey: _k, expiresAt: _e, ...item }) => item as RecordedAttempt);
+    return result.LastEvaluatedKey ? { items, nextCursor: encodeCursor(result.LastEvaluatedKey) } : { items };
+  }
+}

@@ -1,0 +1,72 @@
+import type { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
+import type { TenantSecrets } from '../../adapters/dynamodb/tenant-secrets.ts';
+import type { EventEnvelope } from '../../core/events.ts';
+import { deliverWebhook, type DeliverWebhookInput } from '../../webhooks/deliver.ts';
+import { checkWebhookTarget, WebhookTargetRefusedError, type ResolveHost, type WebhookTargetPolicy } from '../../webhooks/url-policy.ts';
+import type { EffectOutcome } from '../consumer.ts';
+import type { WebhookDeliveries } from './deliveries.ts';
+
+export const WEBHOOKS_CONSUMER = 'webhooks';
+
+/** Another delivery of the same event holds the claim; SQS brings this message back after its visibility timeout. */
+export class DeliveryInProgressError extends Error {
+  override name = 'DeliveryInProgressError';
+}
+
+export class DeliveryFailedError extends Error {
+  override name = 'DeliveryFailedError';
+}
+
+export interface WebhookConsumerDeps {
+  inbox: DynamoInbox;
+  secrets: TenantSecrets;
+  deliveries: WebhookDeliveries;
+  policy: WebhookTargetPolicy;
+  /** How long a claim protects an in-flight delivery: the queue's visibility timeout. */
+  leaseSeconds: number;
+  resolve?: ResolveHost;
+  delivery?: Partial<Pick<DeliverWebhookInput, 'timeoutMs' | 'maxAttempts' | 'baseDelayMs' | 'capDelayMs' | 'sleep'>>;
+}
+
+/**
+ * POSTs a job event to the job's callback URL, once. The claim comes first (an HTTP call cannot join a
+ * DynamoDB transaction); the request carries the event id so a receiver can drop the rare repeat after a crash.
+ */
+export function webhookEffect(deps: WebhookConsumerDeps) {
+  return async (event: EventEnvelope): Promise<EffectOutcome> => {
+    const callbackUrl = (event.data as { callbackUrl?: string }).callbackUrl;
+    if (!callbackUrl) return 'skipped';
+    const claim = await deps.inbox.claim(WEBHOOKS_CONSUMER, event.id, deps.leaseSeconds);
+    if (claim === 'done') return 'duplicate';
+    if (claim === 'in-progress') throw new DeliveryInProgressError(`Event ${event.id} is being delivered by another worker`);
+    const record = (attempt: Parameters<DeliverWebhookInput['recordAttempt']>[0]) =>
+      deps.deliveries.record({ ...attempt, jobId: event.subject, eventType: event.type });
+    try {
+      const target = await checkWebhookTarget(callbackUrl, deps.policy, deps.resolve);
+      const result = await deliverWebhook({
+        ...deps.delivery,
+        target,
+        eventId: event.id,
+        eventType: event.type,
+        body: JSON.stringify(event),
+        secret: await deps.secrets.webhookSecret(event.tenantId),
+        recordAttempt: record,
+      });
+      if (!result.delivered && !result.permanent) {
+        throw new DeliveryFailedError(`Webhook for event ${event.id} failed ${result.attempts} times (last status ${result.lastStatus ?? 'none'})`);
+      }
+      // Delivered, or refused for good by the receiver (4xx): either way this event is finished.
+      await deps.inbox.complete(WEBHOOKS_CONSUMER, event.id);
+      return 'applied';
+    } catch (error) {
+      if (error instanceof WebhookTargetRefusedError && !error.retryable) {
+        // A URL we will never call is a final answer, recorded so the user can see why nothing arrived.
+        await record({ eventId: event.id, attempt: 0, url: callbackUrl.split('?')[0]!, error: { code: 'TARGET_REFUSED', message: error.message }, durationMs: 0, at: new Date().toISOString() });
+        await deps.inbox.complete(WEBHOOKS_CONSUMER, event.id);
+        return 'applied';
+      }
+      await deps.inbox.release(WEBHOOKS_CONSUMER, event.id);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,37 @@
+import { EVENT_SOURCE } from '../core/events.ts';
+import { JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
+
+/** The EventBridge bus every job event is published to. */
+export const EVENT_BUS = { id: 'EventBus', name: 'forgeflow', envVar: 'EVENT_BUS_NAME' } as const;
+
+/** An EventBridge pattern in the subset local/event-pattern.ts implements. */
+export type EventPattern = Record<string, unknown>;
+
+export interface RuleDefinition {
+  id: string;
+  name: string;
+  description: string;
+  pattern: EventPattern;
+  target: QueueDefinition;
+}
+
+/**
+ * The rules, declared once: the CDK app creates them on the bus, the local bus matches the same patterns.
+ * Every event the relay publishes has source `forgeflow.jobs`, detail-type = event type, detail = envelope.
+ */
+export const RULES = [
+  {
+    id: 'JobHistoryRule',
+    name: 'forgeflow-job-history',
+    description: 'Every job event feeds the job history',
+    pattern: { source: [EVENT_SOURCE], 'detail-type': [{ prefix: 'Job' }] },
+    target: JOB_HISTORY_QUEUE,
+  },
+  {
+    id: 'WebhooksRule',
+    name: 'forgeflow-webhooks',
+    description: 'Job events of jobs that asked for a callback',
+    pattern: { source: [EVENT_SOURCE], 'detail-type': [{ prefix: 'Job' }], detail: { data: { callbackUrl: [{ exists: true }] } } },
+    target: WEBHOOKS_QUEUE,
+  },
+] as const satisfies readonly RuleDefinition[];

@@ -1,0 +1,52 @@
+/**
+ * The queues, declared once: names, visibility, redrive. The CDK app creates them, the local runtime creates the
+ * same queues in fauxqs, and consumers learn their URLs through the declared environment variables.
+ */
+export interface QueueDefinition {
+  id: string;
+  /** Physical name locally; CloudFormation names them in AWS. */
+  name: string;
+  envVar: string;
+  visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to the DLQ. */
+  maxReceiveCount: number;
+  retentionSeconds: number;
+  dlq: { id: string; name: string; envVar: string; retentionSeconds: number };
+  /** Consumer batch size (Lambda event source mapping and local poller alike). */
+  batchSize: number;
+}
+
+const DAY = 24 * 3600;
+
+export const JOB_HISTORY_QUEUE = {
+  id: 'JobHistoryQueue',
+  name: 'forgeflow-job-history',
+  envVar: 'JOB_HISTORY_QUEUE_URL',
+  visibilityTimeoutSeconds: 30,
+  maxReceiveCount: 5,
+  retentionSeconds: 4 * DAY,
+  dlq: { id: 'JobHistoryDlq', name: 'forgeflow-job-history-dlq', envVar: 'JOB_HISTORY_DLQ_URL', retentionSeconds: 14 * DAY },
+  batchSize: 10,
+} as const satisfies QueueDefinition;
+
+export const WEBHOOKS_QUEUE = {
+  id: 'WebhooksQueue',
+  name: 'forgeflow-webhooks',
+  envVar: 'WEBHOOKS_QUEUE_URL',
+  // Long enough for one delivery with its in-process retries (see functions/webhooks).
+  visibilityTimeoutSeconds: 120,
+  maxReceiveCount: 8,
+  retentionSeconds: 4 * DAY,
+  dlq: { id: 'WebhooksDlq', name: 'forgeflow-webhooks-dlq', envVar: 'WEBHOOKS_DLQ_URL', retentionSeconds: 14 * DAY },
+  batchSize: 10,
+} as const satisfies QueueDefinition;
+
+export const CONSUMER_QUEUES = [JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE] as const satisfies readonly QueueDefinition[];
+
+/** Where the outbox stream's event source mapping sends records it gave up on (after retries and bisecting). */
+export const RELAY_FAILURE_QUEUE = {
+  id: 'RelayFailureDlq',
+  name: 'forgeflow-relay-failures',
+  envVar: 'RELAY_FAILURE_QUEUE_URL',
+  retentionSeconds: 14 * DAY,
+} as const;

@@ -1,0 +1,40 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.ts';
+import { EVENT_BUS } from '../declarations/events.ts';
+import { readConfig } from '../shared/config.ts';
+import { relayBatch } from './relay.ts';
+
+const config = readConfig({ [EVENT_BUS.envVar]: z.string().min(1) });
+const logger = new Logger({ serviceName: 'forgeflow-relay' });
+const metrics = new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-relay' });
+const publisher = new EventBridgePublisher(new EventBridgeClient({}), { busName: config[EVENT_BUS.envVar]! });
+const processor = new BatchProcessor(EventType.DynamoDBStreams);
+
+/**
+ * Outbox stream → EventBridge. The batch is published up front (ten events per PutEvents); the Powertools batch
+ * processor then reports each record that failed, so Lambda retries from the first failure (and bisects, and
+ * finally sends a poison record to the on-failure destination) while the rest of the shard moves on.
+ */
+export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
+  logger.addContext(context);
+  const errors = await relayBatch(event.Records, publisher);
+  metrics.addMetric('EventsRelayed', MetricUnit.Count, event.Records.length - errors.size);
+  if (errors.size > 0) metrics.addMetric('RelayFailures', MetricUnit.Count, errors.size);
+  const recordHandler = async (record: DynamoDBRecord) => {
+    const error = errors.get(record.dynamodb?.SequenceNumber ?? '');
+    if (error) {
+      logger.warn('record not relayed', { sequenceNumber: record.dynamodb?.SequenceNumber, error: error.message });
+      throw error;
+    }
+  };
+  try {
+    return await processPartialResponse(event, recordHandler, processor, { context });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+};

@@ -1,0 +1,58 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { parseEvent, type EventEnvelope } from '../core/events.ts';
+import type { EventPublisher } from '../core/ports.ts';
+
+export class PoisonRecordError extends Error {
+  override name = 'PoisonRecordError';
+}
+
+export class PublishFailedError extends Error {
+  override name = 'PublishFailedError';
+}
+
+/** Reads the envelope an outbox row carries; a row that does not hold a valid event is poison. */
+export function envelopeOf(record: DynamoDBRecord): EventEnvelope {
+  const image = record.dynamodb?.NewImage;
+  if (!image) throw new PoisonRecordError(`Stream record ${record.eventID} has no NewImage`);
+  try {
+    const row = unmarshall(image as Record<string, AttributeValue>);
+    return parseEvent(JSON.parse(String(row.envelope)));
+  } catch (error) {
+    throw new PoisonRecordError(`Outbox row ${record.dynamodb?.SequenceNumber} does not hold a valid event`, { cause: error });
+  }
+}
+
+/** Only new outbox rows are events to relay; TTL deletions (REMOVE) and updates are not. */
+export const isRelayable = (record: DynamoDBRecord) => record.eventName === 'INSERT';
+
+/**
+ * Publishes every relayable record of a stream batch in PutEvents batches and returns, per sequence number,
+ * the error that record should fail with (absent: done). Publishing the whole batch first, rather than record by
+ * record, lets one PutEvents call carry ten events.
+ */
+export async function relayBatch(records: readonly DynamoDBRecord[], publisher: EventPublisher): Promise<Map<string, Error>> {
+  const errors = new Map<string, Error>();
+  const bySequence = new Map<string, string>();
+  const envelopes: EventEnvelope[] = [];
+  for (const record of records) {
+    if (!isRelayable(record)) continue;
+    const sequence = record.dynamodb?.SequenceNumber ?? '';
+    try {
+      const envelope = envelopeOf(record);
+      envelopes.push(envelope);
+      bySequence.set(envelope.id, sequence);
+    } catch (error) {
+      errors.set(sequence, error as Error);
+    }
+  }
+  const { failed } = await publisher.publish(envelopes);
+  for (const failure of failed) {
+    const sequence = bySequence.get(failure.eventId);
+    if (sequence !== undefined) {
+      errors.set(sequence, new PublishFailedError(`PutEvents refused ${failure.eventId}: ${failure.errorCode} ${failure.errorMessage}`));
+    }
+  }
+  return errors;
+}
