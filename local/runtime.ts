@@ -1,14 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { EVENT_BUS } from '../functions/declarations/events.ts';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { localTableName, TABLES } from '../functions/declarations/tables.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local.ts';
 import { PortInUseError, startHttpGateway, type GatewayHandler } from './http-gateway.ts';
 import { isPortFree } from './ports.ts';
 import { ensureTables } from './tables.ts';
 import { createVerifier, issueLocalTokens, loadOrCreateSigningKey, type LocalTokens } from './tokens.ts';
+import { startEventBackbone, type EventBackbone } from './event-backbone.ts';
+import { importHandler, invoker, setEnvironment } from './lambda.ts';
 
 export interface LocalRuntimeOptions {
   /** FORGEFLOW_HOME: the signing key and the DynamoDB data live here, so a restart keeps both. */
@@ -18,19 +18,20 @@ export interface LocalRuntimeOptions {
   /** Defaults to a free port. */
   dynamoPort?: number;
   log: (message: string) => void;
+  /** The api's direct publish after commit (the relay publishes too). Default true, as in AWS. */
+  optimisticPublish?: boolean;
 }
 
 export interface LocalRuntime {
   url: string;
   port: number;
   dynamoDbEndpoint: string;
+  backbone: EventBackbone;
   /** Fresh tokens for the three local personas, signed with the persisted key. */
   tokens: LocalTokens;
   /** Closes the gateway, then stops DynamoDB Local. Safe to call more than once. */
   stop(): Promise<void>;
 }
-
-type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
 const FUNCTION_NAME = 'forgeflow-api-local';
 /** What getRemainingTimeInMillis counts down from: an API function's timeout stays under the 30 s integration limit. */
@@ -38,7 +39,6 @@ const FUNCTION_TIMEOUT_MS = 29_000;
 
 // The handler reads its configuration from process.env, which is process-wide, so two runtimes would fight over it.
 let running = false;
-let handlerInstances = 0;
 
 /**
  * Starts what `npm start` serves: DynamoDB Local with the declared tables, then the api Lambda handler behind the
@@ -69,10 +69,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       client.destroy();
     }
 
-    undo.push(setEnvironment(lambdaEnvironment(dynamo.endpoint)));
-    const { handler } = await importHandler();
+    const backbone = await startEventBackbone();
+    undo.push(() => backbone.stop());
+    undo.push(setEnvironment({ ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true), ...backbone.env }));
+    await backbone.startFunctions({ dynamoDbEndpoint: dynamo.endpoint, home, log: options.log });
+    const handler = await importHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('../functions/api/handler.ts');
 
-    const gateway = await startHttpGateway({ handler: invoke(handler), verify: createVerifier(key), port: options.port, log: options.log });
+    const gateway = await startHttpGateway({ handler: invoker(FUNCTION_NAME, handler, FUNCTION_TIMEOUT_MS), verify: createVerifier(key), port: options.port, log: options.log });
     undo.push(() => gateway.close());
 
     const tokens = await issueLocalTokens(key);
@@ -81,6 +84,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       url: gateway.url,
       port: gateway.port,
       dynamoDbEndpoint: dynamo.endpoint,
+      backbone,
       tokens,
       stop: () => (stopped ??= stopAll()),
     };
@@ -91,75 +95,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 }
 
 /** What the CDK app gives the api function, with local values: table names from the declarations, the local endpoint. */
-function lambdaEnvironment(dynamoDbEndpoint: string): Record<string, string> {
+function lambdaEnvironment(dynamoDbEndpoint: string, optimisticPublish: boolean): Record<string, string> {
   return {
     ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table)])),
     AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    [EVENT_BUS.envVar]: EVENT_BUS.name,
-    // No local bus is served yet: without this the handler's direct publish would call the real EventBridge
-    // endpoint with local keys on every submit. The outbox row is written either way, so nothing is lost.
-    OPTIMISTIC_PUBLISH: 'false',
+    OPTIMISTIC_PUBLISH: String(optimisticPublish),
     // Nothing collects Embedded Metric Format lines here; they would only bury the request log. An explicit
     // POWERTOOLS_METRICS_DISABLED=false from the caller still wins.
     POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
-  };
-}
-
-/** Sets variables and returns the function that puts the previous values back. */
-function setEnvironment(values: Record<string, string>): () => void {
-  const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
-  // A real AWS session token in the shell must not ride along with the local keys.
-  previous.AWS_SESSION_TOKEN = process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_SESSION_TOKEN;
-  Object.assign(process.env, values);
-  return () => {
-    for (const [name, value] of Object.entries(previous)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-}
-
-/**
- * Imports the handler only now that its environment is set: it reads its configuration at module load (cold start).
- * A later runtime in the same process gets a fresh module instance, as a new Lambda execution environment would,
- * so it is wired to that runtime's DynamoDB Local rather than to a stopped one.
- */
-async function importHandler(): Promise<{ handler: LambdaHandler }> {
-  const url = new URL('../functions/api/handler.ts', import.meta.url);
-  handlerInstances += 1;
-  if (handlerInstances > 1) url.search = `instance=${handlerInstances}`;
-  return (await import(url.href)) as { handler: LambdaHandler };
-}
-
-/** The Lambda invoke boundary: the event and the result cross it as JSON, with a context like Lambda's. */
-function invoke(handler: LambdaHandler): GatewayHandler {
-  return async (event) => {
-    const result = await handler(JSON.parse(JSON.stringify(event)) as APIGatewayProxyEventV2, lambdaContext());
-    return result === undefined ? result : (JSON.parse(JSON.stringify(result)) as APIGatewayProxyResultV2);
-  };
-}
-
-function lambdaContext(): Context {
-  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
-  const unsupported = () => {
-    throw new Error('context.done/fail/succeed are not supported: return a promise');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: FUNCTION_NAME,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${FUNCTION_NAME}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${FUNCTION_NAME}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
   };
 }

@@ -16,6 +16,7 @@ import { readConfig, readTableNames } from '../shared/config.ts';
 import { createApi } from './app.ts';
 import type { HttpEvent, HttpResult } from './http.ts';
 import { OptimisticPublishingStore } from './optimistic-publish.ts';
+import { flushMetrics } from '../shared/metrics.ts';
 
 // Wiring happens once per cold start; a missing variable fails here with its name, not mid-request.
 const tableName = readTableNames([JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE, JOB_EVENTS_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE]);
@@ -42,6 +43,6 @@ export const handler = async (event: HttpEvent, context: Context): Promise<HttpR
   try {
     return await api(event);
   } finally {
-    metrics.publishStoredMetrics();
+    flushMetrics(metrics);
   }
 };

@@ -4,6 +4,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { parseEvent, type EventEnvelope } from '../core/events.ts';
+import { flushMetrics } from '../shared/metrics.ts';
 
 /** What EventBridge puts on an SQS target: its own envelope around our event in `detail`. */
 const EventBridgeMessageSchema = z.object({
@@ -57,7 +58,7 @@ export function createEventConsumer(options: EventConsumerOptions) {
     try {
       return await processPartialResponse(event, recordHandler, processor, { context });
     } finally {
-      options.metrics.publishStoredMetrics();
+      flushMetrics(options.metrics);
     }
   };
 }

@@ -8,6 +8,7 @@ import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.ts
 import { EVENT_BUS } from '../declarations/events.ts';
 import { readConfig } from '../shared/config.ts';
 import { relayBatch } from './relay.ts';
+import { flushMetrics } from '../shared/metrics.ts';
 
 const config = readConfig({ [EVENT_BUS.envVar]: z.string().min(1) });
 const logger = new Logger({ serviceName: 'forgeflow-relay' });
@@ -35,6 +36,6 @@ export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
   try {
     return await processPartialResponse(event, recordHandler, processor, { context });
   } finally {
-    metrics.publishStoredMetrics();
+    flushMetrics(metrics);
   }
 };

@@ -1,0 +1,12 @@
+import { fileURLToPath } from 'node:url';
+
+/** The job saga: one Standard execution per job run, named so that a repeated start is harmless. */
+export const JOB_SAGA = {
+  id: 'JobSaga',
+  name: 'forgeflow-job-saga',
+  envVar: 'JOB_SAGA_ARN',
+  definitionPath: fileURLToPath(new URL('../../statemachines/job-saga.asl.json', import.meta.url)),
+} as const;
+
+/** Execution names allow 80 characters of [A-Za-z0-9-_]; a job id is 36, so the run number fits. */
+export const sagaExecutionName = (jobId: string, run: number) => `${jobId}-run-${run}`;

@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import { EVENT_BUS, RULES } from '../functions/declarations/events.ts';
+import { JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
+import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb-local.ts';
+import { LocalEventBus } from './event-bus.ts';
+import { startJsonProtocolServer, type Operation } from './json-protocol-server.ts';
+import { importHandler, invoker } from './lambda.ts';
+import { startSqsPoller, type SqsPoller } from './sqs-poller.ts';
+import { startLocalSqs, type LocalSqs } from './sqs.ts';
+import { fileCheckpointStore, startStreamPoller, type StreamPoller } from './stream-poller.ts';
+
+/** Consumer functions and the queues that feed them, as the CDK app wires them. */
+export const LOCAL_CONSUMERS: readonly { queue: QueueDefinition; handler: string; functionName: string }[] = [
+  { queue: JOB_HISTORY_QUEUE, handler: '../functions/consumers/job-history/handler.ts', functionName: 'forgeflow-job-history' },
+  { queue: WEBHOOKS_QUEUE, handler: '../functions/consumers/webhooks/handler.ts', functionName: 'forgeflow-webhooks' },
+];
+
+export interface EventBackbone {
+  sqs: LocalSqs;
+  bus: LocalEventBus;
+  /** Variables the functions need to reach the local SQS and bus, and the queue URLs they read. */
+  env: Record<string, string>;
+  queueUrls: Map<string, string>;
+  /** Imports the relay and consumer handlers (after `env` is applied) and starts their pollers. */
+  startFunctions(options: { dynamoDbEndpoint: string; home: string; log: (message: string) => void }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The event backbone of the local runtime: fauxqs with the declared queues, a local EventBridge bus with the
+ * declared rules behind an AWS JSON-protocol endpoint, the outbox stream poller in front of the relay handler, and
+ * SQS pollers in front of the consumers. Extra JSON-protocol operations (Step Functions) can share the endpoint.
+ */
+export async function startEventBackbone(extraOperations: Record<string, Operation> = {}): Promise<EventBackbone> {
+  const sqs = await startLocalSqs();
+  const stops: Array<() => Promise<void>> = [() => sqs.stop()];
+  const queueUrls = new Map<string, string>();
+  const env: Record<string, string> = { AWS_ENDPOINT_URL_SQS: sqs.endpoint, WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_LOOPBACK: 'true' };
+  for (const { queue } of LOCAL_CONSUMERS) {
+    const ensured = await sqs.ensureQueue(queue);
+    queueUrls.set(queue.name, ensured.url);
+    env[queue.envVar] = ensured.url;
+    env[queue.dlq.envVar] = ensured.dlqUrl;
+  }
+  const relayFailures = await sqs.ensurePlainQueue(RELAY_FAILURE_QUEUE.name, { retentionSeconds: RELAY_FAILURE_QUEUE.retentionSeconds });
+  env[RELAY_FAILURE_QUEUE.envVar] = relayFailures.url;
+
+  const bus = new LocalEventBus(EVENT_BUS.name, RULES, (rule) => async (body) => {
+    const url = queueUrls.get(rule.target.name);
+    if (!url) throw new Error(`Rule ${rule.name} targets ${rule.target.name}, which the local runtime did not create`);
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
+  });
+  const endpoint = await startJsonProtocolServer({ ...bus.operations(), ...extraOperations });
+  stops.unshift(() => endpoint.close());
+  env.AWS_ENDPOINT_URL_EVENTBRIDGE = endpoint.endpoint;
+  env.AWS_ENDPOINT_URL_SFN = endpoint.endpoint;
+  env[EVENT_BUS.envVar] = EVENT_BUS.name;
+
+  const pollers: Array<StreamPoller | SqsPoller> = [];
+  return {
+    sqs,
+    bus,
+    env,
+    queueUrls,
+    async startFunctions({ dynamoDbEndpoint, home, log }) {
+      const clientConfig = { endpoint: dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+      const ddb = new DynamoDBClient(clientConfig);
+      const { Table } = await ddb.send(new DescribeTableCommand({ TableName: localTableName(OUTBOX_TABLE) }));
+      ddb.destroy();
+      const relay = invoker('forgeflow-relay', await importHandler<DynamoDBStreamEvent, { batchItemFailures: { itemIdentifier: string }[] }>('../functions/relay/handler.ts'), 60_000);
+      const streamsClient = new DynamoDBStreamsClient(clientConfig);
+      pollers.push(
+        startStreamPoller({
+          streamsClient,
+          streamArn: Table!.LatestStreamArn!,
+          handler: relay,
+          checkpointStore: fileCheckpointStore(join(home, 'checkpoints', 'outbox-stream.json')),
+          // The same failure policy as the event source mapping in the CDK app.
+          maximumRetryAttempts: 3,
+          maximumRecordAgeSeconds: 3600,
+          bisectBatchOnFunctionError: true,
+          onFailure: async (records, info) => {
+            log(`relay gave up on ${records.length} outbox record(s) (${info.reason}); they are in ${RELAY_FAILURE_QUEUE.name}`);
+            await sqs.client.send(new SendMessageCommand({ QueueUrl: relayFailures.url, MessageBody: JSON.stringify({ ...info, lastError: String(info.lastError ?? ''), records }) }));
+          },
+          onError: (error, context) => {
+            // DynamoDB Local answers a fresh shard's first read this way; the poller re-reads from the checkpoint.
+            if ((error as Error).name !== 'TrimmedDataAccessException') log(`outbox stream: ${context.operation} failed: ${(error as Error).message}`);
+          },
+        }),
+      );
+      stops.unshift(async () => streamsClient.destroy());
+      for (const consumer of LOCAL_CONSUMERS) {
+        const handler = invoker(consumer.functionName, await importHandler<SQSEvent, { batchItemFailures: { itemIdentifier: string }[] }>(consumer.handler), consumer.queue.visibilityTimeoutSeconds * 1000);
+        pollers.push(
+          startSqsPoller({
+            client: sqs.client,
+            queueUrl: queueUrls.get(consumer.queue.name)!,
+            handler: (event) => handler(event),
+            batchSize: consumer.queue.batchSize,
+            concurrency: 4,
+            functionName: consumer.functionName,
+            functionTimeoutSeconds: consumer.queue.visibilityTimeoutSeconds,
+            onError: (error, info) => {
+              if (info.phase !== 'handler') log(`${consumer.functionName}: ${info.phase} failed: ${(error as Error).message}`);
+            },
+          }),
+        );
+      }
+    },
+    async stop() {
+      // Pollers first (they finish in-flight batches and save checkpoints), then the servers they talk to.
+      await Promise.all(pollers.map((p) => p.stop()));
+      for (const stop of stops) await stop();
+    },
+  };
+}

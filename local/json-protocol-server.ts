@@ -1,0 +1,77 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A loopback server for the AWS JSON protocols (`POST /`, `X-Amz-Target: <Service>.<Operation>`), so the local
+ * runtime's EventBridge bus and Step Functions engine are reached through the real SDK clients with an endpoint
+ * override, exactly as the handlers reach AWS.
+ */
+export type Operation = (input: Record<string, unknown>) => Promise<unknown>;
+
+/** An error the SDK client turns into a typed exception: `__type` names it. */
+export class ServiceError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly statusCode = 400,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+export interface JsonProtocolServer {
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
+export async function startJsonProtocolServer(operations: Record<string, Operation>, port = 0): Promise<JsonProtocolServer> {
+  const server = http.createServer((req, res) => {
+    const reply = (status: number, body: unknown, contentType = req.headers['content-type'] ?? 'application/x-amz-json-1.1') => {
+      res.writeHead(status, { 'content-type': contentType }).end(JSON.stringify(body));
+    };
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const operation = operations[target];
+      if (req.method !== 'POST' || !operation) return reply(400, { __type: 'UnknownOperationException', message: `Unknown operation ${target}` });
+      if (size > MAX_REQUEST_BYTES) return reply(413, { __type: 'RequestEntityTooLargeException', message: 'Request too large' });
+      let input: Record<string, unknown>;
+      try {
+        input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+      } catch {
+        return reply(400, { __type: 'SerializationException', message: 'Request body is not valid JSON' });
+      }
+      operation(input).then(
+        (output) => reply(200, output ?? {}),
+        (error: unknown) => {
+          if (error instanceof ServiceError) return reply(error.statusCode, { __type: error.type, message: error.message });
+          reply(500, { __type: 'InternalFailure', message: (error as Error).message });
+        },
+      );
+    });
+    req.on('error', () => res.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${actual}`,
+    port: actual,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

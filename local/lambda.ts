@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { LOCAL_REGION } from './dynamodb-local.ts';
+
+/** Any Lambda handler: event in, result out. */
+export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
+
+let instances = 0;
+
+/**
+ * Imports a handler module only once its environment is set: handlers read their configuration at module load
+ * (cold start). A later runtime in the same process gets a fresh module instance, as a new Lambda execution
+ * environment would, so it is wired to that runtime's services rather than to stopped ones.
+ */
+export async function importHandler<E, R>(relativePath: string): Promise<LambdaHandler<E, R>> {
+  const url = new URL(relativePath, import.meta.url);
+  instances += 1;
+  url.search = `instance=${instances}`;
+  const module = (await import(url.href)) as { handler: LambdaHandler<E, R> };
+  return module.handler;
+}
+
+/** The Lambda invoke boundary: the event and the result cross it as JSON, with a context like Lambda's. */
+export function invoker<E, R>(functionName: string, handler: LambdaHandler<E, R>, timeoutMs: number): (event: E) => Promise<R> {
+  return async (event) => {
+    const result = await handler(JSON.parse(JSON.stringify(event)) as E, lambdaContext(functionName, timeoutMs));
+    return result === undefined ? result : (JSON.parse(JSON.stringify(result)) as R);
+  };
+}
+
+export function lambdaContext(functionName: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  const unsupported = () => {
+    throw new Error('context.done/fail/succeed are not supported: return a promise');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
+
+/** Sets variables and returns the function that puts the previous values back. */
+export function setEnvironment(values: Record<string, string>): () => void {
+  const previous = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+  // A real AWS session token in the shell must not ride along with the local keys.
+  previous.AWS_SESSION_TOKEN = process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_SESSION_TOKEN;
+  Object.assign(process.env, values);
+  return () => {
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}

@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+
+/**
+ * A consumer Lambda handler as the event source mapping invokes it (promise style; callbacks are not emulated).
+ * Returning nothing means every message succeeded.
+ */
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+export type PollerPhase = 'setup' | 'receive' | 'handler' | 'delete' | 'release';
+
+export interface PollerErrorInfo {
+  phase: PollerPhase;
+  queueUrl: string;
+  /** The batch concerned, when there is one. */
+  messageIds?: string[];
+}
+
+export interface SqsPollerOptions {
+  client: SQSClient;
+  queueUrl: string;
+  /** The record's eventSourceARN; looked up with GetQueueAttributes when omitted. */
+  queueArn?: string;
+  handler: SqsBatchHandler;
+  /** Messages per invocation, 1–10: one ReceiveMessage call; a batching window for more is not emulated. */
+  batchSize: number;
+  /** Long-poll wait, 1–20 s. Lambda waits 20 s; 1 s locally so that stop() returns quickly. */
+  waitTimeSeconds?: number;
+  /** Batches in flight at once (Lambda runs several per queue, so handlers must tolerate overlap). Default 2. */
+  concurrency?: number;
+  functionName?: string;
+  /** What context.getRemainingTimeInMillis counts down from; nothing is killed when it runs out. Default 30. */
+  functionTimeoutSeconds?: number;
+  /** Handler failures and SDK errors land here; the poller itself never throws or rejects. */
+  onError: (error: unknown, info: PollerErrorInfo) => void;
+}
+
+export interface SqsPoller {
+  /** Stops receiving, releases messages that arrive after the call, and resolves once in-flight batches are done. */
+  stop(): Promise<void>;
+}
+
+/** The handler's answer broke the partial-batch-response contract, so Lambda would fail the whole batch. */
+export class InvalidBatchResponseError extends Error {
+  override name = 'InvalidBatchResponseError';
+}
+
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 5_000;
+/** After stop(), how long a receive may run past its long-poll wait before it is abandoned (a hung server). */
+const RECEIVE_GRACE_MS = 2_000;
+
+/**
+ * Emulates the Lambda SQS event source mapping with ReportBatchItemFailures: receive a batch, invoke the handler with
+ * a Lambda-shaped SQSEvent, delete what succeeded. Failed messages are not touched: they reappear after the
+ * visibility timeout and SQS moves them to the DLQ after maxReceiveCount receives, as in AWS.
+ */
+export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
+  const { client, queueUrl, handler, batchSize } = options;
+  const waitTimeSeconds = options.waitTimeSeconds ?? 1;
+  const concurrency = options.concurrency ?? 2;
+  checkInteger('batchSize', batchSize, 1, 10);
+  // WaitTimeSeconds 0 would turn an idle queue into a busy loop of empty receives.
+  checkInteger('waitTimeSeconds', waitTimeSeconds, 1, 20);
+  checkInteger('concurrency', concurrency, 1, 100);
+
+  const stopping = new AbortController(); // wakes backoff sleeps at once
+  const abandon = new AbortController(); // cancels receives that outlive their wait (see RECEIVE_GRACE_MS)
+  const report = (error: unknown, info: Omit<PollerErrorInfo, 'queueUrl'>) => {
+    try {
+      options.onError(error, { ...info, queueUrl });
+    } catch {
+      // A failing error callback must not stop the poller; there is nowhere left to report to.
+    }
+  };
+
+  let arn: Promise<string> | undefined = options.queueArn ? Promise.resolve(options.queueArn) : undefined;
+  const queueArn = () =>
+    (arn ??= client
+      .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))
+      .then(({ Attributes }) => Attributes?.QueueArn ?? Promise.reject(new Error(`no QueueArn for ${queueUrl}`)))
+      .catch((error: unknown) => {
+        arn = undefined; // look it up again on the next turn
+        throw error;
+      }));
+
+  /** Bounded exponential backoff after SDK errors, so a dead server costs a few requests a second, not a spin. */
+  const backOff = (failures: number) =>
+    delay(Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)), undefined, { signal: stopping.signal }).catch(() => {});
+
+  const pollLoop = async () => {
+    let failures = 0;
+    while (!stopping.signal.aborted) {
+      let sourceArn: string;
+      let messages: Message[];
+      try {
+        sourceArn = await queueArn();
+      } catch (error) {
+        report(error, { phase: 'setup' });
+        await backOff(++failures);
+        continue;
+      }
+      try {
+        const out = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: batchSize,
+            WaitTimeSeconds: waitTimeSeconds,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: abandon.signal },
+        );
+        messages = out.Messages ?? [];
+      } catch (error) {
+        if (abandon.signal.aborted) break;
+        report(error, { phase: 'receive' });
+        await backOff(++failures);
+        continue;
+      }
+      failures = 0;
+      if (messages.length === 0) continue;
+      if (stopping.signal.aborted) {
+        await release(messages);
+        break;
+      }
+      if (!(await runBatch(messages, sourceArn))) await backOff(++failures);
+    }
+  };
+
+  /** Invokes the handler once and deletes what it did not report as failed. False when SQS refused the delete. */
+  const runBatch = async (messages: Message[], sourceArn: string): Promise<boolean> => {
+    const event: SQSEvent = { Records: messages.map((message) => toRecord(message, sourceArn)) };
+    const messageIds = event.Records.map((record) => record.messageId);
+    let failed: Set<string>;
+    try {
+      // The invoke boundary is JSON in both directions, as in Lambda: the handler gets its own copy of the event,
+      // and a response that does not survive serialisation is judged by what does.
+      const response = await handler(JSON.parse(JSON.stringify(event)) as SQSEvent, lambdaContext(options, sourceArn));
+      failed = failedMessageIds(response === undefined ? null : JSON.parse(JSON.stringify(response)), messageIds);
+    } catch (error) {
+      // A thrown error fails the whole batch: nothing is deleted and every message comes back.
+      report(error, { phase: 'handler', messageIds });
+      return true;
+    }
+    const done = messages.filter((message) => !failed.has(message.MessageId ?? ''));
+    if (done.length === 0) return true;
+    try {
+      const Entries = done.map((message, i) => ({ Id: `m${i}`, ReceiptHandle: message.ReceiptHandle }));
+      const out = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries }));
+      if (out.Failed?.length) {
+        const ids = out.Failed.map((entry) => done[Number(entry.Id?.slice(1))]?.MessageId ?? String(entry.Id));
+        const reasons = out.Failed.map((entry) => `${entry.Code}: ${entry.Message}`).join('; ');
+        const error = new Error(`DeleteMessageBatch failed for ${ids.length} message(s), which will be redelivered: ${reasons}`);
+        report(error, { phase: 'delete', messageIds: ids });
+      }
+      return true;
+    } catch (error) {
+      // Undeleted messages come back after the visibility timeout: a duplicate delivery, never a loss.
+      report(error, { phase: 'delete', messageIds: done.map((message) => message.MessageId ?? '') });
+      return false;
+    }
+  };
+
+  /** Gives back messages that arrived after stop(), so the next consumer need not wait out their visibility timeout. */
+  const release = async (messages: Message[]) => {
+    try {
+      const Entries = messages.map((message, i) => ({ Id: `m${i}`, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
+      await client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries }));
+    } catch (error) {
+      report(error, { phase: 'release', messageIds: messages.map((message) => message.MessageId ?? '') });
+    }
+  };
+
+  // pollLoop handles its own errors; the catch is a last guard so that a bug here can never become an unhandled
+  // rejection that takes the whole local runtime down.
+  const loops = Array.from({ length: concurrency }, () => pollLoop().catch((error: unknown) => report(error, { phase: 'receive' })));
+  let stopped: Promise<void> | undefined;
+  return {
+    stop: () =>
+      (stopped ??= (async () => {
+        stopping.abort();
+        const timer = setTimeout(() => abandon.abort(), waitTimeSeconds * 1000 + RECEIVE_GRACE_MS);
+        try {
+          await Promise.all(loops);
+        } finally {
+          clearTimeout(timer);
+        }
+      })()),
+  };
+}
+
+/**
+ * Which messages to keep, following Lambda's "success and failure conditions" for partial batch responses: no
+ * response, an empty or null list is full success; anything that is not a list of known, non-empty message ids
+ * fails the whole batch (throws).
+ */
+export function failedMessageIds(response: unknown, messageIds: readonly string[]): Set<string> {
+  if (response === null) return new Set();
+  if (typeof response !== 'object' || Array.isArray(response)) {
+    throw new InvalidBatchResponseError(`handler returned ${JSON.stringify(response)}, not an SQSBatchResponse`);
+  }
+  const list = (response as { batchItemFailures?: unknown }).batchItemFailures;
+  if (list === undefined || list === null) return new Set();
+  if (!Array.isArray(list)) throw new InvalidBatchResponseError('batchItemFailures is not a list');
+  const known = new Set(messageIds);
+  const failed = new Set<string>();
+  for (const item of list as unknown[]) {
+    const id = typeof item === 'object' && item !== null ? (item as { itemIdentifier?: unknown }).itemIdentifier : undefined;
+    if (typeof id !== 'string' || !known.has(id)) {
+      throw new InvalidBatchResponseError(`batchItemFailures names ${JSON.stringify(item)}, which is not a message id of this batch`);
+    }
+    failed.add(id);
+  }
+  return failed;
+}
+
+/** One record as Lambda delivers it: camelCase keys, system attributes under `attributes`, binary as base64. */
+export function toRecord(message: Message, eventSourceARN: string): SQSRecord {
+  const attributes = (message.Attributes ?? {}) as Partial<SQSRecordAttributes>;
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ...attributes,
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? '',
+      SenderId: attributes.SenderId ?? '',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? '',
+    },
+    messageAttributes: toMessageAttributes(message.MessageAttributes ?? {}),
+    md5OfBody: message.MD5OfBody ?? '',
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
+    eventSource: 'aws:sqs',
+    eventSourceARN,
+    // arn:aws:sqs:<region>:<account>:<name>
+    awsRegion: eventSourceARN.split(':')[3] ?? '',
+  };
+}
+
+function toMessageAttributes(attributes: Record<string, MessageAttributeValue>): SQSMessageAttributes {
+  const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+  return Object.fromEntries(
+    Object.entries(attributes).map(([name, value]) => [
+      name,
+      {
+        ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+        ...(value.BinaryValue !== undefined ? { binaryValue: base64(value.BinaryValue) } : {}),
+        // Lambda always sends these reserved lists, empty.
+        stringListValues: value.StringListValues ?? [],
+        binaryListValues: (value.BinaryListValues ?? []).map(base64),
+        dataType: value.DataType ?? 'String',
+      },
+    ]),
+  );
+}
+
+function lambdaContext(options: SqsPollerOptions, sourceArn: string): Context {
+  const name = options.functionName ?? 'forgeflow-sqs-consumer-local';
+  const deadline = Date.now() + (options.functionTimeoutSeconds ?? 30) * 1000;
+  const unsupported = () => {
+    throw new Error('context.done/fail/succeed are not supported: return a promise');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${sourceArn.split(':')[3]}:${sourceArn.split(':')[4]}:function:${name}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
+
+function checkInteger(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}

@@ -1,0 +1,144 @@
+import type { AddressInfo } from 'node:net';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  SQSClient,
+  type SQSClientConfig,
+} from '@aws-sdk/client-sqs';
+import { buildApp } from 'fauxqs';
+import type { QueueDefinition } from '../functions/declarations/queues.ts';
+
+/** fauxqs derives queue ARNs from the request's signing region, so every local client must agree on one. */
+export const LOCAL_SQS_REGION = 'us-east-1';
+/** fauxqs does not check signatures; the SDK only needs something to sign with. Not secrets. */
+const LOCAL_SQS_CREDENTIALS = { accessKeyId: 'forgeflowlocal', secretAccessKey: 'forgeflowlocal' };
+
+export interface LocalSqsOptions {
+  /** Port on 127.0.0.1; omitted or 0: the OS picks a free one. */
+  port?: number;
+}
+
+export interface EnsuredQueue {
+  url: string;
+  arn: string;
+}
+
+export interface EnsuredQueueWithDlq extends EnsuredQueue {
+  dlqUrl: string;
+  dlqArn: string;
+}
+
+export interface LocalSqs {
+  /** http://127.0.0.1:<port>: what every SQS client must use as `endpoint`. */
+  endpoint: string;
+  port: number;
+  /** A client bound to this server; destroyed by stop(). */
+  client: SQSClient;
+  /** Creates the DLQ, then the queue with the attributes the CDK app gives it. Safe to call again. */
+  ensureQueue(def: QueueDefinition): Promise<EnsuredQueueWithDlq>;
+  /** A queue without redrive, e.g. the relay's on-failure destination. */
+  ensurePlainQueue(name: string, options?: { retentionSeconds?: number; visibilityTimeoutSeconds?: number }): Promise<EnsuredQueue>;
+  /** Stops the server; stop pollers first, or their in-flight requests fail. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Client settings for a local fauxqs server. fauxqs puts a host in queue URLs (sqs.<region>.localhost) that does not
+ * resolve here, and the SDK would otherwise send each call to its queue URL's host: the explicit endpoint wins.
+ */
+export function localSqsClientConfig(endpoint: string): SQSClientConfig {
+  return { endpoint, region: LOCAL_SQS_REGION, credentials: LOCAL_SQS_CREDENTIALS };
+}
+
+/**
+ * Starts fauxqs in this process, on loopback only. `startFauxqs` from the package always binds 0.0.0.0, which would
+ * put an unauthenticated queue server on every network the laptop joins, so we build its app and listen ourselves.
+ * Listening on port 0 lets the OS pick the port at bind time: no window in which another process can take a port we
+ * probed (ports.ts `freePort` needs one, which is fine for a child process but unnecessary in-process).
+ */
+export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
+  const app = buildApp({ logger: false });
+  try {
+    await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  const { port } = app.server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new SQSClient(localSqsClientConfig(endpoint));
+  let stopped: Promise<void> | undefined;
+
+  const ensurePlainQueue: LocalSqs['ensurePlainQueue'] = (name, opts = {}) => {
+    const attributes: Record<string, string> = {};
+    if (opts.retentionSeconds !== undefined) attributes.MessageRetentionPeriod = String(opts.retentionSeconds);
+    if (opts.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(opts.visibilityTimeoutSeconds);
+    return ensure(client, name, attributes);
+  };
+
+  return {
+    endpoint,
+    port,
+    client,
+    ensurePlainQueue,
+    async ensureQueue(def) {
+      const dlq = await ensurePlainQueue(def.dlq.name, { retentionSeconds: def.dlq.retentionSeconds });
+      const queue = await ensure(client, def.name, queueAttributes(def, dlq.arn));
+      return { url: queue.url, arn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
+    },
+    stop: () =>
+      (stopped ??= (async () => {
+        client.destroy();
+        // Closing also releases long polls still waiting inside fauxqs (its preClose hook).
+        await app.close();
+      })()),
+  };
+}
+
+/**
+ * The attributes the CDK app's Queue construct produces for a declared queue: CDK serialises `deadLetterQueue` as a
+ * RedrivePolicy of exactly these two keys. Key order matters locally: fauxqs compares attribute strings verbatim on
+ * a repeated CreateQueue.
+ */
+export function queueAttributes(def: QueueDefinition, dlqArn: string): Record<string, string> {
+  return {
+    VisibilityTimeout: String(def.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(def.retentionSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: def.maxReceiveCount }),
+  };
+}
+
+/**
+ * CreateQueue is idempotent for identical attributes and fails with QueueNameExists for different ones (in AWS and
+ * in fauxqs). "Ensure" means "converge on the declaration", so in that case we set the declared attributes instead.
+ */
+async function ensure(client: SQSClient, name: string, attributes: Record<string, string>): Promise<EnsuredQueue> {
+  let url: string | undefined;
+  try {
+    ({ QueueUrl: url } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })));
+  } catch (error) {
+    if (!isQueueNameExists(error)) throw error;
+    ({ QueueUrl: url } = await client.send(new GetQueueUrlCommand({ QueueName: name })));
+    if (url && Object.keys(attributes).length > 0) {
+      await client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+    }
+  }
+  if (!url) throw new Error(`SQS returned no URL for queue ${name}`);
+  // The ARN comes from the server rather than being assembled here, so it matches what fauxqs resolves redrives by.
+  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const arn = Attributes?.QueueArn;
+  if (!arn) throw new Error(`SQS returned no ARN for queue ${name}`);
+  return { url, arn };
+}
+
+/**
+ * SQS speaks JSON with query-protocol compatibility: the SDK names the error after the x-amzn-query-error header
+ * when there is one, so fauxqs gives "AWS.SimpleQueueService.QueueNameExists" and AWS its legacy
+ * "QueueAlreadyExists", and only a response without that header yields the modelled QueueNameExists class.
+ */
+function isQueueNameExists(error: unknown): boolean {
+  return error instanceof QueueNameExists || /QueueNameExists|QueueAlreadyExists/.test(String((error as { name?: unknown })?.name));
+}

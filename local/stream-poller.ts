@@ -1,0 +1,419 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type _Record, type Shard } from '@aws-sdk/client-dynamodb-streams';
+import type { AttributeValue as StreamAttributeValue, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+
+/** Everything up to `sequenceNumber` is acknowledged; `done` once a closed shard is drained. */
+export interface ShardCheckpoint {
+  sequenceNumber?: string;
+  done?: boolean;
+}
+
+/** Where the poller keeps its position. It passes the stream ARN so a store can refuse a recreated table's stale positions. */
+export interface CheckpointStore {
+  load(streamArn: string): Promise<Record<string, ShardCheckpoint>>;
+  save(shardId: string, checkpoint: ShardCheckpoint, streamArn: string): Promise<void>;
+}
+
+/** Lambda's `condition` names for records sent to an on-failure destination. */
+export type FailureReason = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
+
+export interface FailureInfo {
+  streamArn: string;
+  shardId: string;
+  startSequenceNumber?: string;
+  endSequenceNumber?: string;
+  batchSize: number;
+  reason: FailureReason;
+  /** Failed invocations that held the first of these records (0 when it expired before any). */
+  attempts: number;
+  lastError?: unknown;
+}
+
+export type StreamHandler = (event: DynamoDBStreamEvent) => Promise<DynamoDBBatchResponse | void> | DynamoDBBatchResponse | void;
+
+export interface StreamPollerOptions {
+  streamsClient: DynamoDBStreamsClient;
+  streamArn: string;
+  handler: StreamHandler;
+  checkpointStore: CheckpointStore;
+  /** Records per invocation, 1..1000: one GetRecords call (Lambda reads several to reach up to 10,000). Default 100. */
+  batchSize?: number;
+  /** Wait after an empty GetRecords; a non-empty one is followed at once by the next read. Default 50. */
+  pollIntervalMs?: number;
+  /** Retries of a failing record after its first failure; -1: until it is too old, as in Lambda. Default 3. */
+  maximumRetryAttempts?: number;
+  /** -1: no limit. Default 3600. DynamoDB Local rounds creation times down to the minute: keep it at 60 or more, as Lambda does. */
+  maximumRecordAgeSeconds?: number;
+  /** Default true. */
+  bisectBatchOnFunctionError?: boolean;
+  /** The on-failure destination. Records are passed only once it resolves, so a failing destination loses nothing. */
+  onFailure: (records: DynamoDBRecord[], info: FailureInfo) => Promise<void>;
+  /** Default: console.error. */
+  onError?: (error: unknown, context: { operation: string; shardId?: string }) => void;
+  /** The region records report; DynamoDB Local says `ddblocal`, Lambda the table's region. Default: the client's. */
+  awsRegion?: string;
+  /** How often new shards are looked for; a drained shard triggers a look at once. Default 1000. */
+  shardDiscoveryIntervalMs?: number;
+  /** Cap of every backoff (SDK, checkpoint and destination errors, retries of a failing batch). Default 5000. */
+  maxBackoffMs?: number;
+  now?: () => number;
+}
+
+export interface StreamPoller {
+  /** Lets the in-flight batch finish, saves checkpoints, resolves. Never rejects. */
+  stop(): Promise<void>;
+}
+
+/** A run of records still to handle; `failures` counts failed invocations that began with its first record. */
+type Segment = { records: DynamoDBRecord[]; failures: number };
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : undefined);
+const lastOf = <T>(items: readonly T[]) => items[items.length - 1];
+const first = <T>(items: Iterable<T>): T | undefined => items[Symbol.iterator]().next().value;
+const sequenceOf = (record: DynamoDBRecord | undefined) => record?.dynamodb?.SequenceNumber;
+
+/**
+ * Emulates a Lambda event source mapping on a DynamoDB stream: each shard is read in order (children only after their
+ * parent is drained) and handed to `handler` as `DynamoDBStreamEvent` batches. Failures follow Lambda's policy: partial
+ * batch responses, bisection, bounded retries, maximum record age, on-failure destination. A checkpoint moves only
+ * past records the handler acknowledged or the destination took, so delivery is at-least-once.
+ *
+ * @example
+ * const poller = startStreamPoller({ streamsClient, streamArn, handler: relay, onFailure: toDlq,
+ *   checkpointStore: fileCheckpointStore(join(home, 'stream-checkpoints.json')) });
+ * await poller.stop();
+ */
+export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
+  const { streamsClient: client, streamArn, handler, checkpointStore: store, onFailure, now = Date.now } = options;
+  const { batchSize = 100, pollIntervalMs = 50, maximumRetryAttempts: maxRetries = 3, maximumRecordAgeSeconds: maxAge = 3600 } = options;
+  const { bisectBatchOnFunctionError: bisect = true, shardDiscoveryIntervalMs = 1000, maxBackoffMs = 5000 } = options;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) throw new RangeError('batchSize must be 1..1000');
+  if (!Number.isInteger(maxRetries) || maxRetries < -1) throw new RangeError('maximumRetryAttempts must be -1 or more');
+  if (maxAge < -1) throw new RangeError('maximumRecordAgeSeconds must be -1 or more');
+
+  const stopping = new AbortController();
+  const checkpoints: Record<string, ShardCheckpoint> = {};
+  const unsaved = new Set<string>();
+  const loops = new Map<string, Promise<void>>();
+  let awsRegion = options.awsRegion;
+  let wake = new AbortController(); // aborted when a shard finishes, so its children start without waiting
+  const report = (error: unknown, operation: string, shardId?: string) => {
+    try {
+      (options.onError ?? ((e, c) => console.error(`[stream-poller] ${c.operation} ${c.shardId ?? ''}`, e)))(error, { operation, shardId });
+    } catch {
+      // A throwing reporter must not stop the shard it reports on.
+    }
+  };
+  const backoff = (attempt: number, base = 100) => Math.min(maxBackoffMs, base * 2 ** attempt);
+  // Every wait ends early on stop(), so stopping never waits out a backoff.
+  const sleep = (ms: number, signal = stopping.signal) => delay(ms, undefined, { signal }).catch(() => undefined);
+
+  // Saves run in the background, newest position per shard, so a checkpoint write (with its fsync) never delays the
+  // next read. A position is still recorded only after its records were acknowledged. A failed save stays pending for
+  // the next flush (the next acknowledgement or stop()); a restart before that re-delivers from the older position.
+  let flushing: Promise<void> | undefined;
+  const flush = (): Promise<void> =>
+    (flushing ??= (async () => {
+      // Yield first, so `flushing` is set before the body can finish; after the last size check it is cleared at once,
+      // so a position acknowledged later always starts a new flush.
+      await Promise.resolve();
+      try {
+        for (let shardId = first(unsaved); shardId !== undefined; shardId = first(unsaved)) {
+          unsaved.delete(shardId);
+          try {
+            await store.save(shardId, { ...checkpoints[shardId] }, streamArn);
+          } catch (error) {
+            unsaved.add(shardId);
+            return report(error, 'saveCheckpoint', shardId);
+          }
+        }
+      } finally {
+        flushing = undefined;
+      }
+    })());
+  const persist = (shardId: string, update: ShardCheckpoint) => {
+    checkpoints[shardId] = { ...checkpoints[shardId], ...update };
+    unsaved.add(shardId);
+    void flush();
+  };
+  const acknowledge = (shardId: string, record: DynamoDBRecord | undefined) => {
+    const sequenceNumber = sequenceOf(record);
+    if (sequenceNumber) persist(shardId, { sequenceNumber });
+  };
+
+  /** Hands records to the destination, then moves past them. False if stopped while the destination kept failing. */
+  async function discard(shardId: string, records: DynamoDBRecord[], reason: FailureReason, attempts: number, lastError?: unknown) {
+    const info: FailureInfo = { streamArn, shardId, batchSize: records.length, reason, attempts, lastError,
+      startSequenceNumber: sequenceOf(records[0]), endSequenceNumber: sequenceOf(lastOf(records)) };
+    for (let failures = 0; ; failures++) {
+      try {
+        await onFailure(records, info);
+        return (acknowledge(shardId, lastOf(records)), true);
+      } catch (error) {
+        report(error, 'onFailure', shardId);
+        if (stopping.signal.aborted) return false;
+        await sleep(backoff(failures));
+      }
+    }
+  }
+
+  /** `failedAt`: index of the first record not acknowledged; `error`: the whole batch failed (so it may be bisected). */
+  async function invoke(records: DynamoDBRecord[]): Promise<{ failedAt?: number; error?: unknown }> {
+    let response: DynamoDBBatchResponse | void;
+    try {
+      response = await handler({ Records: records });
+    } catch (error) {
+      return { failedAt: 0, error };
+    }
+    let failedAt: number | undefined;
+    for (const failure of response?.batchItemFailures ?? []) {
+      // As in Lambda, an empty, null or unknown identifier fails the whole batch; otherwise the lowest one counts.
+      const index = records.findIndex((r) => failure?.itemIdentifier && sequenceOf(r) === failure.itemIdentifier);
+      if (index < 0) return { failedAt: 0, error: new Error(`batchItemFailures names no record of the batch: ${JSON.stringify(failure)}`) };
+      failedAt = Math.min(failedAt ?? index, index);
+    }
+    return { failedAt };
+  }
+
+  const isFresh = (record: DynamoDBRecord) => {
+    const created = record.dynamodb?.ApproximateCreationDateTime;
+    return maxAge < 0 || created === undefined || now() / 1000 - created <= maxAge;
+  };
+
+  /** Runs one fetched batch until every record is acknowledged or discarded. False if stopped first. */
+  async function processBatch(shardId: string, fetched: _Record[]): Promise<boolean> {
+    const queue: Segment[] = fetched.length ? [{ records: fetched.map((r) => toLambdaRecord(r, streamArn, awsRegion)), failures: 0 }] : [];
+    for (let segment = queue[0]; segment; segment = queue[0]) {
+      if (stopping.signal.aborted) return false;
+      // Creation times rise along a shard, so expired records form a prefix; they go to the destination uninvoked.
+      const firstFresh = segment.records.findIndex(isFresh);
+      let resolved: number; // records now acknowledged or discarded, from the front of the segment
+      if (firstFresh !== 0) {
+        resolved = firstFresh < 0 ? segment.records.length : firstFresh;
+        if (!(await discard(shardId, segment.records.slice(0, resolved), 'RecordAgeExceeded', segment.failures))) return false;
+      } else {
+        const { failedAt, error } = await invoke(segment.records);
+        if (failedAt === undefined) {
+          acknowledge(shardId, lastOf(segment.records));
+          resolved = segment.records.length;
+        } else if (error !== undefined && bisect && segment.records.length > 1) {
+          // As in Lambda, a split consumes no retry: a poison record is in at most ceil(log2(batchSize)) + 1 +
+          // maximumRetryAttempts invocations before it goes to the destination.
+          const half = Math.ceil(segment.records.length / 2);
+          queue.splice(0, 1, { records: segment.records.slice(0, half), failures: 0 }, { records: segment.records.slice(half), failures: 0 });
+          continue;
+        } else {
+          if (failedAt > 0) {
+            // Partial response: Lambda checkpoints before the lowest failed record and retries from there.
+            acknowledge(shardId, segment.records[failedAt - 1]);
+            segment = queue[0] = { records: segment.records.slice(failedAt), failures: 0 };
+          }
+          if (maxRetries < 0 || segment.failures < maxRetries) {
+            segment.failures += 1;
+            await sleep(backoff(segment.failures - 1, pollIntervalMs));
+            continue;
+          }
+          // A partial response names the culprit, so only it goes; a thrown error sends the whole (sub)batch, as Lambda does.
+          resolved = error === undefined ? 1 : segment.records.length;
+          if (!(await discard(shardId, segment.records.slice(0, resolved), 'RetryAttemptsExhausted', segment.failures + 1, error))) return false;
+        }
+      }
+      const rest = segment.records.slice(resolved);
+      if (rest.length) queue[0] = { records: rest, failures: 0 };
+      else queue.shift();
+    }
+    return true;
+  }
+
+  async function acquireIterator(shardId: string): Promise<string> {
+    const get = (after?: string) =>
+      client.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId,
+        ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON', SequenceNumber: after }));
+    const after = checkpoints[shardId]?.sequenceNumber;
+    let out;
+    try {
+      out = await get(after);
+    } catch (error) {
+      if (!after || errorName(error) !== 'TrimmedDataAccessException') throw error;
+      // The checkpoint is older than the stream's retention: resume at the oldest record left.
+      report(new Error(`Records after ${after} were trimmed before delivery`, { cause: error }), 'getShardIterator', shardId);
+      out = await get();
+    }
+    if (!out.ShardIterator) throw new Error(`GetShardIterator returned no iterator for ${shardId}`);
+    return out.ShardIterator;
+  }
+
+  async function pollShard(shardId: string): Promise<void> {
+    let iterator: string | undefined;
+    for (let failures = 0; !stopping.signal.aborted; ) {
+      let records: _Record[];
+      try {
+        iterator ??= await acquireIterator(shardId);
+        const out = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: batchSize }));
+        [records, iterator, failures] = [out.Records ?? [], out.NextShardIterator, 0];
+      } catch (error) {
+        // Nothing fetched is pending here, so the checkpoint is exactly where reading resumes.
+        iterator = undefined;
+        if (errorName(error) === 'ResourceNotFoundException') return (report(error, 'getRecords', shardId), persist(shardId, { done: true }));
+        // Iterators expire after 15 minutes (idle or slow handler): only a repeat is worth a report and a pause.
+        if (errorName(error) !== 'ExpiredIteratorException' || failures > 0) {
+          report(error, 'getRecords', shardId);
+          await sleep(backoff(failures));
+        }
+        failures++;
+        continue;
+      }
+      if (!(await processBatch(shardId, records))) return;
+      // No next iterator: the shard is closed, now drained, and its children may start.
+      if (!iterator) return persist(shardId, { done: true });
+      if (records.length === 0) await sleep(pollIntervalMs);
+    }
+  }
+
+  async function listShards(): Promise<Shard[]> {
+    const shards: Shard[] = [];
+    let start: string | undefined;
+    do {
+      const out = await client.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }));
+      shards.push(...(out.StreamDescription?.Shards ?? []));
+      start = out.StreamDescription?.LastEvaluatedShardId;
+    } while (start);
+    return shards;
+  }
+
+  async function supervise(): Promise<void> {
+    let loaded = false;
+    for (let failures = 0; !stopping.signal.aborted; ) {
+      try {
+        if (!loaded) Object.assign(checkpoints, await store.load(streamArn));
+        loaded = true;
+        awsRegion ??= await client.config.region();
+        const shards = await listShards();
+        const listed = new Set(shards.map((s) => s.ShardId));
+        for (const { ShardId: id, ParentShardId: parent } of shards) {
+          if (!id || loops.has(id) || checkpoints[id]?.done) continue;
+          // Like Lambda, start a child only once its parent is drained, so one key's records stay in order across a
+          // split. A parent no longer listed was trimmed away: nothing to wait for.
+          if (parent && listed.has(parent) && !checkpoints[parent]?.done) continue;
+          const loop = pollShard(id)
+            .catch((error: unknown) => report(error, 'pollShard', id))
+            .finally(() => (loops.delete(id), checkpoints[id]?.done && wake.abort()));
+          loops.set(id, loop);
+        }
+        failures = 0;
+        await sleep(shardDiscoveryIntervalMs, AbortSignal.any([stopping.signal, wake.signal]));
+        if (wake.signal.aborted) wake = new AbortController();
+      } catch (error) {
+        report(error, loaded ? 'describeStream' : 'loadCheckpoints');
+        await sleep(backoff(failures++));
+      }
+    }
+  }
+
+  const supervisor = supervise();
+  let stopped: Promise<void> | undefined;
+  return {
+    stop: () =>
+      (stopped ??= (async () => {
+        stopping.abort();
+        await supervisor;
+        await Promise.all(loops.values());
+        await flushing;
+        await flush();
+      })()),
+  };
+}
+
+/** Converts an SDK stream record into the JSON Lambda delivers (binary as base64, creation time in epoch seconds). */
+export function toLambdaRecord(record: _Record, streamArn: string, awsRegion?: string): DynamoDBRecord {
+  const { ApproximateCreationDateTime: created, Keys, NewImage, OldImage, ...rest } = record.dynamodb ?? {};
+  const dynamodb = { ApproximateCreationDateTime: created && created.getTime() / 1000, Keys: toLambdaImage(Keys),
+    NewImage: toLambdaImage(NewImage), OldImage: toLambdaImage(OldImage), SequenceNumber: rest.SequenceNumber,
+    SizeBytes: rest.SizeBytes, StreamViewType: rest.StreamViewType };
+  const { userIdentity: identity } = record;
+  return withoutUndefined({ eventID: record.eventID, eventName: record.eventName, eventVersion: '1.1', eventSource: 'aws:dynamodb',
+    awsRegion: awsRegion ?? record.awsRegion, dynamodb: withoutUndefined(dynamodb), eventSourceARN: streamArn,
+    // TTL deletions carry the service identity, which Lambda spells in lower camel case.
+    userIdentity: identity && { type: identity.Type, principalId: identity.PrincipalId } });
+}
+
+function toLambdaImage(image: Record<string, StreamAttributeValue> | undefined): Record<string, AttributeValue> | undefined {
+  return image && Object.fromEntries(Object.entries(image).map(([name, value]) => [name, toLambdaValue(value)]));
+}
+
+function toLambdaValue(value: StreamAttributeValue): AttributeValue {
+  const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+  if (value.B !== undefined) return { B: base64(value.B) };
+  if (value.BS !== undefined) return { BS: value.BS.map(base64) };
+  if (value.L !== undefined) return { L: value.L.map(toLambdaValue) };
+  if (value.M !== undefined) return { M: toLambdaImage(value.M) ?? {} };
+  return value as AttributeValue; // S, N, SS, NS, BOOL and NULL are the same JSON in the SDK and in Lambda events.
+}
+
+// Lambda's JSON has no key for an absent field (no OldImage on a NEW_IMAGE stream), so neither do these records.
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+type CheckpointFile = { version: 1; streams: Record<string, { updatedAt: string; shards: Record<string, ShardCheckpoint> }> };
+const tableOf = (streamArn: string) => streamArn.split('/stream/')[0];
+
+/**
+ * Checkpoints in one JSON file keyed by stream ARN: a recreated table has a new stream ARN, so it starts at TRIM_HORIZON
+ * instead of resuming from a sequence number of the old stream (whose entry is pruned). Writes are atomic (temp file,
+ * fsync, rename) and serialised within the process; one file serves one poller process.
+ */
+export function fileCheckpointStore(path: string): CheckpointStore {
+  let cache: CheckpointFile | undefined;
+  let tail: Promise<unknown> = Promise.resolve();
+  // Shards save concurrently and each write must hold every shard's latest position: one write at a time.
+  const serial = <T>(task: () => Promise<T>): Promise<T> => {
+    const next = tail.then(task);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+  const read = async (): Promise<CheckpointFile> => {
+    const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (text === undefined) return { version: 1, streams: {} };
+    const parsed = JSON.parse(text) as Partial<CheckpointFile>;
+    if (parsed.version !== 1 || typeof parsed.streams !== 'object' || !parsed.streams) throw new Error(`${path} is not a version 1 checkpoint file`);
+    return parsed as CheckpointFile;
+  };
+  return {
+    load: (streamArn) => serial(async () => structuredClone((cache = await read()).streams[streamArn]?.shards ?? {})),
+    save: (shardId, checkpoint, streamArn) =>
+      serial(async () => {
+        cache ??= await read();
+        for (const arn of Object.keys(cache.streams)) if (arn !== streamArn && tableOf(arn) === tableOf(streamArn)) delete cache.streams[arn];
+        const entry = (cache.streams[streamArn] ??= { updatedAt: '', shards: {} });
+        entry.shards[shardId] = { ...checkpoint };
+        entry.updatedAt = new Date().toISOString();
+        await writeAtomically(path, `${JSON.stringify(cache, null, 2)}\n`);
+      }),
+  };
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  try {
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(text);
+      await handle.sync(); // so a power cut cannot leave the renamed file empty
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}

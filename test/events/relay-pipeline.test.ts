@@ -1,0 +1,132 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoInbox } from '../../functions/adapters/dynamodb/inbox.ts';
+import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
+import { createEventConsumer } from '../../functions/consumers/consumer.ts';
+import { JobHistory } from '../../functions/consumers/job-history/history.ts';
+import { JobService } from '../../functions/core/job-service.ts';
+import { JobSpecSchema } from '../../functions/core/job.ts';
+import { systemClock } from '../../functions/core/ports.ts';
+import { EVENT_BUS, RULES } from '../../functions/declarations/events.ts';
+import { JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE } from '../../functions/declarations/queues.ts';
+import { LocalEventBus } from '../../local/event-bus.ts';
+import { startJsonProtocolServer } from '../../local/json-protocol-server.ts';
+import { importHandler, invoker, setEnvironment } from '../../local/lambda.ts';
+import { startSqsPoller } from '../../local/sqs-poller.ts';
+import { startLocalSqs } from '../../local/sqs.ts';
+import { fileCheckpointStore, startStreamPoller, type CheckpointStore } from '../../local/stream-poller.ts';
+import { createTestTables, localClientConfig } from '../support/dynamodb.ts';
+import { waitFor } from '../support/wait.ts';
+
+/**
+ * The whole backbone on one machine: outbox stream → stream poller → the real relay handler → local bus (declared
+ * rules) → SQS → job-history consumer with its inbox.
+ */
+describe('Outbox relay pipeline', () => {
+  let tables: Awaited<ReturnType<typeof createTestTables>>;
+  let sqs: Awaited<ReturnType<typeof startLocalSqs>>;
+  let bus: LocalEventBus;
+  let endpoint: Awaited<ReturnType<typeof startJsonProtocolServer>>;
+  let relay: (event: DynamoDBStreamEvent) => Promise<unknown>;
+  let streamArn: string;
+  let history: JobHistory;
+  let historyUrl: string;
+  let failureUrl: string;
+  let restoreEnv: () => void;
+  const stops: Array<() => Promise<void>> = [];
+  const streams = () => new DynamoDBStreamsClient(localClientConfig());
+  const service = () => new JobService({ store: new DynamoJobStore(tables.documentClient, tables.tableNames), clock: systemClock });
+  const actor = { sub: 'alice', tenantId: 'acme', groups: [] };
+
+  beforeAll(async () => {
+    tables = await createTestTables();
+    sqs = await startLocalSqs();
+    historyUrl = (await sqs.ensureQueue(JOB_HISTORY_QUEUE)).url;
+    failureUrl = (await sqs.ensurePlainQueue(RELAY_FAILURE_QUEUE.name)).url;
+    bus = new LocalEventBus(EVENT_BUS.name, RULES.filter((r) => r.target === JOB_HISTORY_QUEUE), () => async (body) => {
+      await sqs.client.send(new SendMessageCommand({ QueueUrl: historyUrl, MessageBody: body }));
+    });
+    endpoint = await startJsonProtocolServer(bus.operations());
+    restoreEnv = setEnvironment({ [EVENT_BUS.envVar]: EVENT_BUS.name, AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint.endpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    relay = invoker('relay', await importHandler<DynamoDBStreamEvent, unknown>('../functions/relay/handler.ts'), 60_000);
+    const { Table } = await tables.client.send(new DescribeTableCommand({ TableName: tables.tableNames.outbox }));
+    streamArn = Table!.LatestStreamArn!;
+    history = new JobHistory(tables.documentClient, tables.tableNames.jobEvents);
+    const inbox = new DynamoInbox(tables.documentClient, tables.tableNames.inbox);
+    const consumer = createEventConsumer({ name: 'job-history', logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'T' }), handle: (e) => history.record(inbox, e) });
+    const poller = startSqsPoller({ client: sqs.client, queueUrl: historyUrl, handler: (e: SQSEvent) => consumer(e, {} as never), batchSize: 10, concurrency: 2, onError: () => {} });
+    stops.push(() => poller.stop());
+  });
+
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+    await endpoint?.close();
+    await sqs?.stop();
+    restoreEnv?.();
+  });
+
+  it('loses no event when the relay dies after publishing but before its checkpoint is saved', async () => {
+    const jobIds: string[] = [];
+    for (let i = 0; i < 30; i++) jobIds.push((await service().submit(actor, JobSpecSchema.parse({ command: `echo ${i}` }), undefined, 'c')).job.jobId);
+    const file = join(mkdtempSync(join(tmpdir(), 'ff-ckpt-')), 'outbox.json');
+    const durable = fileCheckpointStore(file);
+    // The first run "dies" right after publishing: no checkpoint it tries to save ever reaches the disk.
+    const dying: CheckpointStore = { load: (arn) => durable.load(arn), save: async () => { throw new Error('killed'); } };
+    const first = startStreamPoller({ streamsClient: streams(), streamArn, handler: relay as never, checkpointStore: dying, onFailure: async () => {}, onError: () => {} });
+    await waitFor('the first run to publish all 30 events', () => bus.published >= 30);
+    await first.stop();
+    const publishedByFirstRun = bus.published;
+
+    const second = startStreamPoller({ streamsClient: streams(), streamArn, handler: relay as never, checkpointStore: durable, onFailure: async () => {}, onError: () => {} });
+    stops.push(() => second.stop());
+    await waitFor('the restarted relay to publish again', () => bus.published >= publishedByFirstRun + 30);
+
+    await waitFor('every job to have its JobQueued event in history', async () => {
+      const pages = await Promise.all(jobIds.map((id) => history.list(id, 10)));
+      return pages.every((p) => p.items.length === 1);
+    });
+    const pages = await Promise.all(jobIds.map((id) => history.list(id, 10)));
+    expect(pages.map((p) => p.items[0]!.type)).toEqual(jobIds.map(() => 'JobQueued'));
+    await second.stop();
+  });
+
+  it('sends a poison outbox record to the failure queue after bounded retries while the records behind it flow', async () => {
+    const before = (await service().submit(actor, JobSpecSchema.parse({ command: 'before' }), undefined, 'c')).job.jobId;
+    await tables.documentClient.send(new PutCommand({ TableName: tables.tableNames.outbox, Item: { eventId: '01ZZZZZZZZZZZZZZZZZZZZZZZZ', envelope: '{"not":"an event"}' } }));
+    const after = (await service().submit(actor, JobSpecSchema.parse({ command: 'after' }), undefined, 'c')).job.jobId;
+    const failed: string[] = [];
+    let attempts = 0;
+    const counting = async (event: DynamoDBStreamEvent) => {
+      if (event.Records.some((r) => r.dynamodb?.Keys?.eventId?.S === '01ZZZZZZZZZZZZZZZZZZZZZZZZ')) attempts++;
+      return relay(event);
+    };
+    const poller = startStreamPoller({
+      streamsClient: streams(), streamArn, handler: counting as never, maximumRetryAttempts: 2,
+      checkpointStore: fileCheckpointStore(join(mkdtempSync(join(tmpdir(), 'ff-ckpt-')), 'outbox.json')),
+      onFailure: async (records) => {
+        failed.push(...records.map((r) => r.dynamodb!.Keys!.eventId!.S!));
+        await sqs.client.send(new SendMessageCommand({ QueueUrl: failureUrl, MessageBody: JSON.stringify(records) }));
+      },
+      onError: () => {},
+    });
+    stops.push(() => poller.stop());
+
+    await waitFor('the jobs around the poison record to reach history', async () =>
+      (await history.list(before, 10)).items.length === 1 && (await history.list(after, 10)).items.length === 1);
+    await waitFor('the poison record to reach the failure queue', () => failed.length > 0);
+    expect(failed).toEqual(['01ZZZZZZZZZZZZZZZZZZZZZZZZ']);
+    expect(attempts).toBeLessThanOrEqual(12);
+    const { Messages = [] } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: failureUrl, WaitTimeSeconds: 1 }));
+    expect(Messages).toHaveLength(1);
+    expect(Messages[0]!.Body).toContain('01ZZZZZZZZZZZZZZZZZZZZZZZZ');
+  });
+});
