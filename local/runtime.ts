@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { localTableName, TABLES } from '../functions/declarations/tables.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local.ts';
-import { PortInUseError, startHttpGateway, type GatewayHandler } from './http-gateway.ts';
+import { PortInUseError, startHttpGateway } from './http-gateway.ts';
 import { isPortFree } from './ports.ts';
 import { ensureTables } from './tables.ts';
 import { createVerifier, issueLocalTokens, loadOrCreateSigningKey, type LocalTokens } from './tokens.ts';
