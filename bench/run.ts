@@ -1,0 +1,22 @@
+/**
+ * `npm run bench`: every benchmark prints its figures next to a baseline measured in the same run.
+ * Benchmarks report; they never fail the build (tests assert correctness).
+ */
+import { benchAgentRunner } from './agent-runner.ts';
+import { benchEventLatency, formatEventLatency } from './event-latency.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+
+const section = (title: string) => console.log(`\n== ${title}`);
+
+section('Event backbone: commit → consumer (webhook delivered), local runtime, 1,000 events each');
+for (const optimisticPublish of [false, true]) {
+  console.log(formatEventLatency(await benchEventLatency({ events: 1000, optimisticPublish })));
+}
+
+section('Worker agent: 2,000 `true` jobs at concurrency 4, process runner vs raw spawn loop');
+const agent = await benchAgentRunner({ jobs: 2000, concurrency: 4 });
+console.log(`raw spawn loop   ${agent.raw.jobsPerSecond} jobs/s`);
+console.log(`runJobProcess    ${agent.runner.jobsPerSecond} jobs/s`);
+console.log(`ratio            ${agent.ratio.toFixed(3)} (median of per-round ratios ${agent.medianRoundRatio.toFixed(3)}; target ≥ 0.9)`);
