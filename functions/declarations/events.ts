@@ -1,5 +1,5 @@
 import { EVENT_SOURCE } from '../core/events.ts';
-import { JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
+import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, SAGA_STARTER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
 
 /** The EventBridge bus every job event is published to. */
 export const EVENT_BUS = { id: 'EventBus', name: 'forgeflow', envVar: 'EVENT_BUS_NAME' } as const;
@@ -33,5 +33,19 @@ export const RULES = [
     description: 'Job events of jobs that asked for a callback',
     pattern: { source: [EVENT_SOURCE], 'detail-type': [{ prefix: 'Job' }], detail: { data: { callbackUrl: [{ exists: true }] } } },
     target: WEBHOOKS_QUEUE,
+  },
+  {
+    id: 'SagaStarterRule',
+    name: 'forgeflow-saga-starter',
+    description: 'Every queued job run starts its saga',
+    pattern: { source: [EVENT_SOURCE], 'detail-type': ['JobQueued'] },
+    target: SAGA_STARTER_QUEUE,
+  },
+  {
+    id: 'JobControlRule',
+    name: 'forgeflow-job-control',
+    description: 'Cancellations reach the saga',
+    pattern: { source: [EVENT_SOURCE], 'detail-type': ['JobCancelled', 'JobCancelRequested'] },
+    target: JOB_CONTROL_QUEUE,
   },
 ] as const satisfies readonly RuleDefinition[];

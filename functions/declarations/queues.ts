@@ -41,7 +41,31 @@ export const WEBHOOKS_QUEUE = {
   batchSize: 10,
 } as const satisfies QueueDefinition;
 
-export const CONSUMER_QUEUES = [JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE] as const satisfies readonly QueueDefinition[];
+/** JobQueued events, turned into one saga execution per job run. */
+export const SAGA_STARTER_QUEUE = {
+  id: 'SagaStarterQueue',
+  name: 'forgeflow-saga-starter',
+  envVar: 'SAGA_STARTER_QUEUE_URL',
+  visibilityTimeoutSeconds: 30,
+  maxReceiveCount: 5,
+  retentionSeconds: 4 * DAY,
+  dlq: { id: 'SagaStarterDlq', name: 'forgeflow-saga-starter-dlq', envVar: 'SAGA_STARTER_DLQ_URL', retentionSeconds: 14 * DAY },
+  batchSize: 10,
+} as const satisfies QueueDefinition;
+
+/** Cancellations, turned into StopExecution (waiting jobs) or a CANCELLED task failure (running jobs). */
+export const JOB_CONTROL_QUEUE = {
+  id: 'JobControlQueue',
+  name: 'forgeflow-job-control',
+  envVar: 'JOB_CONTROL_QUEUE_URL',
+  visibilityTimeoutSeconds: 30,
+  maxReceiveCount: 5,
+  retentionSeconds: 4 * DAY,
+  dlq: { id: 'JobControlDlq', name: 'forgeflow-job-control-dlq', envVar: 'JOB_CONTROL_DLQ_URL', retentionSeconds: 14 * DAY },
+  batchSize: 10,
+} as const satisfies QueueDefinition;
+
+export const CONSUMER_QUEUES = [JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE, SAGA_STARTER_QUEUE, JOB_CONTROL_QUEUE] as const satisfies readonly QueueDefinition[];
 
 /** Where the outbox stream's event source mapping sends records it gave up on (after retries and bisecting). */
 export const RELAY_FAILURE_QUEUE = {

@@ -10,3 +10,7 @@ export const JOB_SAGA = {
 
 /** Execution names allow 80 characters of [A-Za-z0-9-_]; a job id is 36, so the run number fits. */
 export const sagaExecutionName = (jobId: string, run: number) => `${jobId}-run-${run}`;
+
+/** The ARN of one execution, from its state machine's ARN (the format AWS uses). */
+export const executionArnOf = (stateMachineArn: string, name: string) =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

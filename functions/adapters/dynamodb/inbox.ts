@@ -5,6 +5,11 @@ import { INBOX_RETENTION_SECONDS } from '../../declarations/tables.ts';
 import { transactWrite, type TransactItems } from './transact.ts';
 
 export type InboxOutcome = 'applied' | 'duplicate';
+
+/** Another delivery of the same event holds the claim; the queue brings this message back after its timeout. */
+export class EffectInProgressError extends Error {
+  override name = 'EffectInProgressError';
+}
 export type ClaimOutcome = 'claimed' | 'done' | 'in-progress';
 
 /**
@@ -81,6 +86,24 @@ export class DynamoInbox {
         ExpressionAttributeValues: { ':done': 'DONE' },
       }),
     );
+  }
+
+  /**
+   * Runs an external effect at most once per (consumer, event) while claims hold: claim, effect, complete; a failed
+   * effect releases the claim and rethrows, so the redelivery tries again.
+   */
+  async runExternalOnce(consumer: string, eventId: string, leaseSeconds: number, effect: () => Promise<void>): Promise<InboxOutcome> {
+    const claim = await this.claim(consumer, eventId, leaseSeconds);
+    if (claim === 'done') return 'duplicate';
+    if (claim === 'in-progress') throw new EffectInProgressError(`Event ${eventId} is being handled by another delivery of ${consumer}`);
+    try {
+      await effect();
+    } catch (error) {
+      await this.release(consumer, eventId);
+      throw error;
+    }
+    await this.complete(consumer, eventId);
+    return 'applied';
   }
 
   /** Gives a claim back after a failed effect, so the redelivery can try again at once. */

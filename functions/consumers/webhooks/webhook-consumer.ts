@@ -8,11 +8,6 @@ import type { WebhookDeliveries } from './deliveries.ts';
 
 export const WEBHOOKS_CONSUMER = 'webhooks';
 
-/** Another delivery of the same event holds the claim; SQS brings this message back after its visibility timeout. */
-export class DeliveryInProgressError extends Error {
-  override name = 'DeliveryInProgressError';
-}
-
 export class DeliveryFailedError extends Error {
   override name = 'DeliveryFailedError';
 }
@@ -36,13 +31,18 @@ export function webhookEffect(deps: WebhookConsumerDeps) {
   return async (event: EventEnvelope): Promise<EffectOutcome> => {
     const callbackUrl = (event.data as { callbackUrl?: string }).callbackUrl;
     if (!callbackUrl) return 'skipped';
-    const claim = await deps.inbox.claim(WEBHOOKS_CONSUMER, event.id, deps.leaseSeconds);
-    if (claim === 'done') return 'duplicate';
-    if (claim === 'in-progress') throw new DeliveryInProgressError(`Event ${event.id} is being delivered by another worker`);
     const record = (attempt: Parameters<DeliverWebhookInput['recordAttempt']>[0]) =>
       deps.deliveries.record({ ...attempt, jobId: event.subject, eventType: event.type });
-    try {
-      const target = await checkWebhookTarget(callbackUrl, deps.policy, deps.resolve);
+    return deps.inbox.runExternalOnce(WEBHOOKS_CONSUMER, event.id, deps.leaseSeconds, async () => {
+      let target;
+      try {
+        target = await checkWebhookTarget(callbackUrl, deps.policy, deps.resolve);
+      } catch (error) {
+        if (!(error instanceof WebhookTargetRefusedError) || error.retryable) throw error;
+        // A URL we will never call is a final answer, recorded so the user can see why nothing arrived.
+        await record({ eventId: event.id, attempt: 0, url: callbackUrl.split('?')[0]!, error: { code: 'TARGET_REFUSED', message: error.message }, durationMs: 0, at: new Date().toISOString() });
+        return;
+      }
       const result = await deliverWebhook({
         ...deps.delivery,
         target,
@@ -52,21 +52,10 @@ export function webhookEffect(deps: WebhookConsumerDeps) {
         secret: await deps.secrets.webhookSecret(event.tenantId),
         recordAttempt: record,
       });
+      // Delivered, or refused for good by the receiver (4xx): either way this event is finished.
       if (!result.delivered && !result.permanent) {
         throw new DeliveryFailedError(`Webhook for event ${event.id} failed ${result.attempts} times (last status ${result.lastStatus ?? 'none'})`);
       }
-      // Delivered, or refused for good by the receiver (4xx): either way this event is finished.
-      await deps.inbox.complete(WEBHOOKS_CONSUMER, event.id);
-      return 'applied';
-    } catch (error) {
-      if (error instanceof WebhookTargetRefusedError && !error.retryable) {
-        // A URL we will never call is a final answer, recorded so the user can see why nothing arrived.
-        await record({ eventId: event.id, attempt: 0, url: callbackUrl.split('?')[0]!, error: { code: 'TARGET_REFUSED', message: error.message }, durationMs: 0, at: new Date().toISOString() });
-        await deps.inbox.complete(WEBHOOKS_CONSUMER, event.id);
-        return 'applied';
-      }
-      await deps.inbox.release(WEBHOOKS_CONSUMER, event.id);
-      throw error;
-    }
+    });
   };
 }

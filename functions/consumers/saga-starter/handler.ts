@@ -1,0 +1,27 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { createDocumentClient } from '../../adapters/dynamodb/client.ts';
+import { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
+import { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';
+import { SAGA_STARTER_QUEUE } from '../../declarations/queues.ts';
+import { JOB_SAGA } from '../../declarations/statemachines.ts';
+import { INBOX_TABLE } from '../../declarations/tables.ts';
+import { readConfig, readTableNames } from '../../shared/config.ts';
+import { createEventConsumer } from '../consumer.ts';
+import { sagaStarter } from './saga-starter.ts';
+
+const tableName = readTableNames([INBOX_TABLE]);
+const config = readConfig({ [JOB_SAGA.envVar]: z.string().startsWith('arn:') });
+
+export const handler = createEventConsumer({
+  name: 'saga-starter',
+  logger: new Logger({ serviceName: 'forgeflow-saga-starter' }),
+  metrics: new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-saga-starter' }),
+  handle: sagaStarter({
+    inbox: new DynamoInbox(createDocumentClient(), tableName(INBOX_TABLE)),
+    saga: new SagaControl(new SFNClient({}), String(config[JOB_SAGA.envVar])),
+    leaseSeconds: SAGA_STARTER_QUEUE.visibilityTimeoutSeconds,
+  }),
+});

@@ -1,0 +1,58 @@
+import { ServiceError, type Operation } from '../json-protocol-server.ts';
+import { TaskTokenError } from './token-registry.ts';
+import type { LocalStepFunctions } from './types.ts';
+
+const str = (input: Record<string, unknown>, key: string): string => {
+  const value = input[key];
+  if (typeof value !== 'string' || value === '') throw new ServiceError('InvalidParameterValue', `${key} is required`);
+  return value;
+};
+
+/** Turns task-token errors into the exceptions the Step Functions API answers with. */
+function taskCall(action: () => void): Promise<Record<string, never>> {
+  try {
+    action();
+    return Promise.resolve({});
+  } catch (error) {
+    if (error instanceof TaskTokenError) return Promise.reject(new ServiceError(error.type, error.message));
+    return Promise.reject(error);
+  }
+}
+
+/**
+ * The Step Functions JSON protocol (`AWSStepFunctions.<Operation>`, application/x-amz-json-1.0) over the local
+ * engine, so agents and handlers use the real SFNClient with `AWS_ENDPOINT_URL_SFN` pointing here.
+ */
+export function stepFunctionsOperations(engine: LocalStepFunctions): Record<string, Operation> {
+  return {
+    'AWSStepFunctions.SendTaskSuccess': (input) => {
+      const output = str(input, 'output');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(output);
+      } catch {
+        return Promise.reject(new ServiceError('InvalidOutput', 'output is not valid JSON'));
+      }
+      return taskCall(() => engine.registry.succeed(str(input, 'taskToken'), parsed));
+    },
+    'AWSStepFunctions.SendTaskFailure': (input) =>
+      taskCall(() => engine.registry.fail(str(input, 'taskToken'), String(input.error ?? ''), String(input.cause ?? ''))),
+    'AWSStepFunctions.SendTaskHeartbeat': (input) => taskCall(() => engine.registry.heartbeat(str(input, 'taskToken'))),
+    'AWSStepFunctions.StartExecution': async (input) => {
+      const result = await engine.startExecution({ stateMachineArn: str(input, 'stateMachineArn'), name: str(input, 'name'), input: String(input.input ?? '{}') });
+      return { executionArn: result.executionArn, startDate: result.startDate.getTime() / 1000 };
+    },
+    'AWSStepFunctions.StopExecution': async (input) => {
+      const executionArn = str(input, 'executionArn');
+      if (!(await engine.describeExecution(executionArn))) throw new ServiceError('ExecutionDoesNotExist', `Execution does not exist: ${executionArn}`);
+      const result = await engine.stopExecution({ executionArn, error: input.error as string | undefined, cause: input.cause as string | undefined });
+      return { stopDate: result.stopDate.getTime() / 1000 };
+    },
+    'AWSStepFunctions.DescribeExecution': async (input) => {
+      const executionArn = str(input, 'executionArn');
+      const execution = await engine.describeExecution(executionArn);
+      if (!execution) throw new ServiceError('ExecutionDoesNotExist', `Execution does not exist: ${executionArn}`);
+      return execution;
+    },
+  };
+}

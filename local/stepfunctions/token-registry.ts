@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Task tokens for `.waitForTaskToken` states in the local runtime. aws-local-stepfunctions has no task-token API,
+ * so the runtime mints tokens here, the waiting Task awaits `result`, and the local Step Functions endpoint turns
+ * SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat calls into `succeed` / `fail` / `heartbeat`.
+ */
+export class TaskTokenError extends Error {
+  /** Same names as the Step Functions exceptions, so the SDK client on the other side gets typed errors. */
+  constructor(
+    readonly type: 'TaskDoesNotExist' | 'TaskTimedOut' | 'InvalidToken',
+    message: string,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+/** A failure reported with SendTaskFailure: `name` is the error ASL `Catch`/`Retry` match on. */
+export class TaskFailedError extends Error {
+  constructor(
+    error: string,
+    readonly causeText: string,
+  ) {
+    super(causeText || error);
+    this.name = error;
+  }
+}
+
+interface PendingTask {
+  executionArn: string;
+  stateName: string;
+  resolve(output: unknown): void;
+  reject(error: Error): void;
+  lastHeartbeat: number;
+}
+
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{20,1024}$/;
+
+export class TaskTokenRegistry {
+  private readonly pending = new Map<string, PendingTask>();
+  /** Tokens that were answered or abandoned: using them again is TaskTimedOut, as in AWS. */
+  private readonly finished = new Set<string>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  register(meta: { executionArn: string; stateName: string }): { token: string; result: Promise<unknown> } {
+    const token = `fftok_${randomBytes(24).toString('base64url')}`;
+    let resolve!: (output: unknown) => void;
+    let reject!: (error: Error) => void;
+    const result = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.pending.set(token, { ...meta, resolve, reject, lastHeartbeat: this.now() });
+    return { token, result };
+  }
+
+  succeed(token: string, output: unknown): void {
+    this.take(token).resolve(output);
+  }
+
+  fail(token: string, error: string, cause: string): void {
+    this.take(token).reject(new TaskFailedError(error, cause));
+  }
+
+  heartbeat(token: string): void {
+    const task = this.lookup(token);
+    task.lastHeartbeat = this.now();
+  }
+
+  /** Ends every task of a stopped or finished execution; their tokens answer TaskTimedOut from now on. */
+  abandonExecution(executionArn: string, reason = new Error('Execution stopped')): void {
+    for (const [token, task] of this.pending) {
+      if (task.executionArn !== executionArn) continue;
+      this.pending.delete(token);
+      this.finished.add(token);
+      task.reject(reason);
+    }
+  }
+
+  /** Ends one task without an answer (the state's own timeout fired). */
+  abandon(token: string, reason: Error): void {
+    const task = this.pending.get(token);
+    if (!task) return;
+    this.pending.delete(token);
+    this.finished.add(token);
+    task.reject(reason);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  private lookup(token: string): PendingTask {
+    if (!TOKEN_PATTERN.test(token)) throw new TaskTokenError('InvalidToken', 'Invalid Token');
+    const task = this.pending.get(token);
+    if (task) return task;
+    if (this.finished.has(token)) throw new TaskTokenError('TaskTimedOut', 'Task Timed Out');
+    throw new TaskTokenError('TaskDoesNotExist', 'Task does not exist anymore');
+  }
+
+  private take(token: string): PendingTask {
+    const task = this.lookup(token);
+    this.pending.delete(token);
+    this.finished.add(token);
+    return task;
+  }
+}
