@@ -1,5 +1,6 @@
 import type { Environment } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { EVENT_BUS } from '../functions/declarations/events.ts';
 import { ForgeflowStatefulStack } from './stateful-stack.ts';
 import { ForgeflowApiStack } from './stateless-stack.ts';
 
@@ -15,14 +16,25 @@ export interface ForgeflowStacks {
   readonly api: ForgeflowApiStack;
 }
 
+export const DEFAULT_STACK_PREFIX = 'Forgeflow';
+
+/**
+ * Bus names are unique per account and region (unlike the tables and queues, which CloudFormation names): the
+ * default copy gets the declared name, any other copy a name with its prefix, so copies never collide.
+ */
+export const eventBusName = (prefix: string) =>
+  prefix === DEFAULT_STACK_PREFIX ? EVENT_BUS.name : `${EVENT_BUS.name}-${prefix.toLowerCase()}`;
+
 /** Builds the Forgeflow stacks into an App (or Stage). bin/app.ts and the CDK tests build the same thing. */
 export function createForgeflowApp(scope: Construct, options: ForgeflowAppOptions = {}): ForgeflowStacks {
-  const prefix = options.stackPrefix ?? 'Forgeflow';
-  const stateful = new ForgeflowStatefulStack(scope, `${prefix}Stateful`, { env: options.env });
+  const prefix = options.stackPrefix ?? DEFAULT_STACK_PREFIX;
+  const stateful = new ForgeflowStatefulStack(scope, `${prefix}Stateful`, { env: options.env, eventBusName: eventBusName(prefix) });
   const api = new ForgeflowApiStack(scope, `${prefix}Api`, {
     env: options.env,
     tables: stateful.tables,
     auth: stateful.auth,
+    queues: stateful.queues,
+    events: stateful.events,
   });
   return { stateful, api };
 }

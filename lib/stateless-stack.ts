@@ -2,7 +2,11 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiFunction } from './api-function.ts';
 import type { ForgeflowAuth } from './auth.ts';
+import { JobHistoryFunction, WebhooksFunction } from './consumer-functions.ts';
+import type { ForgeflowEventBus } from './event-bus.ts';
 import { ForgeflowHttpApi } from './http-api.ts';
+import type { ForgeflowQueues } from './queues.ts';
+import { RelayFunction } from './relay-function.ts';
 import type { ForgeflowTables } from './tables.ts';
 
 export interface ForgeflowApiStackProps extends StackProps {
@@ -10,10 +14,15 @@ export interface ForgeflowApiStackProps extends StackProps {
   readonly tables: ForgeflowTables;
   /** From the stateful stack. */
   readonly auth: ForgeflowAuth;
+  /** From the stateful stack. */
+  readonly queues: ForgeflowQueues;
+  /** From the stateful stack. */
+  readonly events: ForgeflowEventBus;
 }
 
 /**
- * The stateless side: the api Lambda and the HTTP API. It receives the tables and the user pool through props.
+ * The stateless side: the api Lambda with the HTTP API, the outbox relay and the event consumers. It receives the
+ * tables, the user pool, the bus and the queues through props.
  *
  * Why two stacks: the stateful stack holds only retained, deletion-protected resources and changes rarely, so
  * this stack (deployed on every code change) can be replaced, rolled back or torn down without CloudFormation
@@ -27,17 +36,30 @@ export interface ForgeflowApiStackProps extends StackProps {
 export class ForgeflowApiStack extends Stack {
   readonly apiFunction: ApiFunction;
   readonly httpApi: ForgeflowHttpApi;
+  readonly relayFunction: RelayFunction;
+  readonly jobHistoryFunction: JobHistoryFunction;
+  readonly webhooksFunction: WebhooksFunction;
 
   constructor(scope: Construct, id: string, props: ForgeflowApiStackProps) {
-    const { tables, auth, ...stackProps } = props;
-    super(scope, id, { description: 'Forgeflow API: api Lambda and HTTP API', ...stackProps });
+    const { tables, auth, queues, events, ...stackProps } = props;
+    super(scope, id, { description: 'Forgeflow stateless: api Lambda and HTTP API, outbox relay, event consumers', ...stackProps });
 
-    this.apiFunction = new ApiFunction(this, 'ApiFunction', { tables });
+    this.apiFunction = new ApiFunction(this, 'ApiFunction', { tables, eventBus: events.bus });
     this.httpApi = new ForgeflowHttpApi(this, 'HttpApi', {
       handler: this.apiFunction.function,
       userPool: auth.userPool,
       apiClient: auth.apiClient,
     });
+
+    this.relayFunction = new RelayFunction(this, 'RelayFunction', {
+      tables,
+      eventBus: events.bus,
+      failureQueue: queues.relayFailureQueue,
+    });
+    // The saga starter and job control queues get their consumers with the Step Functions stack (issue 4); until
+    // then their rules still fill them, and their messages expire after the declared retention.
+    this.jobHistoryFunction = new JobHistoryFunction(this, 'JobHistoryFunction', { tables, queues });
+    this.webhooksFunction = new WebhooksFunction(this, 'WebhooksFunction', { tables, queues });
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.stage.url, description: 'Base URL of the job API' });
   }

@@ -6,19 +6,23 @@ import type { DeclaredTable } from './tables.ts';
  * What a function may do with a table.
  * - `read`: GetItem, BatchGetItem and Query on the table and on each declared index. No Scan: nothing in Forgeflow
  *   scans (stats are O(1) counters), so a Scan is a bug we want AccessDenied for.
- * - `append`: PutItem only. For append-only tables such as the outbox: the writer can add events, never rewrite
- *   or delete one.
+ * - `append`: PutItem only. For append-only tables such as the outbox and the histories, and for conditional
+ *   puts inside a transaction (an inbox claim): the writer can add items, never change or delete one.
  * - `write`: the per-item actions of TransactWriteItems (Put, Update, ConditionCheck). There is no IAM action
- *   for TransactWriteItems itself; DynamoDB authorises each item of the transaction. No DeleteItem: nothing
- *   deletes yet.
- * - `readWrite`: both.
+ *   for TransactWriteItems itself; DynamoDB authorises each item of the transaction.
+ * - `claim`: PutItem, UpdateItem and DeleteItem, for inbox claims that guard an external effect: claim with a
+ *   lease (conditional put), complete (update), release after a failed effect (conditional delete). The only
+ *   level with DeleteItem.
+ * - `readWrite`: `read` and `write`.
+ * Levels combine: `['read', 'append']` reads and creates items but never updates one.
  */
-export type TableAccess = 'read' | 'append' | 'write' | 'readWrite';
+export type TableAccess = 'read' | 'append' | 'write' | 'claim' | 'readWrite';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const INDEX_READ_ACTIONS = ['dynamodb:Query'];
 const APPEND_ACTIONS = ['dynamodb:PutItem'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
+const CLAIM_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 function itemActions(access: TableAccess): string[] {
   switch (access) {
@@ -28,10 +32,14 @@ function itemActions(access: TableAccess): string[] {
       return APPEND_ACTIONS;
     case 'write':
       return WRITE_ACTIONS;
+    case 'claim':
+      return CLAIM_ACTIONS;
     case 'readWrite':
       return [...READ_ACTIONS, ...WRITE_ACTIONS];
   }
 }
+
+const capitalized = (word: string) => `${word[0]!.toUpperCase()}${word.slice(1)}`;
 
 /**
  * Gives a function a table: sets the environment variable the declaration names to the table's physical name
@@ -41,17 +49,20 @@ function itemActions(access: TableAccess): string[] {
  * Statements are scoped to the table's ARN and to the ARN of each declared index (never `index/*`), and the
  * tables use the AWS managed key, so no KMS statement is needed (see ForgeflowTables).
  */
-export function bindTable(fn: LambdaFunction, declared: DeclaredTable, access: TableAccess): void {
+export function bindTable(fn: LambdaFunction, declared: DeclaredTable, access: TableAccess | readonly TableAccess[]): void {
   const { definition, table } = declared;
+  const levels: readonly TableAccess[] = typeof access === 'string' ? [access] : access;
+  if (levels.length === 0) throw new Error(`bindTable(${definition.id}): no access level given`);
   fn.addEnvironment(definition.envVar, table.tableName);
   fn.addToRolePolicy(
     new PolicyStatement({
-      sid: `${definition.id}${access[0]!.toUpperCase()}${access.slice(1)}`,
-      actions: itemActions(access),
+      sid: `${definition.id}${levels.map(capitalized).join('')}`,
+      actions: [...new Set(levels.flatMap(itemActions))],
       resources: [table.tableArn],
     }),
   );
-  if ((access === 'read' || access === 'readWrite') && definition.indexes.length > 0) {
+  const reads = levels.includes('read') || levels.includes('readWrite');
+  if (reads && definition.indexes.length > 0) {
     fn.addToRolePolicy(
       new PolicyStatement({
         sid: `${definition.id}IndexQuery`,

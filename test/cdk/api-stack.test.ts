@@ -1,49 +1,27 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, type TableDefinition } from '../../functions/declarations/tables.ts';
-import { createForgeflowApp, type ForgeflowStacks } from '../../lib/forgeflow-app.ts';
+import { EVENT_BUS } from '../../functions/declarations/events.ts';
+import { TABLES } from '../../functions/declarations/tables.ts';
+import type { ForgeflowStacks } from '../../lib/forgeflow-app.ts';
+import { synthForgeflow, type ForgeflowFixture, type Json, type Resource } from './fixture.ts';
 
-// The whole app, synthesised once for this file (bundling the api Lambda takes a few seconds).
-const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
-
-type Json = Record<string, unknown>;
-type Resource = { Type: string; Properties: Json };
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Sid?: string };
-
-let outdir: string;
+// The api Lambda's own settings and the HTTP API. What every function may do (IAM) and which variables it gets
+// are checked for all functions together in test/cdk/functions.test.ts.
+let fixture: ForgeflowFixture;
 let stacks: ForgeflowStacks;
 let api: Template;
-let stateful: Template;
 
 beforeAll(() => {
-  outdir = mkdtempSync(path.join(tmpdir(), 'forgeflow-cdk-'));
-  // Built-in CloudFormation validation off: test/cdk/compliance.test.ts runs the one validated synth.
-  const app = new App({ outdir, context: cdkJson.context, builtinCloudFormationValidation: false });
-  stacks = createForgeflowApp(app);
-  api = Template.fromStack(stacks.api);
-  stateful = Template.fromStack(stacks.stateful);
+  fixture = synthForgeflow();
+  ({ stacks, api } = fixture);
 });
 
-afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+afterAll(() => fixture.dispose());
 
-/** What a cross-stack reference in the api stack points at in the stateful stack (weak or strong references). */
-function produced(reference: unknown): unknown {
-  const ref = reference as Json;
-  const outputs = stateful.toJSON().Outputs as Record<string, { Value: unknown; Export?: { Name: unknown } }>;
-  const weak = ref['Fn::GetStackOutput'] as { OutputName: string } | undefined;
-  if (weak) return outputs[weak.OutputName]?.Value;
-  if ('Fn::ImportValue' in ref) return Object.values(outputs).find((o) => o.Export?.Name === ref['Fn::ImportValue'])?.Value;
-  return undefined;
-}
-
+const produced = (reference: unknown) => fixture.produced(reference);
 const logicalId = (element: CfnElement) => stacks.stateful.getLogicalId(element);
 const apiLogicalId = (element: CfnElement) => stacks.api.getLogicalId(element);
-const tableLogicalId = (definition: TableDefinition) =>
-  logicalId(stacks.stateful.tables.get(definition).table.node.defaultChild as CfnElement);
 
 function only<T>(resources: Record<string, unknown>): T {
   const values = Object.values(resources);
@@ -52,8 +30,10 @@ function only<T>(resources: Record<string, unknown>): T {
 }
 
 describe('api Lambda', () => {
+  const apiFunction = () => fixture.resource(stacks.api, stacks.api.apiFunction.function);
+
   it('runs Node 22 or newer on arm64 with tracing, 512 MB and 10 s', () => {
-    const fn = only<Resource>(api.findResources('AWS::Lambda::Function'));
+    const fn = apiFunction();
     const runtime = String(fn.Properties.Runtime);
     expect(runtime).toMatch(/^nodejs\d+\.x$/);
     expect(Number(/^nodejs(\d+)/.exec(runtime)![1])).toBeGreaterThanOrEqual(22);
@@ -67,12 +47,15 @@ describe('api Lambda', () => {
     });
   });
 
-  it('learns each table name from the env var its declaration names', () => {
-    const fn = only<Resource>(api.findResources('AWS::Lambda::Function'));
-    const variables = (fn.Properties.Environment as { Variables: Json }).Variables;
-    for (const table of [JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE]) {
-      expect(produced(variables[table.envVar]), table.envVar).toEqual({ Ref: tableLogicalId(table) });
+  it('learns each table name and the bus name from the env var its declaration names', () => {
+    const variables = fixture.environmentOf(stacks.api.apiFunction);
+    const used = TABLES.filter((table) => table.envVar in variables);
+    expect(used.length).toBeGreaterThan(0);
+    for (const table of used) {
+      const tableId = logicalId(stacks.stateful.tables.get(table).table.node.defaultChild as CfnElement);
+      expect(produced(variables[table.envVar]), table.envVar).toEqual({ Ref: tableId });
     }
+    expect(produced(variables[EVENT_BUS.envVar])).toEqual({ Ref: logicalId(stacks.stateful.events.bus.node.defaultChild as CfnElement) });
     expect(variables).toMatchObject({
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'forgeflow-api',
@@ -87,65 +70,14 @@ describe('api Lambda', () => {
       expect(retention).toEqual(expect.any(Number));
     }
   });
-});
 
-describe('api Lambda permissions', () => {
-  let statements: Statement[];
-  const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-  const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
-  const dynamoStatements = () => statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-
-  beforeAll(() => {
-    const policies = Object.values(api.findResources('AWS::IAM::Policy')) as Resource[];
-    statements = policies.flatMap((p) => (p.Properties.PolicyDocument as { Statement: Statement[] }).Statement);
+  it('has a role of its own with no managed policy', () => {
     api.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
-    const role = only<Resource>(api.findResources('AWS::IAM::Role'));
-    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-  });
-
-  it('grants no dynamodb wildcard action', () => {
-    for (const statement of statements) {
-      for (const action of actionsOf(statement)) expect(action).not.toMatch(/^dynamodb:.*\*|^\*$/);
-    }
-  });
-
-  it('scopes every DynamoDB statement to a table ARN or a declared index ARN', () => {
-    const tables = [JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE];
-    const arnOf = (t: TableDefinition) => ({ 'Fn::GetAtt': [tableLogicalId(t), 'Arn'] });
-    expect(dynamoStatements().length).toBeGreaterThan(0);
-    for (const statement of dynamoStatements()) {
-      for (const resource of resourcesOf(statement)) {
-        expect(resource).not.toBe('*');
-        expect(JSON.stringify(resource)).not.toContain('*');
-        const join = (resource as Json)['Fn::Join'] as [string, unknown[]] | undefined;
-        if (join) {
-          const [table, suffix] = join[1];
-          const owner = tables.find((t) => JSON.stringify(produced(table)) === JSON.stringify(arnOf(t)));
-          expect(owner, JSON.stringify(resource)).toBeDefined();
-          expect(owner!.indexes.map((i) => `/index/${i.indexName}`)).toContain(suffix);
-          expect(actionsOf(statement)).toEqual(['dynamodb:Query']);
-        } else {
-          expect(tables.map(arnOf)).toContainEqual(produced(resource));
-        }
-      }
-    }
-  });
-
-  it('gives the jobs and counters tables read+write, the outbox PutItem only', () => {
-    const actionsOn = (t: TableDefinition) =>
-      dynamoStatements()
-        .filter((s) => resourcesOf(s).some((r) => JSON.stringify(produced(r)) === JSON.stringify({ 'Fn::GetAtt': [tableLogicalId(t), 'Arn'] })))
-        .flatMap(actionsOf)
-        .sort();
-    const readWrite = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'];
-    expect(actionsOn(JOBS_TABLE)).toEqual(readWrite);
-    expect(actionsOn(COUNTERS_TABLE)).toEqual(readWrite);
-    expect(actionsOn(OUTBOX_TABLE)).toEqual(['dynamodb:PutItem']);
-  });
-
-  it('uses Resource "*" only for the X-Ray actions, which have no resource-level permissions', () => {
-    const wildcard = statements.filter((s) => resourcesOf(s).includes('*'));
-    expect(wildcard.flatMap(actionsOf).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    const roles = Object.values(api.findResources('AWS::IAM::Role')) as Resource[];
+    for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(fixture.resource(stacks.api, stacks.api.apiFunction.function).Properties.Role).toEqual({
+      'Fn::GetAtt': [apiLogicalId(stacks.api.apiFunction.role.node.defaultChild as CfnElement), 'Arn'],
+    });
   });
 });
 

@@ -1,0 +1,242 @@
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { EVENT_BUS } from '../../functions/declarations/events.ts';
+import { CONSUMER_QUEUES, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
+import {
+  COUNTERS_TABLE,
+  INBOX_TABLE,
+  JOB_EVENTS_TABLE,
+  JOBS_TABLE,
+  OUTBOX_TABLE,
+  TABLES,
+  TENANTS_TABLE,
+  WEBHOOK_DELIVERIES_TABLE,
+  type TableDefinition,
+} from '../../functions/declarations/tables.ts';
+import type { ForgeflowFunction } from '../../lib/lambda-function.ts';
+import { actionsOf, resourcesOf, sorted, synthForgeflow, type ForgeflowFixture, type Resource, type Statement } from './fixture.ts';
+
+/** Every function of the app: what it may do (IAM) and which variables it gets, checked against its handler. */
+let fixture: ForgeflowFixture;
+let functions: Record<string, ForgeflowFunction>;
+
+beforeAll(() => {
+  fixture = synthForgeflow();
+  const { api } = fixture.stacks;
+  functions = { api: api.apiFunction, relay: api.relayFunction, jobHistory: api.jobHistoryFunction, webhooks: api.webhooksFunction };
+});
+
+afterAll(() => fixture.dispose());
+
+const names = () => Object.keys(functions);
+const allStatements = (): Statement[] =>
+  [fixture.stateful, fixture.api].flatMap((template) =>
+    ['AWS::IAM::Policy', 'AWS::SQS::QueuePolicy', 'AWS::Events::EventBusPolicy'].flatMap((type) =>
+      (Object.values(template.findResources(type)) as Resource[]).flatMap(
+        (p) => ((p.Properties.PolicyDocument ?? { Statement: [] }) as { Statement: Statement[] }).Statement,
+      ),
+    ),
+  );
+
+/** Names of configuration the declarations define: tables, the bus, queues. */
+const DECLARED_ENV = new Set([
+  ...TABLES.map((t) => t.envVar),
+  EVENT_BUS.envVar,
+  ...CONSUMER_QUEUES.flatMap((q) => [q.envVar, q.dlq.envVar]),
+  RELAY_FAILURE_QUEUE.envVar,
+]);
+
+/**
+ * Imports a handler module the way a cold start does, with `process.env` holding only the function's variables
+ * (cross-stack values replaced by placeholders) and the region Lambda sets, and records every variable read.
+ * A handler that needs a variable the function lacks throws here (readConfig fails fast).
+ */
+async function coldStartReads(entry: string, variables: Record<string, unknown>): Promise<Set<string>> {
+  const reads = new Set<string>();
+  const env = Object.fromEntries(
+    Object.entries(variables).map(([key, value]) => [key, typeof value === 'string' ? value : `placeholder-${key.toLowerCase()}`]),
+  );
+  const original = process.env;
+  process.env = new Proxy(
+    { ...env, AWS_REGION: 'us-east-1' },
+    {
+      get(target, key, receiver) {
+        if (typeof key === 'string') reads.add(key);
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+      has(target, key) {
+        if (typeof key === 'string') reads.add(key);
+        return Reflect.has(target, key);
+      },
+    },
+  );
+  try {
+    vi.resetModules();
+    await import(pathToFileURL(entry).href);
+  } finally {
+    process.env = original;
+  }
+  return reads;
+}
+
+describe('environment', () => {
+  const reads = new Map<string, Set<string>>();
+  beforeAll(async () => {
+    for (const [name, fn] of Object.entries(functions)) reads.set(name, await coldStartReads(fn.entry, fixture.environmentOf(fn)));
+  });
+
+  it.each(['api', 'relay', 'jobHistory', 'webhooks'])('%s: exactly the declared variables its handler reads', (name) => {
+    const variables = Object.keys(fixture.environmentOf(functions[name]!));
+    const readDeclared = [...reads.get(name)!].filter((key) => DECLARED_ENV.has(key));
+    expect(sorted(variables.filter((key) => DECLARED_ENV.has(key)))).toEqual(sorted(readDeclared));
+    // Tables specifically: the function knows the names of exactly the tables its handler opens.
+    const tableVars = (keys: Iterable<string>) => sorted([...keys].filter((key) => TABLES.some((t) => t.envVar === key)));
+    expect(tableVars(variables)).toEqual(tableVars(reads.get(name)!));
+    // And nothing else: every variable (bar the runtime's NODE_OPTIONS) is read at cold start.
+    for (const key of variables.filter((k) => k !== 'NODE_OPTIONS')) expect(reads.get(name), `${name} ${key}`).toContain(key);
+  });
+
+  it('points each table and bus variable at its own resource', () => {
+    const busRef = { Ref: fixture.logicalId(fixture.stacks.stateful, fixture.stacks.stateful.events.bus) };
+    for (const fn of Object.values(functions)) {
+      const variables = fixture.environmentOf(fn);
+      for (const table of TABLES.filter((t) => t.envVar in variables)) {
+        const ref = { Ref: fixture.logicalId(fixture.stacks.stateful, fixture.stacks.stateful.tables.get(table).table) };
+        expect(fixture.produced(variables[table.envVar]), table.envVar).toEqual(ref);
+      }
+      if (EVENT_BUS.envVar in variables) expect(fixture.produced(variables[EVENT_BUS.envVar])).toEqual(busRef);
+    }
+  });
+
+  it('keeps the webhook address policy strict in AWS: no WEBHOOK_ALLOW_* variable is set', () => {
+    expect([...reads.get('webhooks')!].filter((key) => key.startsWith('WEBHOOK_ALLOW_')).length).toBeGreaterThan(0);
+    for (const fn of Object.values(functions)) {
+      expect(Object.keys(fixture.environmentOf(fn)).filter((key) => key.startsWith('WEBHOOK_ALLOW_'))).toEqual([]);
+    }
+  });
+});
+
+describe('DynamoDB permissions', () => {
+  const READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+  const READ_WRITE = sorted([...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
+  const PUT = ['dynamodb:PutItem'];
+  /** Least access per function and table, from what each handler does (see lib/*-function.ts for the why). */
+  const EXPECTED: Record<string, [TableDefinition, string[]][]> = {
+    api: [
+      [JOBS_TABLE, READ_WRITE],
+      [OUTBOX_TABLE, PUT],
+      [COUNTERS_TABLE, READ_WRITE],
+      [JOB_EVENTS_TABLE, READ],
+      [WEBHOOK_DELIVERIES_TABLE, READ],
+      [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem'])],
+    ],
+    relay: [],
+    jobHistory: [
+      [INBOX_TABLE, PUT],
+      [JOB_EVENTS_TABLE, PUT],
+    ],
+    webhooks: [
+      [INBOX_TABLE, ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']],
+      [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem'])],
+      [WEBHOOK_DELIVERIES_TABLE, PUT],
+    ],
+  };
+  const dynamo = (fn: ForgeflowFunction) => fixture.statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+
+  it.each(['api', 'relay', 'jobHistory', 'webhooks'])('%s: each table at its least access, nothing else', (name) => {
+    const fn = functions[name]!;
+    const onTable = (t: TableDefinition) =>
+      sorted(dynamo(fn).filter((s) => resourcesOf(s).some((r) => JSON.stringify(fixture.local(r)) === JSON.stringify(fixture.tableArn(t)))).flatMap(actionsOf));
+    for (const table of TABLES) {
+      const expected = EXPECTED[name]!.find(([t]) => t === table)?.[1] ?? [];
+      expect(onTable(table), `${name} on ${table.id}`).toEqual(expected);
+    }
+  });
+
+  it('scopes every DynamoDB statement to a declared table, index or stream ARN (ListStreams aside)', () => {
+    for (const fn of Object.values(functions)) {
+      for (const statement of dynamo(fn)) {
+        for (const resource of resourcesOf(statement)) {
+          if (resource === '*') {
+            // minimizePolicies merges it with the X-Ray actions, the other statement on "*".
+            expect(actionsOf(statement).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:ListStreams']);
+            continue;
+          }
+          const join = (resource as Record<string, unknown>)['Fn::Join'] as [string, unknown[]] | undefined;
+          const [base, suffix] = join ? join[1] : [resource, undefined];
+          const owner = TABLES.find((t) => JSON.stringify(fixture.local(base)) === JSON.stringify(fixture.tableArn(t)));
+          if (suffix !== undefined) {
+            expect(owner!.indexes.map((i) => `/index/${i.indexName}`)).toContain(suffix);
+            expect(actionsOf(statement)).toEqual(['dynamodb:Query']);
+          } else if (!owner) {
+            const outbox = fixture.logicalId(fixture.stacks.stateful, fixture.stacks.stateful.tables.get(OUTBOX_TABLE).table);
+            const stream = { 'Fn::GetAtt': [outbox, 'StreamArn'] };
+            expect(fixture.local(resource), JSON.stringify(resource)).toEqual(stream);
+          }
+        }
+      }
+    }
+  });
+
+  it('lets only the relay read the outbox stream', () => {
+    const streamReaders = names().filter((n) => fixture.statementsOf(functions[n]!).some((s) => actionsOf(s).includes('dynamodb:GetRecords')));
+    expect(streamReaders).toEqual(['relay']);
+  });
+
+  it('grants DeleteItem only to the webhooks consumer, on the inbox', () => {
+    const deleters = names().filter((n) => dynamo(functions[n]!).some((s) => actionsOf(s).includes('dynamodb:DeleteItem')));
+    expect(deleters).toEqual(['webhooks']);
+  });
+});
+
+describe('other permissions', () => {
+  it('grants no dynamodb:Scan and no "*" or "service:*" action in any allow statement of either stack', () => {
+    const allows = allStatements().filter((s) => s.Effect === 'Allow');
+    expect(allows.length).toBeGreaterThan(0);
+    for (const action of allows.flatMap(actionsOf)) {
+      expect(action).not.toBe('dynamodb:Scan');
+      expect(action).not.toMatch(/(^|:)\*$/);
+      expect(action).not.toMatch(/^dynamodb:.*\*/);
+    }
+  });
+
+  it('grants events:PutEvents to the api and the relay only, on the Forgeflow bus ARN only', () => {
+    const busArn = { 'Fn::GetAtt': [fixture.logicalId(fixture.stacks.stateful, fixture.stacks.stateful.events.bus), 'Arn'] };
+    const publishers = names().filter((n) => fixture.statementsOf(functions[n]!).some((s) => actionsOf(s).some((a) => a.startsWith('events:'))));
+    expect(publishers).toEqual(['api', 'relay']);
+    const putEvents = allStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('events:')));
+    expect(putEvents).toHaveLength(2);
+    for (const statement of putEvents) {
+      expect(actionsOf(statement)).toEqual(['events:PutEvents']);
+      expect(resourcesOf(statement).map((r) => fixture.local(r))).toEqual([busArn]);
+    }
+  });
+
+  it('uses Resource "*" only for X-Ray, and for ListStreams in the relay', () => {
+    for (const name of names()) {
+      const wildcard = fixture.statementsOf(functions[name]!).filter((s) => resourcesOf(s).includes('*'));
+      const expected = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments', ...(name === 'relay' ? ['dynamodb:ListStreams'] : [])];
+      expect(sorted(wildcard.flatMap(actionsOf)), name).toEqual(sorted(expected));
+    }
+  });
+
+  it('lets each consumer receive from its own queue only, and the relay send to its failure queue only', () => {
+    const queues = fixture.stacks.stateful.queues;
+    const arnOf = (queue: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [fixture.logicalId(fixture.stacks.stateful, queue), 'Arn'] });
+    const sqsResources = (name: string) =>
+      fixture.statementsOf(functions[name]!).filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:'))).flatMap((s) => resourcesOf(s).map((r) => fixture.local(r)));
+    expect(sqsResources('api')).toEqual([]);
+    expect(sqsResources('relay')).toEqual([arnOf(queues.relayFailureQueue)]);
+    expect(sqsResources('jobHistory')).toEqual([arnOf(queues.get(JOB_HISTORY_QUEUE).queue)]);
+    expect(sqsResources('webhooks')).toEqual([arnOf(queues.get(WEBHOOKS_QUEUE).queue)]);
+  });
+
+  it('gives every function its own role, log group with bounded retention, arm64, tracing', () => {
+    const roles = new Set(Object.values(functions).map((fn) => fixture.logicalId(fixture.stacks.api, fn.role)));
+    expect(roles.size).toBe(names().length);
+    for (const fn of Object.values(functions)) {
+      expect(fixture.resource(fixture.stacks.api, fn.function).Properties).toMatchObject({ Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(fixture.resource(fixture.stacks.api, fn.logGroup).Properties.RetentionInDays).toEqual(expect.any(Number));
+    }
+  });
+});
