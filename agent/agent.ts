@@ -1,0 +1,137 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { PRIORITIES } from '../functions/core/priority.ts';
+import { PRIORITY_WEIGHTS } from '../functions/declarations/workers.ts';
+import type { AgentConfig } from './config.ts';
+import { HeldJob, type AgentEvent, type AgentLogger } from './job.ts';
+import { Poller } from './poller.ts';
+import type { RetryOptions } from './retry.ts';
+import { Slots } from './slots.ts';
+
+/**
+ * The worker agent, wired: a poller that takes messages into free slots, one HeldJob per message, and the two ways
+ * to stop. The runtime (bin/agent.ts) builds the clients and handles signals; tests build it with their own.
+ */
+export interface AgentOptions {
+  config: AgentConfig;
+  sqs: SQSClient;
+  sfn: SFNClient;
+  logger: AgentLogger;
+  onEvent?: (event: AgentEvent) => void;
+  /** Outer retries of SendTask*, the started report and DeleteMessage (the SDK retries inside each attempt too). */
+  retry?: Omit<RetryOptions, 'onRetry'>;
+}
+
+export interface Agent {
+  /** Starts taking work. Settles after drain() or kill(). */
+  start(): Promise<void>;
+  /**
+   * Graceful stop: no new receives, running jobs may finish for drainTimeoutSeconds; those still running then are
+   * stopped and their messages released (visibility 0) so another agent takes them at once. Receives in flight are
+   * waited for, so an idle agent takes up to idleWaitSeconds to stop (see Poller.stop for why).
+   */
+  drain(): Promise<void>;
+  /** Immediate stop (second signal): SIGTERM then SIGKILL to every job's process group, now. Messages are left. */
+  kill(): void;
+  readonly runningJobs: number;
+}
+
+const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000 };
+
+export function createAgent(options: AgentOptions): Agent {
+  const { config, logger } = options;
+  const emit = (event: AgentEvent) => {
+    try {
+      options.onEvent?.(event);
+    } catch (error) {
+      logger.warn('event observer threw', { error: (error as Error).message });
+    }
+  };
+  const slots = new Slots(config.concurrency);
+  const jobs = new Set<HeldJob>();
+  const jobDeps = {
+    sqs: options.sqs,
+    sfn: options.sfn,
+    workerId: config.workerId,
+    killGraceMs: config.killGraceMs,
+    livenessIntervalMs: config.livenessIntervalSeconds * 1000,
+    visibilityExtensionSeconds: config.visibilityExtensionSeconds,
+    reportsQueueUrl: config.reportsQueueUrl,
+    retry: options.retry ?? DEFAULT_RETRY,
+    logger,
+    emit,
+  };
+  const poller = new Poller({
+    sqs: options.sqs,
+    queues: PRIORITIES.map((priority) => ({ priority, url: config.queueUrls[priority] })),
+    weights: PRIORITY_WEIGHTS,
+    slots,
+    idleWaitSeconds: config.idleWaitSeconds,
+    logger,
+    onMessage: (queue, message) => {
+      emit({ type: 'received', queue: queue.priority, messageId: message.MessageId ?? '?', receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1) });
+      const job = new HeldJob(jobDeps, queue, message);
+      jobs.add(job);
+      void job.done.then(() => {
+        jobs.delete(job);
+        slots.release(1);
+      });
+    },
+  });
+
+  let draining: Promise<void> | undefined;
+  return {
+    start: () => poller.start(),
+    get runningJobs() {
+      return jobs.size;
+    },
+    drain: () =>
+      (draining ??= (async () => {
+        poller.stop();
+        const settled = Promise.all([poller.start(), ...[...jobs].map((job) => job.done)]).then(() => true);
+        logger.info('draining', { runningJobs: jobs.size, drainTimeoutSeconds: config.drainTimeoutSeconds });
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), config.drainTimeoutSeconds * 1000)));
+        const finished = await Promise.race([settled, deadline]);
+        clearTimeout(timer);
+        if (!finished) {
+          logger.warn('drain timeout: stopping and releasing the jobs still running', { runningJobs: jobs.size });
+          for (const job of jobs) job.release();
+          await Promise.all([poller.start(), ...[...jobs].map((job) => job.done)]);
+        }
+        logger.info('drained');
+      })()),
+    kill() {
+      poller.stop();
+      poller.abandonReceives();
+      for (const job of jobs) job.release(); // SIGTERM to each group, synchronously.
+      killChildProcessGroups();
+    },
+  };
+}
+
+/**
+ * SIGKILL to the process group of every direct child. The runner starts each job as a group leader (detached), so a
+ * child's pid is its group id; the runner's own SIGKILL escalation is a timer that would die with the agent.
+ * Linux only (/proc); elsewhere the SIGTERM sent by release() is all a job gets.
+ */
+function killChildProcessGroups(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      // "pid (comm) state ppid pgrp ...": comm may contain spaces, so parse after the last ')'.
+      const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(ppid) === process.pid && Number(pgrp) === Number(entry)) process.kill(-Number(entry), 'SIGKILL');
+    } catch {
+      // Gone while we looked, or not ours to signal.
+    }
+  }
+}

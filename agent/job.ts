@@ -1,0 +1,219 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { FailureReason } from '../functions/core/failure-reasons.ts';
+import type { Priority } from '../functions/core/priority.ts';
+import { DispatchMessageSchema, MAX_CAUSE_OUTPUT_TAIL, TaskFailureCauseSchema, TaskSuccessSchema, WorkerReportSchema, type DispatchMessage } from '../functions/core/saga-messages.ts';
+import { categorizeOutcome } from './categorize.ts';
+import { startLiveness } from './liveness.ts';
+import { runJobProcess, type JobProcessOutcome } from './process-runner.ts';
+import { errorMessage, errorName, isTaskOver, withRetries, type RetryOptions } from './retry.ts';
+
+/**
+ * One dispatch message held by the agent, from receipt to its end: validate, check the task is still open, report
+ * `started`, run the command while keeping the message alive, answer the task, delete the message.
+ *
+ * How a held message can end, and what happens to it:
+ *  - succeeded / failed: the task was answered (SendTaskSuccess / SendTaskFailure) and the message deleted;
+ *  - task-over: Step Functions says the task is no longer ours (timed out, cancelled, answered by another agent):
+ *    the job is stopped if it runs, nothing is reported, the message is deleted (it has nothing left to do);
+ *  - released: the agent is shutting down and the job did not finish: visibility 0, another agent takes it at once;
+ *  - unreported: the answer failed for another reason even after retries: the message is left to reappear (the
+ *    saga's TimeoutSeconds bounds how long that can go on), so some agent answers it later;
+ *  - malformed: the body is not a dispatch message: left alone, so it reaches the DLQ after maxReceiveCount and an
+ *    operator sees it there. Deleting it would lose the token, and the saga would wait for its timeout anyway.
+ */
+export type JobEnd = 'succeeded' | 'failed' | 'task-over' | 'released' | 'unreported' | 'malformed';
+
+export type AgentLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+/** What the agent tells an observer (tests, metrics); never logged verbatim because it carries the task token. */
+export type AgentEvent =
+  | { type: 'received'; queue: Priority; messageId: string; receiveCount: number }
+  | { type: 'started'; queue: Priority; messageId: string; receiveCount: number; job: DispatchMessage }
+  | { type: 'finished'; queue: Priority; messageId: string; end: JobEnd; jobId?: string; taskToken?: string; reason?: FailureReason };
+
+export interface JobDeps {
+  sqs: SQSClient;
+  sfn: SFNClient;
+  workerId: string;
+  killGraceMs: number;
+  livenessIntervalMs: number;
+  visibilityExtensionSeconds: number;
+  reportsQueueUrl: string;
+  retry: Omit<RetryOptions, 'onRetry'>;
+  logger: AgentLogger;
+  emit: (event: AgentEvent) => void;
+}
+
+export class HeldJob {
+  readonly done: Promise<JobEnd>;
+  private readonly controller = new AbortController();
+  private releasing = false;
+  private taskOver = false;
+  private readonly receiveCount: number;
+  private readonly messageId: string;
+
+  constructor(
+    private readonly deps: JobDeps,
+    private readonly queue: { priority: Priority; url: string },
+    private readonly message: Message,
+  ) {
+    this.receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
+    this.messageId = message.MessageId ?? '?';
+    this.done = this.run().catch((error: unknown) => {
+      // Every step handles its own errors; this is the net for a bug, so that one job can never end the agent.
+      this.deps.logger.error('job handling failed unexpectedly; the message is left to reappear', { messageId: this.messageId, error: errorMessage(error) });
+      return this.end('unreported');
+    });
+  }
+
+  /** Drain deadline: stop the job (SIGTERM, SIGKILL after the grace) and give the message back instead of answering. */
+  release(): void {
+    this.releasing = true;
+    this.controller.abort();
+  }
+
+  private async run(): Promise<JobEnd> {
+    const { deps, queue } = this;
+    const parsed = parseDispatch(this.message.Body);
+    if (!parsed.success) {
+      deps.logger.error('malformed dispatch message left for the DLQ', { queue: queue.priority, messageId: this.messageId, receiveCount: this.receiveCount, problem: parsed.problem });
+      return this.end('malformed');
+    }
+    const job = parsed.job;
+    const log = { jobId: job.jobId, run: job.run, attempt: job.attempt, queue: queue.priority, messageId: this.messageId, receiveCount: this.receiveCount };
+    const heartbeat = () => deps.sfn.send(new SendTaskHeartbeatCommand({ taskToken: job.taskToken }));
+
+    // From receipt on, not from spawn: the checks below may take a few SDK retries, and the message must not lapse.
+    const liveness = startLiveness({
+      intervalMs: deps.livenessIntervalMs,
+      extendVisibility: () => this.changeVisibility(deps.visibilityExtensionSeconds),
+      heartbeat,
+      onTaskOver: (error) => {
+        deps.logger.warn('task is over (timed out, cancelled or answered elsewhere): stopping the job', { ...log, error: errorName(error) });
+        this.taskOver = true;
+        this.controller.abort();
+      },
+      onError: (call, error) => deps.logger.warn(`${call} failed; the next tick retries`, { ...log, error: errorName(error), detail: errorMessage(error) }),
+    });
+
+    let outcome: JobProcessOutcome | undefined;
+    let startedAt = new Date();
+    try {
+      // A redelivered message may belong to a task that is already over (its saga timed out or was cancelled while
+      // the message waited): one heartbeat before running saves executing a command nobody waits for.
+      await heartbeat().catch((error: unknown) => {
+        if (isTaskOver(error)) this.taskOver = true;
+        else deps.logger.warn('task check failed; running anyway, liveness checks again', { ...log, error: errorName(error) });
+      });
+      if (!this.taskOver && !this.controller.signal.aborted) {
+        startedAt = new Date();
+        await this.reportStarted(job, startedAt, log);
+        deps.emit({ type: 'started', queue: queue.priority, messageId: this.messageId, receiveCount: this.receiveCount, job });
+        deps.logger.info('job started', log);
+        outcome = await runJobProcess({
+          command: job.command,
+          args: job.args,
+          env: job.env,
+          timeoutSeconds: job.timeoutSeconds,
+          killGraceMs: deps.killGraceMs,
+          signal: this.controller.signal,
+          // Only what will be reported is kept (N bytes decode to at most N characters, so the tail fits the cause
+          // as is): bounded memory per job, whatever the job prints.
+          outputTailBytes: MAX_CAUSE_OUTPUT_TAIL,
+        });
+      }
+    } finally {
+      await liveness.stop();
+    }
+
+    if (this.taskOver) {
+      await this.deleteMessage(log);
+      return this.end('task-over', job);
+    }
+    // `cancelled` is only set when our abort stopped a running job; a job that had already exited keeps its result.
+    if (!outcome || (this.releasing && outcome.cancelled)) {
+      await this.changeVisibility(0).catch((error: unknown) => deps.logger.warn('release failed; the message reappears when its visibility lapses', { ...log, error: errorName(error) }));
+      deps.logger.info('job released for another agent', log);
+      return this.end('released', job);
+    }
+    return this.answer(job, outcome, startedAt, log);
+  }
+
+  private async answer(job: DispatchMessage, outcome: JobProcessOutcome, startedAt: Date, log: Record<string, unknown>): Promise<JobEnd> {
+    const { deps } = this;
+    const verdict = categorizeOutcome(outcome);
+    const common = { durationMs: outcome.durationMs, outputTail: outcome.outputTail, workerId: deps.workerId, startedAt: startedAt.toISOString() };
+    // Schemas are checked here, before sending: a contract break shows up in this agent's log, not in the saga.
+    const send: () => Promise<unknown> = verdict.succeeded
+      ? () => {
+          const output = TaskSuccessSchema.parse({ ...common, exitCode: outcome.exitCode ?? 0, finishedAt: new Date().toISOString() });
+          return deps.sfn.send(new SendTaskSuccessCommand({ taskToken: job.taskToken, output: JSON.stringify(output) }));
+        }
+      : () => {
+          const { failure } = verdict;
+          const cause = TaskFailureCauseSchema.parse({ ...common, message: failure.message, exitCode: outcome.exitCode, signal: outcome.signal, retryable: failure.retryable });
+          return deps.sfn.send(new SendTaskFailureCommand({ taskToken: job.taskToken, error: failure.reason, cause: JSON.stringify(cause) }));
+        };
+    const reason = verdict.succeeded ? undefined : verdict.failure.reason;
+    try {
+      await withRetries(send, {
+        ...deps.retry,
+        onRetry: (error, attempt, delayMs) => deps.logger.warn('answering the task failed; retrying', { ...log, attempt, delayMs, error: errorName(error) }),
+      });
+    } catch (error) {
+      if (isTaskOver(error)) {
+        // Someone else answered, or the saga stopped waiting: our result is moot, the message is done.
+        deps.logger.warn('task was over before our answer arrived', { ...log, error: errorName(error) });
+        await this.deleteMessage(log);
+        return this.end('task-over', job, reason);
+      }
+      deps.logger.error('could not answer the task; the message will reappear', { ...log, error: errorName(error), detail: errorMessage(error) });
+      return this.end('unreported', job, reason);
+    }
+    await this.deleteMessage(log);
+    deps.logger.info(verdict.succeeded ? 'job succeeded' : 'job failed', { ...log, reason, exitCode: outcome.exitCode, durationMs: outcome.durationMs });
+    return this.end(verdict.succeeded ? 'succeeded' : 'failed', job, reason);
+  }
+
+  private async reportStarted(job: DispatchMessage, startedAt: Date, log: Record<string, unknown>): Promise<void> {
+    const report = WorkerReportSchema.parse({ type: 'started', jobId: job.jobId, run: job.run, attempt: job.attempt, workerId: this.deps.workerId, startedAt: startedAt.toISOString(), taskToken: job.taskToken });
+    try {
+      await withRetries(() => this.deps.sqs.send(new SendMessageCommand({ QueueUrl: this.deps.reportsQueueUrl, MessageBody: JSON.stringify(report) })), this.deps.retry);
+    } catch (error) {
+      // RUNNING is informational; holding the job back for it would turn a reports outage into a job outage.
+      this.deps.logger.warn('could not send the started report; running the job anyway', { ...log, error: errorName(error) });
+    }
+  }
+
+  private changeVisibility(seconds: number) {
+    return this.deps.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queue.url, ReceiptHandle: this.message.ReceiptHandle, VisibilityTimeout: seconds }));
+  }
+
+  private async deleteMessage(log: Record<string, unknown>): Promise<void> {
+    try {
+      await withRetries(() => this.deps.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queue.url, ReceiptHandle: this.message.ReceiptHandle })), this.deps.retry);
+    } catch (error) {
+      // Harmless beyond a wasted receive: whoever gets it next finds the task over at its first heartbeat.
+      this.deps.logger.warn('could not delete the message; it will reappear and be discarded', { ...log, error: errorName(error) });
+    }
+  }
+
+  private end(end: JobEnd, job?: DispatchMessage, reason?: FailureReason): JobEnd {
+    this.deps.emit({ type: 'finished', queue: this.queue.priority, messageId: this.messageId, end, jobId: job?.jobId, taskToken: job?.taskToken, ...(reason ? { reason } : {}) });
+    return end;
+  }
+}
+
+function parseDispatch(body: string | undefined): { success: true; job: DispatchMessage } | { success: false; problem: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body ?? '');
+  } catch {
+    return { success: false, problem: 'body is not JSON' };
+  }
+  const result = DispatchMessageSchema.safeParse(json);
+  if (result.success) return { success: true, job: result.data };
+  return { success: false, problem: result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') };
+}

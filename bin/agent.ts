@@ -1,0 +1,75 @@
+import { constants } from 'node:os';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createAgent } from '../agent/agent.ts';
+import { AgentConfigError, agentHelp, parseAgentConfig, type ParsedCommandLine } from '../agent/config.ts';
+
+/**
+ * The worker agent process: `node dist/agent.mjs` on a worker instance, or `tsx bin/agent.ts` locally.
+ *
+ * Exit codes: 0 after --help or a completed drain; 2 for invalid configuration; 1 if the agent itself failed;
+ * 128+signal when a second signal cut the drain short.
+ */
+let parsed: ParsedCommandLine;
+try {
+  parsed = parseAgentConfig(process.argv.slice(2), process.env);
+} catch (error) {
+  if (!(error instanceof AgentConfigError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+if (parsed.help) {
+  console.log(agentHelp());
+  process.exit(0);
+}
+const { config } = parsed;
+
+const logger = new Logger({ serviceName: 'forgeflow-agent', persistentKeys: { workerId: config.workerId, workerClass: config.workerClass } });
+
+/**
+ * The SDK reads AWS_ENDPOINT_URL_SQS by itself, but the SQS client then still sends each call to its queue URL's
+ * host (useQueueUrlAsEndpoint), and local queue URLs name a host that does not resolve. Passing the variable as an
+ * explicit endpoint makes it win. In AWS neither variable is set and the regional endpoints apply.
+ */
+const endpoint = (variable: string) => (process.env[variable] ? { endpoint: process.env[variable] } : {});
+const sqs = new SQSClient(endpoint('AWS_ENDPOINT_URL_SQS'));
+const sfn = new SFNClient(endpoint('AWS_ENDPOINT_URL_SFN'));
+
+const agent = createAgent({ config, sqs, sfn, logger });
+
+let signals = 0;
+const onSignal = (signal: NodeJS.Signals) => {
+  signals++;
+  if (signals === 1) {
+    logger.info('signal received: draining (send it again to exit at once)', { signal });
+    agent.drain().then(
+      () => exit(0),
+      (error: unknown) => {
+        logger.error('drain failed', { error: (error as Error).message });
+        agent.kill();
+        exit(1);
+      },
+    );
+    return;
+  }
+  // Jobs run in their own process groups, so the terminal's Ctrl-C never reaches them: stop them before leaving.
+  logger.warn('second signal: stopping jobs and exiting now', { signal, runningJobs: agent.runningJobs });
+  agent.kill();
+  process.exit(128 + (constants.signals[signal] ?? 0));
+};
+process.on('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
+
+function exit(code: number): void {
+  sqs.destroy();
+  sfn.destroy();
+  process.exit(code);
+}
+
+logger.info('agent started', { concurrency: config.concurrency, idleWaitSeconds: config.idleWaitSeconds, livenessIntervalSeconds: config.livenessIntervalSeconds });
+agent.start().catch((error: unknown) => {
+  logger.error('agent loop failed', { error: (error as Error).message });
+  agent.kill();
+  exit(1);
+});
