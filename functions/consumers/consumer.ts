@@ -43,7 +43,6 @@ export interface EventConsumerOptions {
  * only those return to the queue (and, after maxReceiveCount, to its DLQ). Duplicates are counted, not hidden.
  */
 export function createEventConsumer(options: EventConsumerOptions) {
-  const processor = new BatchProcessor(EventType.SQS);
   const recordHandler = async (record: SQSRecord) => {
     const event = eventFromMessage(record);
     const outcome = await options.handle(event);
@@ -56,7 +55,8 @@ export function createEventConsumer(options: EventConsumerOptions) {
   };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     try {
-      return await processPartialResponse(event, recordHandler, processor, { context });
+      // A processor per invocation: it keeps the batch's state, and local pollers invoke one module concurrently.
+      return await processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context });
     } finally {
       flushMetrics(options.metrics);
     }

@@ -17,11 +17,12 @@ const { QUEUED, DISPATCHED, RUNNING, RETRY_SCHEDULED, SUCCEEDED, FAILED, CANCELL
 
 /**
  * Every allowed move, written once. A saga run claims QUEUED/RETRY_SCHEDULED jobs (→ DISPATCHED), the agent
- * reports RUNNING, and the run ends in a terminal state or RETRY_SCHEDULED. FAILED and DEAD_LETTERED can be
+ * reports RUNNING, and the run ends in a terminal state or RETRY_SCHEDULED. A job the saga cannot even claim
+ * (unknown worker class: CONFIGURATION_ERROR) fails straight from QUEUED. FAILED and DEAD_LETTERED can be
  * re-queued by an explicit retry; SUCCEEDED and CANCELLED are final.
  */
 export const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
-  [QUEUED]: [DISPATCHED, CANCELLED, RETRY_SCHEDULED],
+  [QUEUED]: [DISPATCHED, CANCELLED, RETRY_SCHEDULED, FAILED],
   [DISPATCHED]: [RUNNING, SUCCEEDED, FAILED, RETRY_SCHEDULED, DEAD_LETTERED, CANCELLED],
   [RUNNING]: [SUCCEEDED, FAILED, RETRY_SCHEDULED, DEAD_LETTERED, CANCELLED],
   [RETRY_SCHEDULED]: [DISPATCHED, CANCELLED, FAILED, DEAD_LETTERED],

@@ -84,14 +84,23 @@ export interface Job extends JobSpec {
 export interface JobRecord extends Job {
   /** SHA-256 of the normalized submit request, to tell an idempotent replay from a reused key. */
   requestHash: string;
+  /**
+   * Task token of the current attempt's dispatch, recorded when the agent reports the start, so that a cancel can
+   * fail the waiting task. A bearer credential for the task: it never leaves the platform.
+   */
+  taskToken?: string;
+  /** Whether the job holds one of its tenant's concurrency slots (claim reserves one; release or the end frees it). */
+  slotHeld?: boolean;
+  /** Set by the saga's StopWorkerProcess compensation: the current attempt's process must be stopped. */
+  stopRequested?: boolean;
 }
 
 export const JobStatusSchema = z.enum(JOB_STATUSES);
 export const PrioritySchema = z.enum(PRIORITIES);
 export type { JobStatus, Priority };
 
-/** The public view of a job: internals such as the request hash stay inside. */
+/** The public view of a job: internals such as the request hash, the task token and the slot flags stay inside. */
 export function toJobResource(job: JobRecord): Job {
-  const { requestHash: _omitted, ...resource } = job;
+  const { requestHash: _hash, taskToken: _token, slotHeld: _slot, stopRequested: _stop, ...resource } = job;
   return resource;
 }

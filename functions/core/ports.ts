@@ -11,6 +11,31 @@ export interface JobChange {
   expected?: { status: JobStatus; version: number };
   event: EventEnvelope;
   statusMove: { from: JobStatus | null; to: JobStatus; priority: Priority };
+  /** A concurrency slot the change reserves or releases, committed in the same transaction. */
+  slot?: SlotDelta;
+}
+
+/** One of a tenant's concurrency slots: +1 reserves (refused once `limit` are in use), −1 releases. */
+export type SlotDelta = { tenantId: string; delta: 1; limit: number } | { tenantId: string; delta: -1 };
+
+/**
+ * A change to platform-only fields of a job (no status move, so no event and no counters), such as a saga
+ * compensation: still conditioned on the job's status and version, and still atomic with its slot delta.
+ */
+export interface JobBookkeepingChange {
+  job: JobRecord;
+  expected: { status: JobStatus; version: number };
+  slot?: SlotDelta;
+}
+
+/**
+ * Tenant concurrency slots. The store that keeps the jobs keeps the slots, so a job's claim or release and the
+ * slot count commit together: a slot can neither leak nor be counted twice by a half-applied change.
+ */
+export interface SlotStore {
+  /** Throws ConcurrentModificationError when the job changed, NoCapacityError when a reservation is refused. */
+  commitBookkeeping(change: JobBookkeepingChange): Promise<void>;
+  slotsInUse(tenantId: string): Promise<number>;
 }
 
 export interface ListJobsQuery {
@@ -31,7 +56,7 @@ export type StatsScope = { tenantId: string } | 'global';
 
 export interface JobStore {
   get(jobId: string): Promise<JobRecord | undefined>;
-  /** Throws JobAlreadyExistsError (with the stored job) or ConcurrentModificationError. */
+  /** Throws JobAlreadyExistsError (with the stored job), ConcurrentModificationError, or NoCapacityError (slot). */
   commit(change: JobChange): Promise<void>;
   list(query: ListJobsQuery): Promise<JobPage>;
   counters(scope: StatsScope): Promise<Record<string, number>>;

@@ -14,7 +14,6 @@ const config = readConfig({ [EVENT_BUS.envVar]: z.string().min(1) });
 const logger = new Logger({ serviceName: 'forgeflow-relay' });
 const metrics = new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-relay' });
 const publisher = new EventBridgePublisher(new EventBridgeClient({}), { busName: config[EVENT_BUS.envVar]! });
-const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 /**
  * Outbox stream → EventBridge. The batch is published up front (ten events per PutEvents); the Powertools batch
@@ -34,7 +33,8 @@ export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
     }
   };
   try {
-    return await processPartialResponse(event, recordHandler, processor, { context });
+    // A processor per invocation: it keeps the batch's state, and the local poller may overlap invocations.
+    return await processPartialResponse(event, recordHandler, new BatchProcessor(EventType.DynamoDBStreams), { context });
   } finally {
     flushMetrics(metrics);
   }

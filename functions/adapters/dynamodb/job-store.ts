@@ -3,7 +3,8 @@ import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryComman
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentModificationError, JobAlreadyExistsError } from '../../core/errors.ts';
 import type { JobRecord } from '../../core/job.ts';
-import type { JobChange, JobPage, JobStore, ListJobsQuery, StatsScope } from '../../core/ports.ts';
+import type { JobBookkeepingChange, JobChange, JobPage, JobStore, ListJobsQuery, SlotDelta, SlotStore, StatsScope } from '../../core/ports.ts';
+import { NoCapacityError } from '../../core/saga-errors.ts';
 import { counterDeltas } from '../../core/stats.ts';
 import { COUNTER_SHARDS, JOBS_TABLE, OUTBOX_RETENTION_SECONDS } from '../../declarations/tables.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -21,8 +22,14 @@ const MAX_QUERY_PAGES_PER_LIST = 10;
 
 export const counterScopeKey = (scope: StatsScope) => (scope === 'global' ? 'global' : `tenant#${scope.tenantId}`);
 
-/** JobStore on DynamoDB: every change is one TransactWriteItems of job, outbox event and counters. */
-export class DynamoJobStore implements JobStore {
+/** A tenant's slot count: one item in the counters table, beside (never inside) the stats counter scopes. */
+export const slotKey = (tenantId: string) => ({ scope: `slots#${tenantId}`, shard: 0 });
+
+/**
+ * JobStore on DynamoDB: every change is one TransactWriteItems of job, outbox event, counters and, for the saga,
+ * the tenant's slot item.
+ */
+export class DynamoJobStore implements JobStore, SlotStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: TableNames,
@@ -37,13 +44,33 @@ export class DynamoJobStore implements JobStore {
   }
 
   async commit(change: JobChange): Promise<void> {
+    await this.write(change, this.transactItems(change));
+  }
+
+  /** Platform-only fields (a compensation): the job item and its slot delta, without event or counters. */
+  async commitBookkeeping(change: JobBookkeepingChange): Promise<void> {
+    const items: TransactItems = [this.jobPut(change.job, change.expected)];
+    if (change.slot) items.push(this.slotUpdate(change.slot));
+    await this.write(change, items);
+  }
+
+  async slotsInUse(tenantId: string): Promise<number> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.counters, Key: slotKey(tenantId), ConsistentRead: true }));
+    return typeof Item?.inUse === 'number' ? Item.inUse : 0;
+  }
+
+  /** The slot update is always the last item, so its cancellation reason is the last one. */
+  private async write(change: Pick<JobChange, 'job' | 'expected' | 'slot'>, items: TransactItems): Promise<void> {
     try {
-      await transactWrite(this.client, this.transactItems(change), this.random);
+      await transactWrite(this.client, items, this.random);
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
       const jobReason = reasons[0];
       if (jobReason?.Code === 'ConditionalCheckFailed') throw this.conditionFailure(change, jobReason, error);
+      if (change.slot?.delta === 1 && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') {
+        throw new NoCapacityError(change.slot.tenantId, change.slot.limit);
+      }
       throw new ConcurrentModificationError(change.job.jobId, { cause: error, details: { reasons: reasons.map((r) => r.Code) } });
     }
   }
@@ -102,18 +129,36 @@ export class DynamoJobStore implements JobStore {
     await this.client.send(new GetCommand({ TableName: this.tables.jobs, Key: { jobId: '__health__' } }));
   }
 
-  private transactItems(change: JobChange): TransactItems {
-    const { job, expected, event, statusMove } = change;
-    const jobPut = expected
+  private jobPut(job: JobRecord, expected: JobChange['expected']): TransactItems[number] {
+    const condition = expected
       ? {
           ConditionExpression: '#status = :expectedStatus AND #version = :expectedVersion',
           ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
           ExpressionAttributeValues: { ':expectedStatus': expected.status, ':expectedVersion': expected.version },
         }
       : { ConditionExpression: 'attribute_not_exists(jobId)' };
+    return { Put: { TableName: this.tables.jobs, Item: toJobItem(job), ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...condition } };
+  }
+
+  /** A reservation is refused once `limit` slots are in use; a release is unconditional (it only ever follows a reservation). */
+  private slotUpdate(slot: SlotDelta): TransactItems[number] {
+    const reserve = slot.delta === 1;
+    return {
+      Update: {
+        TableName: this.tables.counters,
+        Key: slotKey(slot.tenantId),
+        UpdateExpression: 'ADD inUse :delta',
+        ...(reserve ? { ConditionExpression: 'attribute_not_exists(inUse) OR inUse < :limit' } : {}),
+        ExpressionAttributeValues: { ':delta': slot.delta, ...(reserve ? { ':limit': slot.limit } : {}) },
+      },
+    };
+  }
+
+  private transactItems(change: JobChange): TransactItems {
+    const { job, expected, event, statusMove } = change;
     const expiresAt = Math.floor(Date.parse(event.time) / 1000) + OUTBOX_RETENTION_SECONDS;
     const items: TransactItems = [
-      { Put: { TableName: this.tables.jobs, Item: toJobItem(job), ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...jobPut } },
+      this.jobPut(job, expected),
       {
         Put: {
           TableName: this.tables.outbox,
@@ -148,10 +193,11 @@ export class DynamoJobStore implements JobStore {
         });
       }
     }
+    if (change.slot) items.push(this.slotUpdate(change.slot));
     return items;
   }
 
-  private conditionFailure(change: JobChange, reason: CancellationReason, cause: Error): Error {
+  private conditionFailure(change: Pick<JobChange, 'job' | 'expected'>, reason: CancellationReason, cause: Error): Error {
     const existing = reason.Item ? fromJobItem(unmarshall(reason.Item)) : undefined;
     if (!change.expected) return new JobAlreadyExistsError(existing, change.job.jobId);
     return new ConcurrentModificationError(change.job.jobId, { cause, details: { currentStatus: existing?.status } });

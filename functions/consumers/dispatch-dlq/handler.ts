@@ -14,7 +14,6 @@ const config = readConfig({ [JOB_SAGA.envVar]: z.string().startsWith('arn:') });
 const logger = new Logger({ serviceName: 'forgeflow-dispatch-dlq' });
 const metrics = new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-dispatch-dlq' });
 const saga = new SagaControl(new SFNClient({}), String(config[JOB_SAGA.envVar]));
-const processor = new BatchProcessor(EventType.SQS);
 
 /**
  * A dispatch message lands here after maxReceiveCount receives: agents took it and then stopped extending its
@@ -33,7 +32,8 @@ async function workerLost(record: SQSRecord): Promise<void> {
 
 export const handler = async (event: SQSEvent, context: Context) => {
   try {
-    return await processPartialResponse(event, workerLost, processor, { context });
+    // A processor per invocation: it keeps the batch's state, and local pollers invoke one module concurrently.
+    return await processPartialResponse(event, workerLost, new BatchProcessor(EventType.SQS), { context });
   } finally {
     flushMetrics(metrics);
   }

@@ -1,0 +1,261 @@
+import type { QueueDefinition } from '../declarations/queues.ts';
+import { sagaExecutionName } from '../declarations/statemachines.ts';
+import { dispatchQueue, WORKER_CLASSES } from '../declarations/workers.ts';
+import { ConcurrentModificationError, IllegalTransitionError, JobNotFoundError } from './errors.ts';
+import { jobEvent, type EventContext, type EventEnvelope } from './events.ts';
+import { describeFailure, type JobFailure } from './failure-reasons.ts';
+import { assertTransition, isTerminal, JobStatus } from './job-status.ts';
+import type { JobRecord, JobResult } from './job.ts';
+import type { Clock, JobStore, SlotDelta, SlotStore } from './ports.ts';
+import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from './retry-policy.ts';
+import { JobNotClaimableError, UnknownWorkerClassError } from './saga-errors.ts';
+import { categorizeError, decideAfterFailure, type CategorizedFailure, type StepError } from './saga-failure.ts';
+import type { TaskSuccess, WorkerReport } from './saga-messages.ts';
+
+/** Who the saga's own events name as the actor (e.g. `cancelledBy` when it ends a cancel-requested job). */
+export const SAGA_ACTOR = 'forgeflow-saga';
+export const DEFAULT_TENANT_SLOT_LIMIT = 20;
+/** How long a dispatch may wait in its queue for a worker (one cold EC2 start) on top of the job's own timeout. */
+export const DEFAULT_DISPATCH_GRACE_SECONDS = 600;
+
+/**
+ * The forward steps with their undo, in forward order. On failure the undos run last-in first-out, as in the
+ * Temporal saga sample: the ASL's failure path visits them in COMPENSATION_ORDER (a test holds it to that).
+ */
+export const SAGA_STEPS = [
+  { step: 'ClaimJob', compensation: 'ReleaseSlot' },
+  { step: 'Dispatch', compensation: 'StopWorkerProcess' },
+] as const;
+export type CompensationName = (typeof SAGA_STEPS)[number]['compensation'];
+export const COMPENSATION_ORDER: readonly CompensationName[] = SAGA_STEPS.map((s) => s.compensation).reverse();
+
+/** What ClaimJob hands the Dispatch state: the DispatchMessage fields plus where and how long to wait. */
+export interface DispatchPayload {
+  jobId: string;
+  tenantId: string;
+  run: number;
+  attempt: number;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  timeoutSeconds: number;
+  workerClass: string;
+  priority: JobRecord['priority'];
+  queueUrl: string;
+  dispatchTimeoutSeconds: number;
+}
+
+export interface JobRun {
+  jobId: string;
+  run: number;
+  /** Ties the saga's events to the execution; defaults to the execution name. */
+  correlationId?: string;
+}
+
+export type FailureOutcome = { action: 'retry'; status: typeof JobStatus.RETRY_SCHEDULED; waitSeconds: number } | { action: 'end'; status: JobStatus };
+
+export interface CompensationOutcome {
+  compensation: CompensationName;
+  /** False when there was nothing to undo: the step never ran, or this compensation already ran. */
+  applied: boolean;
+}
+
+export interface SagaServiceDeps {
+  store: JobStore & SlotStore;
+  clock: Clock;
+  /** URL of a declared dispatch queue; only ClaimJob needs it. */
+  queueUrl?: (queue: QueueDefinition) => string;
+  tenantSlotLimit?: (tenantId: string) => number;
+  /** Backoff base and cap; the number of attempts is each job's own `maxAttempts`. */
+  retryPolicy?: Pick<RetryPolicy, 'baseSeconds' | 'capSeconds'>;
+  random?: () => number;
+  dispatchGraceSeconds?: number;
+}
+
+const MAX_CONFLICT_RETRIES = 5;
+const { QUEUED, DISPATCHED, RUNNING, RETRY_SCHEDULED, SUCCEEDED, FAILED, CANCELLED, DEAD_LETTERED } = JobStatus;
+const holdsWorker = (job: JobRecord) => job.status === DISPATCHED || job.status === RUNNING;
+
+/**
+ * The job saga's steps (design.md §1): claim, record the start, record the result, categorize a failure,
+ * compensate, decide. Each step is one JobStore commit (the job conditioned on status and version, its event,
+ * its counters and its slot delta) and is idempotent, because Step Functions and SQS may run it twice.
+ */
+export class SagaService {
+  constructor(private readonly deps: SagaServiceDeps) {}
+
+  /** QUEUED or RETRY_SCHEDULED → DISPATCHED: one more attempt, one tenant slot. */
+  claim(input: JobRun): Promise<DispatchPayload> {
+    const missing = () => new JobNotClaimableError(input.jobId, 'it does not exist');
+    return this.mutate(input.jobId, missing, async (job) => {
+      if (job.run !== input.run) throw new JobNotClaimableError(job.jobId, `it is on run ${job.run}, not ${input.run}`);
+      // A claim that committed and is run again (a Lambda retry) gets the same answer, and no second slot.
+      if (holdsWorker(job)) return this.payload(job);
+      if (job.status !== QUEUED && job.status !== RETRY_SCHEDULED) throw new JobNotClaimableError(job.jobId, `it is ${job.status}`);
+      if (!(WORKER_CLASSES as readonly string[]).includes(job.workerClass)) throw new UnknownWorkerClassError(job.workerClass, WORKER_CLASSES);
+      // The previous attempt's traces go: the events keep them.
+      const { taskToken: _t, stopRequested: _s, workerId: _w, startedAt: _b, finishedAt: _e, result: _r, failure: _f, ...fresh } = job;
+      const { next, context } = this.next(input, fresh, { status: DISPATCHED, attempts: job.attempts + 1, slotHeld: true });
+      const limit = this.deps.tenantSlotLimit?.(job.tenantId) ?? DEFAULT_TENANT_SLOT_LIMIT;
+      const payload = this.payload(next);
+      await this.commit(job, next, jobEvent('JobDispatched', next, job.status, {}, context), { tenantId: job.tenantId, delta: 1, limit });
+      return payload;
+    });
+  }
+
+  /** DISPATCHED → RUNNING, keeping the worker and the task token. Returns the job so the caller sees `cancelRequested`. */
+  recordRunning(report: WorkerReport): Promise<JobRecord> {
+    return this.mutate(report.jobId, notFound(report.jobId), async (job) => {
+      // A late report of an earlier attempt or an ended attempt changes nothing.
+      if (job.run !== report.run || job.attempts !== report.attempt || !holdsWorker(job)) return job;
+      if (job.status === RUNNING && job.workerId === report.workerId && job.taskToken === report.taskToken) return job;
+      // RUNNING again with another worker: the first died and the message reappeared (design.md §2, liveness).
+      const { next, context } = this.next(report, job, { status: RUNNING, workerId: report.workerId, startedAt: report.startedAt, taskToken: report.taskToken });
+      await this.commit(job, next, jobEvent('JobRunning', next, job.status, { workerId: report.workerId }, context));
+      return next;
+    });
+  }
+
+  /** → SUCCEEDED with the result, freeing the slot in the same commit. */
+  recordSuccess(input: JobRun & { attempt: number; output: TaskSuccess }): Promise<JobRecord> {
+    return this.mutate(input.jobId, notFound(input.jobId), async (job) => {
+      if (job.run === input.run && job.status === SUCCEEDED) return job;
+      if (job.run !== input.run || job.attempts !== input.attempt) throw new IllegalTransitionError(job.status, SUCCEEDED, job.jobId);
+      const { output } = input;
+      const result: JobResult = { exitCode: output.exitCode, durationMs: output.durationMs, outputTail: output.outputTail };
+      const { taskToken: _t, failure: _f, ...rest } = job;
+      const { next, context } = this.next(input, rest, {
+        status: SUCCEEDED,
+        result,
+        workerId: output.workerId,
+        startedAt: job.startedAt ?? output.startedAt,
+        finishedAt: output.finishedAt,
+        slotHeld: false,
+      });
+      await this.commit(job, next, jobEvent('JobSucceeded', next, job.status, { result }, context), this.release(job));
+      return next;
+    });
+  }
+
+  /** The error the saga caught, as a catalog failure. Pure. */
+  categorize(error: StepError): CategorizedFailure {
+    return categorizeError(error);
+  }
+
+  /**
+   * Undoes Dispatch: marks the attempt's process for stopping. The agent learns it from its next SendTaskHeartbeat,
+   * which fails with TaskTimedOut once the Dispatch state has ended (timeout, failure or abort); then it kills the
+   * process group. The flag keeps the request on record for the reaper and for humans.
+   */
+  stopWorkerProcess(input: JobRun): Promise<CompensationOutcome> {
+    return this.mutate(input.jobId, notFound(input.jobId), async (job) => {
+      if (job.run !== input.run || !holdsWorker(job) || job.stopRequested) return { compensation: 'StopWorkerProcess', applied: false };
+      const { next } = this.next(input, job, { stopRequested: true });
+      await this.deps.store.commitBookkeeping({ job: next, expected: { status: job.status, version: job.version } });
+      return { compensation: 'StopWorkerProcess', applied: true };
+    });
+  }
+
+  /** Undoes ClaimJob: gives the tenant's slot back, clearing `slotHeld` in the same transaction. */
+  releaseSlot(input: JobRun): Promise<CompensationOutcome> {
+    return this.mutate(input.jobId, notFound(input.jobId), async (job) => {
+      if (job.run !== input.run || !job.slotHeld) return { compensation: 'ReleaseSlot', applied: false };
+      const { next } = this.next(input, job, { slotHeld: false });
+      await this.deps.store.commitBookkeeping({ job: next, expected: { status: job.status, version: job.version }, slot: this.release(job) });
+      return { compensation: 'ReleaseSlot', applied: true };
+    });
+  }
+
+  /** Decides and commits what the failure leads to (see decideAfterFailure). A run that already ended stays ended. */
+  recordFailure(input: JobRun & CategorizedFailure): Promise<FailureOutcome> {
+    return this.mutate(input.jobId, notFound(input.jobId), async (job) => {
+      if (job.run !== input.run || isTerminal(job.status)) return { action: 'end', status: job.status };
+      const policy = retryPolicy({ ...DEFAULT_RETRY_POLICY, ...this.deps.retryPolicy, maxAttempts: job.maxAttempts });
+      const decision = decideAfterFailure(job, input.failure, policy, this.deps.random);
+      const { taskToken: _t, result: _r, ...rest } = job;
+      const ended = { slotHeld: false, ...(input.result ? { result: input.result } : {}) };
+      const { next, context } = this.next(input, rest, { ...ended, status: decision.status, failure: input.failure });
+      if (decision.status !== RETRY_SCHEDULED) next.finishedAt = context.time;
+      let event: EventEnvelope;
+      switch (decision.status) {
+        case CANCELLED:
+          next.failure = cancelledFailure(input.failure);
+          event = jobEvent('JobCancelled', next, job.status, { cancelledBy: SAGA_ACTOR }, context);
+          break;
+        case FAILED:
+          event = jobEvent('JobFailed', next, job.status, { failure: input.failure, ...(input.result ? { result: input.result } : {}) }, context);
+          break;
+        case DEAD_LETTERED:
+          event = jobEvent('JobDeadLettered', next, job.status, { failure: input.failure }, context);
+          break;
+        case RETRY_SCHEDULED:
+          event = jobEvent('JobRetryScheduled', next, job.status, { failure: input.failure, delaySeconds: decision.waitSeconds }, context);
+          break;
+      }
+      await this.commit(job, next, event, this.release(job));
+      return decision.status === RETRY_SCHEDULED
+        ? { action: 'retry', status: RETRY_SCHEDULED, waitSeconds: decision.waitSeconds }
+        : { action: 'end', status: decision.status };
+    });
+  }
+
+  private payload(job: JobRecord): DispatchPayload {
+    if (!this.deps.queueUrl) throw new Error('SagaService was built without queueUrl; only the ClaimJob wiring provides it');
+    return {
+      jobId: job.jobId,
+      tenantId: job.tenantId,
+      run: job.run,
+      attempt: job.attempts,
+      command: job.command,
+      args: job.args,
+      env: job.env,
+      timeoutSeconds: job.timeoutSeconds,
+      workerClass: job.workerClass,
+      priority: job.priority,
+      queueUrl: this.deps.queueUrl(dispatchQueue(job.workerClass, job.priority)),
+      dispatchTimeoutSeconds: job.timeoutSeconds + (this.deps.dispatchGraceSeconds ?? DEFAULT_DISPATCH_GRACE_SECONDS),
+    };
+  }
+
+  private release(job: JobRecord): SlotDelta | undefined {
+    return job.slotHeld ? { tenantId: job.tenantId, delta: -1 } : undefined;
+  }
+
+  private next(run: JobRun, base: JobRecord, changes: Partial<JobRecord>): { next: JobRecord; context: EventContext } {
+    const time = this.deps.clock.now().toISOString();
+    const context = { time, correlationId: run.correlationId ?? sagaExecutionName(run.jobId, run.run) };
+    return { next: { ...base, ...changes, version: base.version + 1, updatedAt: time }, context };
+  }
+
+  private async commit(current: JobRecord, next: JobRecord, event: EventEnvelope, slot?: SlotDelta): Promise<void> {
+    if (current.status !== next.status) assertTransition(current.status, next.status, current.jobId);
+    await this.deps.store.commit({
+      job: next,
+      expected: { status: current.status, version: current.version },
+      event,
+      statusMove: { from: current.status, to: next.status, priority: current.priority },
+      ...(slot ? { slot } : {}),
+    });
+  }
+
+  /** Reads, decides and writes; when another writer (an API cancel, a duplicate report) got there first, again. */
+  private async mutate<T>(jobId: string, missing: () => Error, decide: (job: JobRecord) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const job = await this.deps.store.get(jobId);
+      if (!job) throw missing();
+      try {
+        return await decide(job);
+      } catch (error) {
+        if (!(error instanceof ConcurrentModificationError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+}
+
+const notFound = (jobId: string) => () => new JobNotFoundError(jobId);
+
+/** A cancel explains whatever the attempt ended with (often the stop it caused): say both. */
+function cancelledFailure(failure: JobFailure): JobFailure {
+  if (failure.reason === 'CANCELLED') return failure;
+  return describeFailure('CANCELLED', `The job was cancelled on request; the attempt ended with ${failure.reason}: ${failure.message}`);
+}

@@ -1,0 +1,7 @@
+import { createSagaSteps } from '../steps.ts';
+import { sagaServiceFromEnv } from '../wiring.ts';
+
+/** Lambda entry of the saga's ReleaseSlot state: configuration is read once, here, at cold start. */
+const steps = createSagaSteps(sagaServiceFromEnv({ dispatch: false }));
+
+export const handler = (event: unknown): Promise<unknown> => steps.ReleaseSlot(event);

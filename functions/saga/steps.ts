@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { JobFailureSchema, JobResultSchema } from '../core/job.ts';
+import type { SagaService } from '../core/saga.ts';
+import { categorizeError } from '../core/saga-failure.ts';
+import { TaskSuccessSchema } from '../core/saga-messages.ts';
+
+/**
+ * The saga's Lambda steps: validate what the state machine passes (the ASL's Parameters), call one SagaService
+ * operation, return its result. The same functions run in Lambda (functions/saga/handlers/*) and in the local
+ * engine, keyed by the `${<Step>FunctionArn}` placeholders of statemachines/job-saga.asl.json.
+ */
+export const SAGA_STEP_NAMES = ['ClaimJob', 'RecordSuccess', 'Categorize', 'StopWorkerProcess', 'ReleaseSlot', 'RecordFailure'] as const;
+export type SagaStepName = (typeof SAGA_STEP_NAMES)[number];
+export type SagaStep = (input: unknown) => Promise<unknown>;
+
+/** The DefinitionSubstitutions key of a step's function ARN (the CDK app fills these in). */
+export const functionArnKey = (step: string) => `${step}FunctionArn`;
+
+/** What the saga starter passes to StartExecution (execution name: sagaExecutionName(jobId, run)). */
+export const SagaExecutionInputSchema = z.object({
+  jobId: z.string().min(1),
+  run: z.number().int().positive(),
+});
+export type SagaExecutionInput = z.infer<typeof SagaExecutionInputSchema>;
+
+const JobRunInput = SagaExecutionInputSchema.extend({ correlationId: z.string().min(1).optional() });
+
+const RecordSuccessInput = JobRunInput.extend({
+  attempt: z.number().int().positive(),
+  output: TaskSuccessSchema,
+});
+
+/** Lenient on purpose: Categorize must turn *any* caught error into a failure, or the saga could not compensate. */
+const CategorizeInput = z.object({
+  error: z
+    .object({ Error: z.string().catch('States.Runtime'), Cause: z.unknown() })
+    .catch({ Error: 'States.Runtime', Cause: undefined }),
+});
+
+const RecordFailureInput = JobRunInput.extend({
+  categorized: z.object({ failure: JobFailureSchema, result: JobResultSchema.optional() }),
+});
+
+/** The pure step: needs no configuration, so its Lambda reads none. */
+export async function categorizeStep(input: unknown): Promise<unknown> {
+  const { error } = CategorizeInput.parse(input);
+  const cause = typeof error.Cause === 'string' ? error.Cause : error.Cause === undefined ? undefined : JSON.stringify(error.Cause);
+  return categorizeError({ Error: error.Error, ...(cause === undefined ? {} : { Cause: cause }) });
+}
+
+export function createSagaSteps(saga: SagaService): Record<SagaStepName, SagaStep> {
+  return {
+    ClaimJob: async (input) => saga.claim(JobRunInput.parse(input)),
+    RecordSuccess: async (input) => {
+      const job = await saga.recordSuccess(RecordSuccessInput.parse(input));
+      return { jobId: job.jobId, run: job.run, status: job.status };
+    },
+    Categorize: categorizeStep,
+    StopWorkerProcess: async (input) => saga.stopWorkerProcess(JobRunInput.parse(input)),
+    ReleaseSlot: async (input) => saga.releaseSlot(JobRunInput.parse(input)),
+    RecordFailure: async (input) => {
+      const { categorized, ...run } = RecordFailureInput.parse(input);
+      const outcome = await saga.recordFailure({ ...run, ...categorized });
+      // Replaces the execution's state: the retry loop starts again from {jobId, run}.
+      return { jobId: run.jobId, run: run.run, ...outcome };
+    },
+  };
+}
