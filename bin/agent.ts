@@ -61,6 +61,20 @@ const onSignal = (signal: NodeJS.Signals) => {
 process.on('SIGTERM', onSignal);
 process.on('SIGINT', onSignal);
 
+// Started by the local runtime with a pipe on stdin: the pipe closes when the runtime dies, even from SIGKILL, and
+// the agent then stops its jobs rather than run on, orphaned, against servers that are gone.
+if (process.env.FORGEFLOW_EXIT_WITH_PARENT === '1') {
+  let parentGone = false;
+  const onParentGone = () => {
+    if (parentGone) return;
+    parentGone = true;
+    onSignal('SIGTERM');
+  };
+  process.stdin.on('end', onParentGone);
+  process.stdin.on('close', onParentGone);
+  process.stdin.resume();
+}
+
 function exit(code: number): void {
   sqs.destroy();
   sfn.destroy();

@@ -37,7 +37,10 @@ async function deliverEachThreeTimes(events: EventEnvelope[], handlers: Handler[
   const deliverUntilDone = async (handler: Handler, batch: SQSEvent) => {
     let pending = batch;
     while (pending.Records.length > 0) {
-      const failed = new Set((await handler(pending, context)).batchItemFailures.map((f) => f.itemIdentifier));
+      // A handler that throws (every record failed) gets the whole batch again, as from SQS.
+      const response = await handler(pending, context).catch(() => undefined);
+      if (!response) continue;
+      const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
       pending = { Records: pending.Records.filter((r) => failed.has(r.messageId)) };
     }
   };

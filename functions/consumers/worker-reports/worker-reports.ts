@@ -35,7 +35,6 @@ export function parseWorkerReport(record: SQSRecord): WorkerReport {
  * Recording is idempotent (a repeated report changes nothing); only the messages that failed return to the queue.
  */
 export function createWorkerReportsConsumer(options: WorkerReportsOptions) {
-  const processor = new BatchProcessor(EventType.SQS);
   const cancelTask = async (report: WorkerReport) => {
     const cause: TaskFailureCause = { message: 'The job was cancelled on request.', workerId: report.workerId, startedAt: report.startedAt };
     try {
@@ -54,7 +53,8 @@ export function createWorkerReportsConsumer(options: WorkerReportsOptions) {
   };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     try {
-      return await processPartialResponse(event, recordHandler, processor, { context });
+      // A processor per invocation: it keeps the batch's state, and local pollers invoke one module concurrently.
+      return await processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context });
     } finally {
       flushMetrics(options.metrics);
     }

@@ -1,0 +1,115 @@
+import { LOCAL_TIMEOUT_FIELD, TASK_TOKEN_PLACEHOLDER } from './local-definition.ts';
+import type { TaskTokenRegistry } from './token-registry.ts';
+
+/** The Task implementations the local engine hands aws-local-stepfunctions (see local-definition.ts). */
+
+export const namedError = (name: string, message: string): Error => Object.assign(new Error(message), { name });
+
+/**
+ * What crossing the Lambda boundary does in AWS: input and output are JSON, and a thrown error arrives with
+ * `Error` = its name and `Cause` = `{"errorType","errorMessage"}` JSON, so Categorize sees the same shapes here.
+ */
+export function lambdaBoundary(handler: (input: unknown) => Promise<unknown>): (input: unknown) => Promise<unknown> {
+  return async (input) => {
+    let output: unknown;
+    try {
+      output = await handler(JSON.parse(JSON.stringify(input ?? null)));
+    } catch (error) {
+      const name = error instanceof Error && error.name ? error.name : 'Error';
+      const message = error instanceof Error ? error.message : String(error);
+      throw namedError(name, JSON.stringify({ errorType: name, errorMessage: message }));
+    }
+    return output === undefined ? null : JSON.parse(JSON.stringify(output));
+  };
+}
+
+/** A Wait run by the engine: the same duration as the ASL says, times the scale; a stop ends it at once. */
+export async function scaledWait(input: unknown, scale: number, signal: AbortSignal): Promise<null> {
+  const { seconds, timestamp } = (input ?? {}) as { seconds?: unknown; timestamp?: unknown };
+  let ms: number;
+  if (seconds !== undefined) {
+    if (!Number.isInteger(seconds) || (seconds as number) < 0) throw namedError('States.Runtime', `Wait seconds must be a non-negative integer, got ${JSON.stringify(seconds)}`);
+    ms = (seconds as number) * 1000;
+  } else {
+    const at = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN;
+    if (Number.isNaN(at)) throw namedError('States.Runtime', `Wait timestamp must be an ISO 8601 time, got ${JSON.stringify(timestamp)}`);
+    ms = at - Date.now();
+  }
+  await sleep(Math.max(0, ms * scale), signal);
+  return null;
+}
+
+export interface DispatchContext {
+  registry: TaskTokenRegistry;
+  executionArn: string;
+  stateName: string;
+  signal: AbortSignal;
+  sendMessage(queueUrl: string, body: string): Promise<void>;
+}
+
+/**
+ * `sqs:sendMessage.waitForTaskToken`: mints one token for this attempt, puts it where the ASL put `$$.Task.Token`,
+ * sends the message and waits for SendTaskSuccess/SendTaskFailure through the registry. The state's timeout is
+ * enforced here: when it fires the token is abandoned (a late answer gets TaskTimedOut, as in AWS) and the state
+ * fails with States.Timeout.
+ */
+export async function dispatchWithTaskToken(input: unknown, context: DispatchContext): Promise<unknown> {
+  const { QueueUrl, MessageBody, [LOCAL_TIMEOUT_FIELD]: timeoutSeconds } = (input ?? {}) as Record<string, unknown>;
+  if (typeof QueueUrl !== 'string' || MessageBody === undefined) throw namedError('States.Runtime', 'sqs:sendMessage needs QueueUrl and MessageBody');
+  if (timeoutSeconds !== undefined && (!Number.isInteger(timeoutSeconds) || (timeoutSeconds as number) < 1)) {
+    throw namedError('States.Runtime', `TimeoutSeconds must be a positive integer, got ${JSON.stringify(timeoutSeconds)}`);
+  }
+  const { token, result } = context.registry.register({ executionArn: context.executionArn, stateName: context.stateName });
+  // Observed at once: an abandon before we reach `await result` must not count as an unhandled rejection.
+  result.catch(() => undefined);
+  const body = withToken(MessageBody, token);
+  if (body.replaced === 0) {
+    context.registry.abandon(token, namedError('States.Runtime', 'no token'));
+    throw namedError('States.Runtime', `State ${context.stateName} does not pass $$.Task.Token in its MessageBody`);
+  }
+  const timer =
+    timeoutSeconds === undefined
+      ? undefined
+      : setTimeout(() => {
+          context.registry.abandon(token, namedError('States.Timeout', `State ${context.stateName} timed out after ${String(timeoutSeconds)} s`));
+        }, (timeoutSeconds as number) * 1000);
+  try {
+    if (context.signal.aborted) throw namedError('ExecutionAborted', 'The execution was stopped');
+    await context.sendMessage(QueueUrl, typeof body.value === 'string' ? body.value : JSON.stringify(body.value));
+    return await result;
+  } catch (error) {
+    context.registry.abandon(token, error as Error);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Replaces the placeholder wherever it occurs (a string body or any field of a JSON body). */
+function withToken(value: unknown, token: string): { value: unknown; replaced: number } {
+  let replaced = 0;
+  const walk = (node: unknown): unknown => {
+    if (typeof node === 'string') {
+      if (!node.includes(TASK_TOKEN_PLACEHOLDER)) return node;
+      replaced += 1;
+      return node.split(TASK_TOKEN_PLACEHOLDER).join(token);
+    }
+    if (Array.isArray(node)) return node.map(walk);
+    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)]));
+    return node;
+  };
+  return { value: walk(value), replaced };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
+import { createWorkerReportsConsumer } from '../../functions/consumers/worker-reports/worker-reports.ts';
+import type { EventEnvelope } from '../../functions/core/events.ts';
+import type { Actor } from '../../functions/core/job-service.ts';
+import { JobService } from '../../functions/core/job-service.ts';
+import { JobSpecSchema, type JobRecord, type JobSpecInput } from '../../functions/core/job.ts';
+import { systemClock } from '../../functions/core/ports.ts';
+import { SagaService } from '../../functions/core/saga.ts';
+import { DispatchMessageSchema, type DispatchMessage, type TaskFailureCause, type WorkerReport } from '../../functions/core/saga-messages.ts';
+import type { QueueDefinition } from '../../functions/declarations/queues.ts';
+import { JOB_SAGA, sagaExecutionName } from '../../functions/declarations/statemachines.ts';
+import { createSagaSteps } from '../../functions/saga/steps.ts';
+import { lambdaContext } from '../../local/lambda.ts';
+import { LocalStepFunctionsEngine, type StepHandler } from '../../local/stepfunctions/engine.ts';
+import { localStateMachineArn, type AslDefinition } from '../../local/stepfunctions/local-definition.ts';
+import { TaskTokenRegistry } from '../../local/stepfunctions/token-registry.ts';
+import { createTestTables } from '../support/dynamodb.ts';
+
+export const SAGA_ARN = localStateMachineArn(JOB_SAGA.name);
+export const loadSagaDefinition = (): AslDefinition => JSON.parse(readFileSync(JOB_SAGA.definitionPath, 'utf8')) as AslDefinition;
+export const testQueueUrl = (queue: QueueDefinition) => `http://sqs.local/000000000000/${queue.name}`;
+
+/** What the scripted worker does with one dispatch message. */
+export type Behaviour =
+  | { kind: 'succeed'; outputTail?: string }
+  | { kind: 'fail'; error: string; cause: TaskFailureCause }
+  /** Reports the start, then never answers (a hung or silent worker). */
+  | { kind: 'silent' }
+  /** Only records the message; the test drives the worker (reportStarted, succeed, fail). */
+  | { kind: 'manual' };
+
+/** A one-shot signal per key, so tests wait for what happened instead of sleeping. */
+class Latches<T> {
+  private readonly latches = new Map<string, { promise: Promise<T>; resolve: (value: T) => void }>();
+  private get(key: string) {
+    let latch = this.latches.get(key);
+    if (!latch) {
+      let resolve!: (value: T) => void;
+      const promise = new Promise<T>((r) => (resolve = r));
+      latch = { promise, resolve };
+      this.latches.set(key, latch);
+    }
+    return latch;
+  }
+  wait = (key: string) => this.get(key).promise;
+  open = (key: string, value: T) => this.get(key).resolve(value);
+}
+
+/**
+ * A worker agent in miniature: it receives dispatch messages through the engine's sendMessage, reports the start
+ * through the real worker-reports consumer, and answers through the task token registry, as the local Step
+ * Functions endpoint would for the real agent.
+ */
+export class FakeWorker {
+  readonly received: { queueUrl: string; message: DispatchMessage }[] = [];
+  readonly errors: unknown[] = [];
+  private readonly scripts = new Map<string, Behaviour[]>();
+  private readonly dispatched = new Latches<DispatchMessage>();
+  private readonly startedLatches = new Latches<void>();
+
+  constructor(
+    private readonly registry: TaskTokenRegistry,
+    private readonly report: (report: WorkerReport) => Promise<void>,
+  ) {}
+
+  script(jobId: string, ...behaviours: Behaviour[]): void {
+    this.scripts.set(jobId, behaviours);
+  }
+
+  sendMessage = async (queueUrl: string, body: string): Promise<void> => {
+    const message = DispatchMessageSchema.parse(JSON.parse(body));
+    this.received.push({ queueUrl, message });
+    const behaviour = this.scripts.get(message.jobId)?.shift() ?? { kind: 'succeed' };
+    this.dispatched.open(`${message.jobId}#${message.attempt}`, message);
+    // Like SQS: sending returns at once; the worker runs on its own.
+    void this.act(message, behaviour).catch((error: unknown) => this.errors.push(error));
+  };
+
+  nextDispatch = (jobId: string, attempt = 1) => this.dispatched.wait(`${jobId}#${attempt}`);
+  started = (jobId: string, attempt = 1) => this.startedLatches.wait(`${jobId}#${attempt}`);
+
+  async reportStarted(message: DispatchMessage): Promise<void> {
+    await this.report({ type: 'started', jobId: message.jobId, run: message.run, attempt: message.attempt, workerId: 'worker-1', startedAt: new Date().toISOString(), taskToken: message.taskToken });
+    this.startedLatches.open(`${message.jobId}#${message.attempt}`, undefined);
+  }
+
+  succeed(message: DispatchMessage, outputTail = 'done\n'): void {
+    const now = new Date().toISOString();
+    this.registry.succeed(message.taskToken, { exitCode: 0, durationMs: 12, outputTail, workerId: 'worker-1', startedAt: now, finishedAt: now });
+  }
+
+  fail(message: DispatchMessage, error: string, cause: TaskFailureCause): void {
+    this.registry.fail(message.taskToken, error, JSON.stringify(cause));
+  }
+
+  private async act(message: DispatchMessage, behaviour: Behaviour): Promise<void> {
+    if (behaviour.kind === 'manual') return;
+    await this.reportStarted(message);
+    if (behaviour.kind === 'succeed') this.succeed(message, behaviour.outputTail);
+    if (behaviour.kind === 'fail') this.fail(message, behaviour.error, behaviour.cause);
+  }
+}
+
+export interface RigOptions {
+  slotLimit?: number;
+  baseSeconds?: number;
+  capSeconds?: number;
+  /** Backoff jitter; 0 makes every backoff Wait 0 s. */
+  random?: () => number;
+  waitScale?: number;
+  retryIntervalOverrides?: Record<string, number | number[]>;
+  /** Replace the real step handlers (e.g. the Lambda entry modules). */
+  handlers?: Record<string, StepHandler>;
+}
+
+/** Tables once per file; a rig per test, with its own tenant so slot counts never mix. */
+export async function createSagaTestbed() {
+  const tables = await createTestTables();
+  const store = new DynamoJobStore(tables.documentClient, tables.tableNames);
+  const jobs = new JobService({ store, clock: systemClock });
+
+  const outbox = async (jobId: string): Promise<EventEnvelope[]> => {
+    const { Items = [] } = await tables.documentClient.send(new ScanCommand({ TableName: tables.tableNames.outbox, ConsistentRead: true }));
+    return Items.filter((item) => item.subject === jobId)
+      .sort((a, b) => (a.eventId < b.eventId ? -1 : 1))
+      .map((item) => JSON.parse(item.envelope as string) as EventEnvelope);
+  };
+
+  const rig = (options: RigOptions = {}) => {
+    const actor: Actor = { sub: 'alice', tenantId: `tenant-${randomBytes(4).toString('hex')}`, groups: [] };
+    const saga = new SagaService({
+      store,
+      clock: systemClock,
+      queueUrl: testQueueUrl,
+      tenantSlotLimit: () => options.slotLimit ?? 5,
+      retryPolicy: { baseSeconds: options.baseSeconds ?? 1, capSeconds: options.capSeconds ?? 60 },
+      random: options.random ?? (() => 0),
+      dispatchGraceSeconds: 0,
+    });
+    const registry = new TaskTokenRegistry();
+    const consumer = createWorkerReportsConsumer({
+      saga,
+      failTask: async (token, error, cause) => registry.fail(token, error, cause),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'ForgeflowTest' }),
+    });
+    const report = async (workerReport: WorkerReport) => {
+      const event = { Records: [{ messageId: randomBytes(8).toString('hex'), body: JSON.stringify(workerReport) }] } as SQSEvent;
+      const response = await consumer(event, lambdaContext('forgeflow-worker-reports', 30_000));
+      if (response.batchItemFailures.length > 0) throw new Error(`worker report failed: ${JSON.stringify(response)}`);
+    };
+    const worker = new FakeWorker(registry, report);
+    const engine = new LocalStepFunctionsEngine({
+      stateMachines: [{ arn: SAGA_ARN, definition: loadSagaDefinition(), handlers: options.handlers ?? createSagaSteps(saga) }],
+      sendMessage: worker.sendMessage,
+      registry,
+      ...(options.waitScale === undefined ? {} : { waitScale: options.waitScale }),
+      ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+    });
+
+    const submit = async (spec: JobSpecInput = { command: 'echo hi' }): Promise<string> =>
+      (await jobs.submit(actor, JobSpecSchema.parse(spec), undefined, 'test')).job.jobId;
+    const startSaga = async (jobId: string, run = 1) =>
+      (await engine.startExecution({ stateMachineArn: SAGA_ARN, name: sagaExecutionName(jobId, run), input: JSON.stringify({ jobId, run }) })).executionArn;
+    return {
+      actor, saga, engine, worker, report, submit, startSaga,
+      /** Starts the saga for run 1 and waits until the execution has settled. */
+      run: async (jobId: string) => engine.waitForExecution(await startSaga(jobId)),
+      job: async (jobId: string) => (await store.get(jobId)) as JobRecord,
+      eventTypes: async (jobId: string) => (await outbox(jobId)).map((event) => event.type),
+      slotsInUse: () => store.slotsInUse(actor.tenantId),
+    };
+  };
+  return { tables, store, jobs, outbox, rig };
+}

@@ -1,0 +1,132 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { describeFailure } from '../../functions/core/failure-reasons.ts';
+import { toJobResource } from '../../functions/core/job.ts';
+import { JobNotClaimableError, NoCapacityError } from '../../functions/core/saga-errors.ts';
+import type { WorkerReport } from '../../functions/core/saga-messages.ts';
+import { createSagaTestbed } from './harness.ts';
+
+type Testbed = Awaited<ReturnType<typeof createSagaTestbed>>;
+
+/** The steps one at a time, run twice where Step Functions or SQS could run them twice. */
+describe('Class: SagaService', () => {
+  let testbed: Testbed;
+
+  beforeAll(async () => {
+    testbed = await createSagaTestbed();
+  });
+
+  const started = (jobId: string, attempt = 1, workerId = 'w1'): WorkerReport => ({
+    type: 'started', jobId, run: 1, attempt, workerId, startedAt: new Date().toISOString(), taskToken: `token-${workerId}-${attempt}`,
+  });
+
+  it('claims once: a repeated claim returns the same payload and takes no second slot or event', async () => {
+    const rig = testbed.rig({ slotLimit: 1 });
+    const jobId = await rig.submit({ command: 'x', timeoutSeconds: 30 });
+
+    const first = await rig.saga.claim({ jobId, run: 1 });
+    const again = await rig.saga.claim({ jobId, run: 1 });
+
+    expect(again).toEqual(first);
+    expect(first).toMatchObject({ jobId, run: 1, attempt: 1, timeoutSeconds: 30, dispatchTimeoutSeconds: 30 });
+    expect(await rig.slotsInUse()).toBe(1);
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched']);
+    expect(await rig.job(jobId)).toMatchObject({ status: 'DISPATCHED', attempts: 1, slotHeld: true });
+  });
+
+  it('refuses a claim beyond the tenant limit with NoCapacity, changing nothing', async () => {
+    const rig = testbed.rig({ slotLimit: 1 });
+    const [a, b] = [await rig.submit(), await rig.submit()];
+    await rig.saga.claim({ jobId: a, run: 1 });
+
+    const refused = rig.saga.claim({ jobId: b, run: 1 });
+
+    await expect(refused).rejects.toBeInstanceOf(NoCapacityError);
+    await expect(refused).rejects.toMatchObject({ name: 'NoCapacity', retryable: true });
+    expect(await rig.job(b)).toMatchObject({ status: 'QUEUED', attempts: 0 });
+    expect(await rig.slotsInUse()).toBe(1);
+  });
+
+  it('does not claim a job of another run, a finished job, or a missing one', async () => {
+    const rig = testbed.rig();
+    const jobId = await rig.submit();
+    await testbed.jobs.cancel(rig.actor, jobId, 'test');
+
+    await expect(rig.saga.claim({ jobId, run: 1 })).rejects.toMatchObject({ name: 'JobNotClaimable', details: { reason: 'it is CANCELLED' } });
+    await expect(rig.saga.claim({ jobId, run: 2 })).rejects.toBeInstanceOf(JobNotClaimableError);
+    await expect(rig.saga.claim({ jobId: 'job_missing', run: 1 })).rejects.toBeInstanceOf(JobNotClaimableError);
+  });
+
+  it('records RUNNING once, ignores reports of other attempts, and takes over a re-delivered dispatch', async () => {
+    const rig = testbed.rig();
+    const jobId = await rig.submit();
+    await rig.saga.claim({ jobId, run: 1 });
+
+    await rig.saga.recordRunning(started(jobId));
+    await rig.saga.recordRunning(started(jobId));
+    const stale = await rig.saga.recordRunning(started(jobId, 2));
+    const takeover = await rig.saga.recordRunning(started(jobId, 1, 'w2'));
+
+    expect(stale).toMatchObject({ status: 'RUNNING', workerId: 'w1' });
+    expect(takeover).toMatchObject({ status: 'RUNNING', workerId: 'w2', taskToken: 'token-w2-1' });
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobRunning', 'JobRunning']);
+    expect(toJobResource(takeover)).not.toHaveProperty('taskToken');
+  });
+
+  it('records success once and frees the slot in the same commit', async () => {
+    const rig = testbed.rig();
+    const jobId = await rig.submit();
+    await rig.saga.claim({ jobId, run: 1 });
+    const now = new Date().toISOString();
+    const output = { exitCode: 0, durationMs: 7, outputTail: 'ok', workerId: 'w1', startedAt: now, finishedAt: now };
+
+    await rig.saga.recordSuccess({ jobId, run: 1, attempt: 1, output });
+    const again = await rig.saga.recordSuccess({ jobId, run: 1, attempt: 1, output });
+
+    expect(again).toMatchObject({ status: 'SUCCEEDED', slotHeld: false, result: { exitCode: 0, durationMs: 7, outputTail: 'ok' } });
+    expect(await rig.slotsInUse()).toBe(0);
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobSucceeded']);
+  });
+
+  it('runs each compensation once: the second run finds nothing to undo', async () => {
+    const rig = testbed.rig();
+    const jobId = await rig.submit();
+    await rig.saga.claim({ jobId, run: 1 });
+
+    const stop = [await rig.saga.stopWorkerProcess({ jobId, run: 1 }), await rig.saga.stopWorkerProcess({ jobId, run: 1 })];
+    const release = [await rig.saga.releaseSlot({ jobId, run: 1 }), await rig.saga.releaseSlot({ jobId, run: 1 })];
+
+    expect(stop.map((outcome) => outcome.applied)).toEqual([true, false]);
+    expect(release.map((outcome) => outcome.applied)).toEqual([true, false]);
+    expect(await rig.job(jobId)).toMatchObject({ status: 'DISPATCHED', stopRequested: true, slotHeld: false });
+    expect(await rig.slotsInUse()).toBe(0);
+    // Bookkeeping is not a state change: no event, no counters.
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched']);
+  });
+
+  it('records a failure once and frees a slot the compensation could not', async () => {
+    const rig = testbed.rig();
+    const jobId = await rig.submit();
+    await rig.saga.claim({ jobId, run: 1 });
+    const failure = describeFailure('COMMAND_NOT_FOUND', 'not found');
+
+    const first = await rig.saga.recordFailure({ jobId, run: 1, failure });
+    const again = await rig.saga.recordFailure({ jobId, run: 1, failure });
+
+    expect(first).toEqual({ action: 'end', status: 'FAILED' });
+    expect(again).toEqual({ action: 'end', status: 'FAILED' });
+    expect(await rig.slotsInUse()).toBe(0);
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobFailed']);
+  });
+
+  it('schedules a retry with the wait it announces in the event', async () => {
+    const rig = testbed.rig({ baseSeconds: 8, random: () => 0.5 });
+    const jobId = await rig.submit();
+    await rig.saga.claim({ jobId, run: 1 });
+
+    const outcome = await rig.saga.recordFailure({ jobId, run: 1, failure: describeFailure('WORKER_LOST', 'gone') });
+
+    expect(outcome).toEqual({ action: 'retry', status: 'RETRY_SCHEDULED', waitSeconds: 4 });
+    const events = await testbed.outbox(jobId);
+    expect(events.at(-1)).toMatchObject({ type: 'JobRetryScheduled', data: { delaySeconds: 4, failure: { reason: 'WORKER_LOST' } } });
+  });
+});
