@@ -4,7 +4,8 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { EVENT_BUS, RULES } from '../functions/declarations/events.ts';
-import { JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
+import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
+import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
 import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb-local.ts';
 import { LocalEventBus } from './event-bus.ts';
@@ -14,11 +15,26 @@ import { startSqsPoller, type SqsPoller } from './sqs-poller.ts';
 import { startLocalSqs, type LocalSqs } from './sqs.ts';
 import { fileCheckpointStore, startStreamPoller, type StreamPoller } from './stream-poller.ts';
 
+export interface LocalConsumer {
+  queue: QueueDefinition;
+  /** The queue itself, or its DLQ (the dispatch DLQ consumer). */
+  source: 'queue' | 'dlq';
+  handler: string;
+  functionName: string;
+}
+
 /** Consumer functions and the queues that feed them, as the CDK app wires them. */
-export const LOCAL_CONSUMERS: readonly { queue: QueueDefinition; handler: string; functionName: string }[] = [
-  { queue: JOB_HISTORY_QUEUE, handler: '../functions/consumers/job-history/handler.ts', functionName: 'forgeflow-job-history' },
-  { queue: WEBHOOKS_QUEUE, handler: '../functions/consumers/webhooks/handler.ts', functionName: 'forgeflow-webhooks' },
+export const LOCAL_CONSUMERS: readonly LocalConsumer[] = [
+  { queue: JOB_HISTORY_QUEUE, source: 'queue', handler: '../functions/consumers/job-history/handler.ts', functionName: 'forgeflow-job-history' },
+  { queue: WEBHOOKS_QUEUE, source: 'queue', handler: '../functions/consumers/webhooks/handler.ts', functionName: 'forgeflow-webhooks' },
+  { queue: SAGA_STARTER_QUEUE, source: 'queue', handler: '../functions/consumers/saga-starter/handler.ts', functionName: 'forgeflow-saga-starter' },
+  { queue: JOB_CONTROL_QUEUE, source: 'queue', handler: '../functions/consumers/job-control/handler.ts', functionName: 'forgeflow-job-control' },
+  { queue: WORKER_REPORTS_QUEUE, source: 'queue', handler: '../functions/consumers/worker-reports/handler.ts', functionName: 'forgeflow-worker-reports' },
+  ...DISPATCH_QUEUES.map((queue) => ({ queue, source: 'dlq' as const, handler: '../functions/consumers/dispatch-dlq/handler.ts', functionName: `forgeflow-dispatch-dlq-${queue.name}` })),
 ];
+
+/** Every queue the local runtime creates: the consumers' and the dispatch queues the agents poll. */
+const LOCAL_QUEUES: readonly QueueDefinition[] = [...new Set([...LOCAL_CONSUMERS.map((c) => c.queue), ...DISPATCH_QUEUES, WORKER_REPORTS_QUEUE])];
 
 export interface EventBackbone {
   sqs: LocalSqs;
@@ -36,14 +52,15 @@ export interface EventBackbone {
  * declared rules behind an AWS JSON-protocol endpoint, the outbox stream poller in front of the relay handler, and
  * SQS pollers in front of the consumers. Extra JSON-protocol operations (Step Functions) can share the endpoint.
  */
-export async function startEventBackbone(extraOperations: Record<string, Operation> = {}): Promise<EventBackbone> {
+export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Record<string, Operation> = () => ({})): Promise<EventBackbone> {
   const sqs = await startLocalSqs();
   const stops: Array<() => Promise<void>> = [() => sqs.stop()];
   const queueUrls = new Map<string, string>();
   const env: Record<string, string> = { AWS_ENDPOINT_URL_SQS: sqs.endpoint, WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_LOOPBACK: 'true' };
-  for (const { queue } of LOCAL_CONSUMERS) {
+  for (const queue of LOCAL_QUEUES) {
     const ensured = await sqs.ensureQueue(queue);
     queueUrls.set(queue.name, ensured.url);
+    queueUrls.set(queue.dlq.name, ensured.dlqUrl);
     env[queue.envVar] = ensured.url;
     env[queue.dlq.envVar] = ensured.dlqUrl;
   }
@@ -55,7 +72,7 @@ export async function startEventBackbone(extraOperations: Record<string, Operati
     if (!url) throw new Error(`Rule ${rule.name} targets ${rule.target.name}, which the local runtime did not create`);
     await sqs.client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body }));
   });
-  const endpoint = await startJsonProtocolServer({ ...bus.operations(), ...extraOperations });
+  const endpoint = await startJsonProtocolServer({ ...bus.operations(), ...extraOperations(sqs) });
   stops.unshift(() => endpoint.close());
   env.AWS_ENDPOINT_URL_EVENTBRIDGE = endpoint.endpoint;
   env.AWS_ENDPOINT_URL_SFN = endpoint.endpoint;
@@ -100,7 +117,7 @@ export async function startEventBackbone(extraOperations: Record<string, Operati
         pollers.push(
           startSqsPoller({
             client: sqs.client,
-            queueUrl: queueUrls.get(consumer.queue.name)!,
+            queueUrl: queueUrls.get(consumer.source === 'dlq' ? consumer.queue.dlq.name : consumer.queue.name)!,
             handler: (event) => handler(event),
             batchSize: consumer.queue.batchSize,
             concurrency: 4,

@@ -9,6 +9,12 @@ import { ensureTables } from './tables.ts';
 import { createVerifier, issueLocalTokens, loadOrCreateSigningKey, type LocalTokens } from './tokens.ts';
 import { startEventBackbone, type EventBackbone } from './event-backbone.ts';
 import { importHandler, invoker, setEnvironment } from './lambda.ts';
+import { recoverJobs, type RecoveryReport } from './recovery.ts';
+import { createSagaRuntime, stepFunctionsOperations, type SagaRuntime } from './saga-runtime.ts';
+import { startLocalWorkers } from './workers.ts';
+import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
+import { JOBS_TABLE } from '../functions/declarations/tables.ts';
+import { sagaServiceFromEnv } from '../functions/saga/wiring.ts';
 
 export interface LocalRuntimeOptions {
   /** FORGEFLOW_HOME: the signing key and the DynamoDB data live here, so a restart keeps both. */
@@ -20,6 +26,9 @@ export interface LocalRuntimeOptions {
   log: (message: string) => void;
   /** The api's direct publish after commit (the relay publishes too). Default true, as in AWS. */
   optimisticPublish?: boolean;
+  /** Agent processes (default 2) and the jobs each runs at once (default 4); 0 workers: none started. */
+  workers?: number;
+  workerConcurrency?: number;
 }
 
 export interface LocalRuntime {
@@ -27,6 +36,9 @@ export interface LocalRuntime {
   port: number;
   dynamoDbEndpoint: string;
   backbone: EventBackbone;
+  saga: SagaRuntime;
+  /** What the start found in the data folder and carried on. */
+  recovery: RecoveryReport;
   /** Fresh tokens for the three local personas, signed with the persisted key. */
   tokens: LocalTokens;
   /** Closes the gateway, then stops DynamoDB Local. Safe to call more than once. */
@@ -69,10 +81,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       client.destroy();
     }
 
-    const backbone = await startEventBackbone();
+    let saga: SagaRuntime | undefined;
+    const backbone = await startEventBackbone((sqs) => {
+      saga = createSagaRuntime(sqs);
+      return stepFunctionsOperations(saga.engine);
+    });
     undo.push(() => backbone.stop());
-    undo.push(setEnvironment({ ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true), ...backbone.env }));
+    undo.push(() => saga!.stop());
+    const environment = { ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true), ...backbone.env, ...saga!.env };
+    undo.push(setEnvironment(environment));
+    await saga!.loadSteps();
     await backbone.startFunctions({ dynamoDbEndpoint: dynamo.endpoint, home, log: options.log });
+    const recovery = await recoverJobs({
+      client: createDocumentClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+      jobsTable: localTableName(JOBS_TABLE),
+      saga: sagaServiceFromEnv({ dispatch: false }),
+      engine: saga!.engine,
+      stateMachineArn: saga!.stateMachineArn,
+    });
+    if (options.workers !== 0) {
+      const workers = startLocalWorkers({ count: options.workers ?? 2, concurrency: options.workerConcurrency ?? 4, env: environment, log: options.log });
+      // Stopped before the services they talk to: they drain, answering or releasing what they hold.
+      undo.push(() => workers.stop());
+    }
     const handler = await importHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('../functions/api/handler.ts');
 
     const gateway = await startHttpGateway({ handler: invoker(FUNCTION_NAME, handler, FUNCTION_TIMEOUT_MS), verify: createVerifier(key), port: options.port, log: options.log });
@@ -85,6 +116,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       port: gateway.port,
       dynamoDbEndpoint: dynamo.endpoint,
       backbone,
+      saga: saga!,
+      recovery,
       tokens,
       stop: () => (stopped ??= stopAll()),
     };
