@@ -42,6 +42,16 @@ function onSignal(signal: NodeJS.Signals): void {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
+function countFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 64) {
+    console.error(`${name} must be a whole number from 0 to 64; got "${raw}".`);
+    process.exit(1);
+  }
+  return value;
+}
+
 async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     console.error(`PORT must be a port number (0-65535); got "${process.env.PORT}".`);
@@ -49,7 +59,13 @@ async function main(): Promise<void> {
   }
   const started = performance.now();
   try {
-    runtime = await startLocalRuntime({ home, port, log: (message) => console.error(message) });
+    runtime = await startLocalRuntime({
+      home,
+      port,
+      log: (message) => console.error(message),
+      workers: countFromEnv('FORGEFLOW_WORKERS', 2),
+      workerConcurrency: countFromEnv('FORGEFLOW_WORKER_CONCURRENCY', 4),
+    });
   } catch (error) {
     if (error instanceof JavaMissingError || error instanceof PortInUseError) {
       console.error(error.message);
@@ -68,7 +84,7 @@ async function main(): Promise<void> {
       `  curl -i -X POST ${runtime.url}/v1/jobs`,
       `    -H 'Authorization: Bearer ${tokens.user}'`,
       `    -H 'Content-Type: application/json' -H 'Idempotency-Key: my-first-job'`,
-      `    -d '{"command":"echo","args":["hello"]}'`,
+      `    -d '{"command":"echo hello from curl"}'`,
     ].join(' \\\n'),
   );
   console.log(`Forgeflow local API listening on ${runtime.url}`);
@@ -76,24 +92,44 @@ async function main(): Promise<void> {
   if (runDemo) await submitDemoJob(runtime.url, tokens.user);
 }
 
-/** One job over real HTTP, so a first start shows the whole path working. A fixed key: restarts replay, not pile up. */
+/** One job over real HTTP on every start, followed to its end, so a new user sees the whole path work. */
 async function submitDemoJob(url: string, token: string): Promise<void> {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   try {
     const response = await fetch(`${url}/v1/jobs`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': 'forgeflow-demo' },
-      body: JSON.stringify({ command: 'echo', args: ['hello from forgeflow'] }),
+      headers,
+      body: JSON.stringify({ command: 'echo "hello from $1 on $(uname -s)"', args: ['forgeflow'], metadata: { demo: 'true' } }),
     });
-    const body = (await response.json()) as { jobId?: string; status?: string; message?: string };
-    if (!response.ok) {
-      console.error(`The demo job was refused (${response.status}): ${body.message ?? 'no message'}`);
+    const submitted = (await response.json()) as { jobId?: string; message?: string };
+    if (!response.ok || !submitted.jobId) {
+      console.error(`The demo job was refused (${response.status}): ${submitted.message ?? 'no message'}`);
       return;
     }
-    const when = response.headers.get('idempotent-replayed') === 'true' ? 'submitted on an earlier start' : 'submitted';
-    console.log(`Demo job ${body.jobId} ${when}: status ${body.status} (jobs wait in QUEUED until workers arrive).`);
+    console.log(`Demo job ${submitted.jobId} submitted; following it...`);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const job = (await (await fetch(`${url}/v1/jobs/${submitted.jobId}`, { headers })).json()) as DemoJob;
+      if (['SUCCEEDED', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'].includes(job.status)) {
+        const output = job.result?.outputTail.trim() ?? '';
+        console.log(`Demo job ${job.status} in ${job.result?.durationMs ?? '?'} ms on ${job.workerId ?? 'no worker'} (exit ${job.result?.exitCode ?? '-'}): ${output}`);
+        if (job.failure) console.log(`  ${job.failure.reason}: ${job.failure.message}`);
+        return;
+      }
+      // Following a job as a user would: poll its resource.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    console.log(`Demo job ${submitted.jobId} is still running; see GET /v1/jobs/${submitted.jobId}`);
   } catch (error) {
-    console.error(`The demo job could not be submitted: ${(error as Error).message}`);
+    console.error(`The demo job could not be run: ${(error as Error).message}`);
   }
+}
+
+interface DemoJob {
+  status: string;
+  workerId?: string;
+  result?: { exitCode: number | null; durationMs: number; outputTail: string };
+  failure?: { reason: string; message: string };
 }
 
 main().catch((error: unknown) => {
