@@ -7,6 +7,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../../functions/declarations/events.ts';
 import { RELAY_FAILURE_QUEUE } from '../../functions/declarations/queues.ts';
+import { JOB_SAGA } from '../../functions/declarations/statemachines.ts';
+import { SAGA_STEP_NAMES } from '../../functions/saga/steps.ts';
 import { createForgeflowApp, type ForgeflowStacks } from '../../lib/forgeflow-app.ts';
 
 /**
@@ -41,10 +43,27 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
   { id: 'AwsSolutions::AwsSolutions-APIG4', at: 'ForgeflowApi/HttpApi/HttpApi/GET--health' },
   // X-Ray on "*" (Tracing.ACTIVE), plus ListStreams on "*" for the relay (DynamoEventSource); test/cdk/functions
   // pins the exact wildcard actions of each role.
-  ...['ApiFunction', 'RelayFunction', 'JobHistoryFunction', 'WebhooksFunction'].map((fn) => ({
+  ...[
+    'ApiFunction',
+    'RelayFunction',
+    'JobHistoryFunction',
+    'WebhooksFunction',
+    'SagaStarterFunction',
+    'JobControlFunction',
+    'WorkerReportsFunction',
+    'DispatchDlqFunction',
+    ...SAGA_STEP_NAMES.map((step) => `${JOB_SAGA.id}/${step}Function`),
+  ].map((fn) => ({
     id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
     at: `ForgeflowApi/${fn}/Role/DefaultPolicy`,
   })),
+  // The state machine's log delivery and X-Ray actions, which support no resource-level permissions.
+  { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', at: `ForgeflowApi/${JOB_SAGA.id}/StateMachine/Role/DefaultPolicy` },
+  // StopExecution on every execution of the job saga (execution names are job runs, unknown at deploy time).
+  {
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${JOB_SAGA.name}:*]`,
+    at: 'ForgeflowApi/JobControlFunction/Role/DefaultPolicy',
+  },
   // Queues that are dead-letter destinations of something cdk-nag does not follow (rule targets, the stream mapping).
   { id: 'AwsSolutions::AwsSolutions-SQS3', at: `ForgeflowStateful/Queues/${RELAY_FAILURE_QUEUE.id}` },
   ...RULES.map((rule) => ({ id: 'AwsSolutions::AwsSolutions-SQS3', at: `ForgeflowStateful/Events/${rule.id}TargetDlq` })),

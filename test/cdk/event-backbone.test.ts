@@ -1,10 +1,11 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_BUS, RULES } from '../../functions/declarations/events.ts';
-import { CONSUMER_QUEUES, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
+import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
 import { OUTBOX_TABLE } from '../../functions/declarations/tables.ts';
+import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../../functions/declarations/workers.ts';
 import { QueueConsumerFunction } from '../../lib/consumer-functions.ts';
-import { ForgeflowQueues } from '../../lib/queues.ts';
+import { DECLARED_QUEUES, DLQ_VISIBILITY_TIMEOUT_SECONDS, ForgeflowQueues } from '../../lib/queues.ts';
 import { actionsOf, synthForgeflow, type ForgeflowFixture, type Json, type Resource, type Statement } from './fixture.ts';
 
 /** The event backbone: bus, rules, queues and DLQs (stateful stack); relay and consumer mappings (api stack). */
@@ -86,7 +87,7 @@ describe('rules', () => {
 });
 
 describe('queues', () => {
-  it.each(CONSUMER_QUEUES.map((q) => [q.id, q] as const))('%s: declared visibility and retention, a DLQ after the declared receives', (_, definition) => {
+  it.each(DECLARED_QUEUES.map((q) => [q.id, q] as const))('%s: declared visibility and retention, a DLQ after the declared receives', (_, definition) => {
     const { queue, dlq } = stateful().queues.get(definition);
     expect(fixture.resource(stateful(), queue).Properties).toMatchObject({
       VisibilityTimeout: definition.visibilityTimeoutSeconds,
@@ -95,6 +96,7 @@ describe('queues', () => {
       SqsManagedSseEnabled: true,
     });
     expect(fixture.resource(stateful(), dlq).Properties).toMatchObject({
+      VisibilityTimeout: DLQ_VISIBILITY_TIMEOUT_SECONDS,
       MessageRetentionPeriod: definition.dlq.retentionSeconds,
       SqsManagedSseEnabled: true,
     });
@@ -108,7 +110,7 @@ describe('queues', () => {
 
   it('encrypts every queue and DLQ, denies every request without TLS, and retains them', () => {
     const queues = resources('AWS::SQS::Queue');
-    expect(queues).toHaveLength(2 * CONSUMER_QUEUES.length + RULES.length + 1);
+    expect(queues).toHaveLength(2 * DECLARED_QUEUES.length + RULES.length + 1);
     fixture.api.resourceCountIs('AWS::SQS::Queue', 0);
     for (const [logicalId, queue] of queues) {
       expect(queue.Properties.SqsManagedSseEnabled ?? queue.Properties.KmsMasterKeyId, logicalId).toBeTruthy();
@@ -123,7 +125,7 @@ describe('queues', () => {
 describe('alarms', () => {
   it('alarms on every dead-letter queue as soon as it holds a message', () => {
     const deadLetterQueues = resources('AWS::SQS::Queue').filter(([, q]) => q.Properties.RedrivePolicy === undefined);
-    expect(deadLetterQueues).toHaveLength(CONSUMER_QUEUES.length + RULES.length + 1);
+    expect(deadLetterQueues).toHaveLength(DECLARED_QUEUES.length + RULES.length + 1);
     const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     for (const [logicalId] of deadLetterQueues) {
       const onQueue = alarms.filter(
@@ -183,6 +185,9 @@ describe('event source mappings', () => {
   it.each([
     ['jobHistoryFunction', JOB_HISTORY_QUEUE],
     ['webhooksFunction', WEBHOOKS_QUEUE],
+    ['sagaStarterFunction', SAGA_STARTER_QUEUE],
+    ['jobControlFunction', JOB_CONTROL_QUEUE],
+    ['workerReportsFunction', WORKER_REPORTS_QUEUE],
   ] as const)('%s: its declared queue and batch size, partial batch failures, bounded concurrency', (name, definition) => {
     const fn = fixture.stacks.api[name];
     const queueArn = arn(stateful().queues.get(definition).queue);
@@ -200,7 +205,8 @@ describe('event source mappings', () => {
   });
 
   it('reports batch item failures on every mapping', () => {
-    expect(mappings()).toHaveLength(3);
+    // The outbox stream, five consumer queues, and every dispatch DLQ (see test/cdk/saga.test.ts).
+    expect(mappings()).toHaveLength(6 + DISPATCH_QUEUES.length);
     for (const mapping of mappings()) expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 

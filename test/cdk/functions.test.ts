@@ -1,7 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EVENT_BUS } from '../../functions/declarations/events.ts';
-import { CONSUMER_QUEUES, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
+import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
+import { JOB_SAGA } from '../../functions/declarations/statemachines.ts';
 import {
   COUNTERS_TABLE,
   INBOX_TABLE,
@@ -13,17 +14,34 @@ import {
   WEBHOOK_DELIVERIES_TABLE,
   type TableDefinition,
 } from '../../functions/declarations/tables.ts';
+import { WORKER_REPORTS_QUEUE } from '../../functions/declarations/workers.ts';
+import { SAGA_STEP_NAMES } from '../../functions/saga/steps.ts';
 import type { ForgeflowFunction } from '../../lib/lambda-function.ts';
+import { DECLARED_QUEUES } from '../../lib/queues.ts';
+import type { ForgeflowApiStack } from '../../lib/stateless-stack.ts';
 import { actionsOf, resourcesOf, sorted, synthForgeflow, type ForgeflowFixture, type Resource, type Statement } from './fixture.ts';
 
 /** Every function of the app: what it may do (IAM) and which variables it gets, checked against its handler. */
 let fixture: ForgeflowFixture;
 let functions: Record<string, ForgeflowFunction>;
 
+/** Every function of the app by a short name; saga steps as saga<Step>. */
+const FUNCTION_OF: Record<string, (stack: ForgeflowApiStack) => ForgeflowFunction> = {
+  api: (stack) => stack.apiFunction,
+  relay: (stack) => stack.relayFunction,
+  jobHistory: (stack) => stack.jobHistoryFunction,
+  webhooks: (stack) => stack.webhooksFunction,
+  sagaStarter: (stack) => stack.sagaStarterFunction,
+  jobControl: (stack) => stack.jobControlFunction,
+  workerReports: (stack) => stack.workerReportsFunction,
+  dispatchDlq: (stack) => stack.dispatchDlqFunction,
+  ...Object.fromEntries(SAGA_STEP_NAMES.map((step) => [`saga${step}`, (stack: ForgeflowApiStack) => stack.jobSaga.steps.get(step)!])),
+};
+const NAMES = Object.keys(FUNCTION_OF);
+
 beforeAll(() => {
   fixture = synthForgeflow();
-  const { api } = fixture.stacks;
-  functions = { api: api.apiFunction, relay: api.relayFunction, jobHistory: api.jobHistoryFunction, webhooks: api.webhooksFunction };
+  functions = Object.fromEntries(NAMES.map((name) => [name, FUNCTION_OF[name]!(fixture.stacks.api)]));
 });
 
 afterAll(() => fixture.dispose());
@@ -38,27 +56,36 @@ const allStatements = (): Statement[] =>
     ),
   );
 
-/** Names of configuration the declarations define: tables, the bus, queues. */
+/** Names of configuration the declarations define: tables, the bus, queues, the state machine. */
 const DECLARED_ENV = new Set([
   ...TABLES.map((t) => t.envVar),
   EVENT_BUS.envVar,
-  ...CONSUMER_QUEUES.flatMap((q) => [q.envVar, q.dlq.envVar]),
+  ...DECLARED_QUEUES.flatMap((q) => [q.envVar, q.dlq.envVar]),
   RELAY_FAILURE_QUEUE.envVar,
+  JOB_SAGA.envVar,
 ]);
+
+/** A value of the right shape for a variable whose value is a reference (handlers validate URLs and ARNs). */
+const QUEUE_URL_ENV = new Set(DECLARED_QUEUES.flatMap((q) => [q.envVar, q.dlq.envVar]));
+const placeholder = (key: string) =>
+  key === JOB_SAGA.envVar
+    ? `arn:aws:states:us-east-1:123456789012:stateMachine:${JOB_SAGA.name}`
+    : QUEUE_URL_ENV.has(key)
+      ? `https://sqs.us-east-1.amazonaws.com/123456789012/placeholder-${key.toLowerCase()}`
+      : `placeholder-${key.toLowerCase()}`;
 
 /**
  * Imports a handler module the way a cold start does, with `process.env` holding only the function's variables
- * (cross-stack values replaced by placeholders) and the region Lambda sets, and records every variable read.
+ * (references replaced by placeholders) and the region Lambda sets, and records every variable read.
  * A handler that needs a variable the function lacks throws here (readConfig fails fast).
  */
 async function coldStartReads(entry: string, variables: Record<string, unknown>): Promise<Set<string>> {
   const reads = new Set<string>();
-  const env = Object.fromEntries(
-    Object.entries(variables).map(([key, value]) => [key, typeof value === 'string' ? value : `placeholder-${key.toLowerCase()}`]),
-  );
+  const env = Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, typeof value === 'string' ? value : placeholder(key)]));
   const original = process.env;
   process.env = new Proxy(
-    { ...env, AWS_REGION: 'us-east-1' },
+    // The SDK's Node version notice is silenced in vitest.config.ts; keep it so while the real env is swapped out.
+    { ...env, AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     {
       get(target, key, receiver) {
         if (typeof key === 'string') reads.add(key);
@@ -85,7 +112,7 @@ describe('environment', () => {
     for (const [name, fn] of Object.entries(functions)) reads.set(name, await coldStartReads(fn.entry, fixture.environmentOf(fn)));
   });
 
-  it.each(['api', 'relay', 'jobHistory', 'webhooks'])('%s: exactly the declared variables its handler reads', (name) => {
+  it.each(NAMES)('%s: exactly the declared variables its handler reads', (name) => {
     const variables = Object.keys(fixture.environmentOf(functions[name]!));
     const readDeclared = [...reads.get(name)!].filter((key) => DECLARED_ENV.has(key));
     expect(sorted(variables.filter((key) => DECLARED_ENV.has(key)))).toEqual(sorted(readDeclared));
@@ -120,6 +147,13 @@ describe('DynamoDB permissions', () => {
   const READ = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
   const READ_WRITE = sorted([...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   const PUT = ['dynamodb:PutItem'];
+  const CLAIM = ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+  /** The saga's store: reads and conditionally puts the job, appends the event, ADDs counters and slots. */
+  const SAGA: [TableDefinition, string[]][] = [
+    [JOBS_TABLE, sorted([...READ, 'dynamodb:PutItem'])],
+    [OUTBOX_TABLE, PUT],
+    [COUNTERS_TABLE, ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']],
+  ];
   /** Least access per function and table, from what each handler does (see lib/*-function.ts for the why). */
   const EXPECTED: Record<string, [TableDefinition, string[]][]> = {
     api: [
@@ -136,14 +170,25 @@ describe('DynamoDB permissions', () => {
       [JOB_EVENTS_TABLE, PUT],
     ],
     webhooks: [
-      [INBOX_TABLE, ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']],
+      [INBOX_TABLE, CLAIM],
       [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem'])],
       [WEBHOOK_DELIVERIES_TABLE, PUT],
     ],
+    sagaStarter: [[INBOX_TABLE, CLAIM]],
+    // Reads the job's task token; the outbox and counters names come with the store its handler builds.
+    jobControl: [
+      [INBOX_TABLE, CLAIM],
+      [JOBS_TABLE, READ],
+      [OUTBOX_TABLE, READ],
+      [COUNTERS_TABLE, READ],
+    ],
+    workerReports: SAGA,
+    dispatchDlq: [],
+    ...Object.fromEntries(SAGA_STEP_NAMES.map((step) => [`saga${step}`, step === 'Categorize' ? [] : SAGA])),
   };
   const dynamo = (fn: ForgeflowFunction) => fixture.statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
 
-  it.each(['api', 'relay', 'jobHistory', 'webhooks'])('%s: each table at its least access, nothing else', (name) => {
+  it.each(NAMES)('%s: each table at its least access, nothing else', (name) => {
     const fn = functions[name]!;
     const onTable = (t: TableDefinition) =>
       sorted(dynamo(fn).filter((s) => resourcesOf(s).some((r) => JSON.stringify(fixture.local(r)) === JSON.stringify(fixture.tableArn(t)))).flatMap(actionsOf));
@@ -183,9 +228,12 @@ describe('DynamoDB permissions', () => {
     expect(streamReaders).toEqual(['relay']);
   });
 
-  it('grants DeleteItem only to the webhooks consumer, on the inbox', () => {
-    const deleters = names().filter((n) => dynamo(functions[n]!).some((s) => actionsOf(s).includes('dynamodb:DeleteItem')));
-    expect(deleters).toEqual(['webhooks']);
+  it('grants DeleteItem only to the consumers with external effects (inbox claims), on the inbox', () => {
+    const deletes = (n: string) => dynamo(functions[n]!).filter((s) => actionsOf(s).includes('dynamodb:DeleteItem'));
+    expect(names().filter((n) => deletes(n).length > 0)).toEqual(['webhooks', 'sagaStarter', 'jobControl']);
+    for (const statement of names().flatMap(deletes)) {
+      expect(resourcesOf(statement).map((r) => fixture.local(r))).toEqual([fixture.tableArn(INBOX_TABLE)]);
+    }
   });
 });
 
@@ -229,6 +277,12 @@ describe('other permissions', () => {
     expect(sqsResources('relay')).toEqual([arnOf(queues.relayFailureQueue)]);
     expect(sqsResources('jobHistory')).toEqual([arnOf(queues.get(JOB_HISTORY_QUEUE).queue)]);
     expect(sqsResources('webhooks')).toEqual([arnOf(queues.get(WEBHOOKS_QUEUE).queue)]);
+    expect(sqsResources('sagaStarter')).toEqual([arnOf(queues.get(SAGA_STARTER_QUEUE).queue)]);
+    expect(sqsResources('jobControl')).toEqual([arnOf(queues.get(JOB_CONTROL_QUEUE).queue)]);
+    expect(sqsResources('workerReports')).toEqual([arnOf(queues.get(WORKER_REPORTS_QUEUE).queue)]);
+    expect(sorted(sqsResources('dispatchDlq').map((r) => JSON.stringify(r)))).toEqual(sorted(queues.dispatch.map(({ dlq }) => JSON.stringify(arnOf(dlq)))));
+    // The saga steps send nothing: the state machine's Dispatch state does (test/cdk/saga.test.ts).
+    for (const step of SAGA_STEP_NAMES) expect(sqsResources(`saga${step}`), step).toEqual([]);
   });
 
   it('gives every function its own role, log group with bounded retention, arm64, tracing', () => {

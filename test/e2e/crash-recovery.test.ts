@@ -1,0 +1,67 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../local/ports.ts';
+import { javaProcessesFor, listening, startLocal, until, type Started } from '../support/local-process.ts';
+import { waitFor } from '../support/wait.ts';
+
+interface JobView {
+  jobId: string;
+  status: string;
+  attempts: number;
+  failure?: { reason: string };
+}
+
+const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'];
+
+describe('Crash recovery of the local runtime', () => {
+  const home = mkdtempSync(join(tmpdir(), 'ff-crash-'));
+  const started: Started[] = [];
+  afterAll(async () => {
+    for (const s of started) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('carries every queued and mid-run job to a terminal state after a SIGKILL and a restart', async () => {
+    const port = await freePort();
+    const env = { FORGEFLOW_HOME: home, PORT: String(port), FORGEFLOW_WORKERS: '1', FORGEFLOW_WORKER_CONCURRENCY: '2', POWERTOOLS_LOG_LEVEL: 'ERROR' };
+    const first = startLocal(env);
+    started.push(first);
+    const url = await listening(first);
+    const token = (JSON.parse(readFileSync(join(home, 'tokens.json'), 'utf8')) as { user: string }).user;
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const get = async (id: string) => (await (await fetch(`${url.replace(/:\d+$/, `:${port}`)}/v1/jobs/${id}`, { headers })).json()) as JobView;
+
+    // Two slots, eight long-ish jobs: two run when the runtime dies, the rest wait in the queue.
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const res = await fetch(`${url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ command: 'sleep 2; echo done', maxAttempts: 3 }) });
+      ids.push(((await res.json()) as JobView).jobId);
+    }
+    await waitFor('two jobs to be running', async () => (await Promise.all(ids.map(get))).filter((j) => j.status === 'RUNNING').length === 2, 60_000, 100);
+    const interrupted = (await Promise.all(ids.map(get))).filter((j) => j.status === 'RUNNING').map((j) => j.jobId);
+
+    first.child.kill('SIGKILL');
+    await first.exit;
+    // Its DynamoDB Local goes with it (the watchdog's pipe closes), so the restart can use the same data folder.
+    expect(await until(() => javaProcessesFor(home).length === 0, 20_000)).toBe(true);
+
+    const second = startLocal(env);
+    started.push(second);
+    await listening(second);
+    await waitFor('every job to end after the restart', async () => (await Promise.all(ids.map(get))).every((j) => TERMINAL.includes(j.status)), 120_000, 250);
+
+    const jobs = await Promise.all(ids.map(get));
+    expect(jobs.map((j) => j.status)).toEqual(ids.map(() => 'SUCCEEDED'));
+    for (const job of jobs) {
+      // The interrupted attempt counts: those jobs succeeded on their second attempt.
+      expect(job.attempts, job.jobId).toBe(interrupted.includes(job.jobId) ? 2 : 1);
+    }
+    const events = (await (await fetch(`${url}/v1/jobs/${interrupted[0]}/events`, { headers })).json()) as { items: { type: string; data: { failure?: { reason: string } } }[] };
+    expect(events.items.find((e) => e.type === 'JobRetryScheduled')?.data.failure?.reason).toBe('WORKER_LOST');
+
+    second.child.kill('SIGTERM');
+    expect((await second.exit).code).toBe(0);
+  }, 300_000);
+});

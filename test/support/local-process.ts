@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface Started {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `npm start` without npm and tsx's relay process in between, so the test's signals reach the runtime itself. */
+export function startLocal(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, FORGEFLOW_DEMO: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/** Resolves on the listening line; fails at once if the process exits first. */
+export function listening(started: Started): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const line = /^Forgeflow local API listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(started.stdout());
+      if (line) resolve(line[1]!);
+    };
+    started.child.stdout!.on('data', check);
+    check();
+    void started.exit.then(({ code }) => reject(new Error(`exited with ${code} before listening: ${started.stderr()}`)));
+  });
+}
+
+/** DynamoDB Local Java processes whose command line names this home (its -dbPath). */
+export function javaProcessesFor(home: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmdline.includes('DynamoDBLocal') && cmdline.includes(home);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+/** Waits for an OS condition with a bounded deadline; the interval is a poll, not a synchronisation sleep. */
+export async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return condition();
+}
+
