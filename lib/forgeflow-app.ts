@@ -1,6 +1,7 @@
 import type { Environment } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EVENT_BUS } from '../functions/declarations/events.ts';
+import { JOB_SAGA } from '../functions/declarations/statemachines.ts';
 import { ForgeflowStatefulStack } from './stateful-stack.ts';
 import { ForgeflowApiStack } from './stateless-stack.ts';
 
@@ -25,6 +26,9 @@ export const DEFAULT_STACK_PREFIX = 'Forgeflow';
 export const eventBusName = (prefix: string) =>
   prefix === DEFAULT_STACK_PREFIX ? EVENT_BUS.name : `${EVENT_BUS.name}-${prefix.toLowerCase()}`;
 
+/** State machine names are unique per account and region too: the same rule as for the bus. */
+export const jobSagaName = (prefix: string) => (prefix === DEFAULT_STACK_PREFIX ? JOB_SAGA.name : `${JOB_SAGA.name}-${prefix.toLowerCase()}`);
+
 /** Builds the Forgeflow stacks into an App (or Stage). bin/app.ts and the CDK tests build the same thing. */
 export function createForgeflowApp(scope: Construct, options: ForgeflowAppOptions = {}): ForgeflowStacks {
   const prefix = options.stackPrefix ?? DEFAULT_STACK_PREFIX;
@@ -35,6 +39,7 @@ export function createForgeflowApp(scope: Construct, options: ForgeflowAppOption
     auth: stateful.auth,
     queues: stateful.queues,
     events: stateful.events,
+    jobSagaName: jobSagaName(prefix),
   });
   return { stateful, api };
 }

@@ -44,8 +44,11 @@ export interface ForgeflowFunctionProps {
   /** The handler module, relative to the project root (it exports `handler`). */
   readonly entry: string;
   readonly description: string;
-  /** Powertools service name: the handler's logger and metrics use the same one. */
-  readonly serviceName: string;
+  /**
+   * Powertools service name: the handler's logger and metrics use the same one. Absent for a handler that uses no
+   * Powertools (the saga steps): then the function gets no POWERTOOLS_* variable, as it would never read one.
+   */
+  readonly serviceName?: string;
   readonly memorySize: number;
   readonly timeout: Duration;
   /**
@@ -96,8 +99,9 @@ export class ForgeflowFunction extends Construct {
       // Only what the runtime and Powertools read; each caller adds the variables its handler's config reads.
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: POWERTOOLS_NAMESPACE,
+        ...(props.serviceName === undefined
+          ? {}
+          : { POWERTOOLS_SERVICE_NAME: props.serviceName, POWERTOOLS_METRICS_NAMESPACE: POWERTOOLS_NAMESPACE }),
       },
       bundling: FUNCTION_BUNDLING,
     });

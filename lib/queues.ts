@@ -3,6 +3,7 @@ import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/
 import { Queue, QueueEncryption, type IQueue, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CONSUMER_QUEUES, RELAY_FAILURE_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
+import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
 
 /** A deployed consumer queue and its DLQ, together with the declaration they were built from. */
 export interface DeclaredQueue {
@@ -25,6 +26,18 @@ export const QUEUE_DEFAULTS = {
   enforceSSL: true,
   removalPolicy: RemovalPolicy.RETAIN,
 } as const satisfies QueueProps;
+
+/**
+ * Every declared queue with a DLQ: the event consumers' queues, one dispatch queue per (worker class, priority)
+ * that the saga's Dispatch state sends to and the agents take work from, and the queue agents report starts to.
+ */
+export const DECLARED_QUEUES: readonly QueueDefinition[] = [...CONSUMER_QUEUES, ...DISPATCH_QUEUES, WORKER_REPORTS_QUEUE];
+
+/**
+ * How long a DLQ hides a message its consumer received (the SQS default, made explicit): a function that consumes
+ * a DLQ (the dispatch DLQs' WORKER_LOST handler) must finish within it.
+ */
+export const DLQ_VISIBILITY_TIMEOUT_SECONDS = 30;
 
 /**
  * An alarm as soon as a dead-letter queue holds a message: each one is an event some part of Forgeflow gave up
@@ -53,13 +66,14 @@ export function acknowledgeDeadLetterDestination(queue: IQueue, usedBy: string):
 }
 
 export interface ForgeflowQueuesProps {
-  /** @default CONSUMER_QUEUES, every declared consumer queue */
+  /** @default DECLARED_QUEUES: the consumer queues, the dispatch queues and the worker reports queue */
   readonly definitions?: readonly QueueDefinition[];
 }
 
 /**
- * The consumer queues with their DLQs, and the relay's failure queue, built only from
- * `functions/declarations/queues.ts`: visibility, retention and maxReceiveCount are read from the declarations.
+ * The declared queues with their DLQs, and the relay's failure queue, built only from
+ * `functions/declarations/queues.ts` and `workers.ts`: visibility, retention and maxReceiveCount are read from the
+ * declarations.
  * Physical names are left to CloudFormation (the declared names are the local ones), so several copies of the
  * app can share an account.
  */
@@ -72,9 +86,10 @@ export class ForgeflowQueues extends Construct {
   constructor(scope: Construct, id: string, props: ForgeflowQueuesProps = {}) {
     super(scope, id);
 
-    for (const definition of props.definitions ?? CONSUMER_QUEUES) {
+    for (const definition of props.definitions ?? DECLARED_QUEUES) {
       const dlq = new Queue(this, definition.dlq.id, {
         ...QUEUE_DEFAULTS,
+        visibilityTimeout: Duration.seconds(DLQ_VISIBILITY_TIMEOUT_SECONDS),
         retentionPeriod: Duration.seconds(definition.dlq.retentionSeconds),
       });
       const queue = new Queue(this, definition.id, {
@@ -106,5 +121,10 @@ export class ForgeflowQueues extends Construct {
 
   get all(): DeclaredQueue[] {
     return [...this.byId.values()];
+  }
+
+  /** The dispatch queues (one per worker class and priority) built here, in declaration order. */
+  get dispatch(): DeclaredQueue[] {
+    return DISPATCH_QUEUES.filter((definition) => this.byId.has(definition.id)).map((definition) => this.get(definition));
   }
 }

@@ -1,0 +1,144 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { JOB_SAGA } from '../functions/declarations/statemachines.ts';
+import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, type TableDefinition } from '../functions/declarations/tables.ts';
+import { functionArnKey, SAGA_STEP_NAMES, type SagaStepName } from '../functions/saga/steps.ts';
+import { SAGA_TABLES } from '../functions/saga/wiring.ts';
+import { ForgeflowFunction } from './lambda-function.ts';
+import type { ForgeflowQueues } from './queues.ts';
+import { bindTable, type TableAccess } from './table-access.ts';
+import type { ForgeflowTables } from './tables.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** `ClaimJob` → `claim-job`: the handler module of a step is functions/saga/handlers/<kebab>.ts. */
+export const stepHandlerEntry = (step: SagaStepName) =>
+  `functions/saga/handlers/${step.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}.ts`;
+
+/** Every `${Name}` placeholder of an ASL document (the keys DefinitionSubstitutions must fill), sorted, once each. */
+export const aslPlaceholders = (definition: string) => [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))].sort();
+
+/**
+ * How the saga's store uses each table (functions/adapters/dynamodb/job-store.ts): the job is read (GetItem) and
+ * written with a conditional Put; the event is appended to the outbox; counters and tenant slots are ADDed with
+ * UpdateItem. No step deletes anything or reads the outbox or the counters.
+ */
+const SAGA_TABLE_ACCESS = new Map<TableDefinition, TableAccess | readonly TableAccess[]>([
+  [JOBS_TABLE, ['read', 'append']],
+  [OUTBOX_TABLE, 'append'],
+  [COUNTERS_TABLE, 'write'],
+]);
+
+/** Binds every table the saga wiring (functions/saga/wiring.ts, SAGA_TABLES) opens, each at the saga's access. */
+export function bindSagaTables(fn: LambdaFunction, tables: ForgeflowTables): void {
+  for (const definition of SAGA_TABLES) {
+    const access = SAGA_TABLE_ACCESS.get(definition);
+    if (!access) throw new Error(`The saga opens table ${definition.id}, but lib/job-saga.ts declares no access level for it`);
+    bindTable(fn, tables.get(definition), access);
+  }
+}
+
+/**
+ * A step Lambda's own timeout, under the 30 s TimeoutSeconds of every Lambda Task in the ASL (a test holds it to
+ * that): the function ends first, so Step Functions sees its error (and retries it) rather than a States.Timeout.
+ */
+export const SAGA_STEP_TIMEOUT = Duration.seconds(20);
+
+export interface JobSagaProps {
+  readonly tables: ForgeflowTables;
+  readonly queues: ForgeflowQueues;
+  /** Unique per account and region: another copy of the app needs its own (see lib/forgeflow-app.ts). */
+  readonly stateMachineName: string;
+}
+
+/**
+ * The job saga (design.md §1): one Lambda per step handler in functions/saga/handlers, and the Standard state
+ * machine of statemachines/job-saga.asl.json, the same file the local runtime runs. The ASL names each Lambda by a
+ * `${<Step>FunctionArn}` placeholder; DefinitionSubstitutions fill them with the step functions' ARNs. A
+ * placeholder without a step function, or a step function the ASL never names, fails the synth.
+ *
+ * The step functions know nothing of the state machine (no ARN, no grant), so the dependency runs one way only;
+ * the consumers that start, stop and answer executions are built after it (lib/saga-consumers.ts).
+ */
+export class JobSaga extends Construct {
+  readonly steps: ReadonlyMap<SagaStepName, ForgeflowFunction>;
+  readonly stateMachine: StateMachine;
+  /** The state machine's name as given (not a token): execution ARNs are built from it. */
+  readonly stateMachineName: string;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: JobSagaProps) {
+    super(scope, id);
+    this.stateMachineName = props.stateMachineName;
+
+    const steps = new Map<SagaStepName, ForgeflowFunction>();
+    for (const step of SAGA_STEP_NAMES) {
+      const entry = stepHandlerEntry(step);
+      if (!existsSync(path.join(PROJECT_ROOT, entry))) throw new Error(`Saga step ${step} has no handler at ${entry}`);
+      const fn = new ForgeflowFunction(this, `${step}Function`, {
+        entry,
+        description: `Forgeflow job saga step ${step}`,
+        memorySize: 256,
+        timeout: SAGA_STEP_TIMEOUT,
+      });
+      // Categorize is a pure function of the caught error: no table, no queue.
+      if (step !== 'Categorize') bindSagaTables(fn.function, props.tables);
+      // Only ClaimJob builds the Dispatch payload, which names the queue of the job's class and priority. It only
+      // learns the URLs: the state machine sends the message (Dispatch state), not this function.
+      if (step === 'ClaimJob') {
+        for (const { definition, queue } of props.queues.dispatch) fn.function.addEnvironment(definition.envVar, queue.queueUrl);
+      }
+      steps.set(step, fn);
+    }
+    this.steps = steps;
+
+    const definition = readFileSync(JOB_SAGA.definitionPath, 'utf8');
+    const byKey = new Map(SAGA_STEP_NAMES.map((step) => [functionArnKey(step), steps.get(step)!]));
+    const placeholders = aslPlaceholders(definition);
+    const unknown = placeholders.filter((key) => !byKey.has(key));
+    const unused = [...byKey.keys()].filter((key) => !placeholders.includes(key));
+    if (unknown.length > 0 || unused.length > 0) {
+      throw new Error(`${JOB_SAGA.definitionPath}: placeholders without a step function [${unknown.join(', ')}], step functions never named [${unused.join(', ')}]`);
+    }
+
+    // Execution events at level ALL (cdk-nag SF1) without execution data: inputs and outputs carry jobs' commands,
+    // environments and task tokens, which stay in the execution history (access-controlled by IAM), not in logs.
+    this.logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: StateMachineType.STANDARD,
+      comment: 'Forgeflow job saga: one execution per job run (statemachines/job-saga.asl.json)',
+      // The file as written (minified): DefinitionString in the template, the placeholders filled by CloudFormation.
+      definitionBody: DefinitionBody.fromString(JSON.stringify(JSON.parse(definition))),
+      definitionSubstitutions: Object.fromEntries(placeholders.map((key) => [key, byKey.get(key)!.function.functionArn])),
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+    });
+
+    // Invoke exactly the step functions (the unqualified ARNs the definition names), nothing else.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({ sid: 'InvokeSteps', actions: ['lambda:InvokeFunction'], resources: [...steps.values()].map((fn) => fn.function.functionArn) }),
+    );
+    // The Dispatch state (sqs:sendMessage.waitForTaskToken) sends to the queue ClaimJob names: the dispatch queues only.
+    this.stateMachine.addToRolePolicy(
+      new PolicyStatement({ sid: 'SendDispatches', actions: ['sqs:SendMessage'], resources: props.queues.dispatch.map(({ queue }) => queue.queueArn) }),
+    );
+
+    Validations.of(this.stateMachine.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions logging to CloudWatch Logs needs logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, ' +
+        'DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups on ' +
+        '"*" (they support no resource-level permissions), and X-Ray tracing needs PutTraceSegments, ' +
+        'PutTelemetryRecords, GetSamplingRules and GetSamplingTargets on "*". Lambda and SQS statements are scoped ' +
+        'to the step functions and the dispatch queues; test/cdk/saga.test.ts pins the wildcard actions.',
+    });
+  }
+}
