@@ -7,6 +7,11 @@ export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Contex
 
 let instances = 0;
 
+/** Invocations per function name in this process, so benchmarks can price the Lambda requests a workload makes. */
+export const invocationCounts = new Map<string, number>();
+/** Milliseconds spent in each function, for the GB-second side of the same estimate. */
+export const invocationMillis = new Map<string, number>();
+
 /**
  * Imports a handler module only once its environment is set: handlers read their configuration at module load
  * (cold start). A later runtime in the same process gets a fresh module instance, as a new Lambda execution
@@ -23,7 +28,11 @@ export async function importHandler<E, R>(relativePath: string): Promise<LambdaH
 /** The Lambda invoke boundary: the event and the result cross it as JSON, with a context like Lambda's. */
 export function invoker<E, R>(functionName: string, handler: LambdaHandler<E, R>, timeoutMs: number): (event: E) => Promise<R> {
   return async (event) => {
-    const result = await handler(JSON.parse(JSON.stringify(event)) as E, lambdaContext(functionName, timeoutMs));
+    invocationCounts.set(functionName, (invocationCounts.get(functionName) ?? 0) + 1);
+    const started = performance.now();
+    const result = await handler(JSON.parse(JSON.stringify(event)) as E, lambdaContext(functionName, timeoutMs)).finally(() =>
+      invocationMillis.set(functionName, (invocationMillis.get(functionName) ?? 0) + performance.now() - started),
+    );
     return result === undefined ? result : (JSON.parse(JSON.stringify(result)) as R);
   };
 }

@@ -35,6 +35,8 @@ export interface LocalSqs {
   /** http://127.0.0.1:<port>: what every SQS client must use as `endpoint`. */
   endpoint: string;
   port: number;
+  /** SQS requests received, per action (ReceiveMessage, SendMessage, ...). */
+  requestCounts: Map<string, number>;
   /** A client bound to this server; destroyed by stop(). */
   client: SQSClient;
   /** Creates the DLQ, then the queue with the attributes the CDK app gives it. Safe to call again. */
@@ -61,6 +63,13 @@ export function localSqsClientConfig(endpoint: string): SQSClientConfig {
  */
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
   const app = buildApp({ logger: false });
+  // Counted per action, so benchmarks can price the SQS requests a workload makes.
+  const requestCounts = new Map<string, number>();
+  app.addHook('onRequest', async (request) => {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const action = target.includes('.') ? target.split('.').pop()! : 'other';
+    requestCounts.set(action, (requestCounts.get(action) ?? 0) + 1);
+  });
   try {
     await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   } catch (error) {
@@ -83,6 +92,7 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
     endpoint,
     port,
     client,
+    requestCounts,
     ensurePlainQueue,
     async ensureQueue(def) {
       const dlq = await ensurePlainQueue(def.dlq.name, { retentionSeconds: def.dlq.retentionSeconds });

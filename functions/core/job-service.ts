@@ -8,6 +8,7 @@ import {
   JobNotRetryableError,
 } from './errors.ts';
 import { jobEvent, type EventContext } from './events.ts';
+import { describeFailure } from './failure-reasons.ts';
 import { deriveJobId, newEventId, requestHash } from './ids.ts';
 import { assertTransition, JobStatus } from './job-status.ts';
 import type { JobRecord, JobSpec } from './job.ts';
@@ -97,7 +98,9 @@ export class JobService {
       switch (job.status) {
         case JobStatus.QUEUED:
         case JobStatus.RETRY_SCHEDULED: {
-          const next = this.next(job, { status: JobStatus.CANCELLED, finishedAt: context.time, cancelRequested: true });
+          // Every cancelled job carries the same reason, whether it was stopped waiting or running.
+          const failure = describeFailure('CANCELLED', `Cancelled by ${actor.sub} before it ran`);
+          const next = this.next(job, { status: JobStatus.CANCELLED, finishedAt: context.time, cancelRequested: true, failure });
           await this.commitTransition(job, next, jobEvent('JobCancelled', next, job.status, { cancelledBy: actor.sub }, context));
           return next;
         }

@@ -54,12 +54,16 @@ describe('Crash recovery of the local runtime', () => {
 
     const jobs = await Promise.all(ids.map(get));
     expect(jobs.map((j) => j.status)).toEqual(ids.map(() => 'SUCCEEDED'));
-    for (const job of jobs) {
-      // The interrupted attempt counts: those jobs succeeded on their second attempt.
-      expect(job.attempts, job.jobId).toBe(interrupted.includes(job.jobId) ? 2 : 1);
+    // The interrupted attempt counts: a job held by a worker at the kill succeeded on its second attempt, after a
+    // WORKER_LOST retry. (More than the two seen running may have been claimed in the moment before the kill.)
+    const retried = jobs.filter((j) => j.attempts === 2).map((j) => j.jobId);
+    expect(jobs.every((j) => j.attempts === 1 || j.attempts === 2)).toBe(true);
+    expect(retried.length).toBeGreaterThanOrEqual(1);
+    expect(interrupted.some((id) => retried.includes(id))).toBe(true);
+    for (const id of retried) {
+      const events = (await (await fetch(`${url}/v1/jobs/${id}/events`, { headers })).json()) as { items: { type: string; data: { failure?: { reason: string } } }[] };
+      expect(events.items.find((e) => e.type === 'JobRetryScheduled')?.data.failure?.reason, id).toBe('WORKER_LOST');
     }
-    const events = (await (await fetch(`${url}/v1/jobs/${interrupted[0]}/events`, { headers })).json()) as { items: { type: string; data: { failure?: { reason: string } } }[] };
-    expect(events.items.find((e) => e.type === 'JobRetryScheduled')?.data.failure?.reason).toBe('WORKER_LOST');
 
     second.child.kill('SIGTERM');
     expect((await second.exit).code).toBe(0);

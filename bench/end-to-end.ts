@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
+import { executionArnOf, sagaExecutionName } from '../functions/declarations/statemachines.ts';
+import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb-local.ts';
+import { invocationCounts, invocationMillis } from '../local/lambda.ts';
+import { startLocalRuntime } from '../local/runtime.ts';
+import { percentile, round } from './stats.ts';
+
+/** List prices, USD (docs/pricing.md). */
+const PRICE = { transition: 0.025 / 1000, lambdaRequest: 0.2 / 1e6, lambdaGbSecond: 0.0000133334, apiRequest: 1 / 1e6, event: 1 / 1e6, sqsRequest: 0.4 / 1e6, wru: 0.625 / 1e6, rru: 0.125 / 1e6 };
+
+interface JobView { jobId: string; status: string; createdAt: string; updatedAt: string }
+
+export async function benchEndToEnd(options: { jobs: number; inFlight?: number }) {
+  const home = mkdtempSync(join(tmpdir(), 'ff-bench-e2e-'));
+  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 2, workerConcurrency: 4 });
+  invocationCounts.clear();
+  invocationMillis.clear();
+  runtime.backbone.sqs.requestCounts.clear();
+  const publishedBefore = runtime.backbone.bus.published;
+  try {
+    const headers = { authorization: `Bearer ${runtime.tokens.user}`, 'content-type': 'application/json' };
+    const ids: string[] = [];
+    const submitStarted = performance.now();
+    let next = 0;
+    await Promise.all(Array.from({ length: options.inFlight ?? 8 }, async () => {
+      while (next < options.jobs) {
+        next++;
+        const res = await fetch(`${runtime.url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ command: 'true' }) });
+        ids.push(((await res.json()) as JobView).jobId);
+      }
+    }));
+    const submitSeconds = (performance.now() - submitStarted) / 1000;
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const stats = (await (await fetch(`${runtime.url}/v1/queues/stats`, { headers })).json()) as { totals: Record<string, number> };
+      if (stats.totals.SUCCEEDED! + stats.totals.FAILED! + stats.totals.DEAD_LETTERED! >= options.jobs || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const jobs = await Promise.all(ids.map(async (id) => (await (await fetch(`${runtime.url}/v1/jobs/${id}`, { headers })).json()) as JobView));
+    const succeeded = jobs.filter((j) => j.status === 'SUCCEEDED');
+    const latencies = succeeded.map((j) => Date.parse(j.updatedAt) - Date.parse(j.createdAt));
+    const first = Math.min(...jobs.map((j) => Date.parse(j.createdAt)));
+    const last = Math.max(...succeeded.map((j) => Date.parse(j.updatedAt)));
+    const transitions = ids.reduce((sum, id) => sum + runtime.saga.engine.history(executionArnOf(runtime.saga.stateMachineArn, sagaExecutionName(id, 1))).transitions, 0);
+
+    // Items per state change, from the outbox rows the run wrote (each row is one transaction).
+    const outbox = await createDocumentClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
+      .send(new ScanCommand({ TableName: localTableName(OUTBOX_TABLE), Select: 'COUNT' }));
+    const stateChanges = (outbox.Count ?? 0) / options.jobs;
+    const lambdaRequests = [...invocationCounts.values()].reduce((a, b) => a + b, 0);
+    const gbSeconds = ([...invocationMillis.values()].reduce((a, b) => a + b, 0) / 1000) * 0.5;
+    const sqsRequests = [...runtime.backbone.sqs.requestCounts.values()].reduce((a, b) => a + b, 0);
+    const events = runtime.backbone.bus.published - publishedBefore;
+    // Each state change: job + outbox + 2 counters (+ slot on claim/release) at 2 WRU each; inbox claims and history
+    // rows of the consumers add about 2 writes per event per consumer that acts on it.
+    const wru = options.jobs * stateChanges * (4 * 2) + (events / 2) * 2 * 2;
+    const rru = options.jobs * stateChanges * 1;
+    const per1000 = (count: number) => (count / options.jobs) * 1000;
+    const cost = {
+      stepFunctions: per1000(transitions) * PRICE.transition,
+      lambda: per1000(lambdaRequests) * PRICE.lambdaRequest + per1000(gbSeconds) * PRICE.lambdaGbSecond,
+      apiGateway: per1000(options.jobs) * PRICE.apiRequest,
+      eventBridge: per1000(events) * PRICE.event,
+      sqs: per1000(sqsRequests) * PRICE.sqsRequest,
+      dynamodb: per1000(wru) * PRICE.wru + per1000(rru) * PRICE.rru,
+    };
+    return {
+      jobs: options.jobs,
+      succeeded: succeeded.length,
+      submitPerSecond: round(options.jobs / submitSeconds),
+      jobsPerSecond: round(succeeded.length / ((last - first) / 1000)),
+      p50Ms: round(percentile(latencies, 50)),
+      p99Ms: round(percentile(latencies, 99)),
+      transitionsPerJob: round(transitions / options.jobs, 2),
+      stateChangesPerJob: round(stateChanges, 2),
+      callsPerJob: { lambda: round(lambdaRequests / options.jobs, 2), sqs: round(sqsRequests / options.jobs, 2), events: round(events / options.jobs, 2) },
+      costPer1000Jobs: Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, round(v, 5)])),
+      totalPer1000Jobs: round(Object.values(cost).reduce((a, b) => a + b, 0), 4),
+    };
+  } finally {
+    await runtime.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+export function printEndToEnd(r: Awaited<ReturnType<typeof benchEndToEnd>>): void {
+  console.log(`submit only (API + commit)   ${r.submitPerSecond} jobs/s  (baseline, same run)`);
+  console.log(`submit → SUCCEEDED           ${r.jobsPerSecond} jobs/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${r.succeeded}/${r.jobs} succeeded)`);
+  console.log(`state transitions per job    ${r.transitionsPerJob} (Step Functions), ${r.stateChangesPerJob} job state changes`);
+  console.log(`calls per job                lambda ${r.callsPerJob.lambda}, sqs ${r.callsPerJob.sqs}, events ${r.callsPerJob.events}`);
+  console.log(`AWS cost per 1,000 jobs      $${r.totalPer1000Jobs} (EC2 excluded; docs/pricing.md): ${JSON.stringify(r.costPer1000Jobs)}`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  printEndToEnd(await benchEndToEnd({ jobs: Number(process.argv[2] ?? 500) }));
+}
