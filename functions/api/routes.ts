@@ -124,6 +124,21 @@ export function jobRoutes({ service, store, history }: RouteDeps): Route[] {
     },
     {
       method: 'GET',
+      path: '/v1/jobs/{id}/logs',
+      async handle({ params, actor }) {
+        const job = await service.get(actor, jobIdParam(params));
+        // The agent sends the bounded tail of stdout+stderr with the attempt's result; a running job has none yet.
+        return json(200, {
+          jobId: job.jobId,
+          status: job.status,
+          attempt: job.attempts,
+          complete: job.result !== undefined,
+          outputTail: job.result?.outputTail ?? '',
+        });
+      },
+    },
+    {
+      method: 'GET',
       path: '/v1/queues/stats',
       async handle({ event, actor }) {
         const { scope } = StatsQuerySchema.parse(query(event));

@@ -36,7 +36,7 @@ describe('Crash recovery of the local runtime', () => {
     // Two slots, eight long-ish jobs: two run when the runtime dies, the rest wait in the queue.
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const res = await fetch(`${url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ command: 'sleep 2; echo done', maxAttempts: 3 }) });
+      const res = await fetch(`${url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ command: 'sleep 5; echo done', maxAttempts: 3 }) });
       ids.push(((await res.json()) as JobView).jobId);
     }
     await waitFor('two jobs to be running', async () => (await Promise.all(ids.map(get))).filter((j) => j.status === 'RUNNING').length === 2, 60_000, 100);
