@@ -4,9 +4,10 @@
  */
 import { benchAgentRunner } from './agent-runner.ts';
 import { benchEventLatency, formatEventLatency } from './event-latency.ts';
+import { benchEndToEnd, printEndToEnd } from './end-to-end.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
 const section = (title: string) => console.log(`\n== ${title}`);
 
@@ -20,3 +21,6 @@ const agent = await benchAgentRunner({ jobs: 2000, concurrency: 4 });
 console.log(`raw spawn loop   ${agent.raw.jobsPerSecond} jobs/s`);
 console.log(`runJobProcess    ${agent.runner.jobsPerSecond} jobs/s`);
 console.log(`ratio            ${agent.ratio.toFixed(3)} (median of per-round ratios ${agent.medianRoundRatio.toFixed(3)}; target ≥ 0.9)`);
+
+section('Jobs end to end: 500 `true` jobs, local runtime (2 agents x 4), submit → SUCCEEDED');
+printEndToEnd(await benchEndToEnd({ jobs: 500 }));
