@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -10,6 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { lambdaContext } from './lambda.ts';
 
 /**
  * A consumer Lambda handler as the event source mapping invokes it (promise style; callbacks are not emulated).
@@ -146,7 +146,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     try {
       // The invoke boundary is JSON in both directions, as in Lambda: the handler gets its own copy of the event,
       // and a response that does not survive serialisation is judged by what does.
-      const response = await handler(JSON.parse(JSON.stringify(event)) as SQSEvent, lambdaContext(options, sourceArn));
+      const response = await handler(JSON.parse(JSON.stringify(event)) as SQSEvent, lambdaContext(options.functionName ?? 'forgeflow-sqs-consumer-local', (options.functionTimeoutSeconds ?? 30) * 1000));
       failed = failedMessageIds(response === undefined ? null : JSON.parse(JSON.stringify(response)), messageIds);
     } catch (error) {
       // A thrown error fails the whole batch: nothing is deleted and every message comes back.
@@ -266,27 +266,6 @@ function toMessageAttributes(attributes: Record<string, MessageAttributeValue>):
   );
 }
 
-function lambdaContext(options: SqsPollerOptions, sourceArn: string): Context {
-  const name = options.functionName ?? 'forgeflow-sqs-consumer-local';
-  const deadline = Date.now() + (options.functionTimeoutSeconds ?? 30) * 1000;
-  const unsupported = () => {
-    throw new Error('context.done/fail/succeed are not supported: return a promise');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${sourceArn.split(':')[3]}:${sourceArn.split(':')[4]}:function:${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
-  };
-}
 
 function checkInteger(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {

@@ -10,9 +10,9 @@ import {
 import { jobEvent, type EventContext } from './events.ts';
 import { describeFailure } from './failure-reasons.ts';
 import { deriveJobId, newEventId, requestHash } from './ids.ts';
-import { assertTransition, JobStatus } from './job-status.ts';
+import { JobStatus } from './job-status.ts';
 import type { JobRecord, JobSpec } from './job.ts';
-import type { Clock, JobPage, JobStore, ListJobsQuery } from './ports.ts';
+import { transitionChange, type Clock, type JobPage, type JobStore, type ListJobsQuery } from './ports.ts';
 import { toQueueStats, type QueueStats } from './stats.ts';
 
 export interface Actor {
@@ -147,13 +147,7 @@ export class JobService {
   }
 
   private async commitTransition(current: JobRecord, next: JobRecord, event: JobChangeEvent): Promise<void> {
-    if (current.status !== next.status) assertTransition(current.status, next.status, current.jobId);
-    await this.deps.store.commit({
-      job: next,
-      expected: { status: current.status, version: current.version },
-      event,
-      statusMove: { from: current.status, to: next.status, priority: current.priority },
-    });
+    await this.deps.store.commit(transitionChange(current, next, event));
   }
 
   /** Reads, decides and writes; when another writer got there first, reads again and decides again. */

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from './events.ts';
+import { assertTransition } from './job-status.ts';
 import type { JobRecord, JobStatus, Priority } from './job.ts';
 
 /**
@@ -78,4 +79,19 @@ export interface PublishOutcome {
 /** Publishes domain events to the bus. Implementations retry only what failed. */
 export interface EventPublisher {
   publish(events: readonly EventEnvelope[]): Promise<PublishOutcome>;
+}
+
+/**
+ * The change that moves `current` to `next` with its event: guarded by the transition table, conditioned on the
+ * stored status and version, counters following the status. Every use case commits state changes through this.
+ */
+export function transitionChange(current: JobRecord, next: JobRecord, event: EventEnvelope, slot?: SlotDelta): JobChange {
+  if (current.status !== next.status) assertTransition(current.status, next.status, current.jobId);
+  return {
+    job: next,
+    expected: { status: current.status, version: current.version },
+    event,
+    statusMove: { from: current.status, to: next.status, priority: current.priority },
+    ...(slot ? { slot } : {}),
+  };
 }

@@ -4,9 +4,9 @@ import { dispatchQueue, WORKER_CLASSES } from '../declarations/workers.ts';
 import { ConcurrentModificationError, IllegalTransitionError, JobNotFoundError } from './errors.ts';
 import { jobEvent, type EventContext, type EventEnvelope } from './events.ts';
 import { describeFailure, type JobFailure } from './failure-reasons.ts';
-import { assertTransition, isTerminal, JobStatus } from './job-status.ts';
+import { isTerminal, JobStatus } from './job-status.ts';
 import type { JobRecord, JobResult } from './job.ts';
-import type { Clock, JobStore, SlotDelta, SlotStore } from './ports.ts';
+import { transitionChange, type Clock, type JobStore, type SlotDelta, type SlotStore } from './ports.ts';
 import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { JobNotClaimableError, UnknownWorkerClassError } from './saga-errors.ts';
 import { categorizeError, decideAfterFailure, type CategorizedFailure, type StepError } from './saga-failure.ts';
@@ -228,14 +228,7 @@ export class SagaService {
   }
 
   private async commit(current: JobRecord, next: JobRecord, event: EventEnvelope, slot?: SlotDelta): Promise<void> {
-    if (current.status !== next.status) assertTransition(current.status, next.status, current.jobId);
-    await this.deps.store.commit({
-      job: next,
-      expected: { status: current.status, version: current.version },
-      event,
-      statusMove: { from: current.status, to: next.status, priority: current.priority },
-      ...(slot ? { slot } : {}),
-    });
+    await this.deps.store.commit(transitionChange(current, next, event, slot));
   }
 
   /** Reads, decides and writes; when another writer (an API cancel, a duplicate report) got there first, again. */
