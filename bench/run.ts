@@ -11,9 +11,9 @@ process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
 const section = (title: string) => console.log(`\n== ${title}`);
 
-section('Event backbone: commit → consumer (webhook delivered), local runtime, 1,000 events each');
+section('Event backbone: commit → consumer (webhook delivered), local runtime, 1,000 JobQueued events each, one submit per 150 ms');
 for (const optimisticPublish of [false, true]) {
-  console.log(formatEventLatency(await benchEventLatency({ events: 1000, optimisticPublish })));
+  console.log(formatEventLatency(await benchEventLatency({ events: 1000, optimisticPublish, paceMs: 150 })));
 }
 
 section('Worker agent: 2,000 `true` jobs at concurrency 4, process runner vs raw spawn loop');
