@@ -20,8 +20,8 @@ export interface EventLatencyFigures {
  */
 export async function benchEventLatency(options: { events: number; optimisticPublish: boolean; inFlight?: number; paceMs?: number }): Promise<EventLatencyFigures> {
   const home = mkdtempSync(join(tmpdir(), 'ff-bench-'));
-  // No workers: the measured path is commit → consumer, not job execution competing for the same two cores.
-  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, optimisticPublish: options.optimisticPublish, workers: 0 });
+  // With the usual two workers: without them claimed jobs pile up on the tenant's slots and retry claims.
+  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, optimisticPublish: options.optimisticPublish });
   const receiver = await startWebhookReceiver();
   const arrivals = new Map<string, number>();
   const original = receiver.received.push.bind(receiver.received);
