@@ -20,14 +20,14 @@ const StatsQuerySchema = z.strictObject({ scope: z.enum(['tenant', 'global']).de
 
 const JobIdSchema = z.string().regex(/^job_[0-9a-f]{32}$/);
 
-export function jobIdParam(params: Record<string, string>): string {
+function jobIdParam(params: Record<string, string>): string {
   const result = JobIdSchema.safeParse(params.id);
   // A malformed id can never name a job: answer as for any unknown job.
   if (!result.success) throw new HttpError(404, 'JOB_NOT_FOUND', `Job ${params.id} was not found`, { jobId: params.id });
   return result.data;
 }
 
-export function query(event: HttpEvent) {
+function query(event: HttpEvent) {
   return event.queryStringParameters ?? {};
 }
 
@@ -41,10 +41,31 @@ function idempotencyKey(event: HttpEvent): string | undefined {
   return result.data;
 }
 
-export const PageQuerySchema = z.strictObject({
+const PageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().min(1).max(4096).optional(),
 });
+
+/**
+ * A paginated list that belongs to one job (its events, its webhook deliveries): the job is read first, so another
+ * tenant's job id answers 404 like a missing one.
+ */
+export function jobPageRoute(
+  path: string,
+  service: JobService,
+  list: (jobId: string, limit: number, cursor?: string) => Promise<{ items: unknown[]; nextCursor?: string }>,
+): Route {
+  return {
+    method: 'GET',
+    path,
+    async handle({ event, params, actor }) {
+      const { limit, cursor } = PageQuerySchema.parse(query(event));
+      const job = await service.get(actor, jobIdParam(params));
+      const page = await list(job.jobId, limit, cursor);
+      return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
+    },
+  };
+}
 
 export interface RouteDeps {
   service: JobService;
@@ -112,16 +133,7 @@ export function jobRoutes({ service, store, history }: RouteDeps): Route[] {
         return json(202, toJobResource(await service.retry(actor, id, correlationId)));
       },
     },
-    {
-      method: 'GET',
-      path: '/v1/jobs/{id}/events',
-      async handle({ event, params, actor }) {
-        const { limit, cursor } = PageQuerySchema.parse(query(event));
-        const job = await service.get(actor, jobIdParam(params));
-        const page = await history.list(job.jobId, limit, cursor);
-        return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
-      },
-    },
+    jobPageRoute('/v1/jobs/{id}/events', service, (jobId, limit, cursor) => history.list(jobId, limit, cursor)),
     {
       method: 'GET',
       path: '/v1/jobs/{id}/logs',

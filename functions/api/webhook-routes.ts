@@ -4,7 +4,7 @@ import { ForbiddenError } from '../core/errors.ts';
 import { isAdmin, type JobService } from '../core/job-service.ts';
 import { json } from './http.ts';
 import type { Route } from './router.ts';
-import { jobIdParam, PageQuerySchema, query } from './routes.ts';
+import { jobPageRoute } from './routes.ts';
 
 export interface WebhookRouteDeps {
   service: JobService;
@@ -23,15 +23,6 @@ export function webhookRoutes({ service, deliveries, secrets }: WebhookRouteDeps
         return json(200, { tenantId: actor.tenantId, secret: await secrets.webhookSecret(actor.tenantId), scheme: 'X-Forgeflow-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">' });
       },
     },
-    {
-      method: 'GET',
-      path: '/v1/jobs/{id}/webhook-deliveries',
-      async handle({ event, params, actor }) {
-        const { limit, cursor } = PageQuerySchema.parse(query(event));
-        const job = await service.get(actor, jobIdParam(params));
-        const page = await deliveries.list(job.jobId, limit, cursor);
-        return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
-      },
-    },
+    jobPageRoute('/v1/jobs/{id}/webhook-deliveries', service, (jobId, limit, cursor) => deliveries.list(jobId, limit, cursor)),
   ];
 }
