@@ -7,6 +7,7 @@ import { JavaMissingError } from '../local/dynamodb-local.ts';
 import { PortInUseError } from '../local/http-gateway.ts';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime.ts';
 import { writeTokens } from '../local/tokens.ts';
+import { TERMINAL_STATUSES } from '../functions/core/job-status.ts';
 
 // The AWS SDK's documented switch for its Node-version notice, printed as a multi-line warning by the first client.
 // The SDK reads it when a client is constructed, which none of the imports above does, so setting it here is early
@@ -110,7 +111,7 @@ async function submitDemoJob(url: string, token: string): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const job = (await (await fetch(`${url}/v1/jobs/${submitted.jobId}`, { headers })).json()) as DemoJob;
-      if (['SUCCEEDED', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'].includes(job.status)) {
+      if ((TERMINAL_STATUSES as readonly string[]).includes(job.status)) {
         const output = job.result?.outputTail.trim() ?? '';
         console.log(`Demo job ${job.status} in ${job.result?.durationMs ?? '?'} ms on ${job.workerId ?? 'no worker'} (exit ${job.result?.exitCode ?? '-'}): ${output}`);
         if (job.failure) console.log(`  ${job.failure.reason}: ${job.failure.message}`);

@@ -27,23 +27,26 @@ export interface TableDefinition {
   stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
 }
 
+/** A tenant's jobs, newest first (ScanIndexForward false). */
+export const JOBS_BY_TENANT = {
+  indexName: 'byTenant',
+  partitionKey: { name: 'tenantId', type: 'S' },
+  sortKey: { name: 'createdKey', type: 'S' },
+} as const satisfies IndexDefinition;
+
+/** A tenant's jobs in one status, newest first. */
+export const JOBS_BY_TENANT_STATUS = {
+  indexName: 'byTenantStatus',
+  partitionKey: { name: 'tenantStatus', type: 'S' },
+  sortKey: { name: 'createdKey', type: 'S' },
+} as const satisfies IndexDefinition;
+
 export const JOBS_TABLE = {
   id: 'JobsTable',
   name: 'jobs',
   envVar: 'JOBS_TABLE_NAME',
   partitionKey: { name: 'jobId', type: 'S' },
-  indexes: [
-    {
-      indexName: 'byTenant',
-      partitionKey: { name: 'tenantId', type: 'S' },
-      sortKey: { name: 'createdKey', type: 'S' },
-    },
-    {
-      indexName: 'byTenantStatus',
-      partitionKey: { name: 'tenantStatus', type: 'S' },
-      sortKey: { name: 'createdKey', type: 'S' },
-    },
-  ],
+  indexes: [JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS],
 } as const satisfies TableDefinition;
 
 export const OUTBOX_TABLE = {

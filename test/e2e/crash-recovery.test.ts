@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.ts';
 import { javaProcessesFor, listening, startLocal, until, type Started } from '../support/local-process.ts';
 import { waitFor } from '../support/wait.ts';
+import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
 
 interface JobView {
   jobId: string;
@@ -13,7 +14,7 @@ interface JobView {
   failure?: { reason: string };
 }
 
-const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'];
+const TERMINAL: readonly string[] = TERMINAL_STATUSES;
 
 describe('Crash recovery of the local runtime', () => {
   const home = mkdtempSync(join(tmpdir(), 'ff-crash-'));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { waitFor } from '../support/wait.ts';
+import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
 
 interface JobView {
   jobId: string;
@@ -13,7 +14,7 @@ interface JobView {
   failure?: { reason: string; category: string; suggestedActions: string[] };
 }
 
-const TERMINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'];
+const TERMINAL: readonly string[] = TERMINAL_STATUSES;
 
 /** What each kind of job is, and where it must end. */
 const KINDS = {

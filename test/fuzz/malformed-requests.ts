@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { JOB_STATUSES } from '../../functions/core/job-status.ts';
 
 /** A request with at least one defect the API must refuse with a 4xx. */
 export interface MalformedRequest {
@@ -53,7 +54,7 @@ export const malformedRequest: fc.Arbitrary<MalformedRequest> = fc.oneof(
     .map((id) => ({ defect: 'malformed id', method: 'DELETE', path: `/v1/jobs/${encodeURIComponent(id)}`, headers: {} })),
   fc.oneof(
     fc.record({ limit: fc.oneof(fc.constant('0'), fc.constant('101'), fc.constant('-1'), fc.constant('abc'), fc.constant('1.5')) }),
-    fc.record({ status: fc.string().filter((s) => !['QUEUED', 'DISPATCHED', 'RUNNING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'].includes(s)) }),
+    fc.record({ status: fc.string().filter((s) => !(JOB_STATUSES as readonly string[]).includes(s)) }),
     fc.record({ cursor: fc.string({ minLength: 1 }) }),
     fc.record({ unexpected: fc.string() }),
   ).map((query) => ({ defect: 'list query', method: 'GET', path: '/v1/jobs', headers: {}, query })),

@@ -6,7 +6,7 @@ import type { JobRecord } from '../../core/job.ts';
 import type { JobBookkeepingChange, JobChange, JobPage, JobStore, ListJobsQuery, SlotDelta, SlotStore, StatsScope } from '../../core/ports.ts';
 import { NoCapacityError } from '../../core/saga-errors.ts';
 import { counterDeltas } from '../../core/stats.ts';
-import { COUNTER_SHARDS, JOBS_TABLE, OUTBOX_RETENTION_SECONDS } from '../../declarations/tables.ts';
+import { COUNTER_SHARDS, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS, OUTBOX_RETENTION_SECONDS } from '../../declarations/tables.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { fromJobItem, tenantStatusKey, toJobItem } from './job-item.ts';
 import { transactWrite, type TransactItems } from './transact.ts';
@@ -77,8 +77,8 @@ export class DynamoJobStore implements JobStore, SlotStore {
 
   async list(query: ListJobsQuery): Promise<JobPage> {
     const partition = query.status
-      ? { name: 'tenantStatus', value: tenantStatusKey(query.tenantId, query.status), index: JOBS_TABLE.indexes[1] }
-      : { name: 'tenantId', value: query.tenantId, index: JOBS_TABLE.indexes[0] };
+      ? { name: JOBS_BY_TENANT_STATUS.partitionKey.name, value: tenantStatusKey(query.tenantId, query.status), index: JOBS_BY_TENANT_STATUS }
+      : { name: JOBS_BY_TENANT.partitionKey.name, value: query.tenantId, index: JOBS_BY_TENANT };
     let startKey: Record<string, unknown> | undefined = query.cursor ? decodeCursor(query.cursor, partition) : undefined;
     const items: JobRecord[] = [];
     for (let page = 0; page < MAX_QUERY_PAGES_PER_LIST; page++) {

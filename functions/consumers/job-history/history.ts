@@ -1,17 +1,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../../core/events.ts';
 import { HISTORY_RETENTION_SECONDS } from '../../declarations/tables.ts';
-import { decodeCursor, encodeCursor } from '../../adapters/dynamodb/cursor.ts';
+import { queryJobPartition, type Page } from '../../adapters/dynamodb/job-partition.ts';
 import type { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import type { EffectOutcome } from '../consumer.ts';
 
 export const HISTORY_CONSUMER = 'job-history';
 
-export interface HistoryPage {
-  items: EventEnvelope[];
-  nextCursor?: string;
-}
+export type HistoryPage = Page<EventEnvelope>;
 
 /** A job's event history: written by the history consumer, read by `GET /v1/jobs/{id}/events`. */
 export class JobHistory {
@@ -41,19 +37,7 @@ export class JobHistory {
   }
 
   /** Events of one job in the order they happened (ULIDs sort by time). The caller checks the tenant. */
-  async list(jobId: string, limit: number, cursor?: string): Promise<HistoryPage> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'jobId = :jobId',
-        ExpressionAttributeValues: { ':jobId': jobId },
-        ScanIndexForward: true,
-        Limit: limit,
-        ExclusiveStartKey: cursor ? decodeCursor(cursor, { name: 'jobId', value: jobId }) : undefined,
-        ConsistentRead: true,
-      }),
-    );
-    const items = (result.Items ?? []).map((item) => JSON.parse(String(item.envelope)) as EventEnvelope);
-    return result.LastEvaluatedKey ? { items, nextCursor: encodeCursor(result.LastEvaluatedKey) } : { items };
+  list(jobId: string, limit: number, cursor?: string): Promise<HistoryPage> {
+    return queryJobPartition(this.client, this.tableName, { jobId, limit, cursor }, (item) => JSON.parse(String(item.envelope)) as EventEnvelope);
   }
 }

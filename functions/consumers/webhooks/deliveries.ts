@@ -1,5 +1,5 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { decodeCursor, encodeCursor } from '../../adapters/dynamodb/cursor.ts';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryJobPartition, type Page } from '../../adapters/dynamodb/job-partition.ts';
 import { HISTORY_RETENTION_SECONDS } from '../../declarations/tables.ts';
 import type { DeliveryAttempt } from '../../webhooks/deliver.ts';
 
@@ -29,17 +29,7 @@ export class WebhookDeliveries {
     );
   }
 
-  async list(jobId: string, limit: number, cursor?: string): Promise<{ items: RecordedAttempt[]; nextCursor?: string }> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'jobId = :jobId',
-        ExpressionAttributeValues: { ':jobId': jobId },
-        Limit: limit,
-        ExclusiveStartKey: cursor ? decodeCursor(cursor, { name: 'jobId', value: jobId }) : undefined,
-      }),
-    );
-    const items = (result.Items ?? []).map(({ deliveryKey: _k, expiresAt: _e, ...item }) => item as RecordedAttempt);
-    return result.LastEvaluatedKey ? { items, nextCursor: encodeCursor(result.LastEvaluatedKey) } : { items };
+  list(jobId: string, limit: number, cursor?: string): Promise<Page<RecordedAttempt>> {
+    return queryJobPartition(this.client, this.tableName, { jobId, limit, cursor }, ({ deliveryKey: _k, expiresAt: _e, ...item }) => item as unknown as RecordedAttempt);
   }
 }
