@@ -55,6 +55,7 @@ export function createAgent(options: AgentOptions): Agent {
     sfn: options.sfn,
     workerId: config.workerId,
     killGraceMs: config.killGraceMs,
+    jobUser: config.jobUser,
     livenessIntervalMs: config.livenessIntervalSeconds * 1000,
     visibilityExtensionSeconds: config.visibilityExtensionSeconds,
     reportsQueueUrl: config.reportsQueueUrl,

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { PRIORITIES, type Priority } from '../functions/core/priority.ts';
 import { dispatchQueue, LIVENESS_INTERVAL_SECONDS, VISIBILITY_EXTENSION_SECONDS, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
+import { JobUserError, resolveJobUser, type JobUser, type JobUserSystem } from './job-user.ts';
 import { DEFAULT_KILL_GRACE_MS } from './process-runner.ts';
 
 /**
@@ -32,6 +33,11 @@ const SETTINGS = {
     env: 'FORGEFLOW_VISIBILITY_EXTENSION_SECONDS',
     help: `visibility timeout set at each liveness tick (default ${VISIBILITY_EXTENSION_SECONDS})`,
   },
+  jobUser: {
+    flag: 'job-user',
+    env: 'FORGEFLOW_JOB_USER',
+    help: 'run jobs as this unprivileged user (name or uid), each in its own directory; the agent must be root',
+  },
 } as const;
 type Setting = keyof typeof SETTINGS;
 
@@ -59,12 +65,16 @@ const ConfigSchema = z
     message: 'livenessIntervalSeconds must be shorter than visibilityExtensionSeconds',
     path: ['livenessIntervalSeconds'],
   });
-export type AgentConfig = z.infer<typeof ConfigSchema>;
+/** `jobUser` is resolved from the passwd database, not validated by the schema; unset, jobs run as the agent. */
+export type AgentConfig = z.infer<typeof ConfigSchema> & { jobUser?: JobUser };
 
 export type ParsedCommandLine = { help: true } | { help: false; config: AgentConfig };
 
-/** Reads flags and environment; `{ help: true }` for --help (which needs no other setting). Throws AgentConfigError. */
-export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommandLine {
+/**
+ * Reads flags and environment; `{ help: true }` for --help (which needs no other setting). Throws AgentConfigError.
+ * `system` is how the job user is looked up (tests inject the agent's uid and the passwd file).
+ */
+export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv, system: JobUserSystem = {}): ParsedCommandLine {
   let values: Record<string, string | boolean | undefined>;
   try {
     const options = Object.fromEntries(Object.values(SETTINGS).map(({ flag }) => [flag, { type: 'string' as const }]));
@@ -93,11 +103,21 @@ export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     reportsQueueUrl: env[WORKER_REPORTS_QUEUE.envVar],
   };
   const result = ConfigSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  ${describePath(issue.path, workerClass)}: ${issue.message}`);
-    throw new AgentConfigError(`Invalid agent configuration:\n${problems.join('\n')}`);
+  const jobUser = resolveJobUserSetting(setting('jobUser'), system);
+  const problems = result.success ? [] : result.error.issues.map((issue) => `${describePath(issue.path, workerClass)}: ${issue.message}`);
+  if (jobUser.problem) problems.push(jobUser.problem);
+  if (!result.success || problems.length > 0) throw new AgentConfigError(`Invalid agent configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  return { help: false, config: { ...result.data, ...(jobUser.user ? { jobUser: jobUser.user } : {}) } };
+}
+
+function resolveJobUserSetting(spec: string | undefined, system: JobUserSystem): { user?: JobUser; problem?: string } {
+  if (spec === undefined) return {};
+  try {
+    return { user: resolveJobUser(spec, system) };
+  } catch (error) {
+    if (!(error instanceof JobUserError)) throw error;
+    return { problem: `${describePath(['jobUser'], '')}: ${error.message}` };
   }
-  return { help: false, config: result.data };
 }
 
 /** Names the flag and variable (or the queue variable) a problem is about, so the fix is obvious. */

@@ -5,6 +5,7 @@ import type { FailureReason } from '../functions/core/failure-reasons.ts';
 import type { Priority } from '../functions/core/priority.ts';
 import { DispatchMessageSchema, MAX_CAUSE_OUTPUT_TAIL, TaskFailureCauseSchema, TaskSuccessSchema, WorkerReportSchema, type DispatchMessage } from '../functions/core/saga-messages.ts';
 import { categorizeOutcome } from './categorize.ts';
+import type { JobUser } from './job-user.ts';
 import { startLiveness } from './liveness.ts';
 import { runJobProcess, type JobProcessOutcome } from './process-runner.ts';
 import { errorMessage, errorName, isTaskOver, withRetries, type RetryOptions } from './retry.ts';
@@ -38,6 +39,8 @@ export interface JobDeps {
   sfn: SFNClient;
   workerId: string;
   killGraceMs: number;
+  /** Who jobs run as; undefined runs them as the agent (local development). */
+  jobUser?: JobUser;
   livenessIntervalMs: number;
   visibilityExtensionSeconds: number;
   reportsQueueUrl: string;
@@ -122,6 +125,8 @@ export class HeldJob {
           // Only what will be reported is kept (N bytes decode to at most N characters, so the tail fits the cause
           // as is): bounded memory per job, whatever the job prints.
           outputTailBytes: MAX_CAUSE_OUTPUT_TAIL,
+          user: deps.jobUser,
+          onCleanupError: (error, dir) => deps.logger.warn('could not remove the job working directory', { ...log, dir, error: errorMessage(error) }),
         });
       }
     } finally {

@@ -1,8 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_OUTPUT_TAIL_BYTES, OutputTail } from './output-tail.ts';
+import { groupHasLiveMembers } from './process-group.ts';
+import { createWorkDir, removeWorkDir } from './work-dir.ts';
+
+// Moved out to keep this file short; callers know it from here.
+export { groupHasLiveMembers };
 
 /**
  * Runs ONE job process for the worker agent.
@@ -15,6 +20,10 @@ import { DEFAULT_OUTPUT_TAIL_BYTES, OutputTail } from './output-tail.ts';
  * It resolves once the shell has exited, its output pipes are drained and the group is gone (or SIGKILLed), so no
  * timer, listener or pipe outlives it. Two bounds keep it from hanging: SIGKILL after `killGraceMs`, and, for a
  * process that escaped the group (setsid) while holding the pipes, the pipes are closed `killGraceMs` after exit.
+ *
+ * With `user`, the job runs as that user (the agent must be root) in a fresh directory, also its HOME, removed
+ * afterwards. Given uid or gid, libuv calls setgroups(0, NULL) before setgid/setuid: none of root's supplementary
+ * groups reach the job, nor the user's own (no initgroups). Both ids are passed: the uid alone would keep gid 0.
  *
  * Limits: a process that calls setsid() leaves the group and cannot be reached (cgroups would be needed); orphans
  * are reaped by PID 1, so in a container run the agent under an init (tini, `docker run --init`).
@@ -37,6 +46,13 @@ export interface RunJobProcessOptions {
   outputTailBytes?: number;
   /** Sees every output chunk as it arrives (e.g. to stream logs). Must not throw. */
   onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Run the job as this user, in its own working directory. `home` is the user's passwd entry, deliberately not
+   * used as HOME: a home shared by every job would carry one tenant's files into the next one's run.
+   */
+  user?: { uid: number; gid: number; home: string };
+  /** Told when a job's working directory could not be removed; the outcome is unaffected. */
+  onCleanupError?: (error: Error, dir: string) => void;
 }
 
 export interface SpawnErrorInfo {
@@ -65,18 +81,58 @@ export interface JobProcessOutcome {
   timeoutSeconds: number;
 }
 
-/** The base environment: only what a command needs to run, never the agent's own (it may hold credentials). */
-export function baseEnv(): Record<string, string> {
-  return { PATH: process.env.PATH || DEFAULT_PATH, HOME: process.env.HOME || homedir(), LANG: process.env.LANG || 'C.UTF-8' };
+/**
+ * The base environment: only what a command needs to run, never the agent's own (it may hold credentials).
+ * `home` replaces the agent's HOME, which a job running as another user has no business knowing or using.
+ */
+export function baseEnv(home?: string): Record<string, string> {
+  return { PATH: process.env.PATH || DEFAULT_PATH, HOME: home ?? (process.env.HOME || homedir()), LANG: process.env.LANG || 'C.UTF-8' };
 }
 
 export function runJobProcess(options: RunJobProcessOptions): Promise<JobProcessOutcome> {
-  const { command, args = [], timeoutSeconds, killGraceMs = DEFAULT_KILL_GRACE_MS, cwd, signal } = options;
+  const { timeoutSeconds, killGraceMs = DEFAULT_KILL_GRACE_MS, user } = options;
   if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) return Promise.reject(new RangeError(`timeoutSeconds must be a positive number, got ${timeoutSeconds}`));
   if (!(killGraceMs >= 0) || killGraceMs > MAX_TIMER_MS) return Promise.reject(new RangeError(`killGraceMs must be between 0 and ${MAX_TIMER_MS}, got ${killGraceMs}`));
+  if (!user || options.signal?.aborted) return runProcess(options, baseEnv());
+  return runAsUser(options, user);
+}
+
+/** Around runProcess: the job's own directory is made before and removed after, whatever happened in between. */
+async function runAsUser(options: RunJobProcessOptions, user: NonNullable<RunJobProcessOptions['user']>): Promise<JobProcessOutcome> {
+  let workDir: string;
+  try {
+    workDir = await createWorkDir(user);
+  } catch (error) {
+    // The worker's disk or temp directory is the problem, not the job: an unknown code categorizes as retryable.
+    const message = `the job's working directory could not be created: ${(error as Error).message}`;
+    return { ...notStarted(options.timeoutSeconds), durationMs: 0, spawnError: { code: 'WORK_DIR_FAILED', message } };
+  }
+  try {
+    return await runProcess({ ...options, cwd: options.cwd ?? workDir }, baseEnv(workDir));
+  } finally {
+    await removeWorkDir(workDir, user).catch((error: unknown) => {
+      try {
+        (options.onCleanupError ?? warnCleanup)(error as Error, workDir);
+      } catch {
+        // An observer's failure must not turn a finished job into a crash.
+      }
+    });
+  }
+}
+
+function warnCleanup(error: Error, dir: string): void {
+  process.emitWarning(`job working directory ${dir} was not removed: ${error.message}`);
+}
+
+function notStarted(timeoutSeconds: number) {
+  return { timeoutSeconds, outputTail: '', outputBytes: 0, exitCode: null, signal: null, timedOut: false, cancelled: false, killEscalated: false, pid: null };
+}
+
+function runProcess(options: RunJobProcessOptions, env: Record<string, string>): Promise<JobProcessOutcome> {
+  const { command, args = [], timeoutSeconds, killGraceMs = DEFAULT_KILL_GRACE_MS, cwd, signal, user } = options;
   const startedAt = performance.now();
   const tail = new OutputTail(options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES);
-  const base = { timeoutSeconds, outputTail: '', outputBytes: 0, exitCode: null, signal: null, timedOut: false, cancelled: false, killEscalated: false, pid: null };
+  const base = notStarted(timeoutSeconds);
   const elapsed = () => Math.round(performance.now() - startedAt);
   if (signal?.aborted) return Promise.resolve({ ...base, cancelled: true, durationMs: 0 });
 
@@ -85,8 +141,9 @@ export function runJobProcess(options: RunJobProcessOptions): Promise<JobProcess
     child = spawn(SHELL, ['-c', command, 'sh', ...args], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...baseEnv(), ...options.env },
+      env: { ...env, ...options.env },
       cwd,
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
   } catch (error) {
     // Node throws synchronously for some failures (ENOTDIR, E2BIG, ENOMEM, NUL bytes in arguments).
@@ -240,36 +297,4 @@ function cwdProblem(cwd: string): string | undefined {
     const code = (error as NodeJS.ErrnoException).code;
     return code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : 'cannot be entered (permission denied)';
   }
-}
-
-/**
- * Whether a process group still has a running member. kill(-pgid, 0) also counts zombies, which linger until
- * PID 1 reaps them (slowly on some hosts), so on Linux /proc is asked which members are not zombies.
- */
-export function groupHasLiveMembers(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-  if (process.platform !== 'linux') return true;
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return true;
-  }
-  for (const entry of entries) {
-    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue; // It exited while we looked.
-    }
-    // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses, so parse after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') return true;
-  }
-  return false;
 }

@@ -81,7 +81,12 @@ function exit(code: number): void {
   process.exit(code);
 }
 
-logger.info('agent started', { concurrency: config.concurrency, idleWaitSeconds: config.idleWaitSeconds, livenessIntervalSeconds: config.livenessIntervalSeconds });
+const jobUser = config.jobUser ? { name: config.jobUser.name, uid: config.jobUser.uid, gid: config.jobUser.gid } : 'agent';
+logger.info('agent started', { concurrency: config.concurrency, idleWaitSeconds: config.idleWaitSeconds, livenessIntervalSeconds: config.livenessIntervalSeconds, jobUser });
+if (!config.jobUser && process.getuid?.() === 0) {
+  // Fine on a developer's laptop, never on a worker: every job would run as root, with the instance's credentials.
+  logger.warn('jobs run as root: set --job-user / FORGEFLOW_JOB_USER to an unprivileged user');
+}
 agent.start().catch((error: unknown) => {
   logger.error('agent loop failed', { error: (error as Error).message });
   agent.kill();
