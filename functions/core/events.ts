@@ -1,8 +1,15 @@
 import { z } from 'zod';
 import { JobFailureSchema, JobResultSchema, JobStatusSchema, PrioritySchema, type Job } from './job.ts';
 import { newEventId } from './ids.ts';
+import { WorkerFailureSchema } from './fleet/provisioning-failures.ts';
+import { WORKER_STATES } from './fleet/worker-state.ts';
 
 export const EVENT_SOURCE = 'forgeflow.jobs';
+/** Worker events come from the fleet; they share the bus, the outbox and the history with job events. */
+export const WORKER_EVENT_SOURCE = 'forgeflow.workers';
+export const EVENT_SOURCES = [EVENT_SOURCE, WORKER_EVENT_SOURCE] as const;
+/** The tenant field of platform events (workers belong to no tenant); tenant ids from tokens never start with `_`. */
+export const PLATFORM_TENANT = '_platform';
 export const EVENT_VERSION = 1;
 
 /** Fields every job event carries, so a consumer can act without reading the job back. */
@@ -17,6 +24,27 @@ const JobEventBase = z.object({
   /** Present when the job asked for webhooks; the webhooks rule matches on it. */
   callbackUrl: z.string().optional(),
 });
+
+/** Fields every worker event carries. */
+const WorkerEventBase = z.object({
+  workerId: z.string(),
+  class: z.string(),
+  state: z.enum(WORKER_STATES),
+  previousState: z.enum(WORKER_STATES).nullable(),
+  instanceId: z.string().optional(),
+});
+
+const WORKER_EVENT_SCHEMAS = {
+  WorkerProvisioning: WorkerEventBase.extend({ amiName: z.string(), requestedBy: z.string() }),
+  WorkerLaunched: WorkerEventBase.extend({ instanceId: z.string(), instanceType: z.string(), market: z.string(), availabilityZone: z.string(), amiId: z.string() }),
+  WorkerReady: WorkerEventBase.extend({ agentVersion: z.string().optional() }),
+  WorkerDraining: WorkerEventBase.extend({ reason: z.string(), releaseJobs: z.boolean() }),
+  WorkerTerminating: WorkerEventBase.extend({ reason: z.string() }),
+  WorkerTerminated: WorkerEventBase.extend({ reason: z.string(), message: z.string() }),
+  WorkerProvisioningFailed: WorkerEventBase.extend({ failure: WorkerFailureSchema }),
+} as const;
+export type WorkerEventType = keyof typeof WORKER_EVENT_SCHEMAS;
+export const WORKER_EVENT_TYPES = Object.keys(WORKER_EVENT_SCHEMAS) as [WorkerEventType, ...WorkerEventType[]];
 
 /** The catalog of event types: name → schema of `data`. Declared once; producers and consumers both use it. */
 export const EVENT_SCHEMAS = {
@@ -33,6 +61,7 @@ export const EVENT_SCHEMAS = {
   JobDeadLettered: JobEventBase.extend({ failure: JobFailureSchema }),
   JobCancelRequested: JobEventBase.extend({ requestedBy: z.string() }),
   JobCancelled: JobEventBase.extend({ cancelledBy: z.string() }),
+  ...WORKER_EVENT_SCHEMAS,
 } as const;
 
 export type EventType = keyof typeof EVENT_SCHEMAS;
@@ -42,7 +71,7 @@ export type EventData<T extends EventType> = z.infer<(typeof EVENT_SCHEMAS)[T]>;
 export const EventEnvelopeSchema = z.object({
   id: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'id must be a ULID'),
   type: z.enum(EVENT_TYPES),
-  source: z.literal(EVENT_SOURCE),
+  source: z.enum(EVENT_SOURCES),
   subject: z.string().min(1),
   tenantId: z.string().min(1),
   time: z.iso.datetime(),
@@ -55,7 +84,7 @@ export const EventEnvelopeSchema = z.object({
 export interface EventEnvelope<T extends EventType = EventType> {
   id: string;
   type: T;
-  source: typeof EVENT_SOURCE;
+  source: (typeof EVENT_SOURCES)[number];
   subject: string;
   tenantId: string;
   time: string;
@@ -79,7 +108,9 @@ export interface EventContext {
 }
 
 /** Creates a job event; `extra` holds the type-specific fields beyond the common job snapshot. */
-export function jobEvent<T extends EventType>(
+export type JobEventType = Exclude<EventType, WorkerEventType>;
+
+export function jobEvent<T extends JobEventType>(
   type: T,
   job: Job,
   previousStatus: Job['status'] | null,
@@ -103,6 +134,47 @@ export function jobEvent<T extends EventType>(
     source: EVENT_SOURCE,
     subject: job.jobId,
     tenantId: job.tenantId,
+    time: context.time,
+    correlationId: context.correlationId,
+    causationId: context.causationId ?? null,
+    version: EVENT_VERSION,
+    data,
+  };
+}
+
+/** The snapshot of a worker every worker event carries. */
+export interface WorkerSnapshot {
+  workerId: string;
+  class: string;
+  state: z.infer<typeof WorkerEventBase>['state'];
+  instanceId?: string;
+}
+
+/** The type-specific fields of a worker event, beyond the worker snapshot. */
+export type WorkerEventExtra<T extends WorkerEventType> = Omit<EventData<T>, 'workerId' | 'class' | 'state' | 'previousState' | 'instanceId'> & { instanceId?: string };
+
+/** Creates a worker event; `extra` holds the type-specific fields beyond the worker snapshot. */
+export function workerEvent<T extends WorkerEventType>(
+  type: T,
+  worker: WorkerSnapshot,
+  previousState: WorkerSnapshot['state'] | null,
+  extra: WorkerEventExtra<T>,
+  context: EventContext,
+): EventEnvelope<T> {
+  const data = EVENT_SCHEMAS[type].parse({
+    workerId: worker.workerId,
+    class: worker.class,
+    state: worker.state,
+    previousState,
+    ...(worker.instanceId ? { instanceId: worker.instanceId } : {}),
+    ...extra,
+  }) as EventData<T>;
+  return {
+    id: newEventId(),
+    type,
+    source: WORKER_EVENT_SOURCE,
+    subject: worker.workerId,
+    tenantId: PLATFORM_TENANT,
     time: context.time,
     correlationId: context.correlationId,
     causationId: context.causationId ?? null,

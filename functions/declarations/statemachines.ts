@@ -8,6 +8,14 @@ export const JOB_SAGA = {
   definitionPath: fileURLToPath(new URL('../../statemachines/job-saga.asl.json', import.meta.url)),
 } as const;
 
+/** The worker provisioning saga: one Standard execution per worker, named after it (a repeated start is harmless). */
+export const PROVISION_WORKER = {
+  id: 'ProvisionWorker',
+  name: 'forgeflow-provision-worker',
+  envVar: 'PROVISION_WORKER_ARN',
+  definitionPath: fileURLToPath(new URL('../../statemachines/provision-worker.asl.json', import.meta.url)),
+} as const;
+
 /** Execution names allow 80 characters of [A-Za-z0-9-_]; a job id is 36, so the run number fits. */
 export const sagaExecutionName = (jobId: string, run: number) => `${jobId}-run-${run}`;
 

@@ -110,6 +110,36 @@ export const TENANTS_TABLE = {
   indexes: [],
 } as const satisfies TableDefinition;
 
+/** Every worker of the fleet, newest first; one constant partition is fine for a fleet of thousands (see 0006). */
+export const WORKERS_BY_FLEET = {
+  indexName: 'byFleet',
+  partitionKey: { name: 'fleet', type: 'S' },
+  sortKey: { name: 'createdKey', type: 'S' },
+} as const satisfies IndexDefinition;
+
+/** The workers of one class in one state: what the reaper sweeps and the API filters by. */
+export const WORKERS_BY_CLASS_STATE = {
+  indexName: 'byClassState',
+  partitionKey: { name: 'classState', type: 'S' },
+  sortKey: { name: 'createdKey', type: 'S' },
+} as const satisfies IndexDefinition;
+
+/** The worker an EC2 instance runs (sparse: set once the launch returned an instance id). */
+export const WORKERS_BY_INSTANCE = {
+  indexName: 'byInstance',
+  partitionKey: { name: 'instanceId', type: 'S' },
+} as const satisfies IndexDefinition;
+
+/** The fleet: one item per worker (instance), its state guarded like a job's status. Ended workers expire. */
+export const WORKERS_TABLE = {
+  id: 'WorkersTable',
+  name: 'workers',
+  envVar: 'WORKERS_TABLE_NAME',
+  partitionKey: { name: 'workerId', type: 'S' },
+  indexes: [WORKERS_BY_FLEET, WORKERS_BY_CLASS_STATE, WORKERS_BY_INSTANCE],
+  ttlAttribute: 'expiresAt',
+} as const satisfies TableDefinition;
+
 export const TABLES: readonly TableDefinition[] = [
   JOBS_TABLE,
   OUTBOX_TABLE,
@@ -118,6 +148,7 @@ export const TABLES: readonly TableDefinition[] = [
   JOB_EVENTS_TABLE,
   WEBHOOK_DELIVERIES_TABLE,
   TENANTS_TABLE,
+  WORKERS_TABLE,
 ];
 
 /** Outbox items only need to live until the relay has published them; a week leaves room for outages. */
@@ -126,6 +157,9 @@ export const OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600;
 /** How long inbox claims and history rows live. Redeliveries stop long before (SQS retention is 4 days). */
 export const INBOX_RETENTION_SECONDS = 14 * 24 * 3600;
 export const HISTORY_RETENTION_SECONDS = 90 * 24 * 3600;
+
+/** How long a TERMINATED or FAILED worker stays readable (its history lives as long as job histories). */
+export const ENDED_WORKER_RETENTION_SECONDS = 30 * 24 * 3600;
 
 /** Counter writes spread over this many items per scope, so concurrent transactions rarely touch the same item. */
 export const COUNTER_SHARDS = 8;

@@ -1,9 +1,9 @@
 import { PRIORITIES, type Priority } from '../core/priority.ts';
 import type { QueueDefinition } from './queues.ts';
+import { WORKER_CLASSES } from './worker-classes.ts';
 
-/** Worker classes the platform runs. A job's `workerClass` must be one of these (else CONFIGURATION_ERROR). */
-export const WORKER_CLASSES = ['default'] as const;
-export type WorkerClass = (typeof WORKER_CLASSES)[number];
+/** Worker classes the platform runs (declared in worker-classes.ts). A job's `workerClass` must be one of these (else CONFIGURATION_ERROR). */
+export { WORKER_CLASSES, type WorkerClass } from './worker-classes.ts';
 
 /**
  * Liveness: an agent extends the dispatch message's visibility every LIVENESS_INTERVAL_SECONDS to

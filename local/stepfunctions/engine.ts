@@ -2,7 +2,7 @@ import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { canonicalJson } from '../../functions/core/ids.ts';
 import { ServiceError } from '../json-protocol-server.ts';
 import { prepareLocalDefinition, TASK_TOKEN_PLACEHOLDER, type AslDefinition, type LocalDefinition, type LocalTask } from './local-definition.ts';
-import { dispatchWithTaskToken, lambdaBoundary, scaledWait } from './local-tasks.ts';
+import { dispatchWithTaskToken, invokeWithTaskToken, lambdaBoundary, scaledWait } from './local-tasks.ts';
 import { installPromiseWithResolvers } from './polyfill.ts';
 import { TaskTokenRegistry } from './token-registry.ts';
 import { executionArnOf, type LocalStepFunctions } from './types.ts';
@@ -219,17 +219,13 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
     const handlers: Handlers = {};
     const { signal } = execution.controller;
     for (const task of tasks) {
+      const tokenContext = { registry: this.registry, executionArn: execution.description.executionArn, stateName: task.state, signal };
       const run: StepHandler =
         task.kind === 'function' ? lambdaBoundary(source.handlers[task.handler]!)
         : task.kind === 'wait' ? (input) => scaledWait(input, this.options.waitScale ?? 1, signal)
+        : task.kind === 'lambda-wait-for-token' ? (input) => invokeWithTaskToken(input, source.handlers[task.handler]!, tokenContext)
         : (input) =>
-            dispatchWithTaskToken(input, {
-              registry: this.registry,
-              executionArn: execution.description.executionArn,
-              stateName: task.state,
-              signal,
-              sendMessage: this.options.sendMessage,
-            });
+            dispatchWithTaskToken(input, { ...tokenContext, sendMessage: this.options.sendMessage });
       handlers[task.state] = async (input) => {
         // After a stop, the library may still retry a failed state: nothing new starts, as in AWS.
         if (signal.aborted) throw Object.assign(new Error('The execution was stopped'), { name: 'ExecutionAborted' });

@@ -5,7 +5,8 @@ import { LOCAL_REGION } from '../dynamodb-local.ts';
  * local engine gives aws-local-stepfunctions. The source file stays the one source for AWS and local; only this
  * copy is adapted, for what the library does differently (design.md §4b):
  * - `${<Name>FunctionArn}` become local Lambda ARNs, and their Task states run the handler `<Name>`;
- * - `sqs:sendMessage.waitForTaskToken` Tasks get their timeout enforced by the engine: the library evaluates
+ * - `lambda:invoke.waitForTaskToken` Tasks invoke the handler their FunctionName placeholder names, with the Payload;
+ * - `.waitForTaskToken` Tasks (SQS and Lambda) get their timeout enforced by the engine: the library evaluates
  *   TimeoutSecondsPath against the Parameters-applied input (where `$.dispatch…` does not exist), so the path moves
  *   into Parameters (evaluated against the state input, as in AWS) and the library's own timer becomes a backstop;
  * - with a wait scale, Wait states run as local Tasks of the same name that sleep the scaled duration.
@@ -33,6 +34,7 @@ export interface AslDefinition {
 export type LocalTask =
   | { kind: 'function'; state: string; handler: string }
   | { kind: 'sqs-wait-for-token'; state: string }
+  | { kind: 'lambda-wait-for-token'; state: string; handler: string }
   | { kind: 'wait'; state: string };
 
 export interface LocalDefinition {
@@ -44,6 +46,7 @@ export interface LocalDefinition {
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const SQS_SEND_WAIT_FOR_TOKEN = 'arn:aws:states:::sqs:sendMessage.waitForTaskToken';
+export const LAMBDA_INVOKE_WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 /** What `$$.Task.Token` evaluates to locally; the dispatch handler swaps in a token it mints once per attempt. */
 export const TASK_TOKEN_PLACEHOLDER = 'forgeflow-local-task-token-placeholder';
 /** The Parameters field carrying a waitForTaskToken state's timeout to the engine (removed before sending). */
@@ -78,6 +81,12 @@ export function prepareLocalDefinition(source: AslDefinition, options: { handler
     } else if (state.Resource === SQS_SEND_WAIT_FOR_TOKEN) {
       moveTimeoutIntoParameters(name, state);
       tasks.push({ kind: 'sqs-wait-for-token', state: name });
+    } else if (state.Resource === LAMBDA_INVOKE_WAIT_FOR_TOKEN) {
+      const handler = FUNCTION_PLACEHOLDER.exec(String(state.Parameters?.FunctionName ?? ''))?.[1];
+      if (!handler || !options.handlers.includes(handler)) throw new Error(`State ${name} needs FunctionName "\${<Name>FunctionArn}" with a local handler`);
+      state.Parameters!.FunctionName = localFunctionArn(handler);
+      moveTimeoutIntoParameters(name, state);
+      tasks.push({ kind: 'lambda-wait-for-token', state: name, handler });
     } else {
       throw new Error(`State ${name}: the local engine cannot run resource ${state.Resource}`);
     }

@@ -39,33 +39,52 @@ export async function scaledWait(input: unknown, scale: number, signal: AbortSig
   return null;
 }
 
-export interface DispatchContext {
+export interface TaskTokenContext {
   registry: TaskTokenRegistry;
   executionArn: string;
   stateName: string;
   signal: AbortSignal;
+}
+
+export interface DispatchContext extends TaskTokenContext {
   sendMessage(queueUrl: string, body: string): Promise<void>;
 }
 
 /**
  * `sqs:sendMessage.waitForTaskToken`: mints one token for this attempt, puts it where the ASL put `$$.Task.Token`,
- * sends the message and waits for SendTaskSuccess/SendTaskFailure through the registry. The state's timeout is
- * enforced here: when it fires the token is abandoned (a late answer gets TaskTimedOut, as in AWS) and the state
- * fails with States.Timeout.
+ * sends the message and waits for SendTaskSuccess/SendTaskFailure through the registry.
  */
 export async function dispatchWithTaskToken(input: unknown, context: DispatchContext): Promise<unknown> {
   const { QueueUrl, MessageBody, [LOCAL_TIMEOUT_FIELD]: timeoutSeconds } = (input ?? {}) as Record<string, unknown>;
   if (typeof QueueUrl !== 'string' || MessageBody === undefined) throw namedError('States.Runtime', 'sqs:sendMessage needs QueueUrl and MessageBody');
+  return awaitTaskToken(MessageBody, timeoutSeconds, context, (body) => context.sendMessage(QueueUrl, typeof body === 'string' ? body : JSON.stringify(body)));
+}
+
+/** `lambda:invoke.waitForTaskToken`: invokes the handler with the Payload (token in place), then waits for the answer. */
+export async function invokeWithTaskToken(input: unknown, handler: (payload: unknown) => Promise<unknown>, context: TaskTokenContext): Promise<unknown> {
+  const { Payload, [LOCAL_TIMEOUT_FIELD]: timeoutSeconds } = (input ?? {}) as Record<string, unknown>;
+  if (Payload === undefined) throw namedError('States.Runtime', 'lambda:invoke needs a Payload');
+  return awaitTaskToken(Payload, timeoutSeconds, context, async (payload) => {
+    await lambdaBoundary(handler)(payload);
+  });
+}
+
+/**
+ * The waitForTaskToken pattern: mint the attempt's token, deliver the body carrying it, wait through the registry.
+ * The state's timeout is enforced here: when it fires the token is abandoned (a late answer gets TaskTimedOut, as
+ * in AWS) and the state fails with States.Timeout.
+ */
+async function awaitTaskToken(template: unknown, timeoutSeconds: unknown, context: TaskTokenContext, deliver: (body: unknown) => Promise<void>): Promise<unknown> {
   if (timeoutSeconds !== undefined && (!Number.isInteger(timeoutSeconds) || (timeoutSeconds as number) < 1)) {
     throw namedError('States.Runtime', `TimeoutSeconds must be a positive integer, got ${JSON.stringify(timeoutSeconds)}`);
   }
   const { token, result } = context.registry.register({ executionArn: context.executionArn, stateName: context.stateName });
   // Observed at once: an abandon before we reach `await result` must not count as an unhandled rejection.
   result.catch(() => undefined);
-  const body = withToken(MessageBody, token);
+  const body = withToken(template, token);
   if (body.replaced === 0) {
     context.registry.abandon(token, namedError('States.Runtime', 'no token'));
-    throw namedError('States.Runtime', `State ${context.stateName} does not pass $$.Task.Token in its MessageBody`);
+    throw namedError('States.Runtime', `State ${context.stateName} does not pass $$.Task.Token`);
   }
   const timer =
     timeoutSeconds === undefined
@@ -75,7 +94,7 @@ export async function dispatchWithTaskToken(input: unknown, context: DispatchCon
         }, (timeoutSeconds as number) * 1000);
   try {
     if (context.signal.aborted) throw namedError('ExecutionAborted', 'The execution was stopped');
-    await context.sendMessage(QueueUrl, typeof body.value === 'string' ? body.value : JSON.stringify(body.value));
+    await deliver(body.value);
     return await result;
   } catch (error) {
     context.registry.abandon(token, error as Error);

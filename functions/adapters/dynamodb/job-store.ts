@@ -6,9 +6,10 @@ import type { JobRecord } from '../../core/job.ts';
 import type { JobBookkeepingChange, JobChange, JobPage, JobStore, ListJobsQuery, SlotDelta, SlotStore, StatsScope } from '../../core/ports.ts';
 import { NoCapacityError } from '../../core/saga-errors.ts';
 import { counterDeltas } from '../../core/stats.ts';
-import { COUNTER_SHARDS, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS, OUTBOX_RETENTION_SECONDS } from '../../declarations/tables.ts';
+import { COUNTER_SHARDS, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS } from '../../declarations/tables.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { fromJobItem, tenantStatusKey, toJobItem } from './job-item.ts';
+import { outboxPut } from './outbox-item.ts';
 import { transactWrite, type TransactItems } from './transact.ts';
 
 export interface TableNames {
@@ -156,24 +157,9 @@ export class DynamoJobStore implements JobStore, SlotStore {
 
   private transactItems(change: JobChange): TransactItems {
     const { job, expected, event, statusMove } = change;
-    const expiresAt = Math.floor(Date.parse(event.time) / 1000) + OUTBOX_RETENTION_SECONDS;
     const items: TransactItems = [
       this.jobPut(job, expected),
-      {
-        Put: {
-          TableName: this.tables.outbox,
-          Item: {
-            eventId: event.id,
-            type: event.type,
-            tenantId: event.tenantId,
-            subject: event.subject,
-            time: event.time,
-            envelope: JSON.stringify(event),
-            expiresAt,
-          },
-          ConditionExpression: 'attribute_not_exists(eventId)',
-        },
-      },
+      outboxPut(this.tables.outbox, event),
     ];
     const deltas = counterDeltas(statusMove.from, statusMove.to, statusMove.priority);
     if (deltas.length > 0) {

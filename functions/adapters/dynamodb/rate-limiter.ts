@@ -1,0 +1,85 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { RateLimiter } from '../../core/fleet/ports.ts';
+import { bucketConfigFor, takeToken, type BucketState, type RateLimits } from '../../core/fleet/token-bucket.ts';
+
+/** A bucket's item in the counters table, beside (never inside) the stats and slot items. */
+export const rateLimitKey = (key: string) => ({ scope: `ratelimit#${key}`, shard: 0 });
+
+/** Concurrent takers that keep losing the race give up after this many reads: `take` never waits. */
+const MAX_ATTEMPTS = 5;
+/** What a taker that lost every race is told to wait: the others just took the tokens, so not long. */
+const CONTENDED_WAIT_MS = 100;
+
+export interface DynamoRateLimiterOptions {
+  /** The counters table (COUNTERS_TABLE). */
+  table: string;
+  limits: RateLimits;
+  now?: () => number;
+}
+
+/**
+ * A token bucket shared by every Lambda instance: one item per key holding `tokens` and `refilledAt` (epoch ms).
+ * EC2's RunInstances bucket is per account and region, so a bucket per container would let N concurrent Lambdas
+ * send N times the allowed rate and turn EC2's throttling into retry storms; one item in DynamoDB bounds them all
+ * together. (Stacks sharing an account and region each have their own table, so each should get a share of the
+ * limits rather than all of them.)
+ *
+ * `take` is optimistic: read the bucket consistently, compute the refill, and write the new state on the condition
+ * that nobody wrote in between; a loser re-reads and tries again.
+ */
+export class DynamoRateLimiter implements RateLimiter {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly options: DynamoRateLimiterOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async take(key: string): Promise<{ granted: boolean; waitMs: number }> {
+    const config = bucketConfigFor(this.options.limits, key);
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const current = await this.read(key);
+      const outcome = takeToken(current, config, this.now());
+      if (!outcome.granted) return { granted: false, waitMs: outcome.waitMs };
+      if (await this.write(key, current, outcome.state)) return { granted: true, waitMs: 0 };
+    }
+    return { granted: false, waitMs: CONTENDED_WAIT_MS };
+  }
+
+  private async read(key: string): Promise<BucketState | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.options.table, Key: rateLimitKey(key), ConsistentRead: true }));
+    if (typeof Item?.tokens !== 'number' || typeof Item.refilledAt !== 'number') return undefined;
+    return { tokens: Item.tokens, refilledAt: Item.refilledAt };
+  }
+
+  /**
+   * Writes the new state if the item is still as read; false if another taker wrote first. The condition names
+   * tokens as well as refilledAt: two takes in the same millisecond leave refilledAt unchanged, and only the token
+   * count then tells that a write happened.
+   */
+  private async write(key: string, read: BucketState | undefined, next: BucketState): Promise<boolean> {
+    const condition = read
+      ? { ConditionExpression: '#refilledAt = :readAt AND #tokens = :readTokens', values: { ':readAt': read.refilledAt, ':readTokens': read.tokens } }
+      : { ConditionExpression: 'attribute_not_exists(#refilledAt)', values: {} };
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.options.table,
+          Key: rateLimitKey(key),
+          UpdateExpression: 'SET #tokens = :tokens, #refilledAt = :refilledAt',
+          ConditionExpression: condition.ConditionExpression,
+          // Named, so no attribute name can collide with a DynamoDB reserved word.
+          ExpressionAttributeNames: { '#tokens': 'tokens', '#refilledAt': 'refilledAt' },
+          ExpressionAttributeValues: { ':tokens': next.tokens, ':refilledAt': next.refilledAt, ...condition.values },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+}

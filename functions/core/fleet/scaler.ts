@@ -1,0 +1,72 @@
+import { FleetBoundError } from './errors.ts';
+import type { FleetContext } from './fleet-context.ts';
+import type { QueueDepth } from './ports.ts';
+import type { ProvisioningService } from './provisioning.ts';
+
+export interface ScalerDeps {
+  fleet: FleetContext;
+  provisioning: ProvisioningService;
+  queueDepth: QueueDepth;
+  log?: (message: string, details: Record<string, unknown>) => void;
+}
+
+export interface ScaleDecision {
+  workerClass: string;
+  waiting: number;
+  inFlight: number;
+  desired: number;
+  activeBefore: number;
+  launched: string[];
+}
+
+/** Lost races in one run before the scaler leaves the rest to its next run (another scaler is launching). */
+const MAX_LOST_RACES = 3;
+export const SCALER_ACTOR = 'forgeflow-scaler';
+
+/** desired = clamp(ceil((waiting + in flight) / slots), min, max). */
+export function desiredWorkers(demand: number, slots: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.ceil(demand / slots)));
+}
+
+/**
+ * One reconciler per class, run on a schedule and nudged when jobs are dispatched. It only ever launches: scale-in
+ * is the agents' handshake (AgentControl.requestDrain), so the scaler can never stop a worker that holds a job.
+ *
+ * Each launch is conditioned on the active count the scaler read, so two scalers running at once (schedule and
+ * nudge) cannot both fill the same deficit: the loser re-reads and finds less to do.
+ */
+export class Scaler {
+  constructor(private readonly deps: ScalerDeps) {}
+
+  async reconcile(workerClassName: string, correlationId: string): Promise<ScaleDecision> {
+    const { fleet } = this.deps;
+    const workerClass = fleet.classes(workerClassName);
+    const { waiting, inFlight } = await this.deps.queueDepth.depth(workerClass.name);
+    const desired = desiredWorkers(waiting + inFlight, workerClass.slotsPerWorker, workerClass.minWorkers, workerClass.maxWorkers);
+    let active = await fleet.store.activeCount(workerClass.name);
+    const decision: ScaleDecision = { workerClass: workerClass.name, waiting, inFlight, desired, activeBefore: active, launched: [] };
+    let lostRaces = 0;
+    while (active < desired && lostRaces < MAX_LOST_RACES) {
+      try {
+        const worker = await this.deps.provisioning.create({ workerClass: workerClass.name, requestedBy: SCALER_ACTOR, correlationId }, { expectActive: active });
+        active += 1;
+        decision.launched.push(worker.workerId);
+        await this.startSaga(worker.workerId);
+      } catch (error) {
+        if (!(error instanceof FleetBoundError)) throw error;
+        lostRaces += 1;
+        active = await fleet.store.activeCount(workerClass.name);
+      }
+    }
+    return decision;
+  }
+
+  /** A failed start is not fatal: the worker stays PROVISIONING and the reaper starts its saga again. */
+  private async startSaga(workerId: string): Promise<void> {
+    try {
+      await this.deps.provisioning.start({ workerId });
+    } catch (error) {
+      this.deps.log?.('provisioning start failed; the reaper retries it', { workerId, error: (error as Error).message });
+    }
+  }
+}

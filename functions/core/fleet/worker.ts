@@ -1,0 +1,79 @@
+import type { Market } from '../../declarations/worker-classes.ts';
+import type { WorkerFailure } from './provisioning-failures.ts';
+import type { WorkerState } from './worker-state.ts';
+
+/** Why a worker that served ended: the reaper, the scaler handshake, spot and admins each leave their reason. */
+export const TerminationReason = {
+  IDLE: 'IDLE',
+  DRAINED: 'DRAINED',
+  LOST: 'LOST',
+  MAX_LIFETIME: 'MAX_LIFETIME',
+  SPOT_INTERRUPTED: 'SPOT_INTERRUPTED',
+  FORCED: 'FORCED',
+  INSTANCE_GONE: 'INSTANCE_GONE',
+} as const;
+export type TerminationReason = (typeof TerminationReason)[keyof typeof TerminationReason];
+export const TERMINATION_REASONS = Object.values(TerminationReason) as [TerminationReason, ...TerminationReason[]];
+
+/** What the control plane tells an agent in answer to its heartbeat. */
+export const AgentDirective = {
+  /** Keep taking work. */
+  CONTINUE: 'continue',
+  /** Take no new work, finish what runs, then exit (the instance powers off). */
+  DRAIN: 'drain',
+  /** Take no new work and give back what runs at once (spot interruption, forced removal), then exit. */
+  RELEASE: 'release',
+} as const;
+export type AgentDirective = (typeof AgentDirective)[keyof typeof AgentDirective];
+
+/** A worker as the API returns it. */
+export interface Worker {
+  workerId: string;
+  class: string;
+  state: WorkerState;
+  version: number;
+  region: string;
+  instanceId?: string;
+  availabilityZone?: string;
+  instanceType?: string;
+  market?: 'spot' | 'on-demand';
+  amiName: string;
+  amiId?: string;
+  slots: number;
+  runningJobs: number;
+  agentVersion?: string;
+  launchedAt?: string;
+  readyAt?: string;
+  lastHeartbeatAt?: string;
+  drainingAt?: string;
+  terminatedAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Who asked for it: the scaler, or an admin's `sub`. */
+  requestedBy: string;
+  failure?: WorkerFailure;
+  termination?: { reason: TerminationReason; message: string };
+}
+
+/** The stored worker plus what only the platform sees. */
+export interface WorkerRecord extends Worker {
+  /** The provisioning saga's task token while it waits for the agent: a bearer credential, never returned. */
+  registrationToken?: string;
+  /** Set when the agent registered (possibly before the saga asked for a token). */
+  registeredAt?: string;
+  /** What the next heartbeat answer tells the agent. */
+  directive: AgentDirective;
+  /** Job ids the agent said it runs at its last heartbeat (a forced removal fails their tasks). */
+  runningJobIds: string[];
+  /** Preferences of an explicit launch (POST /v1/workers): tried first. */
+  preferredInstanceType?: string;
+}
+
+/** The class market as the launch sees it. */
+export type ClassMarket = Market;
+
+/** The public view: the task token and agent bookkeeping stay inside. */
+export function toWorkerResource(worker: WorkerRecord): Worker {
+  const { registrationToken: _t, registeredAt: _r, directive: _d, runningJobIds: _j, preferredInstanceType: _p, ...resource } = worker;
+  return resource;
+}

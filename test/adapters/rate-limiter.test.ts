@@ -1,0 +1,58 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoRateLimiter, rateLimitKey } from '../../functions/adapters/dynamodb/rate-limiter.ts';
+import { EC2_RATE_LIMITS, type RateLimits } from '../../functions/core/fleet/token-bucket.ts';
+import { createTestTables } from '../support/dynamodb.ts';
+
+describe('Class: DynamoRateLimiter', () => {
+  let tables: Awaited<ReturnType<typeof createTestTables>>;
+
+  beforeAll(async () => {
+    tables = await createTestTables();
+  });
+
+  function limiter(now: () => number, limits: RateLimits = EC2_RATE_LIMITS) {
+    return new DynamoRateLimiter(tables.documentClient, { table: tables.tableNames.counters, limits, now });
+  }
+
+  it('grants a burst of 5 RunInstances tokens, then refuses with the wait until the next one', async () => {
+    const now = 1_700_000_000_000;
+    const bucket = limiter(() => now);
+
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await bucket.take('RunInstances'));
+
+    expect(results.slice(0, 5).every((r) => r.granted && r.waitMs === 0)).toBe(true);
+    expect(results[5]).toEqual({ granted: false, waitMs: 500 });
+    const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.counters, Key: rateLimitKey('RunInstances') }));
+    expect(Item).toMatchObject({ tokens: 0, refilledAt: now });
+  });
+
+  it('refills as time passes, by the injected clock', async () => {
+    let now = 1_700_000_000_000;
+    const small = limiter(() => now, { burst: 2, refillPerSecond: 1 });
+    expect((await small.take('small')).granted).toBe(true);
+    expect((await small.take('small')).granted).toBe(true);
+    expect(await small.take('small')).toEqual({ granted: false, waitMs: 1000 });
+
+    now += 400;
+    expect(await small.take('small')).toEqual({ granted: false, waitMs: 600 });
+    now += 600;
+    expect(await small.take('small')).toEqual({ granted: true, waitMs: 0 });
+    now += 10_000;
+    expect((await small.take('small')).granted).toBe(true);
+    expect((await small.take('small')).granted).toBe(true);
+    expect((await small.take('small')).granted).toBe(false);
+  });
+
+  it('grants exactly the burst to 20 concurrent takes on a fresh bucket', async () => {
+    const now = 1_700_000_000_000;
+    // Separate limiter objects, like separate Lambda containers sharing the table.
+    const takes = Array.from({ length: 20 }, () => limiter(() => now, EC2_RATE_LIMITS.RunInstances).take('concurrent'));
+
+    const results = await Promise.all(takes);
+
+    expect(results.filter((r) => r.granted)).toHaveLength(5);
+    expect(results.filter((r) => !r.granted).every((r) => r.waitMs > 0)).toBe(true);
+  });
+});
