@@ -1,5 +1,5 @@
-import { EVENT_SOURCE } from '../core/events.ts';
-import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, SAGA_STARTER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
+import { EVENT_SOURCE, WORKER_EVENT_SOURCE } from '../core/events.ts';
+import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
 
 /** The EventBridge bus every job event is published to. */
 export const EVENT_BUS = { id: 'EventBus', name: 'forgeflow', envVar: 'EVENT_BUS_NAME' } as const;
@@ -17,14 +17,15 @@ export interface RuleDefinition {
 
 /**
  * The rules, declared once: the CDK app creates them on the bus, the local bus matches the same patterns.
- * Every event the relay publishes has source `forgeflow.jobs`, detail-type = event type, detail = envelope.
+ * Every event the relay publishes has source `forgeflow.jobs` (or `forgeflow.workers`), detail-type = event type,
+ * detail = envelope.
  */
 export const RULES = [
   {
     id: 'JobHistoryRule',
     name: 'forgeflow-job-history',
-    description: 'Every job event feeds the job history',
-    pattern: { source: [EVENT_SOURCE], 'detail-type': [{ prefix: 'Job' }] },
+    description: 'Every job and worker event feeds the history (GET /v1/jobs/{id}/events, /v1/workers/{id}/events)',
+    pattern: { source: [EVENT_SOURCE, WORKER_EVENT_SOURCE], 'detail-type': [{ prefix: 'Job' }, { prefix: 'Worker' }] },
     target: JOB_HISTORY_QUEUE,
   },
   {
@@ -47,5 +48,12 @@ export const RULES = [
     description: 'Cancellations reach the saga',
     pattern: { source: [EVENT_SOURCE], 'detail-type': ['JobCancelled', 'JobCancelRequested'] },
     target: JOB_CONTROL_QUEUE,
+  },
+  {
+    id: 'ScalerNudgeRule',
+    name: 'forgeflow-scaler-nudge',
+    description: "A dispatched job nudges its worker class's scaler",
+    pattern: { source: [EVENT_SOURCE], 'detail-type': ['JobDispatched'] },
+    target: SCALER_QUEUE,
   },
 ] as const satisfies readonly RuleDefinition[];

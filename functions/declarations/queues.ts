@@ -65,7 +65,20 @@ export const JOB_CONTROL_QUEUE = {
   batchSize: 10,
 } as const satisfies QueueDefinition;
 
-export const CONSUMER_QUEUES = [JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE, SAGA_STARTER_QUEUE, JOB_CONTROL_QUEUE] as const satisfies readonly QueueDefinition[];
+/** JobDispatched events nudge the scaler of the job's worker class, so a burst is met before the next scheduled run. */
+export const SCALER_QUEUE = {
+  id: 'ScalerQueue',
+  name: 'forgeflow-scaler',
+  envVar: 'SCALER_QUEUE_URL',
+  visibilityTimeoutSeconds: 60,
+  maxReceiveCount: 3,
+  // A nudge is only worth something now: the schedule reconciles every minute anyway.
+  retentionSeconds: 3600,
+  dlq: { id: 'ScalerDlq', name: 'forgeflow-scaler-dlq', envVar: 'SCALER_DLQ_URL', retentionSeconds: 14 * DAY },
+  batchSize: 10,
+} as const satisfies QueueDefinition;
+
+export const CONSUMER_QUEUES = [JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE, SAGA_STARTER_QUEUE, JOB_CONTROL_QUEUE, SCALER_QUEUE] as const satisfies readonly QueueDefinition[];
 
 /** Where the outbox stream's event source mapping sends records it gave up on (after retries and bisecting). */
 export const RELAY_FAILURE_QUEUE = {

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
 import type { TableNames } from '../../functions/adapters/dynamodb/job-store.ts';
-import { COUNTERS_TABLE, INBOX_TABLE, JOB_EVENTS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TABLES, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE, type TableDefinition } from '../../functions/declarations/tables.ts';
+import { COUNTERS_TABLE, INBOX_TABLE, JOB_EVENTS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TABLES, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE, WORKERS_TABLE, type TableDefinition } from '../../functions/declarations/tables.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local.ts';
 import { ensureTables } from '../../local/tables.ts';
 
@@ -25,6 +25,7 @@ export async function createTestTables() {
     jobEvents: nameOf(JOB_EVENTS_TABLE),
     webhookDeliveries: nameOf(WEBHOOK_DELIVERIES_TABLE),
     tenants: nameOf(TENANTS_TABLE),
+    workers: nameOf(WORKERS_TABLE),
   } satisfies TableNames & Record<string, string>;
   const env = Object.fromEntries(TABLES.map((table) => [table.envVar, nameOf(table)]));
   return { client, documentClient: createDocumentClient(localClientConfig()), tableNames, env, prefix };

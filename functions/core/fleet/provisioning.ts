@@ -71,11 +71,14 @@ export class ProvisioningService {
     return worker;
   }
 
-  /** Step RecordProvisioning: the worker exists and is PROVISIONING; what the later steps need. */
+  /**
+   * Step RecordProvisioning: the worker exists and is still starting; what the later steps need. A BOOTING worker
+   * is one an earlier run launched (a restarted saga): the run carries on from there.
+   */
   async recordProvisioning(input: { workerId: string }): Promise<ProvisioningState> {
     const worker = await this.deps.fleet.store.get(input.workerId);
     if (!worker) throw new WorkerNotFoundError(input.workerId);
-    if (worker.state !== PROVISIONING) throw new WorkerNotProvisionableError(`Worker ${worker.workerId} is ${worker.state}, not PROVISIONING`);
+    if (worker.state !== PROVISIONING && worker.state !== BOOTING) throw new WorkerNotProvisionableError(`Worker ${worker.workerId} is ${worker.state}; nothing to provision`);
     return { workerId: worker.workerId, bootDeadlineSeconds: this.deps.fleet.classes(worker.class).bootDeadlineSeconds };
   }
 
