@@ -5,11 +5,13 @@ import type { Clock, JobStore } from '../core/ports.ts';
 import type { JobHistory } from '../consumers/job-history/history.ts';
 import type { TenantSecrets } from '../adapters/dynamodb/tenant-secrets.ts';
 import type { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
+import type { WorkerService } from '../core/fleet/worker-service.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { actorFrom } from './auth.ts';
 import { errorBody, header, json, toErrorResult, type HttpEvent, type HttpResult } from './http.ts';
 import { Router } from './router.ts';
 import { jobRoutes } from './routes.ts';
+import { workerRoutes } from './worker-routes.ts';
 
 export interface ApiDeps {
   store: JobStore;
@@ -19,6 +21,8 @@ export interface ApiDeps {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** The fleet's use cases for admins and operators; absent, the `/v1/workers` routes do not exist (404). */
+  workers?: WorkerService;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -29,6 +33,8 @@ export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResu
   const router = new Router([
     ...jobRoutes({ service, store: deps.store, history: deps.history }),
     ...webhookRoutes({ service, deliveries: deps.deliveries, secrets: deps.secrets }),
+    // Worker events go through the same history consumer as job events, under the worker id.
+    ...(deps.workers ? workerRoutes({ workers: deps.workers, history: deps.history }) : []),
   ]);
 
   return async (event) => {

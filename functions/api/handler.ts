@@ -17,6 +17,7 @@ import { createApi } from './app.ts';
 import type { HttpEvent, HttpResult } from './http.ts';
 import { OptimisticPublishingStore } from './optimistic-publish.ts';
 import { flushMetrics } from '../shared/metrics.ts';
+import { fleetFromEnv } from '../fleet/wiring.ts';
 
 // Wiring happens once per cold start; a missing variable fails here with its name, not mid-request.
 const tableName = readTableNames([JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE, JOB_EVENTS_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE]);
@@ -36,7 +37,10 @@ const store: JobStore =
 const history = new JobHistory(client, tableName(JOB_EVENTS_TABLE));
 const deliveries = new WebhookDeliveries(client, tableName(WEBHOOK_DELIVERIES_TABLE));
 const secrets = new TenantSecrets(client, tableName(TENANTS_TABLE));
-const api = createApi({ store, history, deliveries, secrets, clock: systemClock, logger, metrics });
+// Worker routes: WORKERS_TABLE_NAME, PROVISION_WORKER_ARN, FLEET_STACK_NAME, JOB_SAGA_ARN and AWS_REGION are required.
+// EC2 only describes and terminates here (a forced removal); launches go through the provisioning saga.
+const fleet = fleetFromEnv({ ec2: true, queueDepth: false, releaseJobs: true });
+const api = createApi({ store, history, deliveries, secrets, clock: systemClock, logger, metrics, workers: fleet.workers });
 
 export const handler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
   logger.addContext(context);

@@ -27,7 +27,7 @@ function jobIdParam(params: Record<string, string>): string {
   return result.data;
 }
 
-function query(event: HttpEvent) {
+export function query(event: HttpEvent) {
   return event.queryStringParameters ?? {};
 }
 
@@ -41,7 +41,8 @@ function idempotencyKey(event: HttpEvent): string | undefined {
   return result.data;
 }
 
-const PageQuerySchema = z.strictObject({
+/** `limit` and `cursor` of a list that belongs to one resource (a job's events, a worker's events). */
+export const PageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().min(1).max(4096).optional(),
 });

@@ -75,7 +75,7 @@ export function createFleet(ports: FleetPorts): Fleet {
     classNames,
     agents: new AgentControl({ fleet: context, provider: ports.provider, runner: ports.runner }),
     reaper: new Reaper({ fleet: context, provider: ports.provider, provisioning, removal, classNames, ...log }),
-    workers: new WorkerService({ fleet: context, provisioning, removal }),
+    workers: new WorkerService({ fleet: context, provisioning, removal, ...log }),
     ...(ports.queueDepth ? { scaler: new Scaler({ fleet: context, provisioning, queueDepth: ports.queueDepth, ...log }) } : {}),
     async spotInterrupted(instanceId) {
       const worker = await ports.store.getByInstance(instanceId);

@@ -78,7 +78,7 @@ export class Reaper {
     const age = this.ageSeconds(worker.createdAt);
     if (age > workerClass.bootDeadlineSeconds + REAPER_GRACE_SECONDS) {
       const failure = describeProvisioningFailure('AGENT_NEVER_REGISTERED', `No agent registered within ${workerClass.bootDeadlineSeconds} s of the request (found by the reaper)`);
-      await this.deps.removal.terminateNow(worker.workerId, TerminationReason.INSTANCE_GONE, failure.message, failure);
+      await this.deps.removal.terminateNow(worker.workerId, TerminationReason.INSTANCE_GONE, failure.message, { failure });
       report.neverRegistered.push(worker.workerId);
     } else if (worker.state === PROVISIONING && age > RESTART_SAGA_AFTER_SECONDS) {
       await this.deps.provisioning.start(worker);

@@ -23,7 +23,7 @@ export class WorkerRemoval {
   constructor(private readonly deps: RemovalDeps) {}
 
   /** READY → DRAINING; `releaseJobs` makes the agent give its jobs back at once rather than finish them. */
-  drain(workerId: string, reason: TerminationReason, releaseJobs: boolean): Promise<WorkerRecord> {
+  drain(workerId: string, reason: TerminationReason, releaseJobs: boolean, correlationId = workerId): Promise<WorkerRecord> {
     const { fleet } = this.deps;
     return fleet.mutate(workerId, () => new WorkerNotFoundError(workerId), async (worker) => {
       const directive = releaseJobs ? AgentDirective.RELEASE : AgentDirective.DRAIN;
@@ -35,7 +35,7 @@ export class WorkerRemoval {
       }
       if (worker.state !== READY) return worker;
       const next = fleet.next(worker, DRAINING, { directive, drainingAt: fleet.now(), termination: { reason, message: `Draining: ${reason.toLowerCase()}` } });
-      return fleet.transition(worker, next, 'WorkerDraining', { reason, releaseJobs }, worker.workerId);
+      return fleet.transition(worker, next, 'WorkerDraining', { reason, releaseJobs }, correlationId);
     });
   }
 
@@ -43,7 +43,8 @@ export class WorkerRemoval {
    * Terminates the instance and ends the worker TERMINATED (or FAILED, if it never became READY), then fails the
    * tasks of the jobs it held so their sagas retry them elsewhere without waiting for visibility to lapse.
    */
-  terminateNow(workerId: string, reason: TerminationReason, message: string, failure?: WorkerRecord['failure']): Promise<WorkerRecord> {
+  terminateNow(workerId: string, reason: TerminationReason, message: string, options: { failure?: WorkerRecord['failure']; correlationId?: string } = {}): Promise<WorkerRecord> {
+    const { failure, correlationId = workerId } = options;
     const { fleet } = this.deps;
     return fleet.mutate(workerId, () => new WorkerNotFoundError(workerId), async (worker) => {
       if (isEndedWorker(worker.state)) return worker;
@@ -52,14 +53,14 @@ export class WorkerRemoval {
       if (worker.instanceId && !(await this.terminateInstance(worker.instanceId))) {
         // The call failed (throttled, say): TERMINATING tells the reaper to try again; the jobs wait for that.
         if (worker.state === TERMINATING || !canLeaveFor(worker.state, TERMINATING)) return worker;
-        return fleet.transition(worker, fleet.next(rest, TERMINATING, { termination }), 'WorkerTerminating', { reason }, worker.workerId);
+        return fleet.transition(worker, fleet.next(rest, TERMINATING, { termination }), 'WorkerTerminating', { reason }, correlationId);
       }
       const starting = worker.state === PROVISIONING || worker.state === BOOTING;
       const next = fleet.next(rest, starting && failure ? FAILED : TERMINATED, { terminatedAt: fleet.now(), runningJobs: 0, runningJobIds: [], termination, ...(failure ? { failure } : {}) });
       const stored =
         next.state === FAILED && failure
-          ? await fleet.transition(worker, next, 'WorkerProvisioningFailed', { failure }, worker.workerId)
-          : await fleet.transition(worker, next, 'WorkerTerminated', { reason, message }, worker.workerId);
+          ? await fleet.transition(worker, next, 'WorkerProvisioningFailed', { failure }, correlationId)
+          : await fleet.transition(worker, next, 'WorkerTerminated', { reason, message }, correlationId);
       await this.releaseJobs(worker);
       return stored;
     });

@@ -12,6 +12,7 @@ export interface WorkerServiceDeps {
   fleet: FleetContext;
   provisioning: ProvisioningService;
   removal: WorkerRemoval;
+  log?: (message: string, details: Record<string, unknown>) => void;
 }
 
 export interface LaunchWorkerRequest {
@@ -55,7 +56,12 @@ export class WorkerService {
       if (error instanceof FleetBoundError) throw new FleetAtMaximumError(workerClass.name, workerClass.maxWorkers);
       throw error;
     }
-    await this.deps.provisioning.start(worker);
+    try {
+      await this.deps.provisioning.start(worker);
+    } catch (error) {
+      // The worker exists: answering 500 would invite a retry that launches a second one. The reaper starts it again.
+      this.deps.log?.('provisioning start failed; the reaper starts it again', { workerId: worker.workerId, error: (error as Error).message });
+    }
     return worker;
   }
 
@@ -64,12 +70,12 @@ export class WorkerService {
    * terminated now and its jobs go back to their sagas (WORKER_LOST, retried elsewhere). A worker still starting
    * has no jobs: it is terminated either way. Removing an ended worker changes nothing.
    */
-  async remove(actor: Actor, workerId: string, force: boolean): Promise<WorkerRecord> {
+  async remove(actor: Actor, workerId: string, force: boolean, correlationId: string): Promise<WorkerRecord> {
     requireAdmin(actor);
     const worker = await this.get(actor, workerId);
     const starting = worker.state === WorkerState.PROVISIONING || worker.state === WorkerState.BOOTING;
-    if (force || starting) return this.deps.removal.terminateNow(workerId, TerminationReason.FORCED, `Removed by ${actor.sub}${force ? ' (force)' : ''}`);
-    return this.deps.removal.drain(workerId, TerminationReason.FORCED, false);
+    if (force || starting) return this.deps.removal.terminateNow(workerId, TerminationReason.FORCED, `Removed by ${actor.sub}${force ? ' (force)' : ''}`, { correlationId });
+    return this.deps.removal.drain(workerId, TerminationReason.REQUESTED, false, correlationId);
   }
 }
 

@@ -43,6 +43,7 @@ export function canWorkerTransition(from: WorkerState, to: WorkerState): boolean
 }
 
 export class IllegalWorkerTransitionError extends DomainError {
+  override name = 'IllegalWorkerTransition';
   readonly code = 'ILLEGAL_WORKER_TRANSITION';
   constructor(
     readonly from: WorkerState,

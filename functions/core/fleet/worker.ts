@@ -9,6 +9,9 @@ export const TerminationReason = {
   LOST: 'LOST',
   MAX_LIFETIME: 'MAX_LIFETIME',
   SPOT_INTERRUPTED: 'SPOT_INTERRUPTED',
+  /** An admin asked for it to go (DELETE without force): drained first. */
+  REQUESTED: 'REQUESTED',
+  /** An admin removed it at once (DELETE with force). */
   FORCED: 'FORCED',
   INSTANCE_GONE: 'INSTANCE_GONE',
 } as const;
