@@ -31,10 +31,16 @@ export interface Agent {
    * stopped and their messages released (visibility 0) so another agent takes them at once. Receives in flight are
    * waited for, so an idle agent takes up to idleWaitSeconds to stop (see Poller.stop for why).
    */
-  drain(): Promise<void>;
+  drain(options?: { timeoutSeconds?: number }): Promise<void>;
   /** Immediate stop (second signal): SIGTERM then SIGKILL to every job's process group, now. Messages are left. */
   kill(): void;
   readonly runningJobs: number;
+  /** The jobs this agent holds now (what the heartbeat reports). */
+  runningJobIds(): string[];
+  /** Epoch ms since which the agent has held no job, or undefined while it holds one. */
+  idleSince(): number | undefined;
+  /** Takes no new work and gives every held job back now (stopped, message visible again): the spot-warning path. */
+  releaseAll(): void;
 }
 
 const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000 };
@@ -74,26 +80,34 @@ export function createAgent(options: AgentOptions): Agent {
       emit({ type: 'received', queue: queue.priority, messageId: message.MessageId ?? '?', receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1) });
       const job = new HeldJob(jobDeps, queue, message);
       jobs.add(job);
+      idleSince = undefined;
       void job.done.then(() => {
         jobs.delete(job);
         slots.release(1);
+        if (jobs.size === 0) idleSince = Date.now();
       });
     },
   });
 
   let draining: Promise<void> | undefined;
+  let idleSince: number | undefined = Date.now();
   return {
     start: () => poller.start(),
     get runningJobs() {
       return jobs.size;
     },
-    drain: () =>
+    runningJobIds: () => [...jobs].flatMap((job) => (job.jobId ? [job.jobId] : [])),
+    idleSince: () => idleSince,
+    drain: ({ timeoutSeconds = config.drainTimeoutSeconds } = {}) =>
       (draining ??= (async () => {
         poller.stop();
         const settled = Promise.all([poller.start(), ...[...jobs].map((job) => job.done)]).then(() => true);
-        logger.info('draining', { runningJobs: jobs.size, drainTimeoutSeconds: config.drainTimeoutSeconds });
+        logger.info('draining', { runningJobs: jobs.size, drainTimeoutSeconds: timeoutSeconds });
         let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), config.drainTimeoutSeconds * 1000)));
+        // An unbounded drain (scale-in) waits for the jobs' own timeouts; setTimeout cannot take Infinity.
+        const deadline = Number.isFinite(timeoutSeconds)
+          ? new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutSeconds * 1000)))
+          : new Promise<false>(() => undefined);
         const finished = await Promise.race([settled, deadline]);
         clearTimeout(timer);
         if (!finished) {
@@ -103,6 +117,10 @@ export function createAgent(options: AgentOptions): Agent {
         }
         logger.info('drained');
       })()),
+    releaseAll() {
+      poller.stop();
+      for (const job of jobs) job.release();
+    },
     kill() {
       poller.stop();
       poller.abandonReceives();

@@ -56,6 +56,8 @@ export class HeldJob {
   private taskOver = false;
   private readonly receiveCount: number;
   private readonly messageId: string;
+  /** Read at receipt (before validation) so the control plane learns which jobs this worker holds. */
+  readonly jobId: string | undefined;
 
   constructor(
     private readonly deps: JobDeps,
@@ -64,6 +66,7 @@ export class HeldJob {
   ) {
     this.receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
     this.messageId = message.MessageId ?? '?';
+    this.jobId = jobIdOf(message.Body);
     this.done = this.run().catch((error: unknown) => {
       // Every step handles its own errors; this is the net for a bug, so that one job can never end the agent.
       this.deps.logger.error('job handling failed unexpectedly; the message is left to reappear', { messageId: this.messageId, error: errorMessage(error) });
@@ -221,4 +224,14 @@ function parseDispatch(body: string | undefined): { success: true; job: Dispatch
   const result = DispatchMessageSchema.safeParse(json);
   if (result.success) return { success: true, job: result.data };
   return { success: false, problem: result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') };
+}
+
+/** The job id of a dispatch body, if it has one; validation proper happens in run(). */
+function jobIdOf(body: string | undefined): string | undefined {
+  try {
+    const { jobId } = JSON.parse(body ?? '') as { jobId?: unknown };
+    return typeof jobId === 'string' ? jobId.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
+  }
 }

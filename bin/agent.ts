@@ -2,7 +2,11 @@ import { constants } from 'node:os';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createAgent } from '../agent/agent.ts';
+import { LambdaControlPlane } from '../agent/control-plane.ts';
+import { FleetMembership } from '../agent/fleet-membership.ts';
+import { readIdentity } from '../agent/identity.ts';
 import { AgentConfigError, agentHelp, parseAgentConfig, type ParsedCommandLine } from '../agent/config.ts';
 
 /**
@@ -38,13 +42,22 @@ const sfn = new SFNClient(endpoint('AWS_ENDPOINT_URL_SFN'));
 
 const agent = createAgent({ config, sqs, sfn, logger });
 
+// In a fleet (FORGEFLOW_CONTROL_FUNCTION set) the agent registers before it takes work and leaves through the platform.
+const controlFunction = process.env.FORGEFLOW_CONTROL_FUNCTION;
+const lambda = controlFunction ? new LambdaClient(endpoint('AWS_ENDPOINT_URL_LAMBDA')) : undefined;
+let membership: FleetMembership | undefined;
+
 let signals = 0;
 const onSignal = (signal: NodeJS.Signals) => {
   signals++;
   if (signals === 1) {
     logger.info('signal received: draining (send it again to exit at once)', { signal });
+    membership?.stop();
     agent.drain().then(
-      () => exit(0),
+      async () => {
+        await membership?.goodbye();
+        exit(0);
+      },
       (error: unknown) => {
         logger.error('drain failed', { error: (error as Error).message });
         agent.kill();
@@ -78,6 +91,7 @@ if (process.env.FORGEFLOW_EXIT_WITH_PARENT === '1') {
 function exit(code: number): void {
   sqs.destroy();
   sfn.destroy();
+  lambda?.destroy();
   process.exit(code);
 }
 
@@ -87,8 +101,26 @@ if (!config.jobUser && process.getuid?.() === 0) {
   // Fine on a developer's laptop, never on a worker: every job would run as root, with the instance's credentials.
   logger.warn('jobs run as root: set --job-user / FORGEFLOW_JOB_USER to an unprivileged user');
 }
-agent.start().catch((error: unknown) => {
-  logger.error('agent loop failed', { error: (error as Error).message });
-  agent.kill();
-  exit(1);
-});
+/** Registers with the platform, then heartbeats until it lets this worker go: exit 0, and the instance powers off. */
+async function joinFleet(functionName: string, client: LambdaClient): Promise<void> {
+  const identity = await readIdentity(process.env);
+  membership = new FleetMembership({ control: new LambdaControlPlane(client, functionName), identity, agent, logger });
+  const instruction = await membership.register();
+  logger.info('registered', { instanceId: identity.instanceId, directive: instruction.directive });
+  void membership.run().then(
+    (end) => {
+      if (end === 'stopped') return;
+      logger.info('left the fleet', { end });
+      exit(0);
+    },
+    (error: unknown) => logger.error('fleet membership failed', { error: (error as Error).message }),
+  );
+}
+
+(controlFunction && lambda ? joinFleet(controlFunction, lambda) : Promise.resolve())
+  .then(() => agent.start())
+  .catch((error: unknown) => {
+    logger.error('agent failed', { error: (error as Error).message });
+    agent.kill();
+    exit(1);
+  });

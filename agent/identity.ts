@@ -1,0 +1,55 @@
+import type { z } from 'zod';
+import type { AgentIdentitySchema } from '../functions/core/fleet/agent-protocol.ts';
+
+export type AgentIdentity = z.infer<typeof AgentIdentitySchema>;
+
+/** The agent's release, sent with every registration and heartbeat (bump it with agent changes). */
+export const AGENT_VERSION = '0.2.0';
+
+const IMDS = 'http://169.254.169.254';
+const IMDS_TOKEN_TTL_SECONDS = 21_600;
+const IMDS_TIMEOUT_MS = 2000;
+
+export class AgentIdentityError extends Error {
+  override name = 'AgentIdentityError';
+}
+
+/**
+ * Who this agent is. On EC2 the instance id comes from the instance identity document, read over IMDSv2 (a
+ * session token first: the launch template requires it, with a hop limit of 1, so nothing beyond this host reads
+ * it). The worker id comes from the bootstrap's environment. Locally the runtime gives both.
+ */
+export async function readIdentity(env: NodeJS.ProcessEnv, fetchImpl: typeof fetch = fetch): Promise<AgentIdentity> {
+  const workerId = env.FORGEFLOW_WORKER_ID;
+  if (!workerId) throw new AgentIdentityError('FORGEFLOW_WORKER_ID is not set: a fleet agent needs its worker id');
+  const source = env.FORGEFLOW_INSTANCE_IDENTITY ?? 'imds';
+  if (source === 'local') {
+    const instanceId = env.FORGEFLOW_INSTANCE_ID;
+    if (!instanceId) throw new AgentIdentityError('FORGEFLOW_INSTANCE_ID is not set for a local identity');
+    return { workerId, instanceId, agentVersion: AGENT_VERSION };
+  }
+  if (source !== 'imds') throw new AgentIdentityError(`FORGEFLOW_INSTANCE_IDENTITY must be "imds" or "local", not "${source}"`);
+  return { workerId, instanceId: await instanceIdFromImds(fetchImpl), agentVersion: AGENT_VERSION };
+}
+
+async function instanceIdFromImds(fetchImpl: typeof fetch): Promise<string> {
+  try {
+    const tokenResponse = await fetchImpl(`${IMDS}/latest/api/token`, {
+      method: 'PUT',
+      headers: { 'x-aws-ec2-metadata-token-ttl-seconds': String(IMDS_TOKEN_TTL_SECONDS) },
+      signal: AbortSignal.timeout(IMDS_TIMEOUT_MS),
+    });
+    if (!tokenResponse.ok) throw new Error(`token request answered ${tokenResponse.status}`);
+    const token = await tokenResponse.text();
+    const document = await fetchImpl(`${IMDS}/latest/dynamic/instance-identity/document`, {
+      headers: { 'x-aws-ec2-metadata-token': token },
+      signal: AbortSignal.timeout(IMDS_TIMEOUT_MS),
+    });
+    if (!document.ok) throw new Error(`identity document answered ${document.status}`);
+    const { instanceId } = (await document.json()) as { instanceId?: unknown };
+    if (typeof instanceId !== 'string') throw new Error('the identity document has no instanceId');
+    return instanceId;
+  } catch (error) {
+    throw new AgentIdentityError(`Could not read the instance identity over IMDSv2: ${(error as Error).message}`, { cause: error });
+  }
+}
