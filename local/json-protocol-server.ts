@@ -23,12 +23,20 @@ export class ServiceError extends Error {
 export interface JsonProtocolServer {
   endpoint: string;
   port: number;
+  /**
+   * Serves a function on the Lambda Invoke API (`POST /2015-03-31/functions/<name>/invocations`, REST-JSON), so
+   * the real LambdaClient reaches it with `AWS_ENDPOINT_URL_LAMBDA` pointing here.
+   */
+  registerFunction(name: string, handler: (payload: unknown) => Promise<unknown>): void;
   close(): Promise<void>;
 }
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export async function startJsonProtocolServer(operations: Record<string, Operation>, port = 0): Promise<JsonProtocolServer> {
+  const functions = new Map<string, (payload: unknown) => Promise<unknown>>();
   const server = http.createServer((req, res) => {
     const reply = (status: number, body: unknown, contentType = req.headers['content-type'] ?? 'application/x-amz-json-1.1') => {
       res.writeHead(status, { 'content-type': contentType }).end(JSON.stringify(body));
@@ -40,6 +48,8 @@ export async function startJsonProtocolServer(operations: Record<string, Operati
       if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
     });
     req.on('end', () => {
+      const invoke = INVOKE_PATH.exec(req.url?.split('?')[0] ?? '');
+      if (invoke && req.method === 'POST') return invokeFunction(functions, decodeURIComponent(invoke[1]!), Buffer.concat(chunks), res);
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = operations[target];
       if (req.method !== 'POST' || !operation) return reply(400, { __type: 'UnknownOperationException', message: `Unknown operation ${target}` });
@@ -68,10 +78,32 @@ export async function startJsonProtocolServer(operations: Record<string, Operati
   return {
     endpoint: `http://127.0.0.1:${actual}`,
     port: actual,
+    registerFunction: (name, handler) => void functions.set(name, handler),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+/** Lambda's RequestResponse invoke: 200 with the result; a thrown error is a 200 with X-Amz-Function-Error, as in AWS. */
+function invokeFunction(functions: Map<string, (payload: unknown) => Promise<unknown>>, functionName: string, body: Buffer, res: http.ServerResponse): void {
+  // FunctionName may be a name, a partial or a full ARN; the name is what follows ":function:".
+  const name = functionName.includes(':function:') ? functionName.split(':function:')[1]!.split(':')[0]! : functionName;
+  const handler = functions.get(name);
+  const send = (status: number, payload: unknown, headers: Record<string, string> = {}): void => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(payload ?? null));
+  };
+  if (!handler) return send(404, { Type: 'User', message: `Function not found: ${functionName}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+  let payload: unknown;
+  try {
+    payload = body.length ? JSON.parse(body.toString('utf8')) : {};
+  } catch {
+    return send(400, { Type: 'User', message: 'Could not parse request body into json' }, { 'x-amzn-errortype': 'InvalidRequestContentException' });
+  }
+  handler(payload).then(
+    (result) => send(200, result, { 'x-amz-executed-version': '$LATEST' }),
+    (error: unknown) => send(200, { errorType: (error as Error).name, errorMessage: (error as Error).message }, { 'x-amz-function-error': 'Unhandled' }),
+  );
 }
