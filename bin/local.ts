@@ -64,8 +64,9 @@ async function main(): Promise<void> {
       home,
       port,
       log: (message) => console.error(message),
-      workers: countFromEnv('FORGEFLOW_WORKERS', 2),
-      workerConcurrency: countFromEnv('FORGEFLOW_WORKER_CONCURRENCY', 4),
+      // Absent: the class's own local minimum (1) and slots (4).
+      ...(process.env.FORGEFLOW_WORKERS ? { workers: countFromEnv('FORGEFLOW_WORKERS', 1) } : {}),
+      ...(process.env.FORGEFLOW_WORKER_CONCURRENCY ? { workerConcurrency: countFromEnv('FORGEFLOW_WORKER_CONCURRENCY', 4) } : {}),
     });
   } catch (error) {
     if (error instanceof JavaMissingError || error instanceof PortInUseError) {

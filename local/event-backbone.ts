@@ -4,12 +4,12 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { EVENT_BUS, RULES } from '../functions/declarations/events.ts';
-import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
+import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
 import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
 import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb-local.ts';
 import { LocalEventBus } from './event-bus.ts';
-import { startJsonProtocolServer, type Operation } from './json-protocol-server.ts';
+import { startJsonProtocolServer, type JsonProtocolServer, type Operation } from './json-protocol-server.ts';
 import { importHandler, invoker } from './lambda.ts';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.ts';
 import { startLocalSqs, type LocalSqs } from './sqs.ts';
@@ -33,11 +33,16 @@ export const LOCAL_CONSUMERS: readonly LocalConsumer[] = [
   ...DISPATCH_QUEUES.map((queue) => ({ queue, source: 'dlq' as const, handler: '../functions/consumers/dispatch-dlq/handler.ts', functionName: `forgeflow-dispatch-dlq-${queue.name}` })),
 ];
 
-/** Every queue the local runtime creates: the consumers' and the dispatch queues the agents poll. */
-const LOCAL_QUEUES: readonly QueueDefinition[] = [...new Set([...LOCAL_CONSUMERS.map((c) => c.queue), ...DISPATCH_QUEUES, WORKER_REPORTS_QUEUE])];
+/**
+ * Every queue the local runtime creates: the consumers', the dispatch queues the agents poll, and the scaler's
+ * nudges (polled by the local fleet, whose scaler runs in-process with the local worker provider).
+ */
+const LOCAL_QUEUES: readonly QueueDefinition[] = [...new Set([...LOCAL_CONSUMERS.map((c) => c.queue), ...DISPATCH_QUEUES, WORKER_REPORTS_QUEUE, SCALER_QUEUE])];
 
 export interface EventBackbone {
   sqs: LocalSqs;
+  /** The loopback endpoint of the JSON-protocol services, also serving Lambda Invoke and the EC2 query slice. */
+  endpoint: JsonProtocolServer;
   bus: LocalEventBus;
   /** Variables the functions need to reach the local SQS and bus, and the queue URLs they read. */
   env: Record<string, string>;
@@ -76,11 +81,14 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
   stops.unshift(() => endpoint.close());
   env.AWS_ENDPOINT_URL_EVENTBRIDGE = endpoint.endpoint;
   env.AWS_ENDPOINT_URL_SFN = endpoint.endpoint;
+  env.AWS_ENDPOINT_URL_LAMBDA = endpoint.endpoint;
+  env.AWS_ENDPOINT_URL_EC2 = endpoint.endpoint;
   env[EVENT_BUS.envVar] = EVENT_BUS.name;
 
   const pollers: Array<StreamPoller | SqsPoller> = [];
   return {
     sqs,
+    endpoint,
     bus,
     env,
     queueUrls,

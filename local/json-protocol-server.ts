@@ -28,8 +28,12 @@ export interface JsonProtocolServer {
    * the real LambdaClient reaches it with `AWS_ENDPOINT_URL_LAMBDA` pointing here.
    */
   registerFunction(name: string, handler: (payload: unknown) => Promise<unknown>): void;
+  /** Serves an AWS query-protocol service (form-encoded `Action=...`, XML answers), such as EC2. */
+  registerQueryService(handler: QueryServiceHandler): void;
   close(): Promise<void>;
 }
+
+export type QueryServiceHandler = (params: URLSearchParams) => Promise<{ status: number; xml: string }>;
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
@@ -37,6 +41,7 @@ const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export async function startJsonProtocolServer(operations: Record<string, Operation>, port = 0): Promise<JsonProtocolServer> {
   const functions = new Map<string, (payload: unknown) => Promise<unknown>>();
+  let queryService: QueryServiceHandler | undefined;
   const server = http.createServer((req, res) => {
     const reply = (status: number, body: unknown, contentType = req.headers['content-type'] ?? 'application/x-amz-json-1.1') => {
       res.writeHead(status, { 'content-type': contentType }).end(JSON.stringify(body));
@@ -50,6 +55,13 @@ export async function startJsonProtocolServer(operations: Record<string, Operati
     req.on('end', () => {
       const invoke = INVOKE_PATH.exec(req.url?.split('?')[0] ?? '');
       if (invoke && req.method === 'POST') return invokeFunction(functions, decodeURIComponent(invoke[1]!), Buffer.concat(chunks), res);
+      if (queryService && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+        const answer = (status: number, xml: string) => res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8' }).end(xml);
+        return void queryService(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))).then(
+          ({ status, xml }) => answer(status, xml),
+          (error: unknown) => answer(500, `<Response><Errors><Error><Code>InternalError</Code><Message>${(error as Error).message}</Message></Error></Errors></Response>`),
+        );
+      }
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = operations[target];
       if (req.method !== 'POST' || !operation) return reply(400, { __type: 'UnknownOperationException', message: `Unknown operation ${target}` });
@@ -79,6 +91,7 @@ export async function startJsonProtocolServer(operations: Record<string, Operati
     endpoint: `http://127.0.0.1:${actual}`,
     port: actual,
     registerFunction: (name, handler) => void functions.set(name, handler),
+    registerQueryService: (handler) => void (queryService = handler),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

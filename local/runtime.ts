@@ -11,7 +11,7 @@ import { startEventBackbone, type EventBackbone } from './event-backbone.ts';
 import { importHandler, invoker, setEnvironment } from './lambda.ts';
 import { recoverJobs, type RecoveryReport } from './recovery.ts';
 import { createSagaRuntime, stepFunctionsOperations, type SagaRuntime } from './saga-runtime.ts';
-import { startLocalWorkers } from './workers.ts';
+import { LOCAL_CONTROL_FUNCTION, LOCAL_STACK_NAME, startLocalFleet, type LocalFleet, type LocalFleetSettings } from './fleet/local-fleet.ts';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { JOBS_TABLE } from '../functions/declarations/tables.ts';
 import { sagaServiceFromEnv } from '../functions/saga/wiring.ts';
@@ -26,9 +26,14 @@ export interface LocalRuntimeOptions {
   log: (message: string) => void;
   /** The api's direct publish after commit (the relay publishes too). Default true, as in AWS. */
   optimisticPublish?: boolean;
-  /** Agent processes (default 2) and the jobs each runs at once (default 4); 0 workers: none started. */
+  /**
+   * The fleet's minimum: agent processes kept running even when idle (default 1, the class's local minimum), and
+   * the jobs each runs at once (default: the class's slots). 0 workers with no `fleet` settings: no fleet at all.
+   */
   workers?: number;
   workerConcurrency?: number;
+  /** Further local fleet settings (maximum, idle timeout, intervals); see LOCAL_FLEET_DEFAULTS. */
+  fleet?: LocalFleetSettings;
 }
 
 export interface LocalRuntime {
@@ -37,6 +42,8 @@ export interface LocalRuntime {
   dynamoDbEndpoint: string;
   backbone: EventBackbone;
   saga: SagaRuntime;
+  /** The local fleet: scaler, reaper and agent processes as workers; absent when started without workers. */
+  fleet?: LocalFleet;
   /** What the start found in the data folder and carried on. */
   recovery: RecoveryReport;
   /** Fresh tokens for the three local personas, signed with the persisted key. */
@@ -88,7 +95,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     undo.push(() => backbone.stop());
     undo.push(() => saga!.stop());
-    const environment = { ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true), ...backbone.env, ...saga!.env };
+    const environment: Record<string, string> = { ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true), ...backbone.env, ...saga!.env, ...FLEET_ENVIRONMENT };
     undo.push(setEnvironment(environment));
     await saga!.loadSteps();
     await backbone.startFunctions({ dynamoDbEndpoint: dynamo.endpoint, home, log: options.log });
@@ -99,10 +106,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       engine: saga!.engine,
       stateMachineArn: saga!.stateMachineArn,
     });
-    if (options.workers !== 0) {
-      const workers = startLocalWorkers({ count: options.workers ?? 2, concurrency: options.workerConcurrency ?? 4, env: environment, log: options.log });
-      // Stopped before the services they talk to: they drain, answering or releasing what they hold.
-      undo.push(() => workers.stop());
+    let fleet: LocalFleet | undefined;
+    if (options.workers !== 0 || options.fleet) {
+      fleet = startLocalFleet({
+        backbone,
+        saga: saga!,
+        dynamoDbEndpoint: dynamo.endpoint,
+        agentEnv: () => agentEnvironment(environment),
+        settings: { ...(options.workers === undefined ? {} : { minWorkers: options.workers }), ...(options.workerConcurrency ? { slotsPerWorker: options.workerConcurrency } : {}), ...options.fleet },
+        log: options.log,
+      });
+      // Stopped before the services its agents talk to: they drain, answering or releasing what they hold.
+      undo.push(() => fleet!.stop());
     }
     const handler = await importHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('../functions/api/handler.ts');
 
@@ -117,6 +132,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       dynamoDbEndpoint: dynamo.endpoint,
       backbone,
       saga: saga!,
+      ...(fleet ? { fleet } : {}),
       recovery,
       tokens,
       stop: () => (stopped ??= stopAll()),
@@ -125,6 +141,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await stopAll();
     throw error;
   }
+}
+
+/** What the api function reads to reach the fleet (the same variables the CDK app sets). */
+const FLEET_ENVIRONMENT = { FLEET_STACK_NAME: LOCAL_STACK_NAME };
+
+/**
+ * What an agent process gets: what a worker's bootstrap writes on EC2, with local values and local pacing. As root
+ * (a container, CI), jobs run as `nobody`, never as the agent's root (set FORGEFLOW_JOB_USER to choose another).
+ */
+function agentEnvironment(environment: Record<string, string>): Record<string, string> {
+  const jobUser = process.env.FORGEFLOW_JOB_USER ?? (process.getuid?.() === 0 ? 'nobody' : undefined);
+  return {
+    ...environment,
+    FORGEFLOW_CONTROL_FUNCTION: LOCAL_CONTROL_FUNCTION,
+    // Short long-polls so Ctrl-C drains in about a second; there is no request cost locally.
+    FORGEFLOW_IDLE_WAIT_SECONDS: '1',
+    FORGEFLOW_DRAIN_TIMEOUT_SECONDS: '5',
+    // A cancelled running job is noticed at the next heartbeat: every 2 s here, not every 10 s as on EC2.
+    FORGEFLOW_LIVENESS_INTERVAL_SECONDS: '2',
+    FORGEFLOW_VISIBILITY_EXTENSION_SECONDS: '10',
+    ...(jobUser ? { FORGEFLOW_JOB_USER: jobUser } : {}),
+  };
 }
 
 /** What the CDK app gives the api function, with local values: table names from the declarations, the local endpoint. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { JOB_SAGA } from '../functions/declarations/statemachines.ts';
+import { JOB_SAGA, PROVISION_WORKER } from '../functions/declarations/statemachines.ts';
+import { PROVISION_STEP_NAMES, type ProvisionStep, type ProvisionStepName } from '../functions/fleet/steps.ts';
 import { importHandler, invoker } from './lambda.ts';
 import type { LocalSqs } from './sqs.ts';
 import { LocalStepFunctionsEngine, type StepHandler } from './stepfunctions/engine.ts';
@@ -13,6 +14,9 @@ const stepModule = (step: string) => `../functions/saga/handlers/${step.replace(
 export interface SagaRuntime {
   engine: LocalStepFunctionsEngine;
   stateMachineArn: string;
+  provisionWorkerArn: string;
+  /** Binds the provisioning saga's steps, built by the local fleet over its worker provider. */
+  bindProvisionSteps(steps: Record<ProvisionStepName, ProvisionStep>): void;
   /** What the functions need to reach the saga: its ARN (the SFN endpoint is the backbone's). */
   env: Record<string, string>;
   /** Imports the step handlers once their environment is set (they read it at cold start). */
@@ -40,8 +44,22 @@ export function createSagaRuntime(sqs: LocalSqs): SagaRuntime {
     ]),
   );
   const stateMachineArn = localStateMachineArn(JOB_SAGA.name);
+  const provisionWorkerArn = localStateMachineArn(PROVISION_WORKER.name);
+  let provisionSteps: Record<ProvisionStepName, ProvisionStep> | undefined;
+  const provisionHandlers: Record<string, StepHandler> = Object.fromEntries(
+    PROVISION_STEP_NAMES.map((step) => [
+      step,
+      (input: unknown) => {
+        if (!provisionSteps) throw new Error(`Provisioning step ${step} is not bound yet`);
+        return provisionSteps[step](input);
+      },
+    ]),
+  );
   const engine = new LocalStepFunctionsEngine({
-    stateMachines: [{ arn: stateMachineArn, definition, handlers }],
+    stateMachines: [
+      { arn: stateMachineArn, definition, handlers },
+      { arn: provisionWorkerArn, definition: JSON.parse(readFileSync(PROVISION_WORKER.definitionPath, 'utf8')) as AslDefinition, handlers: provisionHandlers },
+    ],
     sendMessage: async (queueUrl, body) => {
       await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     },
@@ -49,7 +67,9 @@ export function createSagaRuntime(sqs: LocalSqs): SagaRuntime {
   return {
     engine,
     stateMachineArn,
-    env: { [JOB_SAGA.envVar]: stateMachineArn },
+    provisionWorkerArn,
+    bindProvisionSteps: (steps) => void (provisionSteps = steps),
+    env: { [JOB_SAGA.envVar]: stateMachineArn, [PROVISION_WORKER.envVar]: provisionWorkerArn },
     async loadSteps() {
       for (const step of new Set(steps)) {
         loaded.set(step, invoker(`forgeflow-saga-${step}`, await importHandler<unknown, unknown>(stepModule(step)), 30_000));

@@ -105,7 +105,7 @@ const ClassSchema = z
     minWorkers: z.number().int().min(0).max(1000).optional(),
     maxWorkers: z.number().int().min(1).max(1000),
     slotsPerWorker: z.number().int().min(1).max(256),
-    idleTimeoutSeconds: seconds(10, 86_400).optional(),
+    idleTimeoutSeconds: seconds(1, 86_400).optional(),
     minRunningSeconds: seconds(0, 86_400).optional(),
     bootDeadlineSeconds: seconds(10, 3600).optional(),
     maxLifetimeSeconds: seconds(300, 30 * 86_400).optional(),
