@@ -5,6 +5,7 @@
 import { benchAgentRunner } from './agent-runner.ts';
 import { benchEventLatency, formatEventLatency } from './event-latency.ts';
 import { benchEndToEnd, printEndToEnd } from './end-to-end.ts';
+import { benchColdStart, benchLaunchBurst } from './fleet.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -24,3 +25,12 @@ console.log(`ratio            ${agent.ratio.toFixed(3)} (median of per-round rat
 
 section('Jobs end to end: 500 `true` jobs, local runtime (2 agents x 4), submit → SUCCEEDED');
 printEndToEnd(await benchEndToEnd({ jobs: 500 }));
+
+section('Fleet: a burst of 1,000 queued jobs against an EC2 that throttles RunInstances at burst 5, refill 2/s (max 50 workers)');
+const burst = await benchLaunchBurst({ jobs: 1000, maxWorkers: 50 });
+console.log(`RunInstances calls ${burst.run} for ${burst.launched} launches (${burst.callsPerLaunch} per launch; no storm means ≤ 1.5), ${burst.throttled} throttled`);
+console.log(`fleet at its maximum after ${burst.seconds} s (the account's bucket allows 50 launches in 22.5 s at best)`);
+
+section('Fleet: local cold start, a job queued on an empty fleet (minimum 0) until it runs, 5 rounds');
+const cold = await benchColdStart({ runs: 5 });
+console.log(`JobQueued → RUNNING p50 ${cold.toRunningP50} ms (max ${cold.toRunningMax} ms); JobQueued → worker READY p50 ${cold.toReadyP50} ms`);

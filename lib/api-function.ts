@@ -10,7 +10,9 @@ import {
   OUTBOX_TABLE,
   TENANTS_TABLE,
   WEBHOOK_DELIVERIES_TABLE,
+  WORKERS_TABLE,
 } from '../functions/declarations/tables.ts';
+import { bindFleetServices, DESCRIBE_INSTANCES_REASON, grantStartProvisioning, grantTerminateStackInstances, type FleetBinding } from './fleet-access.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
 import { bindTable } from './table-access.ts';
 import type { ForgeflowTables } from './tables.ts';
@@ -24,11 +26,18 @@ export interface ApiFunctionProps {
   readonly tables: ForgeflowTables;
   /** The bus the api publishes to optimistically after each commit (the outbox relay remains the sure path). */
   readonly eventBus: IEventBus;
+  /** The fleet: the api lists, adds and removes workers (functions/fleet/wiring.ts with ec2 and releaseJobs). */
+  readonly fleet: FleetBinding;
 }
+
+/** What the api's fleet asks fleetFromEnv for: it terminates removed workers and fails their jobs' tasks. */
+export const API_FLEET_WIRING = { ec2: true, queueDepth: false, releaseJobs: true } as const;
 
 /**
  * The api Lambda (functions/api/handler.ts) with its own log group and a role that holds nothing but what it uses:
- * write to its log group, X-Ray, each table at the access it needs, and PutEvents on the Forgeflow bus.
+ * write to its log group, X-Ray, each table at the access it needs, PutEvents on the Forgeflow bus, and for the
+ * workers routes: StartExecution of the provisioning saga (a new worker), TerminateInstances on this stack's
+ * instances (a removed worker), SendTaskFailure on the job saga (the jobs a removed worker held).
  */
 export class ApiFunction extends ForgeflowFunction {
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
@@ -38,6 +47,7 @@ export class ApiFunction extends ForgeflowFunction {
       serviceName: API_SERVICE_NAME,
       memorySize: 512,
       timeout: Duration.seconds(10),
+      extraWildcardReason: DESCRIBE_INSTANCES_REASON,
     });
     const fn: NodejsFunction = this.function;
 
@@ -55,5 +65,12 @@ export class ApiFunction extends ForgeflowFunction {
     // this bus alone.
     fn.addEnvironment(EVENT_BUS.envVar, props.eventBus.eventBusName);
     props.eventBus.grantPutEventsTo(fn);
+
+    // The fleet's store uses the workers, outbox and counters tables (the last two bound above at the access it
+    // needs) and its job releaser reads jobs (readWrite above). Its state machine ARNs are built from their names.
+    bindTable(fn, props.tables.get(WORKERS_TABLE), 'readWrite');
+    bindFleetServices(this, props.fleet, API_FLEET_WIRING);
+    grantStartProvisioning(this, props.fleet);
+    grantTerminateStackInstances(this, props.fleet);
   }
 }

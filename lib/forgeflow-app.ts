@@ -1,7 +1,8 @@
 import type { Environment } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EVENT_BUS } from '../functions/declarations/events.ts';
-import { JOB_SAGA } from '../functions/declarations/statemachines.ts';
+import { JOB_SAGA, PROVISION_WORKER } from '../functions/declarations/statemachines.ts';
+import type { ExistingWorkerNetwork } from './fleet-network.ts';
 import { ForgeflowStatefulStack } from './stateful-stack.ts';
 import { ForgeflowApiStack } from './stateless-stack.ts';
 
@@ -10,6 +11,8 @@ export interface ForgeflowAppOptions {
   readonly stackPrefix?: string;
   /** @default environment-agnostic stacks */
   readonly env?: Environment;
+  /** @default the workers get a VPC of their own (two AZs, public subnets, no NAT gateway) */
+  readonly workerNetwork?: ExistingWorkerNetwork;
 }
 
 export interface ForgeflowStacks {
@@ -29,6 +32,10 @@ export const eventBusName = (prefix: string) =>
 /** State machine names are unique per account and region too: the same rule as for the bus. */
 export const jobSagaName = (prefix: string) => (prefix === DEFAULT_STACK_PREFIX ? JOB_SAGA.name : `${JOB_SAGA.name}-${prefix.toLowerCase()}`);
 
+/** The same rule for the worker provisioning saga. */
+export const provisionWorkerName = (prefix: string) =>
+  prefix === DEFAULT_STACK_PREFIX ? PROVISION_WORKER.name : `${PROVISION_WORKER.name}-${prefix.toLowerCase()}`;
+
 /** Builds the Forgeflow stacks into an App (or Stage). bin/app.ts and the CDK tests build the same thing. */
 export function createForgeflowApp(scope: Construct, options: ForgeflowAppOptions = {}): ForgeflowStacks {
   const prefix = options.stackPrefix ?? DEFAULT_STACK_PREFIX;
@@ -40,6 +47,8 @@ export function createForgeflowApp(scope: Construct, options: ForgeflowAppOption
     queues: stateful.queues,
     events: stateful.events,
     jobSagaName: jobSagaName(prefix),
+    provisionWorkerName: provisionWorkerName(prefix),
+    workerNetwork: options.workerNetwork,
   });
   return { stateful, api };
 }

@@ -1,16 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { JOB_SAGA } from '../functions/declarations/statemachines.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, type TableDefinition } from '../functions/declarations/tables.ts';
 import { functionArnKey, SAGA_STEP_NAMES, type SagaStepName } from '../functions/saga/steps.ts';
 import { SAGA_TABLES } from '../functions/saga/wiring.ts';
+import { buildAslStateMachine, kebabCase, STATE_MACHINE_WILDCARD_REASON } from './asl-state-machine.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
 import type { ForgeflowQueues } from './queues.ts';
 import { bindTable, type TableAccess } from './table-access.ts';
@@ -19,11 +20,10 @@ import type { ForgeflowTables } from './tables.ts';
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** `ClaimJob` → `claim-job`: the handler module of a step is functions/saga/handlers/<kebab>.ts. */
-export const stepHandlerEntry = (step: SagaStepName) =>
-  `functions/saga/handlers/${step.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}.ts`;
+export const stepHandlerEntry = (step: SagaStepName) => `functions/saga/handlers/${kebabCase(step)}.ts`;
 
-/** Every `${Name}` placeholder of an ASL document (the keys DefinitionSubstitutions must fill), sorted, once each. */
-export const aslPlaceholders = (definition: string) => [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))].sort();
+// Kept as an export of this module: the tests import it from here.
+export { aslPlaceholders } from './asl-state-machine.ts';
 
 /**
  * How the saga's store uses each table (functions/adapters/dynamodb/job-store.ts): the job is read (GetItem) and
@@ -99,46 +99,18 @@ export class JobSaga extends Construct {
     }
     this.steps = steps;
 
-    const definition = readFileSync(JOB_SAGA.definitionPath, 'utf8');
-    const byKey = new Map(SAGA_STEP_NAMES.map((step) => [functionArnKey(step), steps.get(step)!]));
-    const placeholders = aslPlaceholders(definition);
-    const unknown = placeholders.filter((key) => !byKey.has(key));
-    const unused = [...byKey.keys()].filter((key) => !placeholders.includes(key));
-    if (unknown.length > 0 || unused.length > 0) {
-      throw new Error(`${JOB_SAGA.definitionPath}: placeholders without a step function [${unknown.join(', ')}], step functions never named [${unused.join(', ')}]`);
-    }
-
-    // Execution events at level ALL (cdk-nag SF1) without execution data: inputs and outputs carry jobs' commands,
-    // environments and task tokens, which stay in the execution history (access-controlled by IAM), not in logs.
-    this.logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = buildAslStateMachine(this, {
+      definitionPath: JOB_SAGA.definitionPath,
       stateMachineName: props.stateMachineName,
-      stateMachineType: StateMachineType.STANDARD,
       comment: 'Forgeflow job saga: one execution per job run (statemachines/job-saga.asl.json)',
-      // The file as written (minified): DefinitionString in the template, the placeholders filled by CloudFormation.
-      definitionBody: DefinitionBody.fromString(JSON.stringify(JSON.parse(definition))),
-      definitionSubstitutions: Object.fromEntries(placeholders.map((key) => [key, byKey.get(key)!.function.functionArn])),
-      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: false },
-      tracingEnabled: true,
-    });
-
-    // Invoke exactly the step functions (the unqualified ARNs the definition names), nothing else.
-    this.stateMachine.addToRolePolicy(
-      new PolicyStatement({ sid: 'InvokeSteps', actions: ['lambda:InvokeFunction'], resources: [...steps.values()].map((fn) => fn.function.functionArn) }),
-    );
+      functions: new Map(SAGA_STEP_NAMES.map((step) => [functionArnKey(step), steps.get(step)!.function])),
+      wildcardReason:
+        `${STATE_MACHINE_WILDCARD_REASON} Lambda and SQS statements are scoped to the step functions and the ` +
+        'dispatch queues; test/cdk/saga.test.ts pins the wildcard actions.',
+    }));
     // The Dispatch state (sqs:sendMessage.waitForTaskToken) sends to the queue ClaimJob names: the dispatch queues only.
     this.stateMachine.addToRolePolicy(
       new PolicyStatement({ sid: 'SendDispatches', actions: ['sqs:SendMessage'], resources: props.queues.dispatch.map(({ queue }) => queue.queueArn) }),
     );
-
-    Validations.of(this.stateMachine.role.node.findChild('DefaultPolicy')).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Step Functions logging to CloudWatch Logs needs logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, ' +
-        'DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups on ' +
-        '"*" (they support no resource-level permissions), and X-Ray tracing needs PutTraceSegments, ' +
-        'PutTelemetryRecords, GetSamplingRules and GetSamplingTargets on "*". Lambda and SQS statements are scoped ' +
-        'to the step functions and the dispatch queues; test/cdk/saga.test.ts pins the wildcard actions.',
-    });
   }
 }

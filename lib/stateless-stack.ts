@@ -1,18 +1,21 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { JOB_SAGA } from '../functions/declarations/statemachines.ts';
-import { WORKER_CLASSES, type WorkerClass } from '../functions/declarations/workers.ts';
+import { JOB_SAGA, PROVISION_WORKER } from '../functions/declarations/statemachines.ts';
+import type { WorkerClass } from '../functions/declarations/workers.ts';
 import { ApiFunction } from './api-function.ts';
 import type { ForgeflowAuth } from './auth.ts';
 import { JobHistoryFunction, WebhooksFunction } from './consumer-functions.ts';
 import type { ForgeflowEventBus } from './event-bus.ts';
+import { fleetBinding } from './fleet-access.ts';
+import type { ExistingWorkerNetwork } from './fleet-network.ts';
 import { ForgeflowHttpApi } from './http-api.ts';
 import { JobSaga } from './job-saga.ts';
 import type { ForgeflowQueues } from './queues.ts';
 import { RelayFunction } from './relay-function.ts';
 import { DispatchDlqFunction, JobControlFunction, SagaStarterFunction, WorkerReportsFunction } from './saga-consumers.ts';
 import type { ForgeflowTables } from './tables.ts';
-import { WorkerAgentRole } from './worker-agent.ts';
+import type { WorkerAgentRole } from './worker-agent.ts';
+import { WorkerFleet } from './worker-fleet.ts';
 
 export interface ForgeflowApiStackProps extends StackProps {
   /** From the stateful stack. */
@@ -25,14 +28,19 @@ export interface ForgeflowApiStackProps extends StackProps {
   readonly events: ForgeflowEventBus;
   /** @default JOB_SAGA.name; a copy of the app (another stack prefix) needs its own name, unique per account. */
   readonly jobSagaName?: string;
+  /** @default PROVISION_WORKER.name; like jobSagaName, unique per account and region. */
+  readonly provisionWorkerName?: string;
+  /** @default a VPC of the fleet's own */
+  readonly workerNetwork?: ExistingWorkerNetwork;
 }
 
 const pascal = (text: string) => text.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
 /**
  * The stateless side: the api Lambda with the HTTP API, the outbox relay, the event consumers, the job saga (its
- * step Lambdas and state machine) with the consumers that drive it, and the worker agents' IAM roles. It receives
- * the tables, the user pool, the bus and the queues (dispatch queues included) through props.
+ * step Lambdas and state machine) with the consumers that drive it, and the EC2 worker fleet (lib/worker-fleet.ts:
+ * network, agent roles and launch templates, the provisioning saga, scaler, reaper, worker-control, spot
+ * handling). It receives the tables, the user pool, the bus and the queues (dispatch queues included) through props.
  *
  * The state machine lives here, beside the functions it invokes: its definition changes with their code, and an
  * update never touches running executions (each keeps the definition it started with). Tearing this stack down
@@ -58,16 +66,20 @@ export class ForgeflowApiStack extends Stack {
   readonly jobControlFunction: JobControlFunction;
   readonly workerReportsFunction: WorkerReportsFunction;
   readonly dispatchDlqFunction: DispatchDlqFunction;
+  readonly workerFleet: WorkerFleet;
   readonly agentRoles: ReadonlyMap<WorkerClass, WorkerAgentRole>;
 
   constructor(scope: Construct, id: string, props: ForgeflowApiStackProps) {
-    const { tables, auth, queues, events, jobSagaName, ...stackProps } = props;
+    const { tables, auth, queues, events, jobSagaName = JOB_SAGA.name, provisionWorkerName = PROVISION_WORKER.name, workerNetwork, ...stackProps } = props;
     super(scope, id, {
-      description: 'Forgeflow stateless: api Lambda and HTTP API, outbox relay, event consumers, job saga, worker agent roles',
+      description: 'Forgeflow stateless: api Lambda and HTTP API, outbox relay, event consumers, job saga, EC2 worker fleet',
       ...stackProps,
     });
+    // State machine ARNs built from the names: the api and the fleet functions need them before (or without) the
+    // constructs, and the provisioning saga's own steps could not reference it without a cycle.
+    const fleet = fleetBinding(this, { tables, queues, jobSagaName, provisionWorkerName });
 
-    this.apiFunction = new ApiFunction(this, 'ApiFunction', { tables, eventBus: events.bus });
+    this.apiFunction = new ApiFunction(this, 'ApiFunction', { tables, eventBus: events.bus, fleet });
     this.httpApi = new ForgeflowHttpApi(this, 'HttpApi', {
       handler: this.apiFunction.function,
       userPool: auth.userPool,
@@ -83,7 +95,7 @@ export class ForgeflowApiStack extends Stack {
     this.webhooksFunction = new WebhooksFunction(this, 'WebhooksFunction', { tables, queues });
 
     // The saga first: its step functions need nothing from it, the consumers below need its ARN.
-    this.jobSaga = new JobSaga(this, JOB_SAGA.id, { tables, queues, stateMachineName: jobSagaName ?? JOB_SAGA.name });
+    this.jobSaga = new JobSaga(this, JOB_SAGA.id, { tables, queues, stateMachineName: jobSagaName });
     const saga = this.jobSaga;
     const { stateMachine } = saga;
     this.sagaStarterFunction = new SagaStarterFunction(this, 'SagaStarterFunction', { tables, queues, saga });
@@ -91,12 +103,12 @@ export class ForgeflowApiStack extends Stack {
     this.workerReportsFunction = new WorkerReportsFunction(this, 'WorkerReportsFunction', { tables, queues, saga });
     this.dispatchDlqFunction = new DispatchDlqFunction(this, 'DispatchDlqFunction', { tables, queues, saga });
 
+    this.workerFleet = new WorkerFleet(this, 'WorkerFleet', { binding: fleet, jobSaga: saga, provisionWorkerName, network: workerNetwork });
     const agentRoles = new Map<WorkerClass, WorkerAgentRole>();
-    for (const workerClass of WORKER_CLASSES) {
-      const agent = new WorkerAgentRole(this, `${pascal(workerClass)}WorkerAgent`, { workerClass, queues, stateMachine });
-      agentRoles.set(workerClass, agent);
+    for (const [workerClass, fleetClass] of this.workerFleet.classes) {
+      agentRoles.set(workerClass, fleetClass.agent);
       new CfnOutput(this, `${pascal(workerClass)}WorkerAgentRoleArn`, {
-        value: agent.role.roleArn,
+        value: fleetClass.agent.role.roleArn,
         description: `IAM role of the ${workerClass} worker agents on EC2 (their instances use it through its instance profile)`,
       });
     }
@@ -104,5 +116,10 @@ export class ForgeflowApiStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.stage.url, description: 'Base URL of the job API' });
     new CfnOutput(this, 'JobSagaArn', { value: stateMachine.stateMachineArn, description: 'ARN of the job saga state machine' });
+    new CfnOutput(this, 'ProvisionWorkerArn', {
+      value: this.workerFleet.provisioning.stateMachine.stateMachineArn,
+      description: 'ARN of the worker provisioning state machine',
+    });
+    new CfnOutput(this, 'WorkerVpcId', { value: this.workerFleet.network.vpc.vpcId, description: 'VPC the workers run in' });
   }
 }

@@ -1,8 +1,10 @@
 import { InstanceProfile, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PRIORITIES } from '../functions/core/priority.ts';
 import { dispatchQueue, WORKER_REPORTS_QUEUE, type WorkerClass } from '../functions/declarations/workers.ts';
+import type { AgentBundle } from './agent-bundle.ts';
 import type { ForgeflowQueues } from './queues.ts';
 
 /** What an agent does with the dispatch queues of its class (agent/poller.ts, agent/job.ts). */
@@ -14,13 +16,18 @@ export interface WorkerAgentRoleProps {
   readonly workerClass: WorkerClass;
   readonly queues: ForgeflowQueues;
   readonly stateMachine: IStateMachine;
+  /** worker-control: registration, heartbeats and the scale-in handshake (functions/fleet/handlers/worker-control.ts). */
+  readonly controlFunction: IFunction;
+  /** The agent bundle the bootstrap script downloads. */
+  readonly agentBundle: AgentBundle;
 }
 
 /**
  * The IAM role of the EC2 instances that run the worker agent of one worker class, with its instance profile.
  * Agents have no database access: they take work from the dispatch queues of their class (liveness through
  * ChangeMessageVisibility, the queue's attributes for its settings), report starts to the worker reports queue,
- * and answer the saga's task tokens. Nothing else; the launch template and the fleet come with a later issue.
+ * answer the saga's task tokens, talk to the control plane through the worker-control function only (register,
+ * heartbeat, drain), and read the agent bundle at boot. Nothing else.
  */
 export class WorkerAgentRole extends Construct {
   readonly role: Role;
@@ -43,6 +50,9 @@ export class WorkerAgentRole extends Construct {
               resources: [props.queues.get(WORKER_REPORTS_QUEUE).queue.queueArn],
             }),
             new PolicyStatement({ sid: 'AnswerTasks', actions: AGENT_TASK_ACTIONS, resources: [props.stateMachine.stateMachineArn] }),
+            // The unqualified ARN only: no alias or version, and no other function.
+            new PolicyStatement({ sid: 'CallWorkerControl', actions: ['lambda:InvokeFunction'], resources: [props.controlFunction.functionArn] }),
+            props.agentBundle.readStatement(),
           ],
         }),
       },

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
@@ -7,7 +7,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../../functions/declarations/events.ts';
 import { RELAY_FAILURE_QUEUE } from '../../functions/declarations/queues.ts';
-import { JOB_SAGA } from '../../functions/declarations/statemachines.ts';
+import { JOB_SAGA, PROVISION_WORKER } from '../../functions/declarations/statemachines.ts';
+import { PROVISION_STEP_NAMES } from '../../functions/fleet/steps.ts';
 import { SAGA_STEP_NAMES } from '../../functions/saga/steps.ts';
 import { createForgeflowApp, type ForgeflowStacks } from '../../lib/forgeflow-app.ts';
 
@@ -38,6 +39,11 @@ interface PluginReport {
   suppressedViolations?: Violation[];
 }
 
+const ec2Wildcard = (resource: string, account = '<AWS::AccountId>') =>
+  `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:${account}:${resource}]`;
+const FLEET = 'ForgeflowApi/WorkerFleet';
+const PROVISIONING = `${FLEET}/${PROVISION_WORKER.id}`;
+
 /** Every acknowledgement in the app. Adding one is a deliberate change: it must be listed here, with its place. */
 const EXPECTED_ACKNOWLEDGEMENTS = [
   { id: 'AwsSolutions::AwsSolutions-APIG4', at: 'ForgeflowApi/HttpApi/HttpApi/GET--health' },
@@ -53,12 +59,33 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
     'WorkerReportsFunction',
     'DispatchDlqFunction',
     ...SAGA_STEP_NAMES.map((step) => `${JOB_SAGA.id}/${step}Function`),
+    // The fleet's: X-Ray, plus ec2:DescribeInstances (terminating functions, the api) or ec2:DescribeImages (Launch),
+    // which take no resource; test/cdk/fleet.test.ts pins them.
+    'WorkerFleet/WorkerControlFunction',
+    'WorkerFleet/ScalerFunction',
+    'WorkerFleet/ReaperFunction',
+    'WorkerFleet/SpotInterruptionFunction',
+    ...PROVISION_STEP_NAMES.map((step) => `WorkerFleet/${PROVISION_WORKER.id}/${step}Function`),
   ].map((fn) => ({
     id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
     at: `ForgeflowApi/${fn}/Role/DefaultPolicy`,
   })),
-  // The state machine's log delivery and X-Ray actions, which support no resource-level permissions.
+  // The state machines' log delivery and X-Ray actions, which support no resource-level permissions.
   { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', at: `ForgeflowApi/${JOB_SAGA.id}/StateMachine/Role/DefaultPolicy` },
+  { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', at: `${PROVISIONING}/StateMachine/Role/DefaultPolicy` },
+  // TerminateInstances on instance/* with the condition aws:ResourceTag/forgeflow:stack = this stack.
+  ...[
+    'ForgeflowApi/ApiFunction',
+    `${FLEET}/WorkerControlFunction`,
+    `${FLEET}/ReaperFunction`,
+    `${FLEET}/SpotInterruptionFunction`,
+    `${PROVISIONING}/TerminateInstanceFunction`,
+  ].map((fn) => ({ id: ec2Wildcard('instance/*'), at: `${fn}/Role/DefaultPolicy` })),
+  // RunInstances on what a launch creates (ids unknown before it), only with ec2:LaunchTemplate = this stack's
+  // templates; CreateTags on instances and volumes only within RunInstances.
+  ...[ec2Wildcard('instance/*'), ec2Wildcard('volume/*'), ec2Wildcard('network-interface/*'), ec2Wildcard('spot-instances-request/*'), ec2Wildcard('image/*', '')].map(
+    (id) => ({ id, at: `${PROVISIONING}/LaunchFunction/Role/DefaultPolicy` }),
+  ),
   // StopExecution on every execution of the job saga (execution names are job runs, unknown at deploy time).
   {
     id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${JOB_SAGA.name}:*]`,
@@ -67,6 +94,7 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
   // Queues that are dead-letter destinations of something cdk-nag does not follow (rule targets, the stream mapping).
   { id: 'AwsSolutions::AwsSolutions-SQS3', at: `ForgeflowStateful/Queues/${RELAY_FAILURE_QUEUE.id}` },
   ...RULES.map((rule) => ({ id: 'AwsSolutions::AwsSolutions-SQS3', at: `ForgeflowStateful/Events/${rule.id}TargetDlq` })),
+  { id: 'AwsSolutions::AwsSolutions-SQS3', at: `${FLEET}/SpotInterruptionFunction/TargetDlq` },
 ];
 
 const tempDirs: string[] = [];
@@ -115,6 +143,18 @@ describe('validated synth', () => {
     const stack = new Stack(app, 'Invalid');
     new CfnResource(stack, 'Queue', { type: 'AWS::SQS::Queue', properties: { VisibilityTimeout: 'soon' } });
     expect(() => app.synth()).toThrow(/CloudFormation Validate/);
+  });
+});
+
+describe('bundled assets', () => {
+  it('builds the worker agent (agent/build.ts) into one .mjs file asset', () => {
+    const { asset } = stacks.api.workerFleet.agentBundle;
+    expect(asset.isFile).toBe(true);
+    expect(asset.s3ObjectKey).toMatch(/^[0-9a-f]{64}\.mjs$/);
+    const bundle = path.join(assembly.directory, asset.assetPath);
+    expect(statSync(bundle).size).toBeGreaterThan(100_000);
+    // The banner agent/build.ts puts first: the ESM bundle's CommonJS dependencies call require().
+    expect(readFileSync(bundle, 'utf8').slice(0, 200)).toContain('createRequire');
   });
 });
 

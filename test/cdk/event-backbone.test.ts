@@ -1,7 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_BUS, RULES } from '../../functions/declarations/events.ts';
-import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
+import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
 import { OUTBOX_TABLE } from '../../functions/declarations/tables.ts';
 import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../../functions/declarations/workers.ts';
 import { QueueConsumerFunction } from '../../lib/consumer-functions.ts';
@@ -111,7 +111,8 @@ describe('queues', () => {
   it('encrypts every queue and DLQ, denies every request without TLS, and retains them', () => {
     const queues = resources('AWS::SQS::Queue');
     expect(queues).toHaveLength(2 * DECLARED_QUEUES.length + RULES.length + 1);
-    fixture.api.resourceCountIs('AWS::SQS::Queue', 0);
+    // The api stack's only queue: the spot interruption rule's DLQ, which must sit beside its rule (fleet.test.ts).
+    fixture.api.resourceCountIs('AWS::SQS::Queue', 1);
     for (const [logicalId, queue] of queues) {
       expect(queue.Properties.SqsManagedSseEnabled ?? queue.Properties.KmsMasterKeyId, logicalId).toBeTruthy();
       expect(queue.DeletionPolicy, logicalId).toBe('Retain');
@@ -188,8 +189,9 @@ describe('event source mappings', () => {
     ['sagaStarterFunction', SAGA_STARTER_QUEUE],
     ['jobControlFunction', JOB_CONTROL_QUEUE],
     ['workerReportsFunction', WORKER_REPORTS_QUEUE],
+    ['scalerFunction', SCALER_QUEUE],
   ] as const)('%s: its declared queue and batch size, partial batch failures, bounded concurrency', (name, definition) => {
-    const fn = fixture.stacks.api[name];
+    const fn = name === 'scalerFunction' ? fixture.stacks.api.workerFleet.scalerFunction : fixture.stacks.api[name];
     const queueArn = arn(stateful().queues.get(definition).queue);
     const onQueue = mappings().filter((m) => JSON.stringify(fixture.local(m.EventSourceArn)) === JSON.stringify(queueArn));
     expect(onQueue).toHaveLength(1);
@@ -205,8 +207,8 @@ describe('event source mappings', () => {
   });
 
   it('reports batch item failures on every mapping', () => {
-    // The outbox stream, five consumer queues, and every dispatch DLQ (see test/cdk/saga.test.ts).
-    expect(mappings()).toHaveLength(6 + DISPATCH_QUEUES.length);
+    // The outbox stream, five consumer queues, the scaler's nudge queue, and every dispatch DLQ (test/cdk/saga.test.ts).
+    expect(mappings()).toHaveLength(7 + DISPATCH_QUEUES.length);
     for (const mapping of mappings()) expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 

@@ -1,8 +1,8 @@
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EVENT_BUS } from '../../functions/declarations/events.ts';
-import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
-import { JOB_SAGA } from '../../functions/declarations/statemachines.ts';
+import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
+import { JOB_SAGA, PROVISION_WORKER } from '../../functions/declarations/statemachines.ts';
 import {
   COUNTERS_TABLE,
   INBOX_TABLE,
@@ -12,9 +12,12 @@ import {
   TABLES,
   TENANTS_TABLE,
   WEBHOOK_DELIVERIES_TABLE,
+  WORKERS_TABLE,
   type TableDefinition,
 } from '../../functions/declarations/tables.ts';
 import { WORKER_REPORTS_QUEUE } from '../../functions/declarations/workers.ts';
+import { FLEET_ENV } from '../../functions/fleet/config.ts';
+import { PROVISION_STEP_NAMES } from '../../functions/fleet/steps.ts';
 import { SAGA_STEP_NAMES } from '../../functions/saga/steps.ts';
 import type { ForgeflowFunction } from '../../lib/lambda-function.ts';
 import { DECLARED_QUEUES } from '../../lib/queues.ts';
@@ -36,7 +39,14 @@ const FUNCTION_OF: Record<string, (stack: ForgeflowApiStack) => ForgeflowFunctio
   workerReports: (stack) => stack.workerReportsFunction,
   dispatchDlq: (stack) => stack.dispatchDlqFunction,
   ...Object.fromEntries(SAGA_STEP_NAMES.map((step) => [`saga${step}`, (stack: ForgeflowApiStack) => stack.jobSaga.steps.get(step)!])),
+  workerControl: (stack) => stack.workerFleet.controlFunction,
+  scaler: (stack) => stack.workerFleet.scalerFunction,
+  reaper: (stack) => stack.workerFleet.reaperFunction,
+  spotInterruption: (stack) => stack.workerFleet.spotInterruptionFunction,
+  ...Object.fromEntries(PROVISION_STEP_NAMES.map((step) => [`provision${step}`, (stack: ForgeflowApiStack) => stack.workerFleet.provisioning.steps.get(step)!])),
 };
+/** The fleet functions (functions/fleet/handlers), which all build their fleet with fleetFromEnv. */
+const FLEET_NAMES = ['workerControl', 'scaler', 'reaper', 'spotInterruption', ...PROVISION_STEP_NAMES.map((step) => `provision${step}`)];
 const NAMES = Object.keys(FUNCTION_OF);
 
 beforeAll(() => {
@@ -63,16 +73,34 @@ const DECLARED_ENV = new Set([
   ...DECLARED_QUEUES.flatMap((q) => [q.envVar, q.dlq.envVar]),
   RELAY_FAILURE_QUEUE.envVar,
   JOB_SAGA.envVar,
+  PROVISION_WORKER.envVar,
+  FLEET_ENV.stackName,
 ]);
+
+/**
+ * Read by every function that may touch EC2 (fleetFromEnv checks whether it is set), given to Launch alone: the
+ * others only describe and terminate. Checked on its own below rather than with DECLARED_ENV.
+ */
+const OPTIONAL_ENV = new Set<string>([FLEET_ENV.launch]);
 
 /** A value of the right shape for a variable whose value is a reference (handlers validate URLs and ARNs). */
 const QUEUE_URL_ENV = new Set(DECLARED_QUEUES.flatMap((q) => [q.envVar, q.dlq.envVar]));
+/** A FleetLaunchConfig (functions/fleet/config.ts) of the shape the Launch function gets. */
+const LAUNCH_CONFIG_PLACEHOLDER = JSON.stringify({
+  launchTemplateIds: { default: 'lt-0123456789abcdef0' },
+  subnetIds: ['subnet-0123456789abcdef0'],
+  agentBundle: { bucket: 'placeholder-bucket', key: 'placeholder.mjs' },
+  agentEnv: { default: {} },
+});
+const STATE_MACHINES: Record<string, string> = { [JOB_SAGA.envVar]: JOB_SAGA.name, [PROVISION_WORKER.envVar]: PROVISION_WORKER.name };
 const placeholder = (key: string) =>
-  key === JOB_SAGA.envVar
-    ? `arn:aws:states:us-east-1:123456789012:stateMachine:${JOB_SAGA.name}`
-    : QUEUE_URL_ENV.has(key)
-      ? `https://sqs.us-east-1.amazonaws.com/123456789012/placeholder-${key.toLowerCase()}`
-      : `placeholder-${key.toLowerCase()}`;
+  key in STATE_MACHINES
+    ? `arn:aws:states:us-east-1:123456789012:stateMachine:${STATE_MACHINES[key]}`
+    : key === FLEET_ENV.launch
+      ? LAUNCH_CONFIG_PLACEHOLDER
+      : QUEUE_URL_ENV.has(key)
+        ? `https://sqs.us-east-1.amazonaws.com/123456789012/placeholder-${key.toLowerCase()}`
+        : `placeholder-${key.toLowerCase()}`;
 
 /**
  * Imports a handler module the way a cold start does, with `process.env` holding only the function's variables
@@ -123,6 +151,17 @@ describe('environment', () => {
     for (const key of variables.filter((k) => k !== 'NODE_OPTIONS')) expect(reads.get(name), `${name} ${key}`).toContain(key);
   });
 
+  it('gives the launch settings to the Launch step alone, and every fleet function the fleet variables', () => {
+    const withLaunch = names().filter((name) => FLEET_ENV.launch in fixture.environmentOf(functions[name]!));
+    expect(withLaunch).toEqual(['provisionLaunch']);
+    expect(reads.get('provisionLaunch')).toContain(FLEET_ENV.launch);
+    for (const name of [...FLEET_NAMES, 'api']) {
+      expect(fixture.environmentOf(functions[name]!), name).toMatchObject({ [FLEET_ENV.stackName]: fixture.stacks.api.stackName });
+      expect(reads.get(name), name).toContain(PROVISION_WORKER.envVar);
+    }
+    expect(OPTIONAL_ENV.has(FLEET_ENV.launch) && !DECLARED_ENV.has(FLEET_ENV.launch)).toBe(true);
+  });
+
   it('points each table and bus variable at its own resource', () => {
     const busRef = { Ref: fixture.logicalId(fixture.stacks.stateful, fixture.stacks.stateful.events.bus) };
     for (const fn of Object.values(functions)) {
@@ -154,6 +193,12 @@ describe('DynamoDB permissions', () => {
     [OUTBOX_TABLE, PUT],
     [COUNTERS_TABLE, ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']],
   ];
+  /** The fleet's store (lib/fleet-access.ts): workers read and written, events appended, counters and token buckets. */
+  const FLEET: [TableDefinition, string[]][] = [
+    [WORKERS_TABLE, READ_WRITE],
+    [OUTBOX_TABLE, PUT],
+    [COUNTERS_TABLE, READ_WRITE],
+  ];
   /** Least access per function and table, from what each handler does (see lib/*-function.ts for the why). */
   const EXPECTED: Record<string, [TableDefinition, string[]][]> = {
     api: [
@@ -163,6 +208,7 @@ describe('DynamoDB permissions', () => {
       [JOB_EVENTS_TABLE, READ],
       [WEBHOOK_DELIVERIES_TABLE, READ],
       [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem'])],
+      [WORKERS_TABLE, READ_WRITE],
     ],
     relay: [],
     jobHistory: [
@@ -185,6 +231,7 @@ describe('DynamoDB permissions', () => {
     workerReports: SAGA,
     dispatchDlq: [],
     ...Object.fromEntries(SAGA_STEP_NAMES.map((step) => [`saga${step}`, step === 'Categorize' ? [] : SAGA])),
+    ...Object.fromEntries(FLEET_NAMES.map((name) => [name, name === 'reaper' ? [...FLEET, [JOBS_TABLE, READ]] : FLEET])),
   };
   const dynamo = (fn: ForgeflowFunction) => fixture.statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
 
@@ -260,10 +307,17 @@ describe('other permissions', () => {
     }
   });
 
-  it('uses Resource "*" only for X-Ray, and for ListStreams in the relay', () => {
+  it('uses Resource "*" only for X-Ray, ListStreams in the relay, DescribeInstances and DescribeImages in the fleet', () => {
+    const describesInstances = ['api', 'workerControl', 'reaper', 'spotInterruption', 'provisionTerminateInstance'];
     for (const name of names()) {
       const wildcard = fixture.statementsOf(functions[name]!).filter((s) => resourcesOf(s).includes('*'));
-      const expected = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments', ...(name === 'relay' ? ['dynamodb:ListStreams'] : [])];
+      const expected = [
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+        ...(name === 'relay' ? ['dynamodb:ListStreams'] : []),
+        ...(describesInstances.includes(name) ? ['ec2:DescribeInstances'] : []),
+        ...(name === 'provisionLaunch' ? ['ec2:DescribeImages'] : []),
+      ];
       expect(sorted(wildcard.flatMap(actionsOf)), name).toEqual(sorted(expected));
     }
   });
@@ -283,6 +337,14 @@ describe('other permissions', () => {
     expect(sorted(sqsResources('dispatchDlq').map((r) => JSON.stringify(r)))).toEqual(sorted(queues.dispatch.map(({ dlq }) => JSON.stringify(arnOf(dlq)))));
     // The saga steps send nothing: the state machine's Dispatch state does (test/cdk/saga.test.ts).
     for (const step of SAGA_STEP_NAMES) expect(sqsResources(`saga${step}`), step).toEqual([]);
+    // The scaler consumes its nudge queue and reads the dispatch queues' depth (GetQueueAttributes only).
+    const scalerStatements = fixture.statementsOf(functions.scaler!).filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
+    const depth = scalerStatements.filter((s) => actionsOf(s).includes('sqs:GetQueueAttributes') && !actionsOf(s).includes('sqs:ReceiveMessage'));
+    expect(depth.flatMap(actionsOf)).toEqual(['sqs:GetQueueAttributes']);
+    expect(sorted(depth.flatMap(resourcesOf).map((r) => JSON.stringify(fixture.local(r))))).toEqual(sorted(queues.dispatch.map(({ queue }) => JSON.stringify(arnOf(queue)))));
+    const consumed = scalerStatements.filter((s) => actionsOf(s).includes('sqs:ReceiveMessage')).flatMap(resourcesOf).map((r) => fixture.local(r));
+    expect(consumed).toEqual([arnOf(queues.get(SCALER_QUEUE).queue)]);
+    for (const name of FLEET_NAMES.filter((n) => n !== 'scaler')) expect(sqsResources(name), name).toEqual([]);
   });
 
   it('gives every function its own role, log group with bounded retention, arm64, tracing', () => {

@@ -59,8 +59,9 @@ function roleStatements(roleLogicalId: string): Statement[] {
 }
 
 describe('state machine', () => {
-  it('is the one Standard state machine, named from JOB_SAGA, logging ALL with retention and tracing', () => {
-    fixture.api.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+  it('is a Standard state machine named from JOB_SAGA (beside the provisioning saga), logging ALL with retention and tracing', () => {
+    // The job saga and the worker provisioning saga (test/cdk/fleet.test.ts).
+    fixture.api.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
     fixture.stateful.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
     expect(stateMachine()).toMatchObject({
       StateMachineName: JOB_SAGA.name,
@@ -185,6 +186,7 @@ describe('Step Functions permissions', () => {
 
 describe('worker agent role', () => {
   it.each(WORKER_CLASSES.map((c) => [c] as const))('%s: assumed by EC2 through an instance profile, with only the agent actions on its resources', (workerClass) => {
+    const fleet = api().workerFleet;
     const agent = api().agentRoles.get(workerClass)!;
     const roleId = fixture.logicalId(api(), agent.role);
     const role = fixture.resource(api(), agent.role).Properties;
@@ -197,12 +199,17 @@ describe('worker agent role', () => {
     expect(statements.every((s) => s.Effect === 'Allow' && !resourcesOf(s).includes('*'))).toBe(true);
     const on = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf).map((r) => fixture.local(r));
     const classQueues = PRIORITIES.map((p) => statefulArn(stateful().queues.get(dispatchQueue(workerClass, p)).queue));
-    expect(sorted(new Set(statements.flatMap(actionsOf)))).toEqual(sorted([...AGENT_DISPATCH_ACTIONS, 'sqs:SendMessage', ...AGENT_TASK_ACTIONS]));
+    expect(sorted(new Set(statements.flatMap(actionsOf)))).toEqual(
+      sorted([...AGENT_DISPATCH_ACTIONS, 'sqs:SendMessage', ...AGENT_TASK_ACTIONS, 'lambda:InvokeFunction', 's3:GetObject']),
+    );
     expect(AGENT_DISPATCH_ACTIONS).toEqual(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes']);
     expect(AGENT_TASK_ACTIONS).toEqual(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']);
     for (const action of AGENT_DISPATCH_ACTIONS) sameSet(on(action), classQueues);
     expect(on('sqs:SendMessage')).toEqual([statefulArn(stateful().queues.get(WORKER_REPORTS_QUEUE).queue)]);
     for (const action of AGENT_TASK_ACTIONS) expect(on(action)).toEqual([apiRef(saga().stateMachine)]);
+    // The control plane through worker-control alone (its unqualified ARN), and the agent bundle's one object.
+    expect(on('lambda:InvokeFunction')).toEqual([apiArn(fleet.controlFunction.function)]);
+    expect(on('s3:GetObject')).toEqual([fixture.stacks.api.resolve(fleet.agentBundle.asset.bucket.arnForObjects(fleet.agentBundle.asset.s3ObjectKey))]);
   });
 
   it('outputs the role ARN of each worker class', () => {
