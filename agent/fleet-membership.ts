@@ -63,19 +63,22 @@ export class FleetMembership {
   /** Heartbeats until the agent has left (drained or released) or stop() was called; then says goodbye. */
   async run(): Promise<MembershipEnd> {
     let leaving: Promise<void> | undefined;
+    let left = false;
+    const leave = () => this.options.agent.drain({ timeoutSeconds: Number.POSITIVE_INFINITY }).then(() => void (left = true));
     let end: MembershipEnd = 'stopped';
-    while (!this.stopping.signal.aborted) {
+    while (!this.stopping.signal.aborted && !left) {
       const instruction = (await this.heartbeat()) ?? this.instruction!;
       if (instruction.directive === 'release') {
         if (end !== 'released') this.options.agent.releaseAll();
         end = 'released';
-        leaving ??= this.options.agent.drain({ timeoutSeconds: Number.POSITIVE_INFINITY });
+        leaving ??= leave();
       } else if (instruction.directive === 'drain' || (!leaving && (await this.leaveIfIdle(instruction)))) {
         if (end === 'stopped') end = 'drained';
-        leaving ??= this.options.agent.drain({ timeoutSeconds: Number.POSITIVE_INFINITY });
+        leaving ??= leave();
       }
-      const pause = this.sleep(instruction.heartbeatIntervalSeconds * 1000, this.stopping.signal).then(() => false);
-      if (leaving ? await Promise.race([leaving.then(() => true), pause]) : await pause) break;
+      // While leaving, the next heartbeat waits for the interval or the end of the drain, whichever comes first.
+      const pause = this.sleep(instruction.heartbeatIntervalSeconds * 1000, this.stopping.signal);
+      await (leaving ? Promise.race([leaving, pause]) : pause);
     }
     if (leaving) await this.goodbye();
     return end;

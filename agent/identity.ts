@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AgentIdentitySchema } from '../functions/core/fleet/agent-protocol.ts';
+import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
 
 export type AgentIdentity = z.infer<typeof AgentIdentitySchema>;
 
@@ -22,7 +23,7 @@ export class AgentIdentityError extends Error {
 export async function readIdentity(env: NodeJS.ProcessEnv, fetchImpl: typeof fetch = fetch): Promise<AgentIdentity> {
   const workerId = env.FORGEFLOW_WORKER_ID;
   if (!workerId) throw new AgentIdentityError('FORGEFLOW_WORKER_ID is not set: a fleet agent needs its worker id');
-  const source = env.FORGEFLOW_INSTANCE_IDENTITY ?? 'imds';
+  const source = env[AGENT_FLEET_ENV.instanceIdentity] ?? 'imds';
   if (source === 'local') {
     const instanceId = env.FORGEFLOW_INSTANCE_ID;
     if (!instanceId) throw new AgentIdentityError('FORGEFLOW_INSTANCE_ID is not set for a local identity');

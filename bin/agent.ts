@@ -8,6 +8,7 @@ import { LambdaControlPlane } from '../agent/control-plane.ts';
 import { FleetMembership } from '../agent/fleet-membership.ts';
 import { readIdentity } from '../agent/identity.ts';
 import { AgentConfigError, agentHelp, parseAgentConfig, type ParsedCommandLine } from '../agent/config.ts';
+import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
 
 /**
  * The worker agent process: `node dist/agent.mjs` on a worker instance, or `tsx bin/agent.ts` locally.
@@ -42,8 +43,8 @@ const sfn = new SFNClient(endpoint('AWS_ENDPOINT_URL_SFN'));
 
 const agent = createAgent({ config, sqs, sfn, logger });
 
-// In a fleet (FORGEFLOW_CONTROL_FUNCTION set) the agent registers before it takes work and leaves through the platform.
-const controlFunction = process.env.FORGEFLOW_CONTROL_FUNCTION;
+// In a fleet (the control function set) the agent registers before it takes work and leaves through the platform.
+const controlFunction = process.env[AGENT_FLEET_ENV.controlFunction];
 const lambda = controlFunction ? new LambdaClient(endpoint('AWS_ENDPOINT_URL_LAMBDA')) : undefined;
 let membership: FleetMembership | undefined;
 

@@ -4,13 +4,13 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { PRIORITIES } from '../functions/core/priority.ts';
-import { dispatchQueue, WORKER_REPORTS_QUEUE, type WorkerClass } from '../functions/declarations/workers.ts';
+import { AGENT_FLEET_ENV, dispatchQueue, WORKER_REPORTS_QUEUE, type WorkerClass } from '../functions/declarations/workers.ts';
 import type { AgentBundle } from './agent-bundle.ts';
 import type { ForgeflowQueues } from './queues.ts';
 import { WorkerAgentRole } from './worker-agent.ts';
 
 /** The variable that names the worker-control function to the agent (the agent invokes it by this ARN). */
-export const AGENT_CONTROL_FUNCTION_ENV = 'FORGEFLOW_CONTROL_FUNCTION';
+export const AGENT_CONTROL_FUNCTION_ENV = AGENT_FLEET_ENV.controlFunction;
 
 export interface WorkerFleetClassProps {
   readonly workerClass: WorkerClass;

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { localTableName, TABLES } from '../functions/declarations/tables.ts';
+import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local.ts';
 import { PortInUseError, startHttpGateway } from './http-gateway.ts';
 import { isPortFree } from './ports.ts';
@@ -154,7 +155,7 @@ function agentEnvironment(environment: Record<string, string>): Record<string, s
   const jobUser = process.env.FORGEFLOW_JOB_USER ?? (process.getuid?.() === 0 ? 'nobody' : undefined);
   return {
     ...environment,
-    FORGEFLOW_CONTROL_FUNCTION: LOCAL_CONTROL_FUNCTION,
+    [AGENT_FLEET_ENV.controlFunction]: LOCAL_CONTROL_FUNCTION,
     // Short long-polls so Ctrl-C drains in about a second; there is no request cost locally.
     FORGEFLOW_IDLE_WAIT_SECONDS: '1',
     FORGEFLOW_DRAIN_TIMEOUT_SECONDS: '5',

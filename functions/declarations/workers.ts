@@ -41,6 +41,15 @@ export function dispatchQueue(workerClass: string, priority: Priority): QueueDef
 
 export const DISPATCH_QUEUES: readonly QueueDefinition[] = WORKER_CLASSES.flatMap((c) => PRIORITIES.map((p) => dispatchQueue(c, p)));
 
+/**
+ * The variables that make an agent a fleet member, declared once for the bootstrap (EC2), the local provider and
+ * the CDK app: the worker-control function it calls, and where its identity comes from.
+ */
+export const AGENT_FLEET_ENV = {
+  controlFunction: 'FORGEFLOW_CONTROL_FUNCTION',
+  instanceIdentity: 'FORGEFLOW_INSTANCE_IDENTITY',
+} as const;
+
 /** Agents report job starts here; a consumer records RUNNING (agents have no database access). */
 export const WORKER_REPORTS_QUEUE: QueueDefinition = {
   id: 'WorkerReportsQueue',

@@ -1,4 +1,5 @@
 import type { ResolvedWorkerClass } from '../declarations/worker-classes.ts';
+import { AGENT_FLEET_ENV } from '../declarations/workers.ts';
 
 /** The unprivileged user every job runs as on a worker (never the agent's root). */
 export const JOB_USER = 'forgeflow-job';
@@ -34,7 +35,7 @@ export function renderBootstrap(options: BootstrapOptions): string {
     FORGEFLOW_WORKER_CLASS: options.workerClass.name,
     FORGEFLOW_CONCURRENCY: String(options.workerClass.slotsPerWorker),
     FORGEFLOW_JOB_USER: JOB_USER,
-    FORGEFLOW_INSTANCE_IDENTITY: 'imds',
+    [AGENT_FLEET_ENV.instanceIdentity]: 'imds',
   };
   const envLines = Object.entries(env)
     .sort(([a], [b]) => a.localeCompare(b))

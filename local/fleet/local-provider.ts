@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { InstanceSummary, LaunchedInstance, LaunchRequest, ResolvedImage, WorkerProvider } from '../../functions/core/fleet/ports.ts';
 import type { ResolvedWorkerClass } from '../../functions/declarations/worker-classes.ts';
+import { AGENT_FLEET_ENV } from '../../functions/declarations/workers.ts';
 
 const AGENT = fileURLToPath(new URL('../../bin/agent.ts', import.meta.url));
 
@@ -47,7 +48,7 @@ export class LocalWorkerProvider implements WorkerProvider {
         FORGEFLOW_WORKER_ID: request.workerId,
         FORGEFLOW_WORKER_CLASS: request.workerClass.name,
         FORGEFLOW_CONCURRENCY: String(request.workerClass.slotsPerWorker),
-        FORGEFLOW_INSTANCE_IDENTITY: 'local',
+        [AGENT_FLEET_ENV.instanceIdentity]: 'local',
         FORGEFLOW_INSTANCE_ID: instanceId,
         FORGEFLOW_EXIT_WITH_PARENT: '1',
       },

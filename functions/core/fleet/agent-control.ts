@@ -128,7 +128,9 @@ export class AgentControl {
       throw new AgentIdentityError(`Worker ${identity.workerId} runs on ${worker.instanceId}, not ${identity.instanceId}`);
     }
     const instance = await this.deps.provider.describe(identity.instanceId);
-    if (!instance || instance.workerId !== identity.workerId || instance.state === 'terminated' || instance.state === 'shutting-down') {
+    // EC2's Describe* is eventually consistent: an instance unknown for now may be one that just launched.
+    if (!instance) throw new WorkerNotLaunchedYetError(`Instance ${identity.instanceId} is not known yet; register again`);
+    if (instance.workerId !== identity.workerId || instance.state === 'terminated' || instance.state === 'shutting-down') {
       throw new AgentIdentityError(`Instance ${identity.instanceId} is not a live instance of worker ${identity.workerId}`);
     }
     return worker;
