@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { classifyEc2Error, createEc2Clients, Ec2WorkerProvider } from '../../functions/adapters/ec2/worker-provider.ts';
 import type { LaunchRequest } from '../../functions/core/fleet/ports.ts';
+import { launchCandidates, launchWithFallback } from '../../functions/core/fleet/launch-plan.ts';
 import { ProvisioningError } from '../../functions/core/fleet/provisioning-failures.ts';
 import { resolveWorkerClass, type WorkerClassDefinition } from '../../functions/declarations/worker-classes.ts';
 
@@ -290,5 +291,49 @@ describe('Function: createEc2Clients', () => {
     expect(await clients.ec2.config.maxAttempts()).toBe(1);
     expect(await clients.ssm.config.maxAttempts()).toBe(1);
     expect(await clients.ec2.config.region()).toBe('eu-west-1');
+  });
+});
+
+describe('The launch walk over the EC2 adapter (launchWithFallback + Ec2WorkerProvider)', () => {
+  const request = { workerId: 'w-01m8nrv99xatwktdbcaaanvhja', workerClass, image };
+
+  it('InsufficientInstanceCapacity falls through to the next type; the instance comes from the one with capacity', async () => {
+    ec2
+      .on(RunInstancesCommand)
+      .rejectsOnce(ec2Error('InsufficientInstanceCapacity', 'We currently do not have sufficient m7g.large capacity in the Availability Zone you requested (us-east-1a).', 'server'))
+      .resolves({ Instances: [ec2Instance('i-0bbb', { InstanceType: 'm6g.large', InstanceLifecycle: 'spot' })] });
+    const { instance, attempts } = await launchWithFallback(request, launchCandidates(workerClass), { provider: provider() });
+    expect(instance).toMatchObject({ instanceId: 'i-0bbb', instanceType: 'm6g.large', market: 'spot' });
+    expect(attempts).toBe(2);
+    const calls = ec2.commandCalls(RunInstancesCommand).map((c) => [c.args[0].input.InstanceType, c.args[0].input.ClientToken]);
+    expect(calls).toEqual([
+      ['m7g.large', `${request.workerId}-0`],
+      ['m6g.large', `${request.workerId}-1`],
+    ]);
+  });
+
+  it('RequestLimitExceeded ends the walk as Throttled (the state machine backs off): one call, no retry storm', async () => {
+    ec2.on(RunInstancesCommand).rejects(ec2Error('RequestLimitExceeded', 'Request limit exceeded.'));
+    const error = await launchWithFallback(request, launchCandidates(workerClass), { provider: provider() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProvisioningError);
+    expect(error).toMatchObject({ reason: 'THROTTLED', name: 'Throttled' });
+    expect(ec2.commandCalls(RunInstancesCommand)).toHaveLength(1);
+  });
+
+  it('VcpuLimitExceeded on spot moves on to on-demand; refused everywhere it fails VCPU_QUOTA_EXCEEDED, not retryable', async () => {
+    ec2.on(RunInstancesCommand).rejects(ec2Error('VcpuLimitExceeded', 'You have requested more vCPU capacity than your current vCPU limit of 5 allows.'));
+    const error = await launchWithFallback(request, launchCandidates(workerClass), { provider: provider() }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'VCPU_QUOTA_EXCEEDED', retryable: false });
+    expect(ec2.commandCalls(RunInstancesCommand).map((c) => c.args[0].input.InstanceMarketOptions?.MarketType ?? 'on-demand')).toEqual(['spot', 'on-demand']);
+  });
+
+  it.each([
+    ['InvalidAMIID.NotFound', 'AMI_NOT_FOUND', 'AmiNotFound'],
+    ['UnauthorizedOperation', 'UNAUTHORIZED', 'Unauthorized'],
+  ])('%s ends the walk at once as %s', async (code, reason, name) => {
+    ec2.on(RunInstancesCommand).rejects(ec2Error(code, `${code} from EC2`));
+    const error = await launchWithFallback(request, launchCandidates(workerClass), { provider: provider() }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason, name });
+    expect(ec2.commandCalls(RunInstancesCommand)).toHaveLength(1);
   });
 });
