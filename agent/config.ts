@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { PRIORITIES, type Priority } from '../functions/core/priority.ts';
-import { dispatchQueue, LIVENESS_INTERVAL_SECONDS, VISIBILITY_EXTENSION_SECONDS, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
+import { AGENT_FLEET_ENV, dispatchQueue, LIVENESS_INTERVAL_SECONDS, VISIBILITY_EXTENSION_SECONDS, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
 import { JobUserError, resolveJobUser, type JobUser, type JobUserSystem } from './job-user.ts';
 import { DEFAULT_KILL_GRACE_MS } from './process-runner.ts';
 
@@ -146,6 +146,10 @@ export function agentHelp(): string {
     ...queues.map((name) => `  ${name}`),
     `  ${WORKER_REPORTS_QUEUE.envVar}`,
     '  AWS_REGION; AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_SFN to use local endpoints',
+    '',
+    'Fleet membership (set by the worker bootstrap, or by npm start):',
+    `  ${AGENT_FLEET_ENV.controlFunction}   the worker-control function: register before taking work, heartbeat, leave when idle`,
+    `  ${AGENT_FLEET_ENV.instanceIdentity}  imds (EC2, IMDSv2) or local (with FORGEFLOW_INSTANCE_ID); the worker id is --worker-id`,
     '',
     'Signals: SIGTERM/SIGINT drain (stop taking jobs, let running ones finish, release the rest); a second one exits at once.',
   ].join('\n');

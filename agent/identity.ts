@@ -18,11 +18,10 @@ export class AgentIdentityError extends Error {
 /**
  * Who this agent is. On EC2 the instance id comes from the instance identity document, read over IMDSv2 (a
  * session token first: the launch template requires it, with a hop limit of 1, so nothing beyond this host reads
- * it). The worker id comes from the bootstrap's environment. Locally the runtime gives both.
+ * it). The worker id is the one the bootstrap was given (--worker-id). Locally the runtime gives both.
  */
-export async function readIdentity(env: NodeJS.ProcessEnv, fetchImpl: typeof fetch = fetch): Promise<AgentIdentity> {
-  const workerId = env.FORGEFLOW_WORKER_ID;
-  if (!workerId) throw new AgentIdentityError('FORGEFLOW_WORKER_ID is not set: a fleet agent needs its worker id');
+export async function readIdentity(workerId: string | undefined, env: NodeJS.ProcessEnv, fetchImpl: typeof fetch = fetch): Promise<AgentIdentity> {
+  if (!workerId) throw new AgentIdentityError('No worker id (--worker-id / FORGEFLOW_WORKER_ID): a fleet agent needs the one its bootstrap was given');
   const source = env[AGENT_FLEET_ENV.instanceIdentity] ?? 'imds';
   if (source === 'local') {
     const instanceId = env.FORGEFLOW_INSTANCE_ID;

@@ -104,7 +104,7 @@ if (!config.jobUser && process.getuid?.() === 0) {
 }
 /** Registers with the platform, then heartbeats until it lets this worker go: exit 0, and the instance powers off. */
 async function joinFleet(functionName: string, client: LambdaClient): Promise<void> {
-  const identity = await readIdentity(process.env);
+  const identity = await readIdentity(config.workerId, process.env);
   membership = new FleetMembership({ control: new LambdaControlPlane(client, functionName), identity, agent, logger });
   const instruction = await membership.register();
   logger.info('registered', { instanceId: identity.instanceId, directive: instruction.directive });

@@ -98,15 +98,15 @@ describe('Agent: instance identity', () => {
       if (url.endsWith('/latest/api/token')) return new Response('session-token');
       return Response.json({ instanceId: 'i-0123456789abcdef0', region: 'us-east-1' });
     }) as typeof fetch;
-    expect(await readIdentity({ FORGEFLOW_WORKER_ID: identity.workerId }, fakeFetch)).toMatchObject({ workerId: identity.workerId, instanceId: 'i-0123456789abcdef0' });
+    expect(await readIdentity(identity.workerId, {}, fakeFetch)).toMatchObject({ workerId: identity.workerId, instanceId: 'i-0123456789abcdef0' });
     expect(seen[0]).toMatchObject({ method: 'PUT', url: 'http://169.254.169.254/latest/api/token', headers: { 'x-aws-ec2-metadata-token-ttl-seconds': '21600' } });
     expect(seen[1]).toMatchObject({ url: 'http://169.254.169.254/latest/dynamic/instance-identity/document', headers: { 'x-aws-ec2-metadata-token': 'session-token' } });
   });
 
   it('says why when the metadata service cannot be read, or the worker id is missing', async () => {
     const down = (async () => new Response('', { status: 401 })) as unknown as typeof fetch;
-    await expect(readIdentity({ FORGEFLOW_WORKER_ID: identity.workerId }, down)).rejects.toThrow(/IMDSv2: token request answered 401/);
-    await expect(readIdentity({})).rejects.toBeInstanceOf(AgentIdentityError);
-    expect(await readIdentity({ FORGEFLOW_WORKER_ID: identity.workerId, FORGEFLOW_INSTANCE_IDENTITY: 'local', FORGEFLOW_INSTANCE_ID: 'local-3' })).toMatchObject({ instanceId: 'local-3' });
+    await expect(readIdentity(identity.workerId, {}, down)).rejects.toThrow(/IMDSv2: token request answered 401/);
+    await expect(readIdentity(undefined, {})).rejects.toBeInstanceOf(AgentIdentityError);
+    expect(await readIdentity(identity.workerId, { FORGEFLOW_INSTANCE_IDENTITY: 'local', FORGEFLOW_INSTANCE_ID: 'local-3' })).toMatchObject({ instanceId: 'local-3' });
   });
 });
