@@ -51,6 +51,7 @@ export class FleetMembership {
   async register(): Promise<AgentInstruction> {
     const deadline = this.now() + (this.options.registerDeadlineMs ?? 10 * 60_000);
     for (let attempt = 1; ; attempt++) {
+      if (this.stopping.signal.aborted) throw new RegistrationRefusedError('Stopped before registering');
       const answer = await this.options.control.call({ action: 'register', identity: this.options.identity });
       if (answer.ok) return (this.instruction = answer.instruction);
       if (!answer.retryable) throw new RegistrationRefusedError(`Registration refused (${answer.code}): ${answer.message}`);

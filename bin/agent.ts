@@ -119,8 +119,10 @@ async function joinFleet(functionName: string, client: LambdaClient): Promise<vo
 }
 
 (controlFunction && lambda ? joinFleet(controlFunction, lambda) : Promise.resolve())
-  .then(() => agent.start())
+  // A signal during registration: the drain is under way and no work may start.
+  .then(() => (signals > 0 ? undefined : agent.start()))
   .catch((error: unknown) => {
+    if (signals > 0) return; // Stopping anyway; the signal handler owns the exit.
     logger.error('agent failed', { error: (error as Error).message });
     agent.kill();
     exit(1);

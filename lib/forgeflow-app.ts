@@ -2,6 +2,7 @@ import type { Environment } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { EVENT_BUS } from '../functions/declarations/events.ts';
 import { JOB_SAGA, PROVISION_WORKER } from '../functions/declarations/statemachines.ts';
+import { validateWorkerClasses, WORKER_CLASS_DEFINITIONS } from '../functions/declarations/worker-classes.ts';
 import type { ExistingWorkerNetwork } from './fleet-network.ts';
 import { ForgeflowStatefulStack } from './stateful-stack.ts';
 import { ForgeflowApiStack } from './stateless-stack.ts';
@@ -38,6 +39,8 @@ export const provisionWorkerName = (prefix: string) =>
 
 /** Builds the Forgeflow stacks into an App (or Stage). bin/app.ts and the CDK tests build the same thing. */
 export function createForgeflowApp(scope: Construct, options: ForgeflowAppOptions = {}): ForgeflowStacks {
+  // A class with a bad setting stops the synth here, with one sentence, before any construct uses it.
+  validateWorkerClasses(WORKER_CLASS_DEFINITIONS);
   const prefix = options.stackPrefix ?? DEFAULT_STACK_PREFIX;
   const stateful = new ForgeflowStatefulStack(scope, `${prefix}Stateful`, { env: options.env, eventBusName: eventBusName(prefix) });
   const api = new ForgeflowApiStack(scope, `${prefix}Api`, {
