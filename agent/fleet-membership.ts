@@ -4,6 +4,7 @@ import type { Agent } from './agent.ts';
 import type { ControlPlane } from './control-plane.ts';
 import type { AgentIdentity } from './identity.ts';
 import type { AgentLogger } from './job.ts';
+import { sleep } from './retry.ts';
 
 export type AgentInstruction = z.infer<typeof AgentInstructionSchema>;
 export type MembershipEnd = 'drained' | 'released' | 'stopped';
@@ -43,7 +44,7 @@ export class FleetMembership {
 
   constructor(private readonly options: MembershipOptions) {
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? abortableSleep;
+    this.sleep = options.sleep ?? sleep;
     this.startedAt = this.now();
   }
 
@@ -129,17 +130,4 @@ export class FleetMembership {
     if (!answer.retryable && this.instruction) return { ...this.instruction, directive: 'release' };
     return undefined;
   }
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

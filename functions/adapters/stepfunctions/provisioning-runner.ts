@@ -1,8 +1,6 @@
-import { ExecutionAlreadyExists, InvalidToken, SendTaskSuccessCommand, StartExecutionCommand, TaskDoesNotExist, TaskTimedOut, type SFNClient } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ProvisioningRunner } from '../../core/fleet/ports.ts';
-
-/** Answers to a token whose task is over: the saga moved on (timed out, or answered by the other path). */
-const TASK_OVER = [TaskTimedOut, TaskDoesNotExist, InvalidToken];
+import { isTaskOverError } from './saga-control.ts';
 
 /** The provisioning saga on Step Functions: one execution per worker, named after it, so a repeated start is harmless. */
 export class StepFunctionsProvisioningRunner implements ProvisioningRunner {
@@ -24,7 +22,8 @@ export class StepFunctionsProvisioningRunner implements ProvisioningRunner {
     try {
       await this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
     } catch (error) {
-      if (!TASK_OVER.some((type) => error instanceof type)) throw error;
+      // The saga moved on (timed out, or answered by the other path): nothing left to answer.
+      if (!isTaskOverError(error)) throw error;
     }
   }
 }

@@ -13,6 +13,7 @@ import { executionArnOf, sagaExecutionName } from '../../declarations/statemachi
 
 /** Errors that mean "that task is already over": answering it again is a harmless no-op. */
 const TASK_OVER = [TaskTimedOut, TaskDoesNotExist, InvalidToken];
+export const isTaskOverError = (error: unknown) => TASK_OVER.some((type) => error instanceof type);
 
 /**
  * What consumers ask of the job saga on Step Functions. Every call is idempotent by construction: the execution
@@ -54,7 +55,7 @@ export class SagaControl {
       await this.client.send(new SendTaskFailureCommand({ taskToken, error: reason, cause: JSON.stringify(cause) }));
       return 'failed';
     } catch (error) {
-      if (TASK_OVER.some((type) => error instanceof type)) return 'already-over';
+      if (isTaskOverError(error)) return 'already-over';
       throw error;
     }
   }
