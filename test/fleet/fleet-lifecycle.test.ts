@@ -47,6 +47,29 @@ describe('Scaler', () => {
     expect(items).toHaveLength(3);
   });
 
+  it('backs off a class whose launches keep failing, longer after each failure, and resets once one reaches READY', async () => {
+    f.depth.waiting = 1;
+    const failOne = async () => {
+      const [workerId] = (await f.fleet.scaler!.reconcile('default', 'c')).launched;
+      f.provider.script.push('INSUFFICIENT_CAPACITY', 'INSUFFICIENT_CAPACITY', 'INSUFFICIENT_CAPACITY', 'INSUFFICIENT_CAPACITY');
+      await expect(f.fleet.provisioning.launch({ workerId: workerId! })).rejects.toMatchObject({ reason: 'INSUFFICIENT_CAPACITY' });
+      await f.fleet.provisioning.recordFailed({ workerId: workerId!, error: { Error: 'InsufficientCapacity', Cause: 'none' } });
+    };
+    await failOne();
+    expect(await f.store.fleetStatus('default')).toMatchObject({ active: 0, consecutiveFailures: 1 });
+    const waiting = await f.fleet.scaler!.reconcile('default', 'c');
+    expect(waiting.launched).toEqual([]);
+    expect(Date.parse(waiting.backingOffUntil!) - f.clock.now().getTime()).toBe(60_000);
+    f.clock.advance(61);
+    await failOne();
+    expect(Date.parse((await f.fleet.scaler!.reconcile('default', 'c')).backingOffUntil!) - f.clock.now().getTime()).toBe(120_000);
+    f.clock.advance(121);
+    const [workerId] = (await f.fleet.scaler!.reconcile('default', 'c')).launched;
+    await f.fleet.provisioning.launch({ workerId: workerId! });
+    await f.fleet.provisioning.recordReady({ workerId: workerId! });
+    expect(await f.store.fleetStatus('default')).toMatchObject({ active: 1, consecutiveFailures: 0 });
+  });
+
   it('never scales in: with no demand it launches nothing and stops nobody', async () => {
     const worker = await readyWorker(f);
     f.depth.waiting = 0;

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { FleetBoundError, WorkerConflictError } from '../../core/fleet/errors.ts';
-import type { FleetMove, HeartbeatFields, ListWorkersQuery, WorkerChange, WorkerPage, WorkerStore } from '../../core/fleet/ports.ts';
+import type { FleetMove, FleetStatus, HeartbeatFields, ListWorkersQuery, WorkerChange, WorkerPage, WorkerStore } from '../../core/fleet/ports.ts';
 import type { WorkerRecord } from '../../core/fleet/worker.ts';
 import { isEndedWorker, WorkerState } from '../../core/fleet/worker-state.ts';
 import { ENDED_WORKER_RETENTION_SECONDS, WORKERS_BY_CLASS_STATE, WORKERS_BY_FLEET, WORKERS_BY_INSTANCE } from '../../declarations/tables.ts';
@@ -161,8 +161,16 @@ export class DynamoWorkerStore implements WorkerStore {
   }
 
   async activeCount(workerClass: string): Promise<number> {
+    return (await this.fleetStatus(workerClass)).active;
+  }
+
+  async fleetStatus(workerClass: string): Promise<FleetStatus> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tables.counters, Key: fleetCounterKey(workerClass), ConsistentRead: true }));
-    return typeof Item?.active === 'number' ? Item.active : 0;
+    return {
+      active: typeof Item?.active === 'number' ? Item.active : 0,
+      consecutiveFailures: typeof Item?.consecutiveFailures === 'number' ? Item.consecutiveFailures : 0,
+      ...(typeof Item?.lastFailureAt === 'string' ? { lastFailureAt: Item.lastFailureAt } : {}),
+    };
   }
 
   private versionCondition(worker: WorkerRecord, expected: WorkerChange['expected']) {
@@ -190,13 +198,22 @@ export class DynamoWorkerStore implements WorkerStore {
       conditions.push('active > :min');
       values[':min'] = move.aboveMin;
     }
-    if (move.delta === 0 && conditions.length === 0) return undefined;
+    if (move.delta === 0 && conditions.length === 0 && !move.provisioning) return undefined;
+    let update = 'ADD active :d';
+    const strings: Record<string, string | number> = {};
+    if (move.provisioning?.outcome === 'failed') {
+      update = 'SET lastFailureAt = :at ADD active :d, consecutiveFailures :one';
+      Object.assign(strings, { ':at': move.provisioning.at, ':one': 1 });
+    } else if (move.provisioning?.outcome === 'ready') {
+      update = 'SET consecutiveFailures = :zero ADD active :d';
+      strings[':zero'] = 0;
+    }
     return {
       Update: {
         TableName: this.tables.counters,
         Key: fleetCounterKey(move.class),
-        UpdateExpression: 'ADD active :d',
-        ExpressionAttributeValues: values,
+        UpdateExpression: update,
+        ExpressionAttributeValues: { ...values, ...strings },
         ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
       },
     };

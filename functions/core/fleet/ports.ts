@@ -30,6 +30,16 @@ export interface FleetMove {
   belowMax?: number;
   /** The write applies only if the class has more than this many active workers (a drain keeps the minimum). */
   aboveMin?: number;
+  /** How a provisioning ended, kept on the class so the scaler backs off a class whose launches keep failing. */
+  provisioning?: { outcome: 'failed' | 'ready'; at: string };
+}
+
+/** The class as the scaler sees it: its active count and how its recent launches went. */
+export interface FleetStatus {
+  active: number;
+  /** Provisionings that failed in a row since the last one that reached READY. */
+  consecutiveFailures: number;
+  lastFailureAt?: string;
 }
 
 export interface ListWorkersQuery {
@@ -64,6 +74,8 @@ export interface WorkerStore {
   list(query: ListWorkersQuery): Promise<WorkerPage>;
   /** The number of active (PROVISIONING, BOOTING, READY) workers of a class: one item, O(1). */
   activeCount(workerClass: string): Promise<number>;
+  /** The active count with the class's recent provisioning outcomes, from the same item. */
+  fleetStatus(workerClass: string): Promise<FleetStatus>;
 }
 
 /** An AMI resolved from its human-readable name. */

@@ -135,7 +135,7 @@ export class ProvisioningService {
       const agentVersion = input.agentVersion ?? worker.agentVersion;
       const now = fleet.now();
       const next = fleet.next(rest, READY, { readyAt: now, lastHeartbeatAt: now, ...(agentVersion ? { agentVersion } : {}) });
-      return fleet.transition(worker, next, 'WorkerReady', agentVersion ? { agentVersion } : {}, worker.workerId);
+      return fleet.transition(worker, next, 'WorkerReady', agentVersion ? { agentVersion } : {}, worker.workerId, { provisioning: { outcome: 'ready', at: now } });
     });
   }
 
@@ -158,7 +158,7 @@ export class ProvisioningService {
       if (isEndedWorker(worker.state) || (worker.state !== PROVISIONING && worker.state !== BOOTING)) return worker.failure ?? failure;
       const { registrationToken: _t, ...rest } = worker;
       const next = fleet.next(rest, FAILED, { failure, terminatedAt: fleet.now() });
-      await fleet.transition(worker, next, 'WorkerProvisioningFailed', { failure }, worker.workerId);
+      await fleet.transition(worker, next, 'WorkerProvisioningFailed', { failure }, worker.workerId, { provisioning: { outcome: 'failed', at: next.updatedAt } });
       return failure;
     });
   }

@@ -59,7 +59,7 @@ export class WorkerRemoval {
       const next = fleet.next(rest, starting && failure ? FAILED : TERMINATED, { terminatedAt: fleet.now(), runningJobs: 0, runningJobIds: [], termination, ...(failure ? { failure } : {}) });
       const stored =
         next.state === FAILED && failure
-          ? await fleet.transition(worker, next, 'WorkerProvisioningFailed', { failure }, correlationId)
+          ? await fleet.transition(worker, next, 'WorkerProvisioningFailed', { failure }, correlationId, { provisioning: { outcome: 'failed', at: next.updatedAt } })
           : await fleet.transition(worker, next, 'WorkerTerminated', { reason, message }, correlationId);
       await this.releaseJobs(worker);
       return stored;
