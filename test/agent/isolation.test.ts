@@ -210,8 +210,22 @@ describe('job user configuration', () => {
     expect(resolveJobUser('nobody')).toMatchObject({ name: 'nobody', uid: 65534 });
   });
 
-  it.runIf(!isRoot && process.platform === 'linux')('refuses a job user for a real unprivileged agent', () => {
-    expect(() => resolveJobUser('nobody')).toThrow(/not root, so it cannot run jobs/);
+  it.runIf(process.platform === 'linux')('refuses a job user for a really unprivileged agent', async () => {
+    if (!isRoot) {
+      expect(() => resolveJobUser('daemon')).toThrow(/not root, so it cannot run jobs/);
+      return;
+    }
+    // As root, the same check runs in a process that really is unprivileged (nobody), not with an injected uid.
+    const module = new URL('../../agent/job-user.ts', import.meta.url).href;
+    const script = `const { resolveJobUser } = await import(${JSON.stringify(module)});
+      try { resolveJobUser('daemon'); console.log('accepted'); } catch (error) { console.log(error.message); }`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      uid: 65534,
+      gid: 65534,
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir() },
+    });
+    expect(stdout).toMatch(/not root, so it cannot run jobs/);
   });
 });
 
