@@ -20,6 +20,8 @@ export const POWERTOOLS_NAMESPACE = 'Forgeflow';
 export const FUNCTION_BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
   minify: true,
+  // Error names are matched by the state machines' Retry and Catch and logged by name: minifying must not rename them.
+  keepNames: true,
   sourceMap: true,
   sourcesContent: false,
   mainFields: ['module', 'main'],

@@ -64,8 +64,12 @@ export class JobNotRetryableError extends DomainError {
   }
 }
 
-/** Another writer changed the job between our read and our conditional write. */
+/**
+ * Another writer changed the job between our read and our conditional write. The saga's Retry matches this name, so
+ * it is spelled out: a minifying bundler would otherwise rename the class, and with it the error's name.
+ */
 export class ConcurrentModificationError extends DomainError {
+  override name = 'ConcurrentModificationError';
   readonly code = 'CONCURRENT_MODIFICATION';
   override readonly retryable = true;
   constructor(jobId: string, options: DomainErrorOptions = {}) {
