@@ -23,6 +23,7 @@ export class ValidationError extends DomainError {
 }
 
 export class JobNotFoundError extends DomainError {
+  override name = 'JobNotFoundError';
   readonly code = 'JOB_NOT_FOUND';
   constructor(jobId: string) {
     super(`Job ${jobId} was not found`, { details: { jobId } });
@@ -38,6 +39,7 @@ export class IdempotencyKeyReusedError extends DomainError {
 
 /** A transition the state table does not allow, e.g. SUCCEEDED → QUEUED. */
 export class IllegalTransitionError extends DomainError {
+  override name = 'IllegalTransitionError';
   readonly code = 'ILLEGAL_TRANSITION';
   constructor(
     readonly from: string,

@@ -117,6 +117,8 @@ export interface RigOptions {
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** Replace the real step handlers (e.g. the Lambda entry modules). */
   handlers?: Record<string, StepHandler>;
+  /** Wrap the real step handlers (fault injection into one step). */
+  wrapSteps?: (steps: Record<string, StepHandler>) => Record<string, StepHandler>;
 }
 
 /** Tables once per file; a rig per test, with its own tenant so slot counts never mix. */
@@ -157,7 +159,7 @@ export async function createSagaTestbed() {
     };
     const worker = new FakeWorker(registry, report);
     const engine = new LocalStepFunctionsEngine({
-      stateMachines: [{ arn: SAGA_ARN, definition: loadSagaDefinition(), handlers: options.handlers ?? createSagaSteps(saga) }],
+      stateMachines: [{ arn: SAGA_ARN, definition: loadSagaDefinition(), handlers: options.handlers ?? (options.wrapSteps ?? ((steps) => steps))(createSagaSteps(saga)) }],
       sendMessage: worker.sendMessage,
       registry,
       ...(options.waitScale === undefined ? {} : { waitScale: options.waitScale }),

@@ -57,6 +57,48 @@ describe('Job saga: every path, real ASL, real steps, DynamoDB Local', () => {
     });
   });
 
+  it('a success that cannot be recorded at once is retried until it lands, and the job never runs again', async () => {
+    let failures = 3;
+    rig = testbed.rig({
+      retryIntervalOverrides: { RecordSuccess: 0 },
+      wrapSteps: (steps) => ({
+        ...steps,
+        RecordSuccess: async (input) => {
+          if (failures-- > 0) throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+          return steps.RecordSuccess!(input);
+        },
+      }),
+    });
+    const jobId = await rig.submit();
+    const execution = await rig.run(jobId);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(await rig.job(jobId)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(rig.worker.received).toHaveLength(1);
+    expect(rig.engine.history(execution.executionArn).enteredStates).toEqual(['ClaimJob', 'Dispatch', 'RecordSuccess']);
+  });
+
+  it('a success that can never be recorded fails the execution visibly: no retry is scheduled, nothing is dispatched again', async () => {
+    rig = testbed.rig({
+      retryIntervalOverrides: { RecordSuccess: 0 },
+      wrapSteps: (steps) => ({
+        ...steps,
+        RecordSuccess: async () => {
+          throw Object.assign(new Error('gone'), { name: 'InternalServerError' });
+        },
+      }),
+    });
+    const jobId = await rig.submit();
+    const execution = await rig.run(jobId);
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'SuccessNotRecorded' });
+    expect(rig.engine.history(execution.executionArn).enteredStates).toEqual(['ClaimJob', 'Dispatch', 'RecordSuccess', 'SuccessNotRecorded']);
+    expect(rig.worker.received).toHaveLength(1);
+    expect(await rig.eventTypes(jobId)).not.toContain('JobRetryScheduled');
+    // The job stays as the worker left it, for the reconciler; its slot is released by hand here (afterEach checks it).
+    const job = await rig.job(jobId);
+    expect(job.status).toBe('RUNNING');
+    await rig.saga.releaseSlot({ jobId, run: 1 });
+  });
+
   it('retries a retryable failure after the backoff Wait, then succeeds', async () => {
     // 0.99 of a 1 s ceiling is a 1 s Wait, scaled to 10 ms.
     rig = testbed.rig({ random: () => 0.99, waitScale: 0.01 });
