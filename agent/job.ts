@@ -3,7 +3,7 @@ import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessComman
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { FailureReason } from '../functions/core/failure-reasons.ts';
 import type { Priority } from '../functions/core/priority.ts';
-import { DispatchMessageSchema, MAX_CAUSE_OUTPUT_TAIL, TaskFailureCauseSchema, TaskSuccessSchema, WorkerReportSchema, type DispatchMessage } from '../functions/core/saga-messages.ts';
+import { DispatchMessageSchema, MAX_CAUSE_OUTPUT_TAIL, serializeCause, TaskFailureCauseSchema, TaskSuccessSchema, WorkerReportSchema, type DispatchMessage } from '../functions/core/saga-messages.ts';
 import { categorizeOutcome } from './categorize.ts';
 import type { JobUser } from './job-user.ts';
 import { startLiveness } from './liveness.ts';
@@ -162,7 +162,7 @@ export class HeldJob {
       : () => {
           const { failure } = verdict;
           const cause = TaskFailureCauseSchema.parse({ ...common, message: failure.message, exitCode: outcome.exitCode, signal: outcome.signal, retryable: failure.retryable });
-          return deps.sfn.send(new SendTaskFailureCommand({ taskToken: job.taskToken, error: failure.reason, cause: JSON.stringify(cause) }));
+          return deps.sfn.send(new SendTaskFailureCommand({ taskToken: job.taskToken, error: failure.reason, cause: serializeCause(cause) }));
         };
     const reason = verdict.succeeded ? undefined : verdict.failure.reason;
     try {

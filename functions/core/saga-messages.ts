@@ -60,5 +60,43 @@ export const TaskFailureCauseSchema = z.object({
 export type TaskFailureCause = z.infer<typeof TaskFailureCauseSchema>;
 export const TaskErrorSchema = z.enum(FAILURE_REASON_NAMES);
 
-/** Step Functions limits `cause` to 32,768 characters; the tail we put in it stays well below. */
+/** The bytes of output an agent keeps for the result (the tail). */
 export const MAX_CAUSE_OUTPUT_TAIL = 8192;
+
+/**
+ * What SendTaskFailure accepts: `error` up to 256 characters, `cause` up to 32,768 (AWS Step Functions API
+ * reference, SendTaskFailure). AWS refuses a longer one, and a refused answer means the message reappears and the
+ * command runs again elsewhere, so the cause is fitted before it is sent.
+ */
+export const TASK_FAILURE_LIMITS = { errorChars: 256, causeChars: 32_768 } as const;
+
+/**
+ * The cause as JSON, within TASK_FAILURE_LIMITS.causeChars. What is budgeted is the serialized text, not the tail's
+ * bytes: JSON escapes a control character into six characters, so 8 KB of them take about 49 KB. When it does not
+ * fit, the tail keeps its end (where a failure usually shows) and the message is shortened last.
+ */
+export function serializeCause(cause: TaskFailureCause, limit: number = TASK_FAILURE_LIMITS.causeChars): string {
+  const full = JSON.stringify(cause);
+  if (full.length <= limit) return full;
+  const tail = cause.outputTail ?? '';
+  const fits = (keep: number) => JSON.stringify({ ...cause, outputTail: tailOf(tail, keep) }).length <= limit;
+  let low = 0;
+  let high = tail.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (fits(mid)) low = mid;
+    else high = mid - 1;
+  }
+  const fitted = { ...cause, outputTail: tailOf(tail, low) };
+  if (JSON.stringify(fitted).length <= limit) return JSON.stringify(fitted);
+  // Only a huge message is left to blame: keep its start, which names the failure.
+  const overflow = JSON.stringify(fitted).length - limit;
+  return JSON.stringify({ ...fitted, message: fitted.message.slice(0, Math.max(0, fitted.message.length - overflow - 1)) });
+}
+
+/** The last `keep` characters, never starting inside a surrogate pair. */
+function tailOf(text: string, keep: number): string {
+  let start = text.length - keep;
+  if (start > 0 && start < text.length && /[\uDC00-\uDFFF]/.test(text[start]!)) start += 1;
+  return text.slice(Math.max(0, start));
+}

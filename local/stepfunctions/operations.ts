@@ -1,3 +1,4 @@
+import { TASK_FAILURE_LIMITS } from '../../functions/core/saga-messages.ts';
 import { ServiceError, type Operation } from '../json-protocol-server.ts';
 import { TaskTokenError } from './token-registry.ts';
 import type { LocalStepFunctions } from './types.ts';
@@ -7,6 +8,21 @@ const str = (input: Record<string, unknown>, key: string): string => {
   if (typeof value !== 'string' || value === '') throw new ServiceError('InvalidParameterValue', `${key} is required`);
   return value;
 };
+
+/** What Step Functions accepts from SendTask* (API reference): larger answers are refused, as here. */
+export const TASK_ANSWER_LIMITS = { ...TASK_FAILURE_LIMITS, outputBytes: 256 * 1024 } as const;
+
+/** AWS's answer to a field over its limit: a ValidationException naming the field and the bound. */
+function tooLong(field: string, limit: number): ServiceError {
+  return new ServiceError('ValidationException', `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${limit}`);
+}
+
+/** Refuses a SendTaskSuccess/SendTaskFailure that AWS would refuse, with the same error. */
+export function checkTaskAnswer(input: Record<string, unknown>): void {
+  if (typeof input.error === 'string' && input.error.length > TASK_ANSWER_LIMITS.errorChars) throw tooLong('error', TASK_ANSWER_LIMITS.errorChars);
+  if (typeof input.cause === 'string' && input.cause.length > TASK_ANSWER_LIMITS.causeChars) throw tooLong('cause', TASK_ANSWER_LIMITS.causeChars);
+  if (typeof input.output === 'string' && Buffer.byteLength(input.output) > TASK_ANSWER_LIMITS.outputBytes) throw tooLong('output', TASK_ANSWER_LIMITS.outputBytes);
+}
 
 /** Turns task-token errors into the exceptions the Step Functions API answers with. */
 function taskCall(action: () => void): Promise<Record<string, never>> {
@@ -27,6 +43,7 @@ export function stepFunctionsOperations(engine: LocalStepFunctions): Record<stri
   return {
     'AWSStepFunctions.SendTaskSuccess': (input) => {
       const output = str(input, 'output');
+      checkTaskAnswer(input);
       let parsed: unknown;
       try {
         parsed = JSON.parse(output);
@@ -35,8 +52,10 @@ export function stepFunctionsOperations(engine: LocalStepFunctions): Record<stri
       }
       return taskCall(() => engine.registry.succeed(str(input, 'taskToken'), parsed));
     },
-    'AWSStepFunctions.SendTaskFailure': (input) =>
-      taskCall(() => engine.registry.fail(str(input, 'taskToken'), String(input.error ?? ''), String(input.cause ?? ''))),
+    'AWSStepFunctions.SendTaskFailure': (input) => {
+      checkTaskAnswer(input);
+      return taskCall(() => engine.registry.fail(str(input, 'taskToken'), String(input.error ?? ''), String(input.cause ?? '')));
+    },
     'AWSStepFunctions.SendTaskHeartbeat': (input) => taskCall(() => engine.registry.heartbeat(str(input, 'taskToken'))),
     'AWSStepFunctions.StartExecution': async (input) => {
       const result = await engine.startExecution({ stateMachineArn: str(input, 'stateMachineArn'), name: str(input, 'name'), input: String(input.input ?? '{}') });

@@ -48,6 +48,21 @@ describe('agent: running a job', () => {
     expect(await messagesIn(h.client, queues.urls.medium)).toBe(0);
   });
 
+  it('fits the cause within the 32,768 characters Step Functions accepts, even for a tail of control characters', async () => {
+    const { queues, start } = await h.setup();
+    // 9,000 bytes of \x01, each six characters once escaped in JSON, then a last line to find.
+    const job = dispatch({ command: "head -c 9000 /dev/zero | tr '\\0' '\\001'; echo; echo the-end; exit 4" });
+    await enqueue(h.client, queues, job);
+    const { events } = start();
+
+    expect(await finished(events, job.taskToken)).toMatchObject({ end: 'failed', reason: 'NON_ZERO_EXIT_CODE' });
+    const sent = h.sfn.callsFor(job.taskToken, 'SendTaskFailure')[0]!.input.cause!;
+    expect(sent.length).toBeLessThanOrEqual(32_768);
+    expect(sent.length).toBeGreaterThan(30_000);
+    expect(cause(job.taskToken)).toMatchObject({ exitCode: 4 });
+    expect(cause(job.taskToken).outputTail).toMatch(/\x01\nthe-end\n$/);
+  });
+
   it('fails with COMMAND_NOT_FOUND (not retryable) for a missing command', async () => {
     const { queues, start } = await h.setup();
     const job = dispatch({ command: 'forgeflow-no-such-command --version' });

@@ -4,6 +4,7 @@ import type { AgentConfig } from '../../agent/config.ts';
 import { PRIORITIES, type Priority } from '../../functions/core/priority.ts';
 import type { DispatchMessage } from '../../functions/core/saga-messages.ts';
 import { dispatchQueue, WORKER_REPORTS_QUEUE } from '../../functions/declarations/workers.ts';
+import { checkTaskAnswer } from '../../local/stepfunctions/operations.ts';
 import { ServiceError, startJsonProtocolServer, type JsonProtocolServer } from '../../local/json-protocol-server.ts';
 import type { LocalSqs } from '../../local/sqs.ts';
 
@@ -63,6 +64,8 @@ export async function startFakeStepFunctions(): Promise<FakeStepFunctions> {
   const operation = (name: SfnCall['operation']) => async (input: Record<string, unknown>) => {
     const call = { operation: name, input: input as SfnCall['input'], at: Date.now() };
     calls.push(call);
+    // As strict as Step Functions: an answer over its limits is refused, and the agent must never send one.
+    checkTaskAnswer(input);
     const planned = failNext.findIndex((f) => f.operation === name);
     if (planned >= 0) {
       const [failure] = failNext.splice(planned, 1);
