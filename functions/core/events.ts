@@ -105,6 +105,8 @@ export interface EventContext {
   time: string;
   correlationId: string;
   causationId?: string | null;
+  /** A ULID chosen by the caller, so that a repeated write carries the same event id (the outbox refuses it). */
+  eventId?: string;
 }
 
 /** Creates a job event; `extra` holds the type-specific fields beyond the common job snapshot. */
@@ -129,7 +131,7 @@ export function jobEvent<T extends JobEventType>(
     ...extra,
   }) as EventData<T>;
   return {
-    id: newEventId(),
+    id: context.eventId ?? newEventId(),
     type,
     source: EVENT_SOURCE,
     subject: job.jobId,

@@ -93,6 +93,9 @@ export interface JobRecord extends Job {
   slotHeld?: boolean;
   /** Set by the saga's StopWorkerProcess compensation: the current attempt's process must be stopped. */
   stopRequested?: boolean;
+  /** The failure decision last recorded (Categorize's id for one visit of the failure path), and its backoff. */
+  lastDecisionId?: string;
+  retryDelaySeconds?: number;
 }
 
 export const JobStatusSchema = z.enum(JOB_STATUSES);
@@ -101,6 +104,6 @@ export type { JobStatus, Priority };
 
 /** The public view of a job: internals such as the request hash, the task token and the slot flags stay inside. */
 export function toJobResource(job: JobRecord): Job {
-  const { requestHash: _hash, taskToken: _token, slotHeld: _slot, stopRequested: _stop, ...resource } = job;
+  const { requestHash: _hash, taskToken: _token, slotHeld: _slot, stopRequested: _stop, lastDecisionId: _d, retryDelaySeconds: _w, ...resource } = job;
   return resource;
 }

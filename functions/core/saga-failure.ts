@@ -14,6 +14,11 @@ export interface StepError {
 export interface CategorizedFailure {
   failure: JobFailure;
   result?: JobResult;
+  /**
+   * One id per visit of the failure path (Categorize mints it): a RecordFailure retried after it committed finds
+   * its own decision by this id and answers it again, instead of deciding and emitting a second time.
+   */
+  decisionId?: string;
 }
 
 const isCatalogReason = (name: string): name is FailureReason => Object.hasOwn(FAILURE_REASONS, name);

@@ -169,12 +169,15 @@ export class SagaService {
   /** Decides and commits what the failure leads to (see decideAfterFailure). A run that already ended stays ended. */
   recordFailure(input: JobRun & CategorizedFailure): Promise<FailureOutcome> {
     return this.mutate(input.jobId, notFound(input.jobId), async (job) => {
+      if (input.decisionId && job.lastDecisionId === input.decisionId) return recordedOutcome(job);
       if (job.run !== input.run || isTerminal(job.status)) return { action: 'end', status: job.status };
       const policy = retryPolicy({ ...DEFAULT_RETRY_POLICY, ...this.deps.retryPolicy, maxAttempts: job.maxAttempts });
       const decision = decideAfterFailure(job, input.failure, policy, this.deps.random);
       const { taskToken: _t, result: _r, ...rest } = job;
       const ended = { slotHeld: false, ...(input.result ? { result: input.result } : {}) };
-      const { next, context } = this.next(input, rest, { ...ended, status: decision.status, failure: input.failure });
+      const decided = { ...(input.decisionId ? { lastDecisionId: input.decisionId } : {}), ...(decision.status === RETRY_SCHEDULED ? { retryDelaySeconds: decision.waitSeconds } : {}) };
+      const { next, context: base } = this.next(input, rest, { ...ended, ...decided, status: decision.status, failure: input.failure });
+      const context = input.decisionId ? { ...base, eventId: input.decisionId } : base;
       if (decision.status !== RETRY_SCHEDULED) next.finishedAt = context.time;
       let event: EventEnvelope;
       switch (decision.status) {
@@ -246,6 +249,11 @@ export class SagaService {
 }
 
 const notFound = (jobId: string) => () => new JobNotFoundError(jobId);
+
+/** The outcome a decision already recorded on the job, answered again to a retried RecordFailure. */
+function recordedOutcome(job: JobRecord): FailureOutcome {
+  return job.status === RETRY_SCHEDULED ? { action: 'retry', status: RETRY_SCHEDULED, waitSeconds: job.retryDelaySeconds ?? 0 } : { action: 'end', status: job.status };
+}
 
 /** A cancel explains whatever the attempt ended with (often the stop it caused): say both. */
 function cancelledFailure(failure: JobFailure): JobFailure {

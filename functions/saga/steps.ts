@@ -3,6 +3,7 @@ import { JobFailureSchema, JobResultSchema } from '../core/job.ts';
 import type { SagaService } from '../core/saga.ts';
 import { categorizeError } from '../core/saga-failure.ts';
 import { TaskSuccessSchema } from '../core/saga-messages.ts';
+import { newEventId } from '../core/ids.ts';
 
 /**
  * The saga's Lambda steps: validate what the state machine passes (the ASL's Parameters), call one SagaService
@@ -38,14 +39,14 @@ const CategorizeInput = z.object({
 });
 
 const RecordFailureInput = JobRunInput.extend({
-  categorized: z.object({ failure: JobFailureSchema, result: JobResultSchema.optional() }),
+  categorized: z.object({ failure: JobFailureSchema, result: JobResultSchema.optional(), decisionId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/).optional() }),
 });
 
 /** The pure step: needs no configuration, so its Lambda reads none. */
 export async function categorizeStep(input: unknown): Promise<unknown> {
   const { error } = CategorizeInput.parse(input);
   const cause = typeof error.Cause === 'string' ? error.Cause : error.Cause === undefined ? undefined : JSON.stringify(error.Cause);
-  return categorizeError({ Error: error.Error, ...(cause === undefined ? {} : { Cause: cause }) });
+  return { ...categorizeError({ Error: error.Error, ...(cause === undefined ? {} : { Cause: cause }) }), decisionId: newEventId() };
 }
 
 export function createSagaSteps(saga: SagaService): Record<SagaStepName, SagaStep> {

@@ -83,4 +83,15 @@ describe('Class: DynamoJobStore', () => {
     expect((await store.get('job_e'))!.status).toBe('QUEUED');
     expect(await outboxIds()).not.toContain(event.id);
   });
+
+  it('a repeated call of an applied change succeeds again without applying twice (ClientRequestToken)', async () => {
+    const change = creation({ ...newJob('job_repeat'), tenantId: 'repeat' });
+    await store.commit(change);
+    // What an SDK retry after a lost answer does: the same call again. Without the token DynamoDB would evaluate the
+    // conditions again and report our own write as a conflict (JobAlreadyExists: the submit would answer 200, a
+    // cancel or retry 409).
+    await expect(store.commit(change)).resolves.toBeUndefined();
+    expect((await outboxIds()).filter((id) => id === change.event.id)).toHaveLength(1);
+    expect(await store.counters({ tenantId: 'repeat' })).toEqual({ 'QUEUED#low': 1 });
+  });
 });

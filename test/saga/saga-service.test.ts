@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeFailure } from '../../functions/core/failure-reasons.ts';
+import { newEventId } from '../../functions/core/ids.ts';
 import { toJobResource } from '../../functions/core/job.ts';
 import { JobNotClaimableError, NoCapacityError } from '../../functions/core/saga-errors.ts';
 import type { WorkerReport } from '../../functions/core/saga-messages.ts';
@@ -31,6 +32,21 @@ describe('Class: SagaService', () => {
     expect(await rig.slotsInUse()).toBe(1);
     expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched']);
     expect(await rig.job(jobId)).toMatchObject({ status: 'DISPATCHED', attempts: 1, slotHeld: true });
+  });
+
+  it('records a failure decision once: a RecordFailure retried after it committed answers the same, with no second event', async () => {
+    const rig = testbed.rig();
+    const jobId = await rig.submit({ command: 'x', maxAttempts: 3 });
+    await rig.saga.claim({ jobId, run: 1 });
+    const failure = { failure: describeFailure('NON_ZERO_EXIT_CODE', 'exit 1'), decisionId: newEventId() };
+
+    const first = await rig.saga.recordFailure({ jobId, run: 1, ...failure });
+    const retried = await rig.saga.recordFailure({ jobId, run: 1, ...failure });
+
+    expect(first).toMatchObject({ action: 'retry', status: 'RETRY_SCHEDULED' });
+    expect(retried).toEqual(first);
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobRetryScheduled']);
+    expect(toJobResource(await rig.job(jobId))).not.toHaveProperty('lastDecisionId');
   });
 
   it('refuses a claim beyond the tenant limit with NoCapacity, changing nothing', async () => {

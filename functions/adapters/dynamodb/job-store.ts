@@ -1,4 +1,5 @@
-import { TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
+import { IdempotentParameterMismatchException, TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentModificationError, JobAlreadyExistsError } from '../../core/errors.ts';
@@ -45,14 +46,16 @@ export class DynamoJobStore implements JobStore, SlotStore {
   }
 
   async commit(change: JobChange): Promise<void> {
-    await this.write(change, this.transactItems(change));
+    // The event id names the change: a repeat of the same call is the same transaction.
+    await this.write(change, this.transactItems(change), change.event.id);
   }
 
   /** Platform-only fields (a compensation): the job item and its slot delta, without event or counters. */
   async commitBookkeeping(change: JobBookkeepingChange): Promise<void> {
     const items: TransactItems = [this.jobPut(change.job, change.expected)];
     if (change.slot) items.push(this.slotUpdate(change.slot));
-    await this.write(change, items);
+    // The job's next version names this change; ClientRequestToken allows 36 characters, hence the digest.
+    await this.write(change, items, createHash('sha256').update(`${change.job.jobId}#${change.job.version}`).digest('hex').slice(0, 36));
   }
 
   async slotsInUse(tenantId: string): Promise<number> {
@@ -61,10 +64,12 @@ export class DynamoJobStore implements JobStore, SlotStore {
   }
 
   /** The slot update is always the last item, so its cancellation reason is the last one. */
-  private async write(change: Pick<JobChange, 'job' | 'expected' | 'slot'>, items: TransactItems): Promise<void> {
+  private async write(change: Pick<JobChange, 'job' | 'expected' | 'slot'>, items: TransactItems, token: string): Promise<void> {
     try {
-      await transactWrite(this.client, items, this.random);
+      await transactWrite(this.client, items, this.random, token);
     } catch (error) {
+      // Another writer built the same next version of the job (same token, other content): it won the race.
+      if (error instanceof IdempotentParameterMismatchException) throw new ConcurrentModificationError(change.job.jobId, { cause: error });
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
       const jobReason = reasons[0];
@@ -163,7 +168,9 @@ export class DynamoJobStore implements JobStore, SlotStore {
     ];
     const deltas = counterDeltas(statusMove.from, statusMove.to, statusMove.priority);
     if (deltas.length > 0) {
-      const shard = Math.floor(this.random() * COUNTER_SHARDS);
+      // From the event id, not a random draw: a repeated call must be the very same request (ClientRequestToken), and
+      // a ULID's random part spreads the shards just as well.
+      const shard = createHash('sha256').update(event.id).digest().readUInt32BE(0) % COUNTER_SHARDS;
       const names = Object.fromEntries(deltas.map((d, i) => [`#c${i}`, d.name]));
       const values = Object.fromEntries(deltas.map((d, i) => [`:d${i}`, d.delta]));
       const update = `ADD ${deltas.map((_, i) => `#c${i} :d${i}`).join(', ')}`;

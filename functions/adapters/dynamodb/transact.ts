@@ -11,11 +11,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Runs TransactWriteItems, retrying (with full jitter) while the only trouble is a conflict with another
  * transaction. Any other cancellation, a failed condition included, is thrown for the caller to interpret.
+ *
+ * `idempotencyToken` becomes the ClientRequestToken: when a call that DynamoDB applied is repeated (the SDK retries
+ * after a timeout or a lost answer, or we do after a conflict), DynamoDB answers success for the same token within
+ * ten minutes instead of evaluating the conditions again, which would report a conflict for our own write.
  */
-export async function transactWrite(client: DynamoDBDocumentClient, items: TransactItems, random: () => number = Math.random): Promise<void> {
+export async function transactWrite(client: DynamoDBDocumentClient, items: TransactItems, random: () => number = Math.random, idempotencyToken?: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await client.send(new TransactWriteCommand({ TransactItems: items }));
+      await client.send(new TransactWriteCommand({ TransactItems: items, ...(idempotencyToken ? { ClientRequestToken: idempotencyToken } : {}) }));
       return;
     } catch (error) {
       const retryable =

@@ -80,7 +80,7 @@ export class DynamoWorkerStore implements WorkerStore {
     const counter = this.counterUpdate(change.fleet);
     if (counter) items.push(counter);
     try {
-      await transactWrite(this.client, items);
+      await transactWrite(this.client, items, Math.random, event.id);
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
