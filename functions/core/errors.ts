@@ -97,6 +97,15 @@ export class JobAlreadyExistsError<T = unknown> extends DomainError {
   }
 }
 
+/** The job's command, args and env together are larger than a saga's state can carry. */
+export class SpecTooLargeError extends DomainError {
+  override name = 'SpecTooLargeError';
+  readonly code = 'SPEC_TOO_LARGE';
+  constructor(bytes: number, limitBytes: number) {
+    super(`command, args and env together take ${bytes} bytes as JSON; the limit is ${limitBytes} bytes`, { details: { bytes, limitBytes } });
+  }
+}
+
 export class ForbiddenError extends DomainError {
   readonly code = 'FORBIDDEN';
 }

@@ -6,12 +6,13 @@ import {
   JobNotCancellableError,
   JobNotFoundError,
   JobNotRetryableError,
+  SpecTooLargeError,
 } from './errors.ts';
 import { jobEvent, type EventContext } from './events.ts';
 import { describeFailure } from './failure-reasons.ts';
 import { deriveJobId, newEventId, requestHash } from './ids.ts';
 import { JobStatus } from './job-status.ts';
-import type { JobRecord, JobSpec } from './job.ts';
+import { dispatchPayloadBytes, LIMITS, type JobRecord, type JobSpec } from './job.ts';
 import { transitionChange, type Clock, type JobPage, type JobStore, type ListJobsQuery } from './ports.ts';
 import { toQueueStats, type QueueStats } from './stats.ts';
 
@@ -41,6 +42,8 @@ export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
 
   async submit(actor: Actor, spec: JobSpec, idempotencyKey: string | undefined, correlationId: string): Promise<SubmitResult> {
+    const bytes = dispatchPayloadBytes(spec);
+    if (bytes > LIMITS.dispatchPayloadBytes) throw new SpecTooLargeError(bytes, LIMITS.dispatchPayloadBytes);
     const jobId = deriveJobId(actor.tenantId, idempotencyKey ?? newEventId());
     const hash = requestHash(spec);
     const now = this.deps.clock.now().toISOString();

@@ -17,7 +17,18 @@ export const LIMITS = {
   timeoutSecondsMax: 86_400,
   defaultTimeoutSeconds: 3600,
   workerClassPattern: /^[a-z0-9][a-z0-9-]{0,31}$/,
+  /**
+   * What of a job travels in its saga's state and its dispatch message (command, args, env), as JSON bytes. The
+   * state may hold this, a failure cause (32,768 characters, escaped once more in the state) and a result tail:
+   * 64 KiB keeps the worst case well under Step Functions' 256 KB state limit, which cannot be caught.
+   */
+  dispatchPayloadBytes: 64 * 1024,
 } as const;
+
+/** The bytes a spec adds to its saga's state and dispatch message. */
+export function dispatchPayloadBytes(spec: Pick<JobSpec, 'command' | 'args' | 'env'>): number {
+  return Buffer.byteLength(JSON.stringify({ command: spec.command, args: spec.args, env: spec.env }));
+}
 
 const maxEntries = (max: number) => (value: Record<string, string>) => Object.keys(value).length <= max;
 

@@ -72,6 +72,8 @@ interface Execution {
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+/** Step Functions' limit on a state's input or output (Standard and Express alike), as UTF-8 bytes of its JSON. */
+export const STATE_PAYLOAD_LIMIT_BYTES = 256 * 1024;
 
 /**
  * Step Functions for the local runtime and the tests: runs the repository's ASL with aws-local-stepfunctions,
@@ -245,12 +247,32 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
     for await (const event of events) {
       if (!event.state || !HISTORY_TYPES.has(event.type)) continue;
       const entry: HistoryEvent = { type: event.type as HistoryEvent['type'], state: event.state.name, stateType: stateTypes[event.state.name] ?? event.state.type };
-      if (event.type === 'StateExited') entry.output = event.state.output;
+      if (event.type === 'StateExited') {
+        entry.output = event.state.output;
+        const bytes = Buffer.byteLength(JSON.stringify(event.state.output ?? null));
+        if (bytes > STATE_PAYLOAD_LIMIT_BYTES) this.dataLimitExceeded(execution, event.state.name, bytes);
+      }
       if (event.type === 'StateFailed') entry.error = event.Error;
       if (event.type === 'StateEntered' || event.type === 'StateRetried') execution.transitions += 1;
       execution.history.push(entry);
       this.notify(execution);
     }
+  }
+
+  /**
+   * As in AWS: a state whose output exceeds the limit fails the execution with States.DataLimitExceeded, which no
+   * Catch can handle, whatever the definition says.
+   */
+  private dataLimitExceeded(execution: Execution, state: string, bytes: number): void {
+    if (execution.description.status !== 'RUNNING') return;
+    this.finish(execution, {
+      status: 'FAILED',
+      error: 'States.DataLimitExceeded',
+      cause: `The state/task '${state}' returned a result with a size exceeding the maximum number of bytes service limit (${bytes} > ${STATE_PAYLOAD_LIMIT_BYTES}).`,
+    });
+    execution.controller.abort();
+    execution.abortLibrary();
+    this.registry.abandonExecution(execution.description.executionArn);
   }
 
   private finish(execution: Execution, outcome: Pick<ExecutionDescription, 'status' | 'output' | 'error' | 'cause'>): void {

@@ -28,6 +28,16 @@ describe('POST /v1/jobs', () => {
     expect(await api.outboxEventsFor(first.body.jobId as string)).toHaveLength(1);
   });
 
+  it('refuses with 413 SPEC_TOO_LARGE, naming the limit, a job whose command, args and env could not fit a saga state', async () => {
+    const body = { command: 'echo big', args: Array.from({ length: 9 }, () => 'a'.repeat(8000)) };
+    const res = await api.call('POST', '/v1/jobs', { body, headers: { 'Idempotency-Key': 'too-big-1' } });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ code: 'SPEC_TOO_LARGE', details: { limitBytes: 65_536 } });
+    expect(res.body.message).toContain('the limit is 65536 bytes');
+    const fits = await api.call('POST', '/v1/jobs', { body: { command: 'echo fits', args: Array.from({ length: 7 }, () => 'a'.repeat(8000)) } });
+    expect(fits.status).toBe(201);
+  });
+
   it('answers 422 IDEMPOTENCY_KEY_REUSED for the same key with another body', async () => {
     await api.call('POST', '/v1/jobs', { body: { command: 'echo a' }, headers: { 'Idempotency-Key': 'reuse-1' } });
     const res = await api.call('POST', '/v1/jobs', { body: { command: 'echo b' }, headers: { 'Idempotency-Key': 'reuse-1' } });

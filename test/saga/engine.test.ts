@@ -86,6 +86,15 @@ describe('Class: LocalStepFunctionsEngine', () => {
     expect(engine.history(executionArn)).toMatchObject({ enteredStates: ['Step', 'Pause', 'Send'], transitions: 3 });
   });
 
+  it('fails the execution with States.DataLimitExceeded, past any Catch, when a state grows beyond 256 KB', async () => {
+    create(async () => ({ blob: 'x'.repeat(256 * 1024) }));
+    const { executionArn } = await start('too-big', { n: 1, pause: 0, timeout: 5 });
+    const done = await engine.waitForExecution(executionArn);
+    expect(done).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+    expect(engine.history(executionArn).enteredStates).not.toContain('Caught');
+    expect(sent).toHaveLength(0);
+  });
+
   it('matches Retry and Catch on the thrown error name, with a Lambda-shaped cause', async () => {
     let calls = 0;
     create(async () => {

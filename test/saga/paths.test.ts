@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { toJobResource } from '../../functions/core/job.ts';
+import { dispatchPayloadBytes, LIMITS, toJobResource } from '../../functions/core/job.ts';
 import { COMPENSATION_ORDER } from '../../functions/core/saga.ts';
 import { dispatchQueue } from '../../functions/declarations/workers.ts';
 import { createSagaTestbed, testQueueUrl } from './harness.ts';
@@ -97,6 +97,23 @@ describe('Job saga: every path, real ASL, real steps, DynamoDB Local', () => {
     const job = await rig.job(jobId);
     expect(job.status).toBe('RUNNING');
     await rig.saga.releaseSlot({ jobId, run: 1 });
+  });
+
+  it('the largest accepted job with the largest failure cause stays within the 256 KB state limit on every path', async () => {
+    rig = testbed.rig({ random: () => 0, waitScale: 0.01 });
+    // Just under the dispatch payload limit: an 8 KB command, six 8 KB args, env filling the rest.
+    const spec = { command: 'c'.repeat(8192), args: Array.from({ length: 6 }, () => 'a'.repeat(8192)), env: { BIG: 'e'.repeat(8000) }, maxAttempts: 2 };
+    expect(dispatchPayloadBytes(spec)).toBeLessThanOrEqual(LIMITS.dispatchPayloadBytes);
+    const jobId = await rig.submit(spec);
+    // The largest cause an agent sends: just under 32,768 characters, its tail control characters (six each in JSON).
+    const cause = { message: 'exit 1', exitCode: 1, durationMs: 5, outputTail: '\u0001'.repeat(5400) };
+    expect(JSON.stringify(cause).length).toBeLessThanOrEqual(32_768);
+    rig.worker.script(jobId, { kind: 'fail', error: 'NON_ZERO_EXIT_CODE', cause }, { kind: 'fail', error: 'NON_ZERO_EXIT_CODE', cause });
+
+    const execution = await rig.run(jobId);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(await rig.job(jobId)).toMatchObject({ status: 'DEAD_LETTERED', attempts: 2 });
   });
 
   it('retries a retryable failure after the backoff Wait, then succeeds', async () => {
