@@ -48,6 +48,10 @@ export class SagaStarterFunction extends QueueConsumerFunction {
     bindTable(this.function, props.tables.get(INBOX_TABLE), 'claim');
     bindSaga(this.function, props.saga.stateMachine);
     props.saga.stateMachine.grantStartExecution(this.function);
+    // A throttled start is put back on this same queue with a delay (never dropped to the DLQ).
+    const own = props.queues.get(SAGA_STARTER_QUEUE).queue;
+    this.function.addEnvironment(SAGA_STARTER_QUEUE.envVar, own.queueUrl);
+    own.grantSendMessages(this.function);
   }
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
@@ -18,6 +19,11 @@ export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError';
 }
 
+/** The message body an EventBridge rule puts on an SQS target, for an event a consumer puts back on its own queue. */
+export function eventBridgeMessage(event: EventEnvelope): string {
+  return JSON.stringify({ id: randomUUID(), 'detail-type': event.type, source: event.source, time: event.time, detail: event });
+}
+
 /** Reads the domain event out of an SQS message body; anything else is a malformed message. */
 export function eventFromMessage(record: SQSRecord): EventEnvelope {
   try {
@@ -28,7 +34,8 @@ export function eventFromMessage(record: SQSRecord): EventEnvelope {
   }
 }
 
-export type EffectOutcome = 'applied' | 'duplicate' | 'skipped';
+/** `deferred`: the effect was refused for now (throttled) and the event put back on its queue with a delay. */
+export type EffectOutcome = 'applied' | 'duplicate' | 'skipped' | 'deferred';
 
 export interface EventConsumerOptions {
   /** Inbox key: one claim per (consumer, event). */
@@ -50,7 +57,8 @@ export function createEventConsumer(options: EventConsumerOptions) {
       options.metrics.addMetric('DuplicateEventsSkipped', MetricUnit.Count, 1);
       options.logger.debug('duplicate event skipped', { eventId: event.id, consumer: options.name });
     } else {
-      options.metrics.addMetric(outcome === 'applied' ? 'EventsApplied' : 'EventsSkipped', MetricUnit.Count, 1);
+      const metric = { applied: 'EventsApplied', skipped: 'EventsSkipped', deferred: 'EventsDeferred' }[outcome];
+      options.metrics.addMetric(metric, MetricUnit.Count, 1);
     }
   };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

@@ -56,7 +56,7 @@ async function deliverEachThreeTimes(events: EventEnvelope[], handlers: Handler[
 }
 
 function consumer(name: string, handle: (event: EventEnvelope) => Promise<EffectOutcome>) {
-  const outcomes = { applied: 0, duplicate: 0, skipped: 0 };
+  const outcomes = { applied: 0, duplicate: 0, skipped: 0, deferred: 0 };
   const handler = createEventConsumer({
     name,
     logger: new Logger({ logLevel: 'SILENT' }),

@@ -5,16 +5,43 @@ import type { EffectOutcome } from '../consumer.ts';
 
 export const SAGA_STARTER = 'saga-starter';
 
+/** A throttled start waits up to this long, with full jitter, before it is tried again (SQS allows 900 s). */
+export const MAX_DEFER_SECONDS = 60;
+
+/** StartExecution refused for the account's rate (its bucket refills at 300/s in large regions, less elsewhere). */
+export const isThrottled = (error: unknown) => {
+  const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return name === 'ThrottlingException' || name === 'TooManyRequestsException' || $metadata?.httpStatusCode === 429;
+};
+
+export interface SagaStarterDeps {
+  inbox: DynamoInbox;
+  saga: Pick<SagaControl, 'start'>;
+  leaseSeconds: number;
+  /** Puts the event back on the starter's queue, visible after `delaySeconds`. */
+  defer(event: EventEnvelope, delaySeconds: number): Promise<void>;
+  random?: () => number;
+}
+
 /**
  * JobQueued → one saga execution per job run. The inbox claim makes the start happen once per event; the execution
- * name (job id + run) makes even a repeat after a crash harmless.
+ * name (job id + run) makes even a repeat after a crash harmless. A throttled start is delayed, never dropped: the
+ * event goes back on the queue with a jittered delay as a new message, so throttling never counts towards the
+ * queue's maxReceiveCount and no job is left QUEUED in a DLQ for being in a burst.
  */
-export function sagaStarter(deps: { inbox: DynamoInbox; saga: SagaControl; leaseSeconds: number }) {
+export function sagaStarter(deps: SagaStarterDeps) {
+  const random = deps.random ?? Math.random;
   return async (event: EventEnvelope): Promise<EffectOutcome> => {
     if (event.type !== 'JobQueued') return 'skipped';
     const { jobId, run } = event.data as { jobId: string; run: number };
-    return deps.inbox.runExternalOnce(SAGA_STARTER, event.id, deps.leaseSeconds, async () => {
-      await deps.saga.start(jobId, run);
-    });
+    try {
+      return await deps.inbox.runExternalOnce(SAGA_STARTER, event.id, deps.leaseSeconds, async () => {
+        await deps.saga.start(jobId, run);
+      });
+    } catch (error) {
+      if (!isThrottled(error)) throw error;
+      await deps.defer(event, 1 + Math.floor(random() * MAX_DEFER_SECONDS));
+      return 'deferred';
+    }
   };
 }
