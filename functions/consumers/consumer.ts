@@ -42,7 +42,8 @@ export interface EventConsumerOptions {
   name: string;
   logger: Logger;
   metrics: Metrics;
-  handle(event: EventEnvelope): Promise<EffectOutcome>;
+  /** `context` is the invocation's, for effects that must fit in its remaining time. */
+  handle(event: EventEnvelope, context?: Context): Promise<EffectOutcome>;
 }
 
 /**
@@ -50,9 +51,9 @@ export interface EventConsumerOptions {
  * only those return to the queue (and, after maxReceiveCount, to its DLQ). Duplicates are counted, not hidden.
  */
 export function createEventConsumer(options: EventConsumerOptions) {
-  const recordHandler = async (record: SQSRecord) => {
+  const recordHandler = async (record: SQSRecord, context?: Context) => {
     const event = eventFromMessage(record);
-    const outcome = await options.handle(event);
+    const outcome = await options.handle(event, context);
     if (outcome === 'duplicate') {
       options.metrics.addMetric('DuplicateEventsSkipped', MetricUnit.Count, 1);
       options.logger.debug('duplicate event skipped', { eventId: event.id, consumer: options.name });
@@ -64,7 +65,7 @@ export function createEventConsumer(options: EventConsumerOptions) {
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     try {
       // A processor per invocation: it keeps the batch's state, and local pollers invoke one module concurrently.
-      return await processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), { context });
+      return await processPartialResponse(event, (record: SQSRecord) => recordHandler(record, context), new BatchProcessor(EventType.SQS), { context });
     } finally {
       flushMetrics(options.metrics);
     }

@@ -58,6 +58,11 @@ export interface DeliverWebhookInput {
   clock?: Clock;
   /** Called once per attempt, before any backoff sleep. If it throws, delivery stops and the error propagates. */
   recordAttempt: (attempt: DeliveryAttempt) => Promise<void>;
+  /**
+   * Epoch ms by which delivery must have returned (the Lambda's remaining time, less a margin): no attempt starts,
+   * and no backoff is waited, that could run past it. What is left goes back to the queue.
+   */
+  deadline?: number;
 }
 
 export interface DeliveryResult {
@@ -67,6 +72,8 @@ export interface DeliveryResult {
   lastError?: { code: DeliveryErrorCode; message: string };
   /** True when the receiver's answer means a retry cannot help (4xx other than 408/429, or a redirect). */
   permanent: boolean;
+  /** True when the deadline came before the retries were done: the rest is left to the queue's redelivery. */
+  deferred?: boolean;
 }
 
 interface AttemptOutcome {
@@ -204,13 +211,17 @@ export async function deliverWebhook(input: DeliverWebhookInput): Promise<Delive
     sleep = (ms: number) => sleepFor(ms),
     clock = systemClock,
     recordAttempt,
+    deadline,
   } = input;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError('maxAttempts must be a positive integer');
   if (!(timeoutMs > 0)) throw new RangeError('timeoutMs must be positive');
   if (!(baseDelayMs >= 0) || !(capDelayMs >= baseDelayMs)) throw new RangeError('baseDelayMs must be ≥ 0 and capDelayMs ≥ baseDelayMs');
 
   let last: AttemptOutcome = {};
+  // Time left for an attempt that may take its whole timeout; without a deadline there is always time.
+  const hasTimeFor = (waitMs: number) => deadline === undefined || clock.now().getTime() + waitMs + timeoutMs <= deadline;
   for (let attempt = 1; ; attempt++) {
+    if (!hasTimeFor(0)) return { delivered: false, attempts: attempt - 1, permanent: false, deferred: true };
     const startedAt = clock.now();
     const headers = {
       'content-type': 'application/json',
@@ -225,7 +236,9 @@ export async function deliverWebhook(input: DeliverWebhookInput): Promise<Delive
     const durationMs = Math.round(performance.now() - started);
     const { verdict, error } = judge(last);
     const retrying = verdict === 'retry' && attempt < maxAttempts;
-    const nextDelayMs = retrying ? backoffMs(attempt, baseDelayMs, capDelayMs, random, retryAfterMs(last.headers, clock.now())) : undefined;
+    const wantedDelayMs = retrying ? backoffMs(attempt, baseDelayMs, capDelayMs, random, retryAfterMs(last.headers, clock.now())) : undefined;
+    // A retry that would not end before the deadline is not waited for here: the queue redelivers the event later.
+    const nextDelayMs = wantedDelayMs !== undefined && hasTimeFor(wantedDelayMs) ? wantedDelayMs : undefined;
 
     await recordAttempt({
       eventId,
@@ -246,6 +259,7 @@ export async function deliverWebhook(input: DeliverWebhookInput): Promise<Delive
         ...(last.statusCode === undefined ? {} : { lastStatus: last.statusCode }),
         ...(error ? { lastError: error } : {}),
         permanent: verdict === 'permanent',
+        ...(wantedDelayMs !== undefined ? { deferred: true } : {}),
       };
     }
     await sleep(nextDelayMs);

@@ -108,7 +108,7 @@ describe('Inbox: at-least-once delivery, exactly-once effect', () => {
 
     expect(delivered).toBe(EVENTS * DELIVERIES);
     for (const { outcomes } of [counting, historyConsumer, webhooks]) {
-      expect(outcomes).toEqual({ applied: EVENTS, duplicate: EVENTS * (DELIVERIES - 1), skipped: 0 });
+      expect(outcomes).toEqual({ applied: EVENTS, duplicate: EVENTS * (DELIVERIES - 1), skipped: 0, deferred: 0 });
     }
     const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.counters, Key: { scope: 'effects', shard: 0 }, ConsistentRead: true }));
     expect(Item!.applied).toBe(EVENTS);

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoInbox } from '../../functions/adapters/dynamodb/inbox.ts';
 import { TenantSecrets } from '../../functions/adapters/dynamodb/tenant-secrets.ts';
@@ -8,11 +8,12 @@ import { createEventConsumer } from '../../functions/consumers/consumer.ts';
 import { WebhookDeliveries } from '../../functions/consumers/webhooks/deliveries.ts';
 import { webhookEffect, WEBHOOKS_CONSUMER } from '../../functions/consumers/webhooks/webhook-consumer.ts';
 import { verifyWebhookSignature } from '../../functions/webhooks/signature.ts';
+import { lambdaContext } from '../../local/lambda.ts';
 import { createTestTables } from '../support/dynamodb.ts';
 import { sampleEvent, sampleJob, sqsRecord } from '../support/events.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
-const context = {} as Context;
+const context = lambdaContext('forgeflow-webhooks', 60_000);
 
 describe('Webhooks consumer', () => {
   let tables: Awaited<ReturnType<typeof createTestTables>>;

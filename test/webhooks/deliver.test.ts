@@ -108,6 +108,26 @@ function harness(overrides: Partial<DeliverWebhookInput> & Pick<DeliverWebhookIn
 }
 
 describe('deliverWebhook against a real local receiver', () => {
+  it('stops before its deadline and leaves the rest to the queue: a slow receiver cannot outlast the Lambda', async () => {
+    const slow = { kind: 'status', status: 503, headers: { 'retry-after': '30' } } as const;
+    const r = await receiver([slow, slow, slow, slow]);
+    const target = await checkWebhookTarget(`${r.url}/hook`, localPolicy);
+    // The harness clock moves 1 s per reading: the deadline leaves room for one attempt, not for a 30 s Retry-After.
+    const { input, attempts, sleep } = harness({ target, capDelayMs: 60_000, deadline: Date.parse('2026-01-01T00:00:06Z') });
+
+    const result = await deliverWebhook(input);
+
+    expect(result).toMatchObject({ delivered: false, attempts: 1, lastStatus: 503, permanent: false, deferred: true });
+    expect(r.requests).toHaveLength(1);
+    expect(sleep).not.toHaveBeenCalled();
+    expect(attempts[0]).not.toHaveProperty('nextDelayMs');
+    // No deadline: the same receiver gets every attempt, the Retry-After honoured in between.
+    const r2 = await receiver([slow, slow, slow, slow]);
+    const unbounded = harness({ target: await checkWebhookTarget(`${r2.url}/hook`, localPolicy), capDelayMs: 60_000 });
+    expect(await deliverWebhook(unbounded.input)).toMatchObject({ delivered: false, attempts: 4, permanent: false });
+    expect(unbounded.sleep.mock.calls.map(([ms]) => ms)).toEqual([30_000, 30_000, 30_000]);
+  });
+
   it('retries through a 500 and a dropped connection: 3 requests, one effect, every request signed with the same event id', async () => {
     const r = await receiver([{ kind: 'status', status: 500, body: 'boom' }, { kind: 'drop', applyEffect: true }]);
     const target = await checkWebhookTarget(`${r.url}/hooks/forgeflow?token=receiver-secret`, localPolicy);

@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import type { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import type { TenantSecrets } from '../../adapters/dynamodb/tenant-secrets.ts';
 import type { EventEnvelope } from '../../core/events.ts';
@@ -27,8 +28,11 @@ export interface WebhookConsumerDeps {
  * POSTs a job event to the job's callback URL, once. The claim comes first (an HTTP call cannot join a
  * DynamoDB transaction); the request carries the event id so a receiver can drop the rare repeat after a crash.
  */
+/** Time kept back from the Lambda's remaining time: recording the outcome and answering the batch. */
+export const DELIVERY_MARGIN_MS = 5000;
+
 export function webhookEffect(deps: WebhookConsumerDeps) {
-  return async (event: EventEnvelope): Promise<EffectOutcome> => {
+  return async (event: EventEnvelope, context?: Context): Promise<EffectOutcome> => {
     const callbackUrl = (event.data as { callbackUrl?: string }).callbackUrl;
     if (!callbackUrl) return 'skipped';
     const record = (attempt: Parameters<DeliverWebhookInput['recordAttempt']>[0]) =>
@@ -45,6 +49,8 @@ export function webhookEffect(deps: WebhookConsumerDeps) {
       }
       const result = await deliverWebhook({
         ...deps.delivery,
+        // One slow receiver must not outlast the invocation and fail every other tenant's event in the batch.
+        ...(context ? { deadline: Date.now() + context.getRemainingTimeInMillis() - DELIVERY_MARGIN_MS } : {}),
         target,
         eventId: event.id,
         eventType: event.type,
@@ -54,7 +60,8 @@ export function webhookEffect(deps: WebhookConsumerDeps) {
       });
       // Delivered, or refused for good by the receiver (4xx): either way this event is finished.
       if (!result.delivered && !result.permanent) {
-        throw new DeliveryFailedError(`Webhook for event ${event.id} failed ${result.attempts} times (last status ${result.lastStatus ?? 'none'})`);
+        const why = result.deferred ? 'no time was left in this invocation for the next retry' : `failed ${result.attempts} times`;
+        throw new DeliveryFailedError(`Webhook for event ${event.id}: ${why} (last status ${result.lastStatus ?? 'none'}); the queue delivers it again`);
       }
     });
   };
