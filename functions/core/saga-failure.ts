@@ -29,7 +29,8 @@ const TIMEOUT_ERRORS = new Set(['States.Timeout', 'States.HeartbeatTimeout']);
  * Turns the error the saga caught into a catalog failure:
  * - the agent reports with SendTaskFailure(error = catalog reason, cause = TaskFailureCause JSON): kept as is, with
  *   the cause's `retryable` overriding the catalog default;
- * - the Dispatch state's timeout: EXECUTION_TIMEOUT (the job outlived its timeoutSeconds);
+ * - the Dispatch state's timeout: INFRASTRUCTURE_ERROR (no worker answered in time; the agent reports a job that
+ *   outlived its own timeoutSeconds itself, as EXECUTION_TIMEOUT);
  * - anything else (Lambda errors, States.TaskFailed, NoCapacity after its retries): INFRASTRUCTURE_ERROR.
  * Never throws: whatever arrived, the saga must still compensate and record.
  */
@@ -43,8 +44,11 @@ export function categorizeError(error: StepError): CategorizedFailure {
     return withResult(describeFailure(error.Error, message, cause.details?.retryable));
   }
   if (TIMEOUT_ERRORS.has(error.Error)) {
+    // Not EXECUTION_TIMEOUT: the job's own timeout is counted by the agent from the moment the command starts, and
+    // reported by it. This one counts from the enqueue, so it fires for a job that waited for a worker, or whose
+    // worker stopped answering: the platform's failure, not the user's command.
     return withResult(
-      describeFailure('EXECUTION_TIMEOUT', 'The job exceeded its timeoutSeconds (the worker did not report a result in time) and was stopped.'),
+      describeFailure('INFRASTRUCTURE_ERROR', 'No worker reported a result within the job\'s timeout plus the time allowed for waiting in the queue; the job may never have started.'),
     );
   }
   const detail = cause.message ? `: ${cause.message}` : '';

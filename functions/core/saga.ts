@@ -15,8 +15,12 @@ import type { TaskSuccess, WorkerReport } from './saga-messages.ts';
 /** Who the saga's own events name as the actor (e.g. `cancelledBy` when it ends a cancel-requested job). */
 export const SAGA_ACTOR = 'forgeflow-saga';
 export const DEFAULT_TENANT_SLOT_LIMIT = 20;
-/** How long a dispatch may wait in its queue for a worker (one cold EC2 start) on top of the job's own timeout. */
-export const DEFAULT_DISPATCH_GRACE_SECONDS = 600;
+/**
+ * How long a dispatch may wait in its queue for a worker, on top of the job's own timeout (which the agent counts
+ * from the start of the command). Generous: a backlog or a fleet starting from zero must not kill jobs that never
+ * ran; a worker that dies with a job is found by visibility (WORKER_LOST) long before this.
+ */
+export const DEFAULT_DISPATCH_GRACE_SECONDS = 6 * 3600;
 
 /**
  * The forward steps with their undo, in forward order. On failure the undos run last-in first-out, as in the

@@ -42,11 +42,11 @@ describe('Function: categorizeError', () => {
     });
   });
 
-  it('turns the Dispatch timeout into EXECUTION_TIMEOUT', () => {
+  it('turns the Dispatch timeout into an infrastructure failure, never the user command\'s EXECUTION_TIMEOUT', () => {
     for (const Error of ['States.Timeout', 'States.HeartbeatTimeout']) {
       const { failure, result } = categorizeError({ Error, Cause: 'State Dispatch timed out after 1 s' });
-      expect(failure).toMatchObject({ reason: 'EXECUTION_TIMEOUT', retryable: true, category: 'user' });
-      expect(failure.message).toMatch(/exceeded its timeoutSeconds/);
+      expect(failure).toMatchObject({ reason: 'INFRASTRUCTURE_ERROR', retryable: true, category: 'infrastructure' });
+      expect(failure.message).toMatch(/waiting in the queue/);
       expect(result).toBeUndefined();
     }
   });
