@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RuleDefinition } from '../functions/declarations/events.ts';
 import { compilePattern, type EventMatcher } from './event-pattern.ts';
+import { putEventsEntrySize, PUT_EVENTS_MAX_BYTES } from '../functions/adapters/eventbridge/event-publisher.ts';
 import { ServiceError, type Operation } from './json-protocol-server.ts';
 
 /** The account and region the local bus stamps on events; any fixed value would do. */
@@ -44,6 +45,9 @@ export class LocalEventBus {
     if (entries.length === 0 || entries.length > MAX_ENTRIES) {
       throw new ServiceError('ValidationException', `Entries must hold 1 to ${MAX_ENTRIES} items`);
     }
+    // As strict as EventBridge: the whole request is refused past 256 KB, not just the entry that tipped it over.
+    const bytes = entries.reduce((sum, { Time, ...entry }) => sum + putEventsEntrySize({ ...entry, ...(Time === undefined ? {} : { Time: new Date(0) }) }), 0);
+    if (bytes > PUT_EVENTS_MAX_BYTES) throw new ServiceError('ValidationException', `Total size of the entries in the request is over the limit (${bytes} > ${PUT_EVENTS_MAX_BYTES} bytes).`);
     const results = await Promise.all(entries.map((entry) => this.putOne(entry)));
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
   }

@@ -74,6 +74,13 @@ describe('Outbox relay pipeline', () => {
     restoreEnv?.();
   });
 
+  it('the local bus refuses a PutEvents request over 256 KB whole, as EventBridge does', async () => {
+    // A detail-type no rule matches: accepted entries go nowhere.
+    const entry = (kb: number) => ({ Source: 'forgeflow.tests', DetailType: 'SizeProbe', Detail: JSON.stringify({ pad: 'x'.repeat(kb * 1024) }), EventBusName: EVENT_BUS.name });
+    await expect(bus.putEvents([entry(130), entry(130)])).rejects.toMatchObject({ type: 'ValidationException', message: expect.stringContaining('over the limit') });
+    await expect(bus.putEvents([entry(120), entry(120)])).resolves.toMatchObject({ FailedEntryCount: 0 });
+  });
+
   it('loses no event when the relay dies after publishing but before its checkpoint is saved', async () => {
     const jobIds: string[] = [];
     for (let i = 0; i < 30; i++) jobIds.push((await service().submit(actor, JobSpecSchema.parse({ command: `echo ${i}` }), undefined, 'c')).job.jobId);

@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { EventBridgePublisher } from '../../functions/adapters/eventbridge/event-publisher.ts';
+import { EventBridgePublisher, PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from '../../functions/adapters/eventbridge/event-publisher.ts';
 import { PoisonRecordError, relayBatch } from '../../functions/relay/relay.ts';
 import { sampleEvent, sampleJob, streamRecord } from '../support/events.ts';
 
@@ -28,6 +28,21 @@ describe('Class: EventBridgePublisher', () => {
     expect(calls[0]!.args[0].input.Entries![0]).toMatchObject({
       EventBusName: 'forgeflow', Source: 'forgeflow.jobs', DetailType: 'JobQueued', Detail: JSON.stringify(batch[0]),
     });
+  });
+
+  it('sizes batches by bytes too: ten large events never go in one request over 256 KB', async () => {
+    eventBridge.on(PutEventsCommand).callsFake((input) => ({ FailedEntryCount: 0, Entries: input.Entries.map((_: unknown, i: number) => ({ EventId: `id${i}` })) }));
+    // Each event carries a 60 KB callback-free metadata-sized payload in its data, so four fit in a request, not ten.
+    const big = events(10).map((event) => ({ ...event, data: { ...event.data, result: { exitCode: 1, durationMs: 1, outputTail: 'x'.repeat(60_000) } } }));
+    const tooBig = { ...big[0]!, id: '01KBZZZZZZZZZZZZZZZZZZZZZZ', data: { ...big[0]!.data, result: { exitCode: 1, durationMs: 1, outputTail: 'x'.repeat(300_000) } } };
+    const publisher = new EventBridgePublisher(new EventBridgeClient({}), { busName: 'forgeflow', sleep: noSleep });
+
+    const outcome = await publisher.publish([...big, tooBig]);
+
+    expect(outcome.failed).toEqual([expect.objectContaining({ eventId: tooBig.id, errorCode: 'EntryTooLarge' })]);
+    const calls = eventBridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!);
+    expect(calls.map((entries) => entries.length)).toEqual([4, 4, 2]);
+    for (const entries of calls) expect(entries.reduce((sum, e) => sum + putEventsEntrySize(e), 0)).toBeLessThanOrEqual(PUT_EVENTS_MAX_BYTES);
   });
 
   it('retries only the entries that failed (FailedEntryCount)', async () => {

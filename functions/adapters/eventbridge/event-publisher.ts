@@ -2,8 +2,18 @@ import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } 
 import type { EventEnvelope } from '../../core/events.ts';
 import type { EventPublisher, PublishOutcome } from '../../core/ports.ts';
 
-/** PutEvents accepts at most 10 entries per call. */
+/** PutEvents accepts at most 10 entries per call, and at most 256 KB in all (EventBridge quotas). */
 export const PUT_EVENTS_BATCH = 10;
+export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
+
+/**
+ * An entry's size as EventBridge counts it ("Calculating PutEvents event entry size"): 14 bytes for Time, and the
+ * UTF-8 bytes of Source, DetailType, Detail and each Resource.
+ */
+export function putEventsEntrySize(entry: Pick<PutEventsRequestEntry, 'Time' | 'Source' | 'DetailType' | 'Detail' | 'Resources'>): number {
+  const bytes = (text: string | undefined) => (text ? Buffer.byteLength(text) : 0);
+  return (entry.Time ? 14 : 0) + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + (entry.Resources ?? []).reduce((sum, r) => sum + bytes(r), 0);
+}
 
 export interface EventBridgePublisherOptions {
   busName: string;
@@ -45,10 +55,36 @@ export class EventBridgePublisher implements EventPublisher {
   }
 
   async publish(events: readonly EventEnvelope[]): Promise<PublishOutcome> {
-    const batches: EventEnvelope[][] = [];
-    for (let i = 0; i < events.length; i += PUT_EVENTS_BATCH) batches.push(events.slice(i, i + PUT_EVENTS_BATCH));
+    const { batches, tooLarge } = this.batches(events);
     const outcomes = await Promise.all(batches.map((batch) => this.publishBatch(batch)));
-    return { failed: outcomes.flatMap((o) => o.failed) };
+    return { failed: [...tooLarge, ...outcomes.flatMap((o) => o.failed)] };
+  }
+
+  /**
+   * Batches of at most 10 entries and 256 KB, in order. A batch sized by count alone could hold ten large events
+   * and be refused whole. An event too large for any request can never be published: it is reported at once.
+   */
+  private batches(events: readonly EventEnvelope[]): { batches: EventEnvelope[][]; tooLarge: PublishOutcome['failed'] } {
+    const batches: EventEnvelope[][] = [];
+    const tooLarge: PublishOutcome['failed'] = [];
+    let current: EventEnvelope[] = [];
+    let bytes = 0;
+    for (const event of events) {
+      const size = putEventsEntrySize(toPutEventsEntry(this.options.busName, event));
+      if (size > PUT_EVENTS_MAX_BYTES) {
+        tooLarge.push({ eventId: event.id, errorCode: 'EntryTooLarge', errorMessage: `The event takes ${size} bytes; PutEvents accepts ${PUT_EVENTS_MAX_BYTES}` });
+        continue;
+      }
+      if (current.length === PUT_EVENTS_BATCH || bytes + size > PUT_EVENTS_MAX_BYTES) {
+        batches.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(event);
+      bytes += size;
+    }
+    if (current.length > 0) batches.push(current);
+    return { batches, tooLarge };
   }
 
   /** Sends one batch; on partial failure (FailedEntryCount > 0) sends again only the entries that failed. */
