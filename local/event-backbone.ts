@@ -4,6 +4,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { EVENT_BUS, RULES } from '../functions/declarations/events.ts';
+import { onFailureMessage } from '../functions/relay/on-failure.ts';
 import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
 import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
 import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
@@ -110,8 +111,10 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
           maximumRecordAgeSeconds: 3600,
           bisectBatchOnFunctionError: true,
           onFailure: async (records, info) => {
-            log(`relay gave up on ${records.length} outbox record(s) (${info.reason}); they are in ${RELAY_FAILURE_QUEUE.name}`);
-            await sqs.client.send(new SendMessageCommand({ QueueUrl: relayFailures.url, MessageBody: JSON.stringify({ ...info, lastError: String(info.lastError ?? ''), records }) }));
+            log(`relay gave up on ${records.length} outbox record(s) (${info.reason}); their position is in ${RELAY_FAILURE_QUEUE.name} (npm run replay-relay-failures)`);
+            // What Lambda sends: where the batch is in the stream, not its records (the replay reads them back).
+            const message = onFailureMessage({ streamArn: info.streamArn, shardId: info.shardId, startSequenceNumber: info.startSequenceNumber ?? '', endSequenceNumber: info.endSequenceNumber ?? '', batchSize: info.batchSize, condition: info.reason, attempts: info.attempts });
+            await sqs.client.send(new SendMessageCommand({ QueueUrl: relayFailures.url, MessageBody: JSON.stringify(message) }));
           },
           onError: (error, context) => {
             // DynamoDB Local answers a fresh shard's first read this way; the poller re-reads from the checkpoint.

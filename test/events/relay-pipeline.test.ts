@@ -20,6 +20,10 @@ import { EVENT_BUS, RULES } from '../../functions/declarations/events.ts';
 import { JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE } from '../../functions/declarations/queues.ts';
 import { LocalEventBus } from '../../local/event-bus.ts';
 import { startJsonProtocolServer } from '../../local/json-protocol-server.ts';
+import { onFailureMessage } from '../../functions/relay/on-failure.ts';
+import { replayRelayFailures } from '../../functions/relay/replay.ts';
+import { EventBridgePublisher } from '../../functions/adapters/eventbridge/event-publisher.ts';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { importHandler, invoker, setEnvironment } from '../../local/lambda.ts';
 import { startSqsPoller } from '../../local/sqs-poller.ts';
 import { startLocalSqs } from '../../local/sqs.ts';
@@ -135,5 +139,40 @@ describe('Outbox relay pipeline', () => {
     const { Messages = [] } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: failureUrl, WaitTimeSeconds: 1 }));
     expect(Messages).toHaveLength(1);
     expect(Messages[0]!.Body).toContain('01ZZZZZZZZZZZZZZZZZZZZZZZZ');
+  });
+
+  it('replays what the relay gave up on: from its position in the stream, once, and leaves poison for a person', async () => {
+    // Only this test's relays run from here on (the earlier ones would publish the new event themselves).
+    for (const stop of stops.splice(1)) await stop();
+    await tables.documentClient.send(new PutCommand({ TableName: tables.tableNames.outbox, Item: { eventId: '01ZZZZZZZZZZZZZZZZZZZZZZZY', envelope: 'not json' } }));
+    const jobId = (await service().submit(actor, JobSpecSchema.parse({ command: 'replay me' }), undefined, 'c')).job.jobId;
+    let discardedMine = false;
+    const broken = startStreamPoller({
+      streamsClient: streams(), streamArn, handler: (async () => { throw new Error('EventBridge is down'); }) as never, maximumRetryAttempts: 1,
+      checkpointStore: fileCheckpointStore(join(mkdtempSync(join(tmpdir(), 'ff-ckpt-')), 'outbox.json')),
+      onFailure: async (records, info) => {
+        if (records.some((r) => r.dynamodb?.NewImage?.subject?.S === jobId)) discardedMine = true;
+        const message = onFailureMessage({ ...info, startSequenceNumber: info.startSequenceNumber!, endSequenceNumber: info.endSequenceNumber!, condition: info.reason });
+        await sqs.client.send(new SendMessageCommand({ QueueUrl: failureUrl, MessageBody: JSON.stringify(message) }));
+      },
+      onError: () => {},
+    });
+    stops.push(() => broken.stop());
+    await waitFor('the broken relay to discard the batch with the new event', () => discardedMine);
+    await broken.stop();
+    expect((await history.list(jobId, 10)).items).toEqual([]);
+
+    const report = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }) });
+
+    expect(report).toMatchObject({ expired: 0 });
+    expect(report.republished).toBeGreaterThan(0);
+    expect(report.stillFailing).toEqual([]);
+    // The poison row written before the job is in a discarded batch: reported, and its batch kept.
+    expect(report.poison.length).toBeGreaterThan(0);
+    await waitFor('the replayed event to reach history', async () => (await history.list(jobId, 10)).items.length === 1);
+    // Run again: what was replayed is gone from the queue; what stays is what needs a person.
+    const again = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }) });
+    expect(again.poison).toEqual(report.poison);
+    expect((await history.list(jobId, 10)).items).toHaveLength(1);
   });
 });
