@@ -12,6 +12,7 @@ import {
   type IUserPoolClient,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { ROLES } from '../functions/core/roles.ts';
 
 /**
  * The custom attribute that carries a user's tenant. Cognito puts it in ID tokens as `custom:tenant`, which is
@@ -19,11 +20,8 @@ import { Construct } from 'constructs';
  */
 export const TENANT_ATTRIBUTE = 'tenant';
 
-/** Cognito groups, surfaced as `cognito:groups`; `admin` may read platform-wide stats (functions/core/job-service.ts). */
-export const USER_GROUPS = [
-  { name: 'admin', description: 'Platform administrators: every tenant-scoped right plus platform-wide views' },
-  { name: 'operator', description: 'Operators: run and manage jobs of their own tenant' },
-] as const;
+/** Cognito groups, surfaced as `cognito:groups`: the roles of functions/core/roles.ts. */
+export const USER_GROUPS = Object.values(ROLES);
 
 /**
  * The Cognito user pool that issues the API's tokens, and the API's app client.

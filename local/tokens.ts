@@ -1,6 +1,7 @@
 import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { ROLES } from '../functions/core/roles.ts';
 
 /** What the local JWT authorizer accepts; the same checks API Gateway makes against its configured issuer and audience. */
 export const LOCAL_ISSUER = 'forgeflow-local';
@@ -30,7 +31,8 @@ export interface LocalTokens {
 }
 
 export const LOCAL_PERSONAS: Record<keyof LocalTokens, TokenClaims> = {
-  admin: { sub: 'local-admin', tenant: 'default', groups: ['admin'] },
+  // The one developer on a laptop is both the tenant's admin and the platform's.
+  admin: { sub: 'local-admin', tenant: 'default', groups: [ROLES.TENANT_ADMIN.name, ROLES.PLATFORM_ADMIN.name] },
   user: { sub: 'local-user', tenant: 'default', groups: [] },
   other: { sub: 'local-other', tenant: 'other', groups: [] },
 };

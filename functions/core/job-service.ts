@@ -14,6 +14,7 @@ import { deriveJobId, newEventId, requestHash } from './ids.ts';
 import { JobStatus } from './job-status.ts';
 import { dispatchPayloadBytes, LIMITS, type JobRecord, type JobSpec } from './job.ts';
 import { transitionChange, type Clock, type JobPage, type JobStore, type ListJobsQuery } from './ports.ts';
+import { isPlatformAdmin } from './roles.ts';
 import { toQueueStats, type QueueStats } from './stats.ts';
 
 export interface Actor {
@@ -22,7 +23,6 @@ export interface Actor {
   groups: readonly string[];
 }
 
-export const isAdmin = (actor: Actor) => actor.groups.includes('admin');
 
 export interface JobServiceDeps {
   store: JobStore;
@@ -136,7 +136,7 @@ export class JobService {
   }
 
   async stats(actor: Actor, scope: 'tenant' | 'global'): Promise<QueueStats> {
-    if (scope === 'global' && !isAdmin(actor)) throw new ForbiddenError('Only admins may read platform-wide stats');
+    if (scope === 'global' && !isPlatformAdmin(actor)) throw new ForbiddenError('Only platform admins may read platform-wide stats');
     const counters = await this.deps.store.counters(scope === 'global' ? 'global' : { tenantId: actor.tenantId });
     return toQueueStats(counters);
   }

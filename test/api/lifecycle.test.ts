@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestApi, alice, bob, root } from '../support/api.ts';
+import { createTestApi, alice, bob, root, tenantAdmin } from '../support/api.ts';
 import { moveJob } from '../support/job-fixtures.ts';
 
 describe('Job lifecycle routes', () => {
@@ -91,8 +91,14 @@ describe('Job lifecycle routes', () => {
     expect((await api.call('GET', `/v1/jobs/${id}/logs`, { caller: bob })).status).toBe(404);
   });
 
-  it('keeps platform-wide stats for admins only', async () => {
+  it('keeps platform-wide stats for platform admins: a tenant admin is not one', async () => {
     expect((await api.call('GET', '/v1/queues/stats', { query: { scope: 'global' } })).status).toBe(403);
+    expect((await api.call('GET', '/v1/queues/stats', { caller: tenantAdmin, query: { scope: 'global' } })).status).toBe(403);
     expect((await api.call('GET', '/v1/queues/stats', { caller: root, query: { scope: 'global' } })).status).toBe(200);
+  });
+
+  it("keeps a tenant's webhook secret for its admins: a platform admin is not one", async () => {
+    expect((await api.call('GET', '/v1/webhooks/secret', { caller: root })).status).toBe(403);
+    expect((await api.call('GET', '/v1/webhooks/secret', { caller: tenantAdmin })).status).toBe(200);
   });
 });

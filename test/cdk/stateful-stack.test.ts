@@ -124,8 +124,8 @@ describe('cognito', () => {
     const groups = Object.values(template.findResources('AWS::Cognito::UserPoolGroup')).map(
       (g) => (g as Resource).Properties.GroupName,
     );
-    expect(groups.sort()).toEqual(['admin', 'operator']);
-    expect(USER_GROUPS.map((g) => g.name).sort()).toEqual(['admin', 'operator']);
+    expect(groups.sort()).toEqual(['admin', 'operator', 'platform-admin']);
+    expect(USER_GROUPS.map((g) => g.name).sort()).toEqual(['admin', 'operator', 'platform-admin']);
   });
 
   it('has one public app client for the API: no secret, SRP, no OAuth, cannot write the tenant', () => {

@@ -42,7 +42,7 @@ describe('Local: tokens', () => {
       // About 30 days: long enough to paste into scripts.
       expect(claims.exp! - claims.iat!).toBe(30 * 24 * 3600);
     }
-    expect(LOCAL_PERSONAS.admin).toEqual({ sub: 'local-admin', tenant: 'default', groups: ['admin'] });
+    expect(LOCAL_PERSONAS.admin).toEqual({ sub: 'local-admin', tenant: 'default', groups: ['admin', 'platform-admin'] });
     expect(LOCAL_PERSONAS.other.tenant).not.toBe(LOCAL_PERSONAS.user.tenant);
   });
 

@@ -19,7 +19,10 @@ export interface Caller {
 
 export const alice: Caller = { sub: 'alice', tenant: 'acme' };
 export const bob: Caller = { sub: 'bob', tenant: 'globex' };
-export const root: Caller = { sub: 'root', tenant: 'acme', groups: ['admin'] };
+/** The platform's administrator (fleet, platform-wide stats). */
+export const root: Caller = { sub: 'root', tenant: 'acme', groups: ['platform-admin'] };
+/** A tenant's administrator (its webhook secret), nothing platform-wide. */
+export const tenantAdmin: Caller = { sub: 'tina', tenant: 'acme', groups: ['admin'] };
 
 export interface RequestOptions {
   caller?: Caller | null;

@@ -1,4 +1,5 @@
 import { ForbiddenError } from '../errors.ts';
+import { isPlatformAdmin, seesFleet } from '../roles.ts';
 import type { Actor } from '../job-service.ts';
 import { FleetAtMaximumError, FleetBoundError, UnknownAmiNameError, UnknownInstanceTypeError, WorkerNotFoundError } from './errors.ts';
 import type { FleetContext } from './fleet-context.ts';
@@ -21,8 +22,6 @@ export interface LaunchWorkerRequest {
   instanceType?: string;
 }
 
-const isAdmin = (actor: Actor) => actor.groups.includes('admin');
-const isOperator = (actor: Actor) => isAdmin(actor) || actor.groups.includes('operator');
 
 /** The fleet as admins and operators see it through the API. Roles are checked here, in the use case. */
 export class WorkerService {
@@ -80,9 +79,9 @@ export class WorkerService {
 }
 
 function requireOperator(actor: Actor): void {
-  if (!isOperator(actor)) throw new ForbiddenError('Only admins and operators may see workers');
+  if (!seesFleet(actor)) throw new ForbiddenError('Only platform admins and operators may see workers');
 }
 
 function requireAdmin(actor: Actor): void {
-  if (!isAdmin(actor)) throw new ForbiddenError('Only admins may launch or remove workers');
+  if (!isPlatformAdmin(actor)) throw new ForbiddenError('Only platform admins may launch or remove workers');
 }
