@@ -6,7 +6,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { executionArnOf, sagaExecutionName } from '../functions/declarations/statemachines.ts';
 import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/dynamodb-local.ts';
+import { LOCAL_REGION } from '../local/dynamodb-local.ts';
 import { invocationCounts, invocationMillis } from '../local/lambda.ts';
 import { startLocalRuntime } from '../local/runtime.ts';
 import { percentile, round } from './stats.ts';
@@ -50,7 +50,7 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number }
     const transitions = ids.reduce((sum, id) => sum + runtime.saga.engine.history(executionArnOf(runtime.saga.stateMachineArn, sagaExecutionName(id, 1))).transitions, 0);
 
     // Items per state change, from the outbox rows the run wrote (each row is one transaction).
-    const outbox = await createDocumentClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
+    const outbox = await createDocumentClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials: runtime.credentials })
       .send(new ScanCommand({ TableName: localTableName(OUTBOX_TABLE), Select: 'COUNT' }));
     const stateChanges = (outbox.Count ?? 0) / options.jobs;
     const lambdaRequests = [...invocationCounts.values()].reduce((a, b) => a + b, 0);

@@ -5,8 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort, isPortFree } from './ports.ts';
 
-/** DynamoDB Local only accepts alphanumeric access keys; these are not secrets. */
+/**
+ * The credentials of the tests' shared in-memory DynamoDB Local, and of every local service that checks none (SQS,
+ * Step Functions, EventBridge). Not secrets. The runtime's own DynamoDB uses a per-home key (local/credentials.ts).
+ */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'forgeflowlocal', secretAccessKey: 'forgeflowlocal' };
+export type LocalCredentials = typeof LOCAL_CREDENTIALS;
 export const LOCAL_REGION = 'us-east-1';
 
 export interface DynamoDbLocal {
@@ -21,6 +25,12 @@ export interface DynamoDbLocalOptions {
   port?: number;
   /** How long to wait for the first answer. */
   startTimeoutMs?: number;
+  /**
+   * Set: one database per access key (DynamoDB Local's default), so only a client holding this key sees the data.
+   * DynamoDB Local listens on every interface and has no host option: the key is what keeps the network out.
+   * Absent: one database for any key (the tests' in-memory instance).
+   */
+  credentials?: LocalCredentials;
 }
 
 export class JavaMissingError extends Error {
@@ -40,7 +50,7 @@ export function assertJavaAvailable(): void {
 
 const WATCHDOG = fileURLToPath(new URL('./dynamodb-watchdog.mjs', import.meta.url));
 
-/** Starts DynamoDB Local on loopback and resolves once it answers ListTables. */
+/** Starts DynamoDB Local and resolves once it answers ListTables (on loopback; it listens on every interface). */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   assertJavaAvailable();
   const port = options.port ?? (await freePort());
@@ -55,7 +65,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   }
   // Detached: Ctrl-C in a terminal signals the whole foreground group; DynamoDB Local must outlive the gateway's
   // shutdown, so it stops only when we close its stdin (or we die and the kernel closes it for us).
-  const child = spawn(process.execPath, [WATCHDOG, String(port), dataArg], {
+  const child = spawn(process.execPath, [WATCHDOG, String(port), dataArg, options.credentials ? 'separate' : 'shared'], {
     detached: true,
     stdio: ['pipe', 'ignore', 'pipe'],
     env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' },
@@ -66,7 +76,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   });
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 60_000, () => stderr);
+    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 60_000, () => stderr, options.credentials ?? LOCAL_CREDENTIALS);
   } catch (error) {
     // Through the watchdog, never past it: a SIGKILLed watchdog cannot stop the Java process it started.
     await stopChild(child);
@@ -75,8 +85,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   return { endpoint, port, stop: () => stopChild(child) };
 }
 
-async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number, stderr: () => string): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number, stderr: () => string, credentials: LocalCredentials): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: { ...credentials }, maxAttempts: 1 });
   const deadline = Date.now() + timeoutMs;
   let exited: number | null = null;
   child.once('exit', (code) => {

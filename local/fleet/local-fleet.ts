@@ -18,7 +18,7 @@ import { validateWorkerClasses, WORKER_CLASS_DEFINITIONS, type WorkerClassDefini
 import { createScalerHandler } from '../../functions/fleet/scaler-handler.ts';
 import { createProvisionSteps } from '../../functions/fleet/steps.ts';
 import { createWorkerControl } from '../../functions/fleet/worker-control.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../dynamodb-local.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalCredentials } from '../dynamodb-local.ts';
 import type { EventBackbone } from '../event-backbone.ts';
 import type { SagaRuntime } from '../saga-runtime.ts';
 import { startSqsPoller } from '../sqs-poller.ts';
@@ -63,6 +63,7 @@ export interface LocalFleetOptions {
   backbone: EventBackbone;
   saga: SagaRuntime;
   dynamoDbEndpoint: string;
+  credentials: LocalCredentials;
   /** The environment every agent gets (queue URLs, endpoints, credentials); read at each launch. */
   agentEnv: () => Record<string, string>;
   settings: LocalFleetSettings;
@@ -78,7 +79,7 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
   const classes = localClasses(options.settings);
   const settings = { ...LOCAL_FLEET_DEFAULTS, ...options.settings };
   const logger = new Logger({ serviceName: 'forgeflow-local-fleet' });
-  const client = createDocumentClient({ endpoint: options.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const client = createDocumentClient({ endpoint: options.dynamoDbEndpoint, region: LOCAL_REGION, credentials: options.credentials });
   const sfn = new SFNClient({ endpoint: options.backbone.env.AWS_ENDPOINT_URL_SFN, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const provider = new LocalWorkerProvider({ env: options.agentEnv, log: options.log });
   const log = (message: string, details: Record<string, unknown>) => options.log(`fleet: ${message} ${JSON.stringify(details)}`);

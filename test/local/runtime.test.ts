@@ -1,4 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { LOCAL_CREDENTIALS } from '../../local/dynamodb-local.ts';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +33,24 @@ describe('Local: runtime', () => {
   afterAll(async () => {
     await runtime?.stop();
     rmSync(home, { recursive: true, force: true });
+  });
+
+  it("keeps its data behind this home's DynamoDB key: a client with any other key sees none of it", async () => {
+    expect((await submit(runtime.tokens.user, 'behind-the-key')).status).toBe(201);
+    const keyFile = join(home, 'dynamodb-credentials.json');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const tables = async (credentials: { accessKeyId: string; secretAccessKey: string }) => {
+      const client = new DynamoDBClient({ endpoint: runtime.dynamoDbEndpoint, region: 'us-east-1', credentials });
+      try {
+        return (await client.send(new ListTablesCommand({}))).TableNames ?? [];
+      } finally {
+        client.destroy();
+      }
+    };
+    expect(await tables(runtime.credentials)).toContain('forgeflow-jobs');
+    // What anyone on the network (DynamoDB Local listens on every interface) or a web page (CORS *) would try.
+    expect(await tables(LOCAL_CREDENTIALS)).toEqual([]);
+    expect(await tables({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' })).toEqual([]);
   });
 
   it('answers /health without a token', async () => {
