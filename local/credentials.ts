@@ -11,8 +11,9 @@ const randomKey = (length: number) => Array.from({ length }, () => ALPHABET[rand
 
 /**
  * The access key of this home's DynamoDB Local: random, alphanumeric (all DynamoDB Local accepts), kept in a 0600
- * file. DynamoDB Local listens on every interface with CORS open to any origin and checks no signature, so the key
- * itself is the secret: a client without it, on the network or in a browser, reaches an empty database of its own.
+ * file. DynamoDB Local listens on loopback only (local/java/LoopbackDynamoDbLocal.java), but it answers CORS for any
+ * origin and checks no signature, so any web page open on this machine could call it: the key is the secret that
+ * stops that, as a client without it reaches an empty database of its own.
  *
  * Data written before keys were per home lives in the shared database file: it becomes this key's file, once.
  */

