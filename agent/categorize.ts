@@ -4,7 +4,7 @@ import { SHELL, type JobProcessOutcome } from './process-runner.ts';
 
 /**
  * Turns what happened to a job process into the platform's answer: success, or a failure from the catalog
- * (design.md §2, "Failures are data") with a message that says what happened in this run.
+ * (docs/architecture.md, "Failures are data") with a message that says what happened in this run.
  *
  * The order matters: a spawn error means nothing ran; a stop we asked for (cancel, timeout) explains whatever exit
  * status followed it (a job that catches SIGTERM and exits 0 was still stopped); only then the exit status counts.

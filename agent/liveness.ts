@@ -1,7 +1,7 @@
 import { isTaskOver } from './retry.ts';
 
 /**
- * Liveness of one held message (design.md §2): every interval the agent pushes the message's visibility timeout
+ * Liveness of one held message (docs/architecture.md, "liveness through SQS visibility"): every interval the agent pushes the message's visibility timeout
  * forward and sends a task heartbeat. The two answer different questions. The visibility extension says "this agent
  * is alive": if it stops (the agent died), the message reappears and another agent takes the job. The heartbeat
  * asks "is the task still open?": TaskTimedOut / TaskDoesNotExist / InvalidToken mean the saga has moved on

@@ -6,7 +6,7 @@ import { SmoothWeightedRoundRobin } from './scheduler.ts';
 import { Wakeup, type Slots } from './slots.ts';
 
 /**
- * Takes work from one worker class's dispatch queues (design.md §2, "priority is enforced where work is taken").
+ * Takes work from one worker class's dispatch queues (docs/architecture.md, "priority is enforced where work is taken").
  *
  * Busy (some queue may have work): one short poll at a time (WaitTimeSeconds 0), the queue chosen by smooth weighted
  * round-robin among the queues not known to be empty, asking for as many messages as there are free slots (≤ 10).

@@ -3,7 +3,7 @@
  *
  * Why this one: with weights 8:4:2:1 it interleaves (c h c m c h c l c h c m c h c) instead of sending eight polls
  * to critical in a row, so over every window of `sum(weights)` picks each candidate is chosen exactly `weight` times.
- * That is the starvation bound design.md §2 asks for: while low has work it is polled at least once every 15 picks,
+ * That is the starvation bound docs/architecture.md states: while low has work it is polled at least once every 15 picks,
  * whatever the other queues hold. Candidates that are absent (known empty) are skipped and keep their state, so the
  * rhythm resumes when they come back.
  */

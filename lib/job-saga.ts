@@ -59,7 +59,7 @@ export interface JobSagaProps {
 }
 
 /**
- * The job saga (design.md §1): one Lambda per step handler in functions/saga/handlers, and the Standard state
+ * The job saga (docs/architecture.md): one Lambda per step handler in functions/saga/handlers, and the Standard state
  * machine of statemachines/job-saga.asl.json, the same file the local runtime runs. The ASL names each Lambda by a
  * `${<Step>FunctionArn}` placeholder; DefinitionSubstitutions fill them with the step functions' ARNs. A
  * placeholder without a step function, or a step function the ASL never names, fails the synth.

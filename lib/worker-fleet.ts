@@ -24,7 +24,7 @@ export interface WorkerFleetProps {
 const pascal = (text: string) => text.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
 /**
- * The EC2 worker fleet (design.md §5): the network, the agent bundle, per worker class an agent role and a launch
+ * The EC2 worker fleet (docs/fleet.md): the network, the agent bundle, per worker class an agent role and a launch
  * template, the provisioning saga (whose Launch step alone may run instances, from those templates only), and the
  * functions that keep the fleet right: worker-control (the agents' door), the scaler (every minute and on each
  * dispatch), the reaper (every five minutes) and the spot interruption handler.

@@ -1,5 +1,5 @@
 /**
- * The catalog of failure reasons (design.md §2, "Failures are data"). Each reason says whose problem it is,
+ * The catalog of failure reasons (docs/architecture.md, "Failures are data"). Each reason says whose problem it is,
  * whether retrying by default makes sense, and what a person can do about it.
  */
 export const FailureCategory = { USER: 'user', INFRASTRUCTURE: 'infrastructure' } as const;

@@ -81,7 +81,7 @@ const { QUEUED, DISPATCHED, RUNNING, RETRY_SCHEDULED, SUCCEEDED, FAILED, CANCELL
 const holdsWorker = (job: JobRecord) => job.status === DISPATCHED || job.status === RUNNING;
 
 /**
- * The job saga's steps (design.md §1): claim, record the start, record the result, categorize a failure,
+ * The job saga's steps (docs/architecture.md): claim, record the start, record the result, categorize a failure,
  * compensate, decide. Each step is one JobStore commit (the job conditioned on status and version, its event,
  * its counters and its slot delta) and is idempotent, because Step Functions and SQS may run it twice.
  */
@@ -113,7 +113,7 @@ export class SagaService {
       // A late report of an earlier attempt or an ended attempt changes nothing.
       if (job.run !== report.run || job.attempts !== report.attempt || !holdsWorker(job)) return job;
       if (job.status === RUNNING && job.workerId === report.workerId && job.taskToken === report.taskToken) return job;
-      // RUNNING again with another worker: the first died and the message reappeared (design.md §2, liveness).
+      // RUNNING again with another worker: the first died and the message reappeared (docs/architecture.md, liveness).
       const { next, context } = this.next(report, job, { status: RUNNING, workerId: report.workerId, startedAt: report.startedAt, taskToken: report.taskToken });
       await this.commit(job, next, jobEvent('JobRunning', next, job.status, { workerId: report.workerId }, context));
       return next;

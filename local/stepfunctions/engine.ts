@@ -132,7 +132,7 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
     const context = {
       Execution: { Id: executionArn, Name: input.name },
       StateMachine: { Id: input.stateMachineArn, Name: input.stateMachineArn.split(':').pop() },
-      // A plain placeholder, never a getter (which would mint a token per reference, design.md §4b): the dispatch
+      // A plain placeholder, never a getter (which would mint a token per reference, docs/architecture.md): the dispatch
       // task mints the one token of each attempt and puts it where the placeholder landed.
       Task: { Token: TASK_TOKEN_PLACEHOLDER },
     };

@@ -3,7 +3,7 @@ import { LOCAL_REGION } from '../dynamodb-local.ts';
 /**
  * Turns a state machine definition as deployed (DefinitionSubstitutions placeholders and all) into the copy the
  * local engine gives aws-local-stepfunctions. The source file stays the one source for AWS and local; only this
- * copy is adapted, for what the library does differently (design.md §4b):
+ * copy is adapted, for what the library does differently (docs/architecture.md, "The local runtime"):
  * - `${<Name>FunctionArn}` become local Lambda ARNs, and their Task states run the handler `<Name>`;
  * - `lambda:invoke.waitForTaskToken` Tasks invoke the handler their FunctionName placeholder names, with the Payload;
  * - `.waitForTaskToken` Tasks (SQS and Lambda) get their timeout enforced by the engine: the library evaluates
