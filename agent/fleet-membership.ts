@@ -1,12 +1,9 @@
-import type { z } from 'zod';
-import type { AgentInstructionSchema, AgentRequest, AgentResponse } from '../functions/core/fleet/agent-protocol.ts';
+import type { AgentIdentity, AgentInstruction, AgentRequest, AgentResponse } from '../functions/core/fleet/agent-protocol.ts';
 import type { Agent } from './agent.ts';
 import type { ControlPlane } from './control-plane.ts';
-import type { AgentIdentity } from './identity.ts';
 import type { AgentLogger } from './job.ts';
 import { sleep } from './retry.ts';
 
-export type AgentInstruction = z.infer<typeof AgentInstructionSchema>;
 export type MembershipEnd = 'drained' | 'released' | 'stopped';
 
 export class RegistrationRefusedError extends Error {

@@ -1,8 +1,6 @@
-import type { z } from 'zod';
-import type { AgentIdentitySchema } from '../functions/core/fleet/agent-protocol.ts';
+import type { AgentIdentity } from '../functions/core/fleet/agent-protocol.ts';
 import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
 
-export type AgentIdentity = z.infer<typeof AgentIdentitySchema>;
 
 /** The agent's release, sent with every registration and heartbeat (bump it with agent changes). */
 export const AGENT_VERSION = '0.2.0';

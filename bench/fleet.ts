@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { DynamoRateLimiter } from '../functions/adapters/dynamodb/rate-limiter.ts';
 import { DynamoWorkerStore } from '../functions/adapters/dynamodb/worker-store.ts';
-import { Ec2WorkerProvider } from '../functions/adapters/ec2/worker-provider.ts';
+import { Ec2WorkerProvider, TAG_WORKER_ID } from '../functions/adapters/ec2/worker-provider.ts';
 import { createFleet } from '../functions/core/fleet/fleet.ts';
 import { EC2_RATE_LIMITS, takeToken, type BucketState } from '../functions/core/fleet/token-bucket.ts';
 import type { EventEnvelope } from '../functions/core/events.ts';
@@ -82,7 +82,7 @@ export async function benchLaunchBurst(options: { jobs: number; maxWorkers: numb
   });
   ec2.on(TerminateInstancesCommand).resolves({});
   ec2.on(DescribeInstancesCommand).callsFake((input: { InstanceIds?: string[] }) => ({
-    Reservations: [{ Instances: (input.InstanceIds ?? []).map((id) => ({ InstanceId: id, State: { Name: 'running' }, LaunchTime: new Date(), Tags: [{ Key: 'forgeflow:worker-id', Value: workerOf.get(id) }] })) }],
+    Reservations: [{ Instances: (input.InstanceIds ?? []).map((id) => ({ InstanceId: id, State: { Name: 'running' }, LaunchTime: new Date(), Tags: [{ Key: TAG_WORKER_ID, Value: workerOf.get(id) }] })) }],
   }));
   const workerOf = new Map<string, string>();
   const classes = WORKER_CLASS_DEFINITIONS.map((c) => ({ ...c, maxWorkers: options.maxWorkers }));

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { localTableName, TABLES } from '../functions/declarations/tables.ts';
 import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
+import { FLEET_ENV } from '../functions/fleet/config.ts';
 import { LOCAL_REGION, startDynamoDbLocal, type LocalCredentials } from './dynamodb-local.ts';
 import { loadOrCreateLocalCredentials } from './credentials.ts';
 import { PortInUseError, startHttpGateway } from './http-gateway.ts';
@@ -151,7 +152,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 }
 
 /** What the api function reads to reach the fleet (the same variables the CDK app sets). */
-const FLEET_ENVIRONMENT = { FLEET_STACK_NAME: LOCAL_STACK_NAME };
+const FLEET_ENVIRONMENT = { [FLEET_ENV.stackName]: LOCAL_STACK_NAME };
 
 /**
  * What an agent process gets: what a worker's bootstrap writes on EC2, with local values and local pacing. As root

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { JobHistory } from '../consumers/job-history/history.ts';
 import { WorkerNotFoundError } from '../core/fleet/errors.ts';
+import { WORKER_ID_PATTERN } from '../core/fleet/worker-id.ts';
 import { toWorkerResource } from '../core/fleet/worker.ts';
 import type { WorkerService } from '../core/fleet/worker-service.ts';
 import { WORKER_STATES } from '../core/fleet/worker-state.ts';
@@ -8,8 +9,7 @@ import { json, readJsonBody } from './http.ts';
 import type { Route } from './router.ts';
 import { PageQuerySchema, query } from './routes.ts';
 
-/** `w-` and a ULID in lower case (Crockford base32: no i, l, o, u). */
-const WorkerIdSchema = z.string().regex(/^w-[0-9a-hjkmnp-tv-z]{26}$/);
+const WorkerIdSchema = z.string().regex(WORKER_ID_PATTERN);
 
 /** Class names, AMI names and instance types are checked against the declared classes by the use case (422). */
 const NameSchema = z.string().min(1).max(128);

@@ -14,6 +14,7 @@ import { deriveJobId, newEventId, requestHash } from './ids.ts';
 import { JobStatus } from './job-status.ts';
 import { dispatchPayloadBytes, LIMITS, type JobRecord, type JobSpec } from './job.ts';
 import { transitionChange, type Clock, type JobPage, type JobStore, type ListJobsQuery } from './ports.ts';
+import { retryOnConflict } from './conflict-retry.ts';
 import { isPlatformAdmin } from './roles.ts';
 import { toQueueStats, type QueueStats } from './stats.ts';
 
@@ -34,8 +35,6 @@ export interface SubmitResult {
   replayed: boolean;
 }
 
-/** How often a state change re-reads and tries again after losing a race to another writer. */
-const MAX_CONFLICT_RETRIES = 5;
 
 /** The job use cases. Pure orchestration over the JobStore port: no AWS SDK here. */
 export class JobService {
@@ -154,15 +153,8 @@ export class JobService {
   }
 
   /** Reads, decides and writes; when another writer got there first, reads again and decides again. */
-  private async withConflictRetry(actor: Actor, jobId: string, decide: (job: JobRecord) => Promise<JobRecord>): Promise<JobRecord> {
-    for (let attempt = 1; ; attempt++) {
-      const job = await this.get(actor, jobId);
-      try {
-        return await decide(job);
-      } catch (error) {
-        if (!(error instanceof ConcurrentModificationError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
-      }
-    }
+  private withConflictRetry(actor: Actor, jobId: string, decide: (job: JobRecord) => Promise<JobRecord>): Promise<JobRecord> {
+    return retryOnConflict(() => this.get(actor, jobId), decide, (error) => error instanceof ConcurrentModificationError);
   }
 }
 

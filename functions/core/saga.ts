@@ -1,6 +1,7 @@
 import type { QueueDefinition } from '../declarations/queues.ts';
 import { sagaExecutionName } from '../declarations/statemachines.ts';
 import { dispatchQueue, WORKER_CLASSES } from '../declarations/workers.ts';
+import { retryOnConflict } from './conflict-retry.ts';
 import { ConcurrentModificationError, IllegalTransitionError, JobNotFoundError } from './errors.ts';
 import { jobEvent, type EventContext, type EventEnvelope } from './events.ts';
 import { describeFailure, type JobFailure } from './failure-reasons.ts';
@@ -76,7 +77,6 @@ export interface SagaServiceDeps {
   dispatchGraceSeconds?: number;
 }
 
-const MAX_CONFLICT_RETRIES = 5;
 const { QUEUED, DISPATCHED, RUNNING, RETRY_SCHEDULED, SUCCEEDED, FAILED, CANCELLED, DEAD_LETTERED } = JobStatus;
 const holdsWorker = (job: JobRecord) => job.status === DISPATCHED || job.status === RUNNING;
 
@@ -239,16 +239,9 @@ export class SagaService {
   }
 
   /** Reads, decides and writes; when another writer (an API cancel, a duplicate report) got there first, again. */
-  private async mutate<T>(jobId: string, missing: () => Error, decide: (job: JobRecord) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const job = await this.deps.store.get(jobId);
-      if (!job) throw missing();
-      try {
-        return await decide(job);
-      } catch (error) {
-        if (!(error instanceof ConcurrentModificationError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
-      }
-    }
+  private mutate<T>(jobId: string, missing: () => Error, decide: (job: JobRecord) => Promise<T>): Promise<T> {
+    const read = async () => (await this.deps.store.get(jobId)) ?? Promise.reject(missing());
+    return retryOnConflict(read, decide, (error) => error instanceof ConcurrentModificationError);
   }
 }
 

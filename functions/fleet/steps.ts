@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Fleet } from '../core/fleet/fleet.ts';
+import { WORKER_ID_PATTERN } from '../core/fleet/worker-id.ts';
 
 /**
  * The provisioning saga's Lambda steps: validate what the state machine passes, call one fleet operation, return
@@ -10,7 +11,7 @@ export const PROVISION_STEP_NAMES = ['RecordProvisioning', 'Launch', 'AwaitAgent
 export type ProvisionStepName = (typeof PROVISION_STEP_NAMES)[number];
 export type ProvisionStep = (input: unknown) => Promise<unknown>;
 
-const WorkerInput = z.object({ workerId: z.string().regex(/^w-[0-9a-z]{26}$/, 'a worker id looks like w-<ulid>') });
+const WorkerInput = z.object({ workerId: z.string().regex(WORKER_ID_PATTERN, 'a worker id looks like w-<ulid>') });
 
 /** What StartExecution passes (execution name: the worker id). */
 export const ProvisionExecutionInputSchema = WorkerInput;

@@ -135,15 +135,10 @@ async function endWorkersOfPreviousRun(fleet: Fleet, log: (message: string) => v
   let ended = 0;
   for (const state of ['PROVISIONING', 'BOOTING', 'READY', 'DRAINING', 'TERMINATING'] as const) {
     for (const workerClass of fleet.classNames) {
-      let cursor: string | undefined;
-      do {
-        const page = await fleet.context.store.list({ class: workerClass, state, limit: 100, ...(cursor ? { cursor } : {}) });
-        for (const worker of page.items) {
-          await fleet.removal.terminateNow(worker.workerId, TerminationReason.INSTANCE_GONE, 'The local runtime restarted; its agent processes ended with the previous run');
-          ended += 1;
-        }
-        cursor = page.nextCursor;
-      } while (cursor);
+      for await (const worker of fleet.context.workers(workerClass, state)) {
+        await fleet.removal.terminateNow(worker.workerId, TerminationReason.INSTANCE_GONE, 'The local runtime restarted; its agent processes ended with the previous run');
+        ended += 1;
+      }
     }
   }
   if (ended > 0) log(`fleet: ${ended} worker(s) of the previous run ended`);

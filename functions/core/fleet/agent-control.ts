@@ -3,22 +3,7 @@ import type { FleetContext } from './fleet-context.ts';
 import type { ProvisioningRunner, WorkerProvider } from './ports.ts';
 import { AgentDirective, TerminationReason, type WorkerRecord } from './worker.ts';
 import { isEndedWorker, WorkerState } from './worker-state.ts';
-
-/** Who an agent says it is: read from the instance metadata (EC2) or given by the local runtime. */
-export interface AgentIdentity {
-  workerId: string;
-  instanceId: string;
-  agentVersion: string;
-}
-
-/** What the control plane tells an agent, at registration and in answer to each heartbeat. */
-export interface AgentInstruction {
-  directive: AgentDirective;
-  /** Settings of the agent's class, so an agent needs no configuration beyond its identity. */
-  heartbeatIntervalSeconds: number;
-  idleTimeoutSeconds: number;
-  minRunningSeconds: number;
-}
+import type { AgentIdentity, AgentInstruction } from './agent-protocol.ts';
 
 /** The agent registered before its worker was recorded as launched: it tries again shortly. */
 export class WorkerNotLaunchedYetError extends Error {

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { AgentDirective } from './worker.ts';
+import { WORKER_ID_PATTERN } from './worker-id.ts';
 
 /**
  * The contract between the worker agent and the worker-control function, declared once: the agent builds these
  * requests and parses these answers, the function parses and builds the same, both through these schemas.
  */
+/** Who an agent says it is: read from the instance metadata (EC2) or given by the local runtime. */
 export const AgentIdentitySchema = z.object({
-  workerId: z.string().regex(/^(w-[0-9a-z]{26})$/, 'a worker id looks like w-<ulid>'),
+  workerId: z.string().regex(WORKER_ID_PATTERN, 'a worker id looks like w-<ulid>'),
   instanceId: z.string().regex(/^(i-[0-9a-f]{8,17}|local-\d+)$/, 'an EC2 instance id (i-...) or a local one (local-N)'),
   agentVersion: z.string().min(1).max(64),
 });
@@ -19,12 +21,16 @@ export const AgentRequestSchema = z.discriminatedUnion('action', [
 ]);
 export type AgentRequest = z.infer<typeof AgentRequestSchema>;
 
+/** What the control plane tells an agent, at registration and in answer to each heartbeat: what to do, and its class's timings. */
 export const AgentInstructionSchema = z.object({
   directive: z.enum([AgentDirective.CONTINUE, AgentDirective.DRAIN, AgentDirective.RELEASE]),
   heartbeatIntervalSeconds: z.number().int().positive(),
   idleTimeoutSeconds: z.number().int().positive(),
   minRunningSeconds: z.number().int().nonnegative(),
 });
+
+export type AgentIdentity = z.infer<typeof AgentIdentitySchema>;
+export type AgentInstruction = z.infer<typeof AgentInstructionSchema>;
 
 /** Every answer is one of these; failures are data too, so the agent can tell "try again" from "stop". */
 export const AgentResponseSchema = z.discriminatedUnion('ok', [

@@ -2,6 +2,7 @@ import type { ResolvedWorkerClass } from '../../declarations/worker-classes.ts';
 import type { EventContext } from '../events.ts';
 import type { Clock } from '../ports.ts';
 import { workerEvent, type WorkerEventExtra, type WorkerEventType } from '../events.ts';
+import { retryOnConflict } from '../conflict-retry.ts';
 import { WorkerConflictError } from './errors.ts';
 import type { FleetMove, WorkerChange, WorkerStore } from './ports.ts';
 import type { WorkerRecord } from './worker.ts';
@@ -9,9 +10,6 @@ import { activeDelta, assertWorkerTransition, type WorkerState } from './worker-
 
 /** Looks a declared class up, resolved for the runtime (AWS or local); throws UnknownClassError for others. */
 export type ClassLookup = (name: string) => ResolvedWorkerClass;
-
-/** How often a worker change re-reads and decides again after losing a race to another writer. */
-const MAX_CONFLICT_RETRIES = 5;
 
 /**
  * What every fleet use case shares: the store, the clock, and the one way a worker changes state, a transition
@@ -58,15 +56,18 @@ export class FleetContext {
   }
 
   /** Reads, decides and writes; when another writer got there first, reads again and decides again. */
-  async mutate<T>(workerId: string, missing: () => Error, decide: (worker: WorkerRecord) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const worker = await this.store.get(workerId);
-      if (!worker) throw missing();
-      try {
-        return await decide(worker);
-      } catch (error) {
-        if (!(error instanceof WorkerConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
-      }
-    }
+  mutate<T>(workerId: string, missing: () => Error, decide: (worker: WorkerRecord) => Promise<T>): Promise<T> {
+    const read = async () => (await this.store.get(workerId)) ?? Promise.reject(missing());
+    return retryOnConflict(read, decide, (error) => error instanceof WorkerConflictError);
+  }
+
+  /** Every worker of a class in a state, page by page, so a sweep holds one page at a time. */
+  async *workers(workerClass: string, state: WorkerState): AsyncGenerator<WorkerRecord> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.list({ class: workerClass, state, limit: 100, ...(cursor ? { cursor } : {}) });
+      yield* page.items;
+      cursor = page.nextCursor;
+    } while (cursor);
   }
 }

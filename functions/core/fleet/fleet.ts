@@ -65,6 +65,7 @@ export function createFleet(ports: FleetPorts): Fleet {
     ...(ports.limiter ? { limiter: ports.limiter } : {}),
     ...(ports.sleep ? { sleep: ports.sleep } : {}),
     ...(ports.defaultSubnetIds ? { defaultSubnetIds: ports.defaultSubnetIds } : {}),
+    ...(ports.log ? { log: ports.log } : {}),
   });
   const removal = new WorkerRemoval({ fleet: context, provider: ports.provider, ...(ports.releaser ? { releaser: ports.releaser } : {}), ...(ports.log ? { log: ports.log } : {}) });
   const log = ports.log ? { log: ports.log } : {};
@@ -75,7 +76,7 @@ export function createFleet(ports: FleetPorts): Fleet {
     classNames,
     agents: new AgentControl({ fleet: context, provider: ports.provider, runner: ports.runner }),
     reaper: new Reaper({ fleet: context, provider: ports.provider, provisioning, removal, classNames, ...log }),
-    workers: new WorkerService({ fleet: context, provisioning, removal, ...log }),
+    workers: new WorkerService({ fleet: context, provisioning, removal }),
     ...(ports.queueDepth ? { scaler: new Scaler({ fleet: context, provisioning, queueDepth: ports.queueDepth, ...log }) } : {}),
     async spotInterrupted(instanceId) {
       const worker = await ports.store.getByInstance(instanceId);

@@ -1,5 +1,5 @@
 import { workerEvent } from '../events.ts';
-import { newEventId } from '../ids.ts';
+import { newWorkerId } from './worker-id.ts';
 import { WorkerNotFoundError } from './errors.ts';
 import type { FleetContext } from './fleet-context.ts';
 import { launchCandidates, launchWithFallback, type LaunchWalkDeps } from './launch-plan.ts';
@@ -23,6 +23,7 @@ export interface ProvisioningDeps extends LaunchWalkDeps {
   region: string;
   /** Subnets per class when the class declares none (the stack's VPC); absent: let EC2 choose. */
   defaultSubnetIds?: readonly string[];
+  log?: (message: string, details: Record<string, unknown>) => void;
 }
 
 /** What the saga carries from step to step: small, so the execution's state stays far below its size limit. */
@@ -51,7 +52,7 @@ export class ProvisioningService {
     const workerClass = fleet.classes(request.workerClass);
     const now = fleet.now();
     const worker: WorkerRecord = {
-      workerId: `w-${newEventId().toLowerCase()}`,
+      workerId: newWorkerId(),
       class: workerClass.name,
       state: PROVISIONING,
       version: 1,
@@ -163,9 +164,21 @@ export class ProvisioningService {
     });
   }
 
-  /** Starts the saga of a new worker; a failed start leaves it PROVISIONING for the reaper to start again. */
+  /** Starts the saga of a worker (idempotent: the execution is named after it). */
   async start(worker: Pick<WorkerRecord, 'workerId'>): Promise<void> {
     await this.deps.runner.start(worker.workerId);
+  }
+
+  /**
+   * Starts the saga of a worker just created. A failed start is not the caller's failure: the worker exists, stays
+   * PROVISIONING, and the reaper starts its saga again (an error here would invite a retry that launches a second).
+   */
+  async startOrLeaveToReaper(worker: Pick<WorkerRecord, 'workerId'>): Promise<void> {
+    try {
+      await this.start(worker);
+    } catch (error) {
+      this.deps.log?.('provisioning start failed; the reaper starts it again', { workerId: worker.workerId, error: (error as Error).message });
+    }
   }
 }
 

@@ -29,7 +29,6 @@ export interface ReapReport {
 export const REAPER_GRACE_SECONDS = 120;
 /** A PROVISIONING worker this old whose saga never moved it is started again (the start is idempotent). */
 const RESTART_SAGA_AFTER_SECONDS = 60;
-const PAGE = 100;
 
 const { PROVISIONING, BOOTING, READY, DRAINING, TERMINATING } = WorkerState;
 
@@ -101,19 +100,14 @@ export class Reaper {
     return (this.deps.fleet.clock.now().getTime() - Date.parse(since)) / 1000;
   }
 
-  /** Every worker of a class in a state, page by page; one worker's failure never stops the sweep. */
+  /** Every worker of a class in a state; one worker's failure never stops the sweep. */
   private async each(workerClass: string, state: State, visit: (worker: WorkerRecord) => Promise<void>): Promise<void> {
-    let cursor: string | undefined;
-    do {
-      const page = await this.deps.fleet.store.list({ class: workerClass, state, limit: PAGE, ...(cursor ? { cursor } : {}) });
-      for (const worker of page.items) {
-        try {
-          await visit(worker);
-        } catch (error) {
-          this.deps.log?.('reaping a worker failed; the next sweep tries again', { workerId: worker.workerId, state, error: (error as Error).message });
-        }
+    for await (const worker of this.deps.fleet.workers(workerClass, state)) {
+      try {
+        await visit(worker);
+      } catch (error) {
+        this.deps.log?.('reaping a worker failed; the next sweep tries again', { workerId: worker.workerId, state, error: (error as Error).message });
       }
-      cursor = page.nextCursor;
-    } while (cursor);
+    }
   }
 }

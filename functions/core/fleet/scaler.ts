@@ -73,7 +73,7 @@ export class Scaler {
         const worker = await this.deps.provisioning.create({ workerClass: workerClass.name, requestedBy: SCALER_ACTOR, correlationId }, { expectActive: active });
         active += 1;
         decision.launched.push(worker.workerId);
-        await this.startSaga(worker.workerId);
+        await this.deps.provisioning.startOrLeaveToReaper(worker);
       } catch (error) {
         if (!(error instanceof FleetBoundError)) throw error;
         lostRaces += 1;
@@ -81,14 +81,5 @@ export class Scaler {
       }
     }
     return decision;
-  }
-
-  /** A failed start is not fatal: the worker stays PROVISIONING and the reaper starts its saga again. */
-  private async startSaga(workerId: string): Promise<void> {
-    try {
-      await this.deps.provisioning.start({ workerId });
-    } catch (error) {
-      this.deps.log?.('provisioning start failed; the reaper retries it', { workerId, error: (error as Error).message });
-    }
   }
 }

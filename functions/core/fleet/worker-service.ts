@@ -13,7 +13,6 @@ export interface WorkerServiceDeps {
   fleet: FleetContext;
   provisioning: ProvisioningService;
   removal: WorkerRemoval;
-  log?: (message: string, details: Record<string, unknown>) => void;
 }
 
 export interface LaunchWorkerRequest {
@@ -55,12 +54,7 @@ export class WorkerService {
       if (error instanceof FleetBoundError) throw new FleetAtMaximumError(workerClass.name, workerClass.maxWorkers);
       throw error;
     }
-    try {
-      await this.deps.provisioning.start(worker);
-    } catch (error) {
-      // The worker exists: answering 500 would invite a retry that launches a second one. The reaper starts it again.
-      this.deps.log?.('provisioning start failed; the reaper starts it again', { workerId: worker.workerId, error: (error as Error).message });
-    }
+    await this.deps.provisioning.startOrLeaveToReaper(worker);
     return worker;
   }
 
