@@ -24,18 +24,14 @@ export interface ForgeflowStacks {
 export const DEFAULT_STACK_PREFIX = 'Forgeflow';
 
 /**
- * Bus names are unique per account and region (unlike the tables and queues, which CloudFormation names): the
- * default copy gets the declared name, any other copy a name with its prefix, so copies never collide.
+ * Bus and state machine names are unique per account and region (unlike the tables and queues, which
+ * CloudFormation names): the default copy gets the declared name, any other copy a name with its prefix, so copies
+ * never collide.
  */
-export const eventBusName = (prefix: string) =>
-  prefix === DEFAULT_STACK_PREFIX ? EVENT_BUS.name : `${EVENT_BUS.name}-${prefix.toLowerCase()}`;
-
-/** State machine names are unique per account and region too: the same rule as for the bus. */
-export const jobSagaName = (prefix: string) => (prefix === DEFAULT_STACK_PREFIX ? JOB_SAGA.name : `${JOB_SAGA.name}-${prefix.toLowerCase()}`);
-
-/** The same rule for the worker provisioning saga. */
-export const provisionWorkerName = (prefix: string) =>
-  prefix === DEFAULT_STACK_PREFIX ? PROVISION_WORKER.name : `${PROVISION_WORKER.name}-${prefix.toLowerCase()}`;
+const perCopy = (name: string) => (prefix: string) => (prefix === DEFAULT_STACK_PREFIX ? name : `${name}-${prefix.toLowerCase()}`);
+export const eventBusName = perCopy(EVENT_BUS.name);
+export const jobSagaName = perCopy(JOB_SAGA.name);
+export const provisionWorkerName = perCopy(PROVISION_WORKER.name);
 
 /** Builds the Forgeflow stacks into an App (or Stage). bin/app.ts and the CDK tests build the same thing. */
 export function createForgeflowApp(scope: Construct, options: ForgeflowAppOptions = {}): ForgeflowStacks {

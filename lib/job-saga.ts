@@ -7,11 +7,11 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { JOB_SAGA } from '../functions/declarations/statemachines.ts';
+import { JOB_SAGA, stepHandlerModule } from '../functions/declarations/statemachines.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, type TableDefinition } from '../functions/declarations/tables.ts';
 import { functionArnKey, SAGA_STEP_NAMES, type SagaStepName } from '../functions/saga/steps.ts';
 import { SAGA_TABLES } from '../functions/saga/wiring.ts';
-import { buildAslStateMachine, kebabCase, STATE_MACHINE_WILDCARD_REASON } from './asl-state-machine.ts';
+import { buildAslStateMachine, STATE_MACHINE_WILDCARD_REASON } from './asl-state-machine.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
 import type { ForgeflowQueues } from './queues.ts';
 import { bindTable, type TableAccess } from './table-access.ts';
@@ -20,7 +20,7 @@ import type { ForgeflowTables } from './tables.ts';
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** `ClaimJob` → `claim-job`: the handler module of a step is functions/saga/handlers/<kebab>.ts. */
-export const stepHandlerEntry = (step: SagaStepName) => `functions/saga/handlers/${kebabCase(step)}.ts`;
+export const stepHandlerEntry = (step: SagaStepName) => stepHandlerModule(JOB_SAGA, step);
 
 // Kept as an export of this module: the tests import it from here.
 export { aslPlaceholders } from './asl-state-machine.ts';

@@ -5,12 +5,12 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { PROVISION_WORKER } from '../functions/declarations/statemachines.ts';
+import { PROVISION_WORKER, stepHandlerModule } from '../functions/declarations/statemachines.ts';
 import { resolveWorkerClass, WORKER_CLASS_DEFINITIONS } from '../functions/declarations/worker-classes.ts';
 import { FLEET_ENV, type FleetLaunchConfig } from '../functions/fleet/config.ts';
 import { PROVISION_STEP_NAMES, type ProvisionStepName } from '../functions/fleet/steps.ts';
 import { functionArnKey } from '../functions/saga/steps.ts';
-import { buildAslStateMachine, kebabCase, STATE_MACHINE_WILDCARD_REASON, taskTimeouts } from './asl-state-machine.ts';
+import { buildAslStateMachine, STATE_MACHINE_WILDCARD_REASON, taskTimeouts } from './asl-state-machine.ts';
 import {
   bindFleet,
   DESCRIBE_INSTANCES_REASON,
@@ -25,7 +25,7 @@ import { DESCRIBE_IMAGES_REASON, grantLaunch, type LaunchAccessProps } from './l
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** `Launch` → functions/fleet/handlers/launch.ts. */
-export const provisionStepEntry = (step: ProvisionStepName) => `functions/fleet/handlers/${kebabCase(step)}.ts`;
+export const provisionStepEntry = (step: ProvisionStepName) => stepHandlerModule(PROVISION_WORKER, step);
 
 const STORE_ONLY: FleetWiringOptions = { ec2: false, queueDepth: false, releaseJobs: false };
 const EC2: FleetWiringOptions = { ec2: true, queueDepth: false, releaseJobs: false };

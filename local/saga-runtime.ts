@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { JOB_SAGA, PROVISION_WORKER } from '../functions/declarations/statemachines.ts';
+import { JOB_SAGA, PROVISION_WORKER, stepHandlerModule } from '../functions/declarations/statemachines.ts';
 import { PROVISION_STEP_NAMES, type ProvisionStep, type ProvisionStepName } from '../functions/fleet/steps.ts';
 import { importHandler, invoker } from './lambda.ts';
 import type { LocalSqs } from './sqs.ts';
@@ -9,7 +9,7 @@ import { localStateMachineArn, type AslDefinition } from './stepfunctions/local-
 import { stepFunctionsOperations } from './stepfunctions/operations.ts';
 
 /** `${ClaimJobFunctionArn}` → functions/saga/handlers/claim-job.ts: the step Lambdas, named as the ASL names them. */
-const stepModule = (step: string) => `../functions/saga/handlers/${step.replace(/[A-Z]/g, (c, i: number) => (i ? '-' : '') + c.toLowerCase())}.ts`;
+const stepModule = (step: string) => `../${stepHandlerModule(JOB_SAGA, step)}`;
 
 export interface SagaRuntime {
   engine: LocalStepFunctionsEngine;

@@ -6,6 +6,8 @@ export const JOB_SAGA = {
   name: 'forgeflow-job-saga',
   envVar: 'JOB_SAGA_ARN',
   definitionPath: fileURLToPath(new URL('../../statemachines/job-saga.asl.json', import.meta.url)),
+  /** Where the Lambda entry of each `${<Step>FunctionArn}` lives, relative to the project root. */
+  handlersDir: 'functions/saga/handlers',
 } as const;
 
 /** The worker provisioning saga: one Standard execution per worker, named after it (a repeated start is harmless). */
@@ -14,7 +16,12 @@ export const PROVISION_WORKER = {
   name: 'forgeflow-provision-worker',
   envVar: 'PROVISION_WORKER_ARN',
   definitionPath: fileURLToPath(new URL('../../statemachines/provision-worker.asl.json', import.meta.url)),
+  handlersDir: 'functions/fleet/handlers',
 } as const;
+
+/** `ClaimJob` → `<handlersDir>/claim-job.ts`: the one mapping from a step name to its Lambda entry (CDK and local). */
+export const stepHandlerModule = (machine: { handlersDir: string }, step: string) =>
+  `${machine.handlersDir}/${step.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}.ts`;
 
 /** Execution names allow 80 characters of [A-Za-z0-9-_]; a job id is 36, so the run number fits. */
 export const sagaExecutionName = (jobId: string, run: number) => `${jobId}-run-${run}`;
