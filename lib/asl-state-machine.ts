@@ -6,7 +6,6 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 
-
 /** Every `${Name}` placeholder of an ASL document (the keys DefinitionSubstitutions must fill), sorted, once each. */
 export const aslPlaceholders = (definition: string) => [...new Set([...definition.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]!))].sort();
 
