@@ -8,7 +8,7 @@ import { executionArnOf, sagaExecutionName } from '../functions/declarations/sta
 import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
 import { LOCAL_REGION } from '../local/dynamodb-local.ts';
 import { invocationCounts, invocationMillis } from '../local/lambda.ts';
-import { startLocalRuntime } from '../local/runtime.ts';
+import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime } from '../local/runtime.ts';
 import { percentile, round } from './stats.ts';
 
 /** List prices, USD (docs/pricing.md). */
@@ -18,7 +18,7 @@ interface JobView { jobId: string; status: string; createdAt: string; updatedAt:
 
 export async function benchEndToEnd(options: { jobs: number; inFlight?: number }) {
   const home = mkdtempSync(join(tmpdir(), 'ff-bench-e2e-'));
-  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 2, workerConcurrency: 4 });
+  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 2, workerConcurrency: 4, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT });
   invocationCounts.clear();
   invocationMillis.clear();
   runtime.backbone.sqs.requestCounts.clear();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startLocalRuntime } from '../local/runtime.ts';
+import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime } from '../local/runtime.ts';
 import { startWebhookReceiver } from '../test/support/webhook-receiver.ts';
 import { percentile, round } from './stats.ts';
 
@@ -21,7 +21,13 @@ export interface EventLatencyFigures {
 export async function benchEventLatency(options: { events: number; optimisticPublish: boolean; inFlight?: number; paceMs?: number }): Promise<EventLatencyFigures> {
   const home = mkdtempSync(join(tmpdir(), 'ff-bench-'));
   // With the usual two workers: without them claimed jobs pile up on the tenant's slots and retry claims.
-  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, optimisticPublish: options.optimisticPublish });
+  const runtime = await startLocalRuntime({
+    home,
+    port: 0,
+    log: () => {},
+    optimisticPublish: options.optimisticPublish,
+    tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT,
+  });
   const receiver = await startWebhookReceiver();
   const arrivals = new Map<string, number>();
   const original = receiver.received.push.bind(receiver.received);

@@ -10,7 +10,8 @@ import { DynamoRateLimiter } from '../functions/adapters/dynamodb/rate-limiter.t
 import { DynamoWorkerStore } from '../functions/adapters/dynamodb/worker-store.ts';
 import { Ec2WorkerProvider, TAG_WORKER_ID } from '../functions/adapters/ec2/worker-provider.ts';
 import { createFleet } from '../functions/core/fleet/fleet.ts';
-import { EC2_RATE_LIMITS, takeToken, type BucketState } from '../functions/core/fleet/token-bucket.ts';
+import { EC2_RATE_LIMITS } from '../functions/core/fleet/ec2-rate-limits.ts';
+import { takeToken, type BucketState } from '../functions/core/token-bucket.ts';
 import type { EventEnvelope } from '../functions/core/events.ts';
 import { systemClock } from '../functions/core/ports.ts';
 import { PROVISION_WORKER } from '../functions/declarations/statemachines.ts';

@@ -54,6 +54,8 @@ export class ApiFunction extends ForgeflowFunction {
     // Each call sets the table's env var (named by its declaration) and grants access: they cannot drift apart.
     bindTable(fn, props.tables.get(JOBS_TABLE), 'readWrite');
     bindTable(fn, props.tables.get(OUTBOX_TABLE), 'append');
+    // Stats and slots, and each tenant's request bucket (functions/api/tenant-rate-limit.ts: GetItem, then a
+    // conditional UpdateItem per request), which needs nothing beyond what the counters already had.
     bindTable(fn, props.tables.get(COUNTERS_TABLE), 'readWrite');
     // GET /v1/jobs/{id}/events and /v1/jobs/{id}/webhook-deliveries only read what the consumers wrote.
     bindTable(fn, props.tables.get(JOB_EVENTS_TABLE), 'read');

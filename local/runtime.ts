@@ -18,6 +18,8 @@ import { LOCAL_CONTROL_FUNCTION, LOCAL_STACK_NAME, startLocalFleet, type LocalFl
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { JOBS_TABLE } from '../functions/declarations/tables.ts';
 import { sagaServiceFromEnv } from '../functions/saga/wiring.ts';
+import { tenantRateLimitEnvironment } from '../functions/api/tenant-rate-limit.ts';
+import type { BucketConfig } from '../functions/core/token-bucket.ts';
 
 export interface LocalRuntimeOptions {
   /** FORGEFLOW_HOME: the signing key and the DynamoDB data live here, so a restart keeps both. */
@@ -37,6 +39,11 @@ export interface LocalRuntimeOptions {
   workerConcurrency?: number;
   /** Further local fleet settings (maximum, idle timeout, intervals); see LOCAL_FLEET_DEFAULTS. */
   fleet?: LocalFleetSettings;
+  /**
+   * The api's per-tenant request limit, kept in DynamoDB Local as in AWS. Absent: TENANT_RATE_LIMIT_BURST and
+   * TENANT_RATE_LIMIT_PER_SECOND if the shell sets them, else AWS's defaults. Load tests and benches raise it.
+   */
+  tenantRateLimit?: BucketConfig;
 }
 
 export interface LocalRuntime {
@@ -56,6 +63,9 @@ export interface LocalRuntime {
   /** Closes the gateway, then stops DynamoDB Local. Safe to call more than once. */
   stop(): Promise<void>;
 }
+
+/** For load tests and benches: they measure the platform, not one tenant's share of it. */
+export const LOAD_TEST_TENANT_RATE_LIMIT: BucketConfig = { burst: 100_000, refillPerSecond: 100_000 };
 
 const FUNCTION_NAME = 'forgeflow-api-local';
 /** What getRemainingTimeInMillis counts down from: an API function's timeout stays under the 30 s integration limit. */
@@ -101,7 +111,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     undo.push(() => backbone.stop());
     undo.push(() => saga!.stop());
-    const environment: Record<string, string> = { ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true, credentials), ...backbone.env, ...saga!.env, ...FLEET_ENVIRONMENT };
+    const environment: Record<string, string> = {
+      ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true, credentials),
+      ...backbone.env,
+      ...saga!.env,
+      ...FLEET_ENVIRONMENT,
+      ...(options.tenantRateLimit ? tenantRateLimitEnvironment(options.tenantRateLimit) : {}),
+    };
     undo.push(setEnvironment(environment));
     await saga!.loadSteps();
     await backbone.startFunctions({ dynamoDbEndpoint: dynamo.endpoint, credentials, home, log: options.log });

@@ -16,6 +16,14 @@ export const LOCAL_SQS_REGION = 'us-east-1';
 /** fauxqs does not check signatures; the SDK only needs something to sign with. Not secrets. */
 const LOCAL_SQS_CREDENTIALS = { accessKeyId: 'forgeflowlocal', secretAccessKey: 'forgeflowlocal' };
 
+/**
+ * What a local queue accepts: 256 KiB of body plus message attributes per SendMessage, and in all per
+ * SendMessageBatch. AWS has allowed up to 1 MiB since 2025 (and fauxqs with it), but the platform budgets its messages
+ * for the 256 KiB that was SQS's limit for years (docs/aws-limits.md): refusing more here keeps that budget honest.
+ * Stricter than a queue created in AWS today, never looser.
+ */
+export const LOCAL_SQS_MESSAGE_LIMIT_BYTES = 262_144;
+
 export interface LocalSqsOptions {
   /** Port on 127.0.0.1; omitted or 0: the OS picks a free one. */
   port?: number;
@@ -69,6 +77,23 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
     const target = String(request.headers['x-amz-target'] ?? '');
     const action = target.includes('.') ? target.split('.').pop()! : 'other';
     requestCounts.set(action, (requestCounts.get(action) ?? 0) + 1);
+  });
+  // Ahead of fauxqs, whose own bound is today's 1 MiB: an oversized message is refused and never enqueued.
+  app.addHook('preHandler', async (request, reply) => {
+    const refusal = oversizeRefusal(request.headers['x-amz-target'], request.body);
+    if (!refusal) return;
+    return reply
+      .code(400)
+      .header('content-type', 'application/x-amz-json-1.0')
+      .header('x-amzn-query-error', `${refusal.queryCode};Sender`)
+      .send({ __type: `com.amazonaws.sqs#${refusal.code}`, message: refusal.message });
+  });
+  // See QUERY_ERROR_PREFIX: fauxqs's own InvalidParameterValue errors get the name AWS's do.
+  app.addHook('onSend', async (_request, reply) => {
+    const queryError = reply.getHeader('x-amzn-query-error');
+    if (typeof queryError === 'string' && queryError.startsWith(`${QUERY_ERROR_PREFIX}InvalidParameterValue;`)) {
+      reply.header('x-amzn-query-error', queryError.slice(QUERY_ERROR_PREFIX.length));
+    }
   });
   try {
     await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
@@ -151,4 +176,48 @@ async function ensure(client: SQSClient, name: string, attributes: Record<string
  */
 function isQueueNameExists(error: unknown): boolean {
   return error instanceof QueueNameExists || /QueueNameExists|QueueAlreadyExists/.test(String((error as { name?: unknown })?.name));
+}
+
+/**
+ * SQS answers in JSON but the SDK names an error after its query-protocol code (x-amzn-query-error). Codes of SQS's
+ * own errors carry this prefix; the common InvalidParameterValue does not, so the SDK calls it just that in AWS.
+ * fauxqs prefixes every code.
+ */
+const QUERY_ERROR_PREFIX = 'AWS.SimpleQueueService.';
+
+interface SizeRefusal {
+  code: string;
+  queryCode: string;
+  message: string;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** Size as SQS counts it: UTF-8 bytes of the body, and of each attribute's name, type and value (binary decoded). */
+function sqsMessageBytes(entry: Record<string, unknown>): number {
+  const text = (value: unknown) => (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  let bytes = text(entry.MessageBody);
+  for (const [name, attribute] of Object.entries(isRecord(entry.MessageAttributes) ? entry.MessageAttributes : {})) {
+    if (!isRecord(attribute)) continue;
+    const binary = typeof attribute.BinaryValue === 'string' ? Buffer.byteLength(attribute.BinaryValue, 'base64') : 0;
+    bytes += Buffer.byteLength(name) + text(attribute.DataType) + text(attribute.StringValue) + binary;
+  }
+  return bytes;
+}
+
+/** The error AWS gives a send over LOCAL_SQS_MESSAGE_LIMIT_BYTES; a batch is refused whole, as in AWS. */
+function oversizeRefusal(target: unknown, body: unknown): SizeRefusal | undefined {
+  const limit = LOCAL_SQS_MESSAGE_LIMIT_BYTES;
+  if (!isRecord(body)) return undefined;
+  if (target === 'AmazonSQS.SendMessage' && sqsMessageBytes(body) > limit) {
+    const message = `One or more parameters are invalid. Reason: Message must be shorter than ${limit} bytes.`;
+    return { code: 'InvalidParameterValue', queryCode: 'InvalidParameterValue', message };
+  }
+  if (target === 'AmazonSQS.SendMessageBatch' && Array.isArray(body.Entries)) {
+    const total = body.Entries.reduce((sum: number, entry: unknown) => sum + (isRecord(entry) ? sqsMessageBytes(entry) : 0), 0);
+    if (total <= limit) return undefined;
+    const message = `Batch requests cannot be longer than ${limit} bytes. You have sent ${total} bytes.`;
+    return { code: 'BatchRequestTooLong', queryCode: `${QUERY_ERROR_PREFIX}BatchRequestTooLong`, message };
+  }
+  return undefined;
 }

@@ -11,6 +11,7 @@ import { actorFrom } from './auth.ts';
 import { errorBody, header, json, toErrorResult, type HttpEvent, type HttpResult } from './http.ts';
 import { Router } from './router.ts';
 import { jobRoutes } from './routes.ts';
+import type { TenantRateLimit } from './tenant-rate-limit.ts';
 import { workerRoutes } from './worker-routes.ts';
 
 export interface ApiDeps {
@@ -23,6 +24,8 @@ export interface ApiDeps {
   metrics: Metrics;
   /** The fleet's use cases for admins and operators; absent, the `/v1/workers` routes do not exist (404). */
   workers?: WorkerService;
+  /** Every authenticated request takes a token from its tenant's bucket before its route runs. */
+  tenantRateLimit: TenantRateLimit;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -48,6 +51,8 @@ export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResu
     try {
       const { route, params } = router.match(method, path);
       const actor = route.public ? undefined : actorFrom(event);
+      // After authentication, so the bucket is the verified token's tenant, never one a request claims.
+      if (actor) await deps.tenantRateLimit.admit(actor.tenantId);
       result = await route.handle({ event, params, actor: actor!, correlationId });
     } catch (error) {
       result = toErrorResult(error) ?? internalError(deps.logger, error);

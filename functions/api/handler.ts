@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb/client.ts';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
+import { DynamoRateLimiter } from '../adapters/dynamodb/rate-limiter.ts';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.ts';
 import { JobHistory } from '../consumers/job-history/history.ts';
 import { systemClock, type JobStore } from '../core/ports.ts';
@@ -16,6 +17,7 @@ import { readConfig, readTableNames } from '../shared/config.ts';
 import { createApi } from './app.ts';
 import type { HttpEvent, HttpResult } from './http.ts';
 import { OptimisticPublishingStore } from './optimistic-publish.ts';
+import { readTenantRateLimit, TenantRateLimit } from './tenant-rate-limit.ts';
 import { flushMetrics } from '../shared/metrics.ts';
 import { fleetFromEnv } from '../fleet/wiring.ts';
 
@@ -40,7 +42,15 @@ const secrets = new TenantSecrets(client, tableName(TENANTS_TABLE));
 // Worker routes: WORKERS_TABLE_NAME, PROVISION_WORKER_ARN, FLEET_STACK_NAME, JOB_SAGA_ARN and AWS_REGION are required.
 // EC2 only describes and terminates here (a forced removal); launches go through the provisioning saga.
 const fleet = fleetFromEnv({ ec2: true, queueDepth: false, releaseJobs: true });
-const api = createApi({ store, history, deliveries, secrets, clock: systemClock, logger, metrics, workers: fleet.workers });
+// One bucket per tenant in the counters table, shared by every instance of this function (and by `npm start`,
+// which runs this module): a bucket per instance would let N instances admit N times the limit.
+const tenantLimit = readTenantRateLimit();
+const tenantRateLimit = new TenantRateLimit({
+  limiter: new DynamoRateLimiter(client, { table: tableName(COUNTERS_TABLE), limits: tenantLimit }),
+  limit: tenantLimit,
+  logger,
+});
+const api = createApi({ store, history, deliveries, secrets, clock: systemClock, logger, metrics, workers: fleet.workers, tenantRateLimit });
 
 export const handler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
   logger.addContext(context);

@@ -65,6 +65,12 @@ export interface JobStore {
   ping(): Promise<void>;
 }
 
+/** A token bucket in front of something rate-limited (functions/core/token-bucket.ts); `take` never waits. */
+export interface RateLimiter {
+  /** Takes one token: `waitMs` 0 means granted, otherwise how long until one is available. */
+  take(key: string): Promise<{ granted: boolean; waitMs: number }>;
+}
+
 export interface Clock {
   now(): Date;
 }

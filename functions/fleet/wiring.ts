@@ -13,7 +13,7 @@ import { StepFunctionsProvisioningRunner } from '../adapters/stepfunctions/provi
 import { SagaControl } from '../adapters/stepfunctions/saga-control.ts';
 import { createFleet, type Fleet } from '../core/fleet/fleet.ts';
 import type { WorkerProvider } from '../core/fleet/ports.ts';
-import { EC2_RATE_LIMITS } from '../core/fleet/token-bucket.ts';
+import { EC2_RATE_LIMITS } from '../core/fleet/ec2-rate-limits.ts';
 import { systemClock } from '../core/ports.ts';
 import { JOB_SAGA, PROVISION_WORKER } from '../declarations/statemachines.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, WORKERS_TABLE } from '../declarations/tables.ts';

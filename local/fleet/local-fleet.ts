@@ -10,7 +10,8 @@ import { StepFunctionsProvisioningRunner } from '../../functions/adapters/stepfu
 import { SagaControl } from '../../functions/adapters/stepfunctions/saga-control.ts';
 import { createFleet, type Fleet } from '../../functions/core/fleet/fleet.ts';
 import { TerminationReason } from '../../functions/core/fleet/worker.ts';
-import { EC2_RATE_LIMITS, InMemoryTokenBucket } from '../../functions/core/fleet/token-bucket.ts';
+import { EC2_RATE_LIMITS } from '../../functions/core/fleet/ec2-rate-limits.ts';
+import { InMemoryTokenBucket } from '../../functions/core/token-bucket.ts';
 import { systemClock } from '../../functions/core/ports.ts';
 import { SCALER_QUEUE } from '../../functions/declarations/queues.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, localTableName, OUTBOX_TABLE, WORKERS_TABLE } from '../../functions/declarations/tables.ts';

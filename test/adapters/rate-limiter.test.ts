@@ -1,7 +1,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRateLimiter, rateLimitKey } from '../../functions/adapters/dynamodb/rate-limiter.ts';
-import { EC2_RATE_LIMITS, type RateLimits } from '../../functions/core/fleet/token-bucket.ts';
+import { EC2_RATE_LIMITS } from '../../functions/core/fleet/ec2-rate-limits.ts';
+import type { RateLimits } from '../../functions/core/token-bucket.ts';
 import { createTestTables } from '../support/dynamodb.ts';
 
 describe('Class: DynamoRateLimiter', () => {
@@ -54,5 +55,24 @@ describe('Class: DynamoRateLimiter', () => {
 
     expect(results.filter((r) => r.granted)).toHaveLength(5);
     expect(results.filter((r) => !r.granted).every((r) => r.waitMs > 0)).toBe(true);
+  });
+
+  it.each([
+    ['a fresh bucket', 0],
+    ['a bucket full after a quiet spell', 60_000],
+  ])('grants every one of 30 concurrent takes that %s holds: they do not lose to each other', async (_, quietMs) => {
+    let now = 1_700_000_000_000;
+    const limits = { burst: 50, refillPerSecond: 20 };
+    const key = `crowd-${quietMs}`;
+    if (quietMs > 0) {
+      await limiter(() => now, limits).take(key);
+      now += quietMs;
+    }
+
+    const results = await Promise.all(Array.from({ length: 30 }, () => limiter(() => now, limits).take(key)));
+
+    expect(results.filter((r) => r.granted)).toHaveLength(30);
+    const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.counters, Key: rateLimitKey(key), ConsistentRead: true }));
+    expect(Item?.tokens).toBe(20);
   });
 });

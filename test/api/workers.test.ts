@@ -15,7 +15,7 @@ import type { Fleet } from '../../functions/core/fleet/fleet.ts';
 import type { WorkerRecord } from '../../functions/core/fleet/worker.ts';
 import { systemClock } from '../../functions/core/ports.ts';
 import type { WorkerClassDefinition } from '../../functions/declarations/worker-classes.ts';
-import { createTestApi, httpEvent, root, type ApiResponse, type Caller, type RequestOptions } from '../support/api.ts';
+import { createTestApi, httpEvent, root, testTenantRateLimit, type ApiResponse, type Caller, type RequestOptions } from '../support/api.ts';
 import { createTestTables } from '../support/dynamodb.ts';
 import { fleetFixture, identityOf, TEST_CLASS, type FleetFixture } from '../fleet/fakes.ts';
 
@@ -70,6 +70,7 @@ async function createWorkersApi(classes: readonly WorkerClassDefinition[] = [TES
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'ForgeflowTest' }),
     workers: f.fleet.workers,
+    tenantRateLimit: testTenantRateLimit(documentClient, tableNames.counters),
   });
   const inbox = new DynamoInbox(documentClient, tableNames.inbox);
   return {

@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tenantRateLimitEnvironment } from '../../functions/api/tenant-rate-limit.ts';
 import { freePort } from '../../local/ports.ts';
+import { LOAD_TEST_TENANT_RATE_LIMIT } from '../../local/runtime.ts';
 import { javaProcessesFor, listening, startLocal, until, type Started } from '../support/local-process.ts';
 import { waitFor } from '../support/wait.ts';
 import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
@@ -26,7 +28,15 @@ describe('Crash recovery of the local runtime', () => {
 
   it('carries every queued and mid-run job to a terminal state after a SIGKILL and a restart', async () => {
     const port = await freePort();
-    const env = { FORGEFLOW_HOME: home, PORT: String(port), FORGEFLOW_WORKERS: '1', FORGEFLOW_WORKER_CONCURRENCY: '2', POWERTOOLS_LOG_LEVEL: 'ERROR' };
+    const env = {
+      FORGEFLOW_HOME: home,
+      PORT: String(port),
+      FORGEFLOW_WORKERS: '1',
+      FORGEFLOW_WORKER_CONCURRENCY: '2',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      // It polls eight jobs every 100 ms, beyond a tenant's default limit.
+      ...tenantRateLimitEnvironment(LOAD_TEST_TENANT_RATE_LIMIT),
+    };
     const first = startLocal(env);
     started.push(first);
     const url = await listening(first);

@@ -6,7 +6,7 @@ import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
 import type { EventEnvelope } from '../../functions/core/events.ts';
 import { workerClassNamed } from '../../functions/declarations/worker-classes.ts';
 import type { LocalFleetSettings } from '../../local/fleet/local-fleet.ts';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
+import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { waitFor } from '../support/wait.ts';
 
 interface JobView {
@@ -29,7 +29,14 @@ describe('Fleet on the local runtime', { timeout: 180_000 }, () => {
   });
 
   const start = async (fleet: LocalFleetSettings) => {
-    runtime = await startLocalRuntime({ home: mkdtempSync(join(tmpdir(), 'ff-fleet-')), port: 0, log: () => {}, workers: fleet.minWorkers ?? 0, fleet });
+    runtime = await startLocalRuntime({
+      home: mkdtempSync(join(tmpdir(), 'ff-fleet-')),
+      port: 0,
+      log: () => {},
+      workers: fleet.minWorkers ?? 0,
+      fleet,
+      tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT,
+    });
     const headers = { authorization: `Bearer ${runtime.tokens.user}`, 'content-type': 'application/json' };
     const api = async <T>(method: string, path: string, body?: unknown) => {
       const res = await fetch(`${runtime!.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

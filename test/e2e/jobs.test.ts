@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
+import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { waitFor } from '../support/wait.ts';
 import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
 
@@ -35,7 +35,14 @@ describe('End to end over HTTP: 200 mixed jobs on the local runtime', () => {
   };
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({ home: mkdtempSync(join(tmpdir(), 'ff-e2e-')), port: 0, log: () => {}, workers: 2, workerConcurrency: 4 });
+    runtime = await startLocalRuntime({
+      home: mkdtempSync(join(tmpdir(), 'ff-e2e-')),
+      port: 0,
+      log: () => {},
+      workers: 2,
+      workerConcurrency: 4,
+      tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT,
+    });
     headers = { authorization: `Bearer ${runtime.tokens.user}`, 'content-type': 'application/json' };
   });
   afterAll(() => runtime?.stop());

@@ -5,6 +5,12 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
+import { rateLimitKey } from '../../functions/adapters/dynamodb/rate-limiter.ts';
+import { tenantBucketKey } from '../../functions/api/tenant-rate-limit.ts';
+import { COUNTERS_TABLE, localTableName } from '../../functions/declarations/tables.ts';
+import { LOCAL_REGION } from '../../local/dynamodb-local.ts';
 import { PortInUseError } from '../../local/http-gateway.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 
@@ -92,6 +98,25 @@ describe('Local: runtime', () => {
 
     expect(asAdmin.status).toBe(200);
     expect(asUser.status).toBe(403);
+  });
+
+  it("limits each tenant's requests with the handler's own bucket in DynamoDB Local, Retry-After passed through", async () => {
+    const client = createDocumentClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials: runtime.credentials });
+    const bucket = { TableName: localTableName(COUNTERS_TABLE), Key: rateLimitKey(tenantBucketKey('default')) };
+    // An empty bucket whose last refill is still ahead: no token comes back while the test runs.
+    await client.send(new PutCommand({ TableName: bucket.TableName, Item: { ...bucket.Key, tokens: 0, refilledAt: Date.now() + 60_000 } }));
+    try {
+      const refused = await call('/v1/jobs', runtime.tokens.user);
+      const otherTenant = await call('/v1/jobs', runtime.tokens.other);
+
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toMatchObject({ code: 'RATE_LIMITED', details: { limit: { burst: 50, requestsPerSecond: 20 }, retryAfterSeconds: 1 } });
+      expect(otherTenant.status).toBe(200);
+    } finally {
+      await client.send(new DeleteCommand(bucket));
+      client.destroy();
+    }
   });
 
   it('refuses requests without a valid token before the handler', async () => {

@@ -1,10 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  BatchRequestTooLong,
+  ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueDefinition } from '../../functions/declarations/queues.ts';
 import { failedMessageIds, InvalidBatchResponseError, startSqsPoller, type PollerErrorInfo, type SqsBatchHandler, type SqsPoller, type SqsPollerOptions } from '../../local/sqs-poller.ts';
-import { startLocalSqs, type LocalSqs } from '../../local/sqs.ts';
+import { LOCAL_SQS_MESSAGE_LIMIT_BYTES, startLocalSqs, type LocalSqs } from '../../local/sqs.ts';
 
 let sqs: LocalSqs;
 let client: SQSClient;
@@ -151,6 +160,53 @@ describe('fauxqs behaviours the poller relies on', () => {
     const after = await receiveOne(url, 5);
     expect(Date.now() - extendedAt).toBeGreaterThanOrEqual(2000);
     expect(after?.MessageId).toBe(id);
+  });
+});
+
+describe('message size limit (256 KiB of body and attributes)', () => {
+  const LIMIT = LOCAL_SQS_MESSAGE_LIMIT_BYTES;
+  const tooLong = { name: 'InvalidParameterValue', message: `One or more parameters are invalid. Reason: Message must be shorter than ${LIMIT} bytes.`, $metadata: { httpStatusCode: 400 } };
+  const sendWith = (QueueUrl: string, MessageBody: string, MessageAttributes?: Record<string, MessageAttributeValue>) =>
+    client.send(new SendMessageCommand({ QueueUrl, MessageBody, MessageAttributes }));
+  // 'tenant' + 'String' + 't-1': 15 bytes.
+  const tenant = { tenant: { DataType: 'String', StringValue: 't-1' } };
+  // 'blob' + 'Binary' + 3 bytes, counted decoded rather than as the base64 the request carries.
+  const blob = { blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2, 3]) } };
+
+  it('accepts a message of exactly the limit, attributes included, and refuses one byte more with AWS’s error', async () => {
+    const { url } = await sqs.ensureQueue(testQueue());
+    await expect(sendWith(url, 'x'.repeat(LIMIT - 15), tenant)).resolves.toMatchObject({ MessageId: expect.any(String) });
+    await expect(sendWith(url, 'x'.repeat(LIMIT - 13), blob)).resolves.toMatchObject({ MessageId: expect.any(String) });
+
+    await expect(sendWith(url, 'x'.repeat(LIMIT - 14), tenant)).rejects.toMatchObject(tooLong);
+    await expect(sendWith(url, 'x'.repeat(LIMIT - 12), blob)).rejects.toMatchObject(tooLong);
+    await expect(sendWith(url, 'x'.repeat(LIMIT + 1))).rejects.toMatchObject(tooLong);
+    expect(await depth(url)).toEqual({ visible: 2, inFlight: 0 });
+  });
+
+  it('counts UTF-8 bytes, not characters', async () => {
+    const { url } = await sqs.ensureQueue(testQueue());
+    // 2 bytes per character: fewer characters than the limit, more bytes.
+    await expect(sendWith(url, 'é'.repeat(LIMIT / 2 + 1))).rejects.toMatchObject(tooLong);
+    await expect(sendWith(url, 'é'.repeat(LIMIT / 2))).resolves.toBeDefined();
+  });
+
+  it('refuses a batch whose entries add up to more than the limit, whole, with BatchRequestTooLong', async () => {
+    const { url } = await sqs.ensureQueue(testQueue());
+    const batch = (...sizes: number[]) => client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: sizes.map((size, i) => ({ Id: `e${i}`, MessageBody: 'b'.repeat(size) })) }));
+
+    const error = await batch(LIMIT / 2, LIMIT / 2 + 1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatchRequestTooLong);
+    expect(error).toMatchObject({ name: 'BatchRequestTooLong', message: `Batch requests cannot be longer than ${LIMIT} bytes. You have sent ${LIMIT + 1} bytes.` });
+    expect(await depth(url)).toEqual({ visible: 0, inFlight: 0 });
+
+    const { Successful, Failed } = await batch(LIMIT / 2, LIMIT / 2);
+    expect([Successful?.length, Failed ?? []]).toEqual([2, []]);
+  });
+
+  it('gives fauxqs’s own InvalidParameterValue errors the unprefixed name AWS’s have', async () => {
+    const { url } = await sqs.ensureQueue(testQueue());
+    await expect(client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 11 }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
   });
 });
 

@@ -10,6 +10,11 @@ import { createTestTables } from './dynamodb.ts';
 import { JobHistory } from '../../functions/consumers/job-history/history.ts';
 import { WebhookDeliveries } from '../../functions/consumers/webhooks/deliveries.ts';
 import { TenantSecrets } from '../../functions/adapters/dynamodb/tenant-secrets.ts';
+import { DynamoRateLimiter } from '../../functions/adapters/dynamodb/rate-limiter.ts';
+import { TenantRateLimit } from '../../functions/api/tenant-rate-limit.ts';
+import type { RateLimiter } from '../../functions/core/ports.ts';
+import type { BucketConfig } from '../../functions/core/token-bucket.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface Caller {
   sub: string;
@@ -65,8 +70,30 @@ export interface ApiResponse {
   body: Record<string, unknown> & { code?: string; items?: Record<string, unknown>[] };
 }
 
+/** Well above what any API test sends, so only test/api/rate-limits.test.ts meets the tenant limit. */
+export const TEST_TENANT_RATE_LIMIT: BucketConfig = { burst: 1000, refillPerSecond: 1000 };
+
+export interface TenantRateLimitOptions {
+  limit?: BucketConfig;
+  /** The bucket's clock, in epoch ms. */
+  now?: () => number;
+  /** Replaces the DynamoDB bucket store (e.g. with one that fails). */
+  limiter?: RateLimiter;
+  logger?: Logger;
+}
+
+/** The tenant limit as the Lambda handler wires it: a DynamoRateLimiter on the counters table. */
+export function testTenantRateLimit(documentClient: DynamoDBDocumentClient, countersTable: string, options: TenantRateLimitOptions = {}): TenantRateLimit {
+  const limit = options.limit ?? TEST_TENANT_RATE_LIMIT;
+  return new TenantRateLimit({
+    limiter: options.limiter ?? new DynamoRateLimiter(documentClient, { table: countersTable, limits: limit, ...(options.now ? { now: options.now } : {}) }),
+    limit,
+    logger: options.logger ?? new Logger({ logLevel: 'SILENT' }),
+  });
+}
+
 /** An API wired exactly like the Lambda handler, against fresh tables in DynamoDB Local. */
-export async function createTestApi() {
+export async function createTestApi(options: { rateLimit?: TenantRateLimitOptions } = {}) {
   const tables = await createTestTables();
   const store = new DynamoJobStore(tables.documentClient, tables.tableNames);
   const api = createApi({
@@ -77,6 +104,7 @@ export async function createTestApi() {
     clock: systemClock,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'ForgeflowTest' }),
+    tenantRateLimit: testTenantRateLimit(tables.documentClient, tables.tableNames.counters, options.rateLimit),
   });
   const call = async (method: string, path: string, options?: RequestOptions): Promise<ApiResponse> => {
     const result: HttpResult = await api(httpEvent(method, path, options));

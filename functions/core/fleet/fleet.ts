@@ -1,9 +1,9 @@
 import { resolveWorkerClass, WORKER_CLASS_DEFINITIONS, type FleetRuntime, type WorkerClassDefinition } from '../../declarations/worker-classes.ts';
-import type { Clock } from '../ports.ts';
+import type { Clock, RateLimiter } from '../ports.ts';
 import { AgentControl } from './agent-control.ts';
 import { UnknownClassError } from './errors.ts';
 import { FleetContext, type ClassLookup } from './fleet-context.ts';
-import type { JobReleaser, ProvisioningRunner, QueueDepth, RateLimiter, WorkerProvider, WorkerStore } from './ports.ts';
+import type { JobReleaser, ProvisioningRunner, QueueDepth, WorkerProvider, WorkerStore } from './ports.ts';
 import { ProvisioningService } from './provisioning.ts';
 import { Reaper } from './reaper.ts';
 import { WorkerRemoval } from './removal.ts';

@@ -1,7 +1,8 @@
 import { Market, type ResolvedWorkerClass } from '../../declarations/worker-classes.ts';
 import { ProvisioningError } from './provisioning-failures.ts';
-import type { Ec2RateLimitKey } from './token-bucket.ts';
-import type { LaunchCandidate, LaunchedInstance, LaunchRequest, RateLimiter, WorkerProvider } from './ports.ts';
+import type { RateLimiter } from '../ports.ts';
+import type { Ec2RateLimitKey } from './ec2-rate-limits.ts';
+import type { LaunchCandidate, LaunchedInstance, LaunchRequest, WorkerProvider } from './ports.ts';
 
 /** The RateLimiter key of RunInstances (one bucket per account and region in EC2, see EC2_RATE_LIMITS). */
 export const RUN_INSTANCES_RATE_KEY = 'RunInstances' satisfies Ec2RateLimitKey;

@@ -133,12 +133,6 @@ export interface WorkerProvider {
   describe(instanceId: string): Promise<InstanceSummary | undefined>;
 }
 
-/** A token bucket in front of a rate-limited API; `take` never waits. */
-export interface RateLimiter {
-  /** Takes one token: `waitMs` 0 means granted, otherwise how long until one is available. */
-  take(key: string): Promise<{ granted: boolean; waitMs: number }>;
-}
-
 /** Starts provisioning sagas and answers the agent-registration task. */
 export interface ProvisioningRunner {
   /** Idempotent by execution name (the worker id). */

@@ -1,8 +1,9 @@
 import type { RateLimiter } from './ports.ts';
 
 /**
- * Token buckets in front of rate-limited APIs. The arithmetic is pure (takeToken) so the in-memory bucket here and
- * the DynamoDB-backed one shared by all Lambdas compute exactly the same answers.
+ * Token buckets in front of rate-limited things: EC2's API (functions/core/fleet/ec2-rate-limits.ts) and each
+ * tenant's API requests (functions/api/tenant-rate-limit.ts). The arithmetic is pure (takeToken) so the in-memory
+ * bucket here and the DynamoDB-backed one shared by all Lambdas compute the same answers.
  */
 export interface BucketConfig {
   /** The most tokens the bucket holds: how many calls may go out at once after a quiet spell. */
@@ -19,26 +20,6 @@ export interface BucketState {
 
 /** One config for every key, or a config per key (e.g. EC2_RATE_LIMITS). */
 export type RateLimits = BucketConfig | Readonly<Record<string, BucketConfig>>;
-
-/**
- * Amazon EC2's request-token buckets per account and region (account defaults; AWS Support can raise them). Source:
- * Amazon EC2 developer guide, "Request throttling for the Amazon EC2 API"
- * (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html), request token bucket sizes and refill
- * rates. RunInstances and TerminateInstances also draw one resource token per instance (1000 burst, refill 2/s and
- * 20/s); launching one instance per call, the request bucket below is the tighter bound. Unfiltered, unpaginated
- * Describe calls have a smaller bucket (50 / 10): ours always filter.
- */
-export const EC2_RATE_LIMITS = {
-  RunInstances: { burst: 5, refillPerSecond: 2 },
-  TerminateInstances: { burst: 100, refillPerSecond: 5 },
-  /** Non-mutating calls: DescribeInstances, DescribeImages, DescribeInstanceStatus... */
-  Describe: { burst: 100, refillPerSecond: 20 },
-  CreateTags: { burst: 100, refillPerSecond: 10 },
-  /** Other mutating calls, e.g. MonitorInstances. */
-  Mutating: { burst: 50, refillPerSecond: 5 },
-} as const satisfies Record<string, BucketConfig>;
-
-export type Ec2RateLimitKey = keyof typeof EC2_RATE_LIMITS;
 
 export class UnknownRateLimitKeyError extends Error {
   override name = 'UnknownRateLimitKeyError';
@@ -84,8 +65,23 @@ export function takeToken(state: BucketState | undefined, config: BucketConfig, 
 }
 
 /**
- * A token bucket per key in this process's memory: right for the local runtime and for a single caller. Lambdas
- * sharing an account's EC2 buckets need DynamoRateLimiter instead.
+ * Whether a take may leave `refilledAt` alone and only remove a stored token, the time since the last refill
+ * being credited by the next one. Shared buckets need this: a take that rewrites `refilledAt` conflicts with every
+ * concurrent take, while bare removals commute. Deferring is exact while that credit stays under the burst (the
+ * cap cannot bind in between). Once the bucket was refilled at or after `refilledSince` (the caller's own start,
+ * less a grace), it is also allowed when the bucket is about full, so the takers that lost the race to that refill
+ * all succeed; the price is at most (now - refilledSince) × refillPerSecond tokens the cap would have dropped.
+ */
+export function maySkipRefill(state: BucketState, config: BucketConfig, now: number, refilledSince: number): boolean {
+  if (state.tokens < 1) return false;
+  if (state.refilledAt >= refilledSince) return true;
+  const elapsedMs = Math.max(0, now - state.refilledAt);
+  return state.tokens + (elapsedMs / 1000) * config.refillPerSecond <= config.burst;
+}
+
+/**
+ * A token bucket per key in this process's memory: right for the local fleet and for a single caller. Callers
+ * that share a limit across Lambdas (EC2's account-wide buckets, a tenant's requests) need DynamoRateLimiter.
  */
 export class InMemoryTokenBucket implements RateLimiter {
   private readonly states = new Map<string, BucketState>();
