@@ -4,7 +4,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { PRIORITIES } from '../functions/core/priority.ts';
 import { PRIORITY_WEIGHTS } from '../functions/declarations/workers.ts';
 import type { AgentConfig } from './config.ts';
-import { HeldJob, type AgentEvent, type AgentLogger } from './job.ts';
+import { HeldJob, type AgentEvent, type AgentLogger, type StartGate } from './job.ts';
 import { Poller } from './poller.ts';
 import type { RetryOptions } from './retry.ts';
 import { Slots } from './slots.ts';
@@ -19,6 +19,8 @@ export interface AgentOptions {
   sfn: SFNClient;
   logger: AgentLogger;
   onEvent?: (event: AgentEvent) => void;
+  /** In a fleet: asks worker-control before each command starts (see HeldJob). */
+  startGate?: StartGate;
   /** Outer retries of SendTask*, the started report and DeleteMessage (the SDK retries inside each attempt too). */
   retry?: Omit<RetryOptions, 'onRetry'>;
 }
@@ -65,6 +67,7 @@ export function createAgent(options: AgentOptions): Agent {
     livenessIntervalMs: config.livenessIntervalSeconds * 1000,
     visibilityExtensionSeconds: config.visibilityExtensionSeconds,
     reportsQueueUrl: config.reportsQueueUrl,
+    ...(options.startGate ? { startGate: options.startGate } : {}),
     retry: options.retry ?? DEFAULT_RETRY,
     logger,
     emit,

@@ -1,9 +1,18 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { AgentResponseSchema, type AgentRequest, type AgentResponse } from '../functions/core/fleet/agent-protocol.ts';
+import type { z } from 'zod';
+import {
+  AgentResponseSchema,
+  JobStartResponseSchema,
+  type AgentRequest,
+  type AgentResponse,
+  type JobStartRequest,
+  type JobStartResponse,
+} from '../functions/core/fleet/agent-protocol.ts';
 
 /** The agent's line to the control plane: one synchronous request, one answer. */
 export interface ControlPlane {
   call(request: AgentRequest): Promise<AgentResponse>;
+  startJob(request: JobStartRequest): Promise<JobStartResponse>;
 }
 
 /**
@@ -17,16 +26,25 @@ export class LambdaControlPlane implements ControlPlane {
     private readonly functionName: string,
   ) {}
 
-  async call(request: AgentRequest): Promise<AgentResponse> {
+  call(request: AgentRequest): Promise<AgentResponse> {
+    return this.invoke(request, AgentResponseSchema);
+  }
+
+  startJob(request: JobStartRequest): Promise<JobStartResponse> {
+    return this.invoke(request, JobStartResponseSchema);
+  }
+
+  private async invoke<T extends AgentResponse | JobStartResponse>(request: AgentRequest | JobStartRequest, schema: z.ZodType<T>): Promise<T | Extract<T, { ok: false }>> {
+    const failure = (code: string, message: string) => ({ ok: false, code, message, retryable: true }) as Extract<T, { ok: false }>;
     try {
       const answer = await this.client.send(new InvokeCommand({ FunctionName: this.functionName, Payload: Buffer.from(JSON.stringify(request)) }));
       const text = answer.Payload ? Buffer.from(answer.Payload).toString('utf8') : '';
-      if (answer.FunctionError) return { ok: false, code: 'FUNCTION_ERROR', message: `worker-control failed: ${text.slice(0, 500)}`, retryable: true };
-      const parsed = AgentResponseSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) return { ok: false, code: 'BAD_ANSWER', message: 'worker-control answered something the agent cannot read', retryable: true };
+      if (answer.FunctionError) return failure('FUNCTION_ERROR', `worker-control failed: ${text.slice(0, 500)}`);
+      const parsed = schema.safeParse(JSON.parse(text));
+      if (!parsed.success) return failure('BAD_ANSWER', 'worker-control answered something the agent cannot read');
       return parsed.data;
     } catch (error) {
-      return { ok: false, code: (error as Error).name || 'NETWORK_ERROR', message: (error as Error).message, retryable: true };
+      return failure((error as Error).name || 'NETWORK_ERROR', (error as Error).message);
     }
   }
 }

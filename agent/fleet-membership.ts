@@ -11,7 +11,7 @@ export class RegistrationRefusedError extends Error {
 }
 
 export interface MembershipOptions {
-  control: ControlPlane;
+  control: Pick<ControlPlane, 'call'>;
   identity: AgentIdentity;
   agent: Pick<Agent, 'runningJobIds' | 'idleSince' | 'drain' | 'releaseAll'>;
   logger: AgentLogger;

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { StartVerdict } from '../functions/core/attempt-start.ts';
 import type { FailureReason } from '../functions/core/failure-reasons.ts';
 import type { Priority } from '../functions/core/priority.ts';
-import { DispatchMessageSchema, MAX_CAUSE_OUTPUT_TAIL, serializeCause, TaskFailureCauseSchema, TaskSuccessSchema, WorkerReportSchema, type DispatchMessage } from '../functions/core/saga-messages.ts';
+import { DispatchMessageSchema, MAX_CAUSE_OUTPUT_TAIL, serializeCause, TaskFailureCauseSchema, TaskSuccessSchema, WorkerReportSchema, type DispatchMessage, type WorkerReport } from '../functions/core/saga-messages.ts';
 import { categorizeOutcome } from './categorize.ts';
 import type { JobUser } from './job-user.ts';
 import { startLiveness } from './liveness.ts';
@@ -28,6 +29,9 @@ export type JobEnd = 'succeeded' | 'failed' | 'task-over' | 'released' | 'unrepo
 
 export type AgentLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
+/** The platform's answer to "may I start this attempt?" (decideStart); a thrown error when it gave none. */
+export type StartGate = (report: WorkerReport) => Promise<StartVerdict>;
+
 /** What the agent tells an observer (tests, metrics); never logged verbatim because it carries the task token. */
 export type AgentEvent =
   | { type: 'received'; queue: Priority; messageId: string; receiveCount: number }
@@ -44,6 +48,8 @@ export interface JobDeps {
   livenessIntervalMs: number;
   visibilityExtensionSeconds: number;
   reportsQueueUrl: string;
+  /** Asks the platform before a command starts (worker-control); absent outside a fleet. Throws when unanswered. */
+  startGate?: StartGate;
   retry: Omit<RetryOptions, 'onRetry'>;
   logger: AgentLogger;
   emit: (event: AgentEvent) => void;
@@ -106,6 +112,7 @@ export class HeldJob {
 
     let outcome: JobProcessOutcome | undefined;
     let startedAt = new Date();
+    let verdict: StartVerdict | 'unanswered' | undefined;
     try {
       // A redelivered message may belong to a task that is already over (its saga timed out or was cancelled while
       // the message waited): one heartbeat before running saves executing a command nobody waits for.
@@ -115,7 +122,9 @@ export class HeldJob {
       });
       if (!this.taskOver && !this.controller.signal.aborted) {
         startedAt = new Date();
-        await this.reportStarted(job, startedAt, log);
+        verdict = await this.reportStarted(job, startedAt, log);
+      }
+      if (verdict === 'proceed' && !this.taskOver && !this.controller.signal.aborted) {
         deps.emit({ type: 'started', queue: queue.priority, messageId: this.messageId, receiveCount: this.receiveCount, job });
         deps.logger.info('job started', log);
         outcome = await runJobProcess({
@@ -136,6 +145,7 @@ export class HeldJob {
       await liveness.stop();
     }
 
+    if (verdict !== undefined && verdict !== 'proceed') return this.notStarted(job, verdict, startedAt, log);
     if (this.taskOver) {
       await this.deleteMessage(log);
       return this.end('task-over', job);
@@ -185,14 +195,50 @@ export class HeldJob {
     return this.end(verdict.succeeded ? 'succeeded' : 'failed', job, reason);
   }
 
-  private async reportStarted(job: DispatchMessage, startedAt: Date, log: Record<string, unknown>): Promise<void> {
+  /**
+   * With a start gate (a fleet worker): asks the platform, and waits, before the command starts; only 'proceed' runs
+   * it. Without one (an agent outside a fleet): reports to the queue and runs, as a cancel cannot be checked then.
+   */
+  private async reportStarted(job: DispatchMessage, startedAt: Date, log: Record<string, unknown>): Promise<StartVerdict | 'unanswered'> {
     const report = WorkerReportSchema.parse({ type: 'started', jobId: job.jobId, run: job.run, attempt: job.attempt, workerId: this.deps.workerId, startedAt: startedAt.toISOString(), taskToken: job.taskToken });
+    const gate = this.deps.startGate;
+    if (gate) {
+      try {
+        return await withRetries(() => gate(report), { ...this.deps.retry, onRetry: (error, attempt) => this.deps.logger.warn('asking to start failed; retrying', { ...log, attempt, error: errorMessage(error) }) });
+      } catch (error) {
+        this.deps.logger.warn('the platform did not answer the start; the job is not started', { ...log, error: errorMessage(error) });
+        return 'unanswered';
+      }
+    }
     try {
       await withRetries(() => this.deps.sqs.send(new SendMessageCommand({ QueueUrl: this.deps.reportsQueueUrl, MessageBody: JSON.stringify(report) })), this.deps.retry);
     } catch (error) {
-      // RUNNING is informational; holding the job back for it would turn a reports outage into a job outage.
+      // RUNNING is informational here; holding the job back for it would turn a reports outage into a job outage.
       this.deps.logger.warn('could not send the started report; running the job anyway', { ...log, error: errorName(error) });
     }
+    return 'proceed';
+  }
+
+  /**
+   * The command did not start. Cancelled: the task is failed with CANCELLED, so the saga records the cancel at once.
+   * Over: the message has nothing left to do. Unanswered: left to reappear, when the platform may answer.
+   */
+  private async notStarted(job: DispatchMessage, verdict: Exclude<StartVerdict, 'proceed'> | 'unanswered', startedAt: Date, log: Record<string, unknown>): Promise<JobEnd> {
+    this.deps.logger.info('job not started', { ...log, verdict });
+    if (verdict === 'unanswered') return this.end('unreported', job);
+    if (verdict === 'over') {
+      await this.deleteMessage(log);
+      return this.end('task-over', job);
+    }
+    const cause = TaskFailureCauseSchema.parse({ message: 'The job was cancelled before it started; the command never ran.', workerId: this.deps.workerId, startedAt: startedAt.toISOString(), retryable: false });
+    try {
+      await withRetries(() => this.deps.sfn.send(new SendTaskFailureCommand({ taskToken: job.taskToken, error: 'CANCELLED', cause: serializeCause(cause) })), this.deps.retry);
+    } catch (error) {
+      // Task over: the platform (job control) failed it first. Otherwise the message reappears and is refused again.
+      if (!isTaskOver(error)) return this.end('unreported', job, 'CANCELLED');
+    }
+    await this.deleteMessage(log);
+    return this.end('failed', job, 'CANCELLED');
   }
 
   private changeVisibility(seconds: number) {

@@ -5,6 +5,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createAgent } from '../agent/agent.ts';
 import { LambdaControlPlane } from '../agent/control-plane.ts';
+import type { StartGate } from '../agent/job.ts';
+import type { AgentIdentity } from '../functions/core/fleet/agent-protocol.ts';
 import { FleetMembership } from '../agent/fleet-membership.ts';
 import { readIdentity } from '../agent/identity.ts';
 import { AgentConfigError, agentHelp, parseAgentConfig, type ParsedCommandLine } from '../agent/config.ts';
@@ -41,11 +43,14 @@ const endpoint = (variable: string) => (process.env[variable] ? { endpoint: proc
 const sqs = new SQSClient(endpoint('AWS_ENDPOINT_URL_SQS'));
 const sfn = new SFNClient(endpoint('AWS_ENDPOINT_URL_SFN'));
 
-const agent = createAgent({ config, sqs, sfn, logger });
-
-// In a fleet (the control function set) the agent registers before it takes work and leaves through the platform.
+// In a fleet (the control function set) the agent registers before it takes work and leaves through the platform,
+// and asks it before each command starts, so a cancel accepted first is never run over.
 const controlFunction = process.env[AGENT_FLEET_ENV.controlFunction];
 const lambda = controlFunction ? new LambdaClient(endpoint('AWS_ENDPOINT_URL_LAMBDA')) : undefined;
+const identity = controlFunction ? readIdentity(config.workerId, process.env) : undefined;
+const startGate = controlFunction && lambda && identity ? gateThrough(new LambdaControlPlane(lambda, controlFunction), identity) : undefined;
+
+const agent = createAgent({ config, sqs, sfn, logger, ...(startGate ? { startGate } : {}) });
 let membership: FleetMembership | undefined;
 
 let signals = 0;
@@ -104,10 +109,9 @@ if (!config.jobUser && process.getuid?.() === 0) {
 }
 /** Registers with the platform, then heartbeats until it lets this worker go: exit 0, and the instance powers off. */
 async function joinFleet(functionName: string, client: LambdaClient): Promise<void> {
-  const identity = await readIdentity(config.workerId, process.env);
-  membership = new FleetMembership({ control: new LambdaControlPlane(client, functionName), identity, agent, logger });
+  membership = new FleetMembership({ control: new LambdaControlPlane(client, functionName), identity: await identity!, agent, logger });
   const instruction = await membership.register();
-  logger.info('registered', { instanceId: identity.instanceId, directive: instruction.directive });
+  logger.info('registered', { instanceId: (await identity!).instanceId, directive: instruction.directive });
   void membership.run().then(
     (end) => {
       if (end === 'stopped') return;
@@ -127,3 +131,12 @@ async function joinFleet(functionName: string, client: LambdaClient): Promise<vo
     agent.kill();
     exit(1);
   });
+
+/** A refused or unanswered start is an error to the job's retries; a retryable refusal is retried, the others not. */
+function gateThrough(control: LambdaControlPlane, identity: Promise<AgentIdentity>): StartGate {
+  return async (report) => {
+    const answer = await control.startJob({ action: 'jobStarting', identity: await identity, report });
+    if (answer.ok) return answer.verdict;
+    throw Object.assign(new Error(`worker-control refused the start: ${answer.code}: ${answer.message}`), { name: answer.code, ...(answer.retryable ? { $retryable: {} } : { $fault: 'client' }) });
+  };
+}

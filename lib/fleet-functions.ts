@@ -5,6 +5,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SCALER_QUEUE } from '../functions/declarations/queues.ts';
+import { JOBS_TABLE } from '../functions/declarations/tables.ts';
 import { QueueConsumerFunction } from './consumer-functions.ts';
 import {
   bindFleet,
@@ -17,13 +18,14 @@ import {
 import { FunctionSchedule } from './function-schedule.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
 import { acknowledgeDeadLetterDestination, deadLetterAlarm, QUEUE_DEFAULTS } from './queues.ts';
+import { bindTable } from './table-access.ts';
 
 // The fleet handlers set their Powertools service names in code (functions/fleet/handlers/*.ts), so these
 // functions get no POWERTOOLS_* variables: a variable no handler reads would only mislead.
 
 /**
  * functions/fleet/handlers/worker-control.ts: the agents' only way into the control plane, invoked synchronously
- * (register, heartbeat, the scale-in handshake, goodbye). It checks an agent's identity against DescribeInstances,
+ * (register, heartbeat, the scale-in handshake, goodbye, and each job's start). It checks an agent's identity against DescribeInstances,
  * terminates drained instances, and answers the provisioning saga's AwaitAgent token on registration.
  */
 export class WorkerControlFunction extends ForgeflowFunction {
@@ -37,6 +39,9 @@ export class WorkerControlFunction extends ForgeflowFunction {
       extraWildcardReason: DESCRIBE_INSTANCES_REASON,
     });
     bindFleet(this, binding, { ec2: true, queueDepth: false, releaseJobs: false });
+    // A job's start is recorded through the saga's store (functions/saga/wiring.ts): the job read and conditionally
+    // put; the outbox and counters access the fleet already has covers its event and counters.
+    bindTable(this.function, binding.tables.get(JOBS_TABLE), ['read', 'append']);
     grantTerminateStackInstances(this, binding);
     grantAnswerProvisioning(this, binding);
   }

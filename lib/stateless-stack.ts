@@ -11,6 +11,7 @@ import type { ExistingWorkerNetwork } from './fleet-network.ts';
 import { ForgeflowHttpApi } from './http-api.ts';
 import { JobSaga } from './job-saga.ts';
 import type { ForgeflowQueues } from './queues.ts';
+import { ReconcilerFunction } from './reconciler-function.ts';
 import { RelayFunction } from './relay-function.ts';
 import { DispatchDlqFunction, JobControlFunction, SagaStarterFunction, WorkerReportsFunction } from './saga-consumers.ts';
 import type { ForgeflowTables } from './tables.ts';
@@ -44,7 +45,7 @@ const pascal = (text: string) => text.replace(/(^|-)([a-z0-9])/g, (_, __, c: str
  *
  * The state machine lives here, beside the functions it invokes: its definition changes with their code, and an
  * update never touches running executions (each keeps the definition it started with). Tearing this stack down
- * does stop the executions in flight; their jobs stay in DynamoDB, DISPATCHED or RUNNING, for the reaper.
+ * does stop the executions in flight; their jobs stay in DynamoDB, DISPATCHED or RUNNING, for the reconciler's sweep.
  *
  * Why two stacks: the stateful stack holds only retained, deletion-protected resources and changes rarely, so
  * this stack (deployed on every code change) can be replaced, rolled back or torn down without CloudFormation
@@ -66,6 +67,7 @@ export class ForgeflowApiStack extends Stack {
   readonly jobControlFunction: JobControlFunction;
   readonly workerReportsFunction: WorkerReportsFunction;
   readonly dispatchDlqFunction: DispatchDlqFunction;
+  readonly reconcilerFunction: ReconcilerFunction;
   readonly workerFleet: WorkerFleet;
   readonly agentRoles: ReadonlyMap<WorkerClass, WorkerAgentRole>;
 
@@ -102,6 +104,7 @@ export class ForgeflowApiStack extends Stack {
     this.jobControlFunction = new JobControlFunction(this, 'JobControlFunction', { tables, queues, saga });
     this.workerReportsFunction = new WorkerReportsFunction(this, 'WorkerReportsFunction', { tables, queues, saga });
     this.dispatchDlqFunction = new DispatchDlqFunction(this, 'DispatchDlqFunction', { tables, queues, saga });
+    this.reconcilerFunction = new ReconcilerFunction(this, 'ReconcilerFunction', { tables, saga });
 
     this.workerFleet = new WorkerFleet(this, 'WorkerFleet', { binding: fleet, jobSaga: saga, provisionWorkerName, network: workerNetwork });
     const agentRoles = new Map<WorkerClass, WorkerAgentRole>();

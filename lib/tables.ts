@@ -10,7 +10,7 @@ import {
   type ITable,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLES, type KeyAttribute, type TableDefinition } from '../functions/declarations/tables.ts';
+import { projectionOf, TABLES, type IndexProjection, type KeyAttribute, type TableDefinition } from '../functions/declarations/tables.ts';
 
 /** A deployed table together with the declaration it was built from; the two never travel apart. */
 export interface DeclaredTable {
@@ -65,7 +65,7 @@ export class ForgeflowTables extends Construct {
           indexName: index.indexName,
           partitionKey: attribute(index.partitionKey),
           sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
-          projectionType: ProjectionType.ALL,
+          ...cdkProjection(projectionOf(index)),
         });
       }
       this.byId.set(definition.id, { definition, table });
@@ -82,4 +82,9 @@ export class ForgeflowTables extends Construct {
   get all(): DeclaredTable[] {
     return [...this.byId.values()];
   }
+}
+
+function cdkProjection(projection: IndexProjection): { projectionType: ProjectionType; nonKeyAttributes?: string[] } {
+  if (projection.type === 'INCLUDE') return { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...projection.attributes] };
+  return { projectionType: ProjectionType[projection.type] };
 }

@@ -32,7 +32,7 @@ export async function recoverJobs(deps: { client: DynamoDBDocumentClient; jobsTa
         FilterExpression: '#s IN (:q, :r, :d, :x)',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: { ':q': JobStatus.QUEUED, ':r': JobStatus.RETRY_SCHEDULED, ':d': JobStatus.DISPATCHED, ':x': JobStatus.RUNNING },
-        ProjectionExpression: 'jobId, #s, run',
+        ProjectionExpression: 'jobId, #s, run, execution',
       }),
     );
     for (const item of page.Items ?? []) {
@@ -52,7 +52,9 @@ export async function recoverJobs(deps: { client: DynamoDBDocumentClient; jobsTa
       } else if (!WAITING.includes(String(item.status))) {
         continue;
       }
-      await deps.engine.startExecution({ stateMachineArn: deps.stateMachineArn, name: sagaExecutionName(jobId, run), input: JSON.stringify({ jobId, run }) });
+      // The name the job expects (a reconciler may have moved the run to a resumed execution), so its end is recognised.
+      const name = typeof item.execution === 'string' ? item.execution : sagaExecutionName(jobId, run);
+      await deps.engine.startExecution({ stateMachineArn: deps.stateMachineArn, name, input: JSON.stringify({ jobId, run }) });
       report.restarted++;
     }
     startKey = page.LastEvaluatedKey;

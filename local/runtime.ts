@@ -119,7 +119,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(options.tenantRateLimit ? tenantRateLimitEnvironment(options.tenantRateLimit) : {}),
     };
     undo.push(setEnvironment(environment));
-    await saga!.loadSteps();
+    await saga!.loadSteps(options.log);
     await backbone.startFunctions({ dynamoDbEndpoint: dynamo.endpoint, credentials, home, log: options.log });
     const recovery = await recoverJobs({
       client: createDocumentClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials }),

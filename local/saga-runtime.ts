@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { JOB_SAGA, PROVISION_WORKER, stepHandlerModule } from '../functions/declarations/statemachines.ts';
 import { PROVISION_STEP_NAMES, type ProvisionStep, type ProvisionStepName } from '../functions/fleet/steps.ts';
+import { ABNORMAL_END_STATUSES, EXECUTION_STATUS_CHANGE, type ReconcilerResult } from '../functions/reconciler/reconcile-events.ts';
 import { importHandler, invoker } from './lambda.ts';
 import type { LocalSqs } from './sqs.ts';
-import { LocalStepFunctionsEngine, type StepHandler } from './stepfunctions/engine.ts';
+import { LocalStepFunctionsEngine, type ExecutionDescription, type StepHandler } from './stepfunctions/engine.ts';
 import { localStateMachineArn, type AslDefinition } from './stepfunctions/local-definition.ts';
 import { stepFunctionsOperations } from './stepfunctions/operations.ts';
 
@@ -19,8 +20,10 @@ export interface SagaRuntime {
   bindProvisionSteps(steps: Record<ProvisionStepName, ProvisionStep>): void;
   /** What the functions need to reach the saga: its ARN (the SFN endpoint is the backbone's). */
   env: Record<string, string>;
-  /** Imports the step handlers once their environment is set (they read it at cold start). */
-  loadSteps(): Promise<void>;
+  /** Imports the step handlers and the reconciler once their environment is set (they read it at cold start). */
+  loadSteps(log: (message: string) => void): Promise<void>;
+  /** Runs the reconciler's overdue sweep now, as its schedule does every RECONCILER_SWEEP_MS. */
+  sweepOverdue(): Promise<ReconcilerResult>;
   stop(): Promise<void>;
 }
 
@@ -55,7 +58,9 @@ export function createSagaRuntime(sqs: LocalSqs): SagaRuntime {
       },
     ]),
   );
+  const reconciler = localReconciler(stateMachineArn);
   const engine = new LocalStepFunctionsEngine({
+    onExecutionEnded: reconciler.executionEnded,
     stateMachines: [
       { arn: stateMachineArn, definition, handlers },
       { arn: provisionWorkerArn, definition: JSON.parse(readFileSync(PROVISION_WORKER.definitionPath, 'utf8')) as AslDefinition, handlers: provisionHandlers },
@@ -70,12 +75,66 @@ export function createSagaRuntime(sqs: LocalSqs): SagaRuntime {
     provisionWorkerArn,
     bindProvisionSteps: (steps) => void (provisionSteps = steps),
     env: { [JOB_SAGA.envVar]: stateMachineArn, [PROVISION_WORKER.envVar]: provisionWorkerArn },
-    async loadSteps() {
+    async loadSteps(log) {
       for (const step of new Set(steps)) {
         loaded.set(step, invoker(`forgeflow-saga-${step}`, await importHandler<unknown, unknown>(stepModule(step)), 30_000));
       }
+      await reconciler.load(log);
     },
-    stop: () => engine.close(),
+    sweepOverdue: () => reconciler.sweep(),
+    stop: async () => {
+      reconciler.stop();
+      await engine.close();
+    },
+  };
+}
+
+/** How often the local runtime sweeps for overdue jobs (the deployed schedule runs every 5 minutes). */
+export const RECONCILER_SWEEP_MS = 60_000;
+/** Local stand-in for EventBridge's retries of a failed target invocation. */
+const RECONCILER_ATTEMPTS = 3;
+
+/**
+ * The reconciler Lambda, fed as in AWS: the engine's execution ends become "Step Functions Execution Status Change"
+ * events (abnormal ends of the job saga only, as the deployed rule's pattern filters), and a timer is its schedule.
+ */
+function localReconciler(stateMachineArn: string) {
+  let handler: ((event: unknown) => Promise<ReconcilerResult>) | undefined;
+  let log: (message: string) => void = () => {};
+  let timer: NodeJS.Timeout | undefined;
+  // Executions the runtime's own stop aborts are not ends to repair: they resume at the next start (local/recovery.ts).
+  let stopped = false;
+  const invoke = async (event: unknown): Promise<ReconcilerResult> => {
+    if (!handler) throw new Error('The reconciler is not loaded yet');
+    return handler(event);
+  };
+  const deliver = async (event: unknown) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await invoke(event);
+      } catch (error) {
+        if (attempt >= RECONCILER_ATTEMPTS) throw error;
+      }
+    }
+  };
+  return {
+    executionEnded: (execution: ExecutionDescription) => {
+      if (stopped || execution.stateMachineArn !== stateMachineArn || !(ABNORMAL_END_STATUSES as readonly string[]).includes(execution.status)) return;
+      const event = { 'detail-type': EXECUTION_STATUS_CHANGE, source: 'aws.states', detail: { ...execution, startDate: undefined, stopDate: undefined } };
+      // What EventBridge would do after its retries: the rule's DLQ. Locally, the log; the sweep still finds held jobs.
+      void deliver(event).catch((error: unknown) => log(`forgeflow-reconciler: ${execution.name}: ${(error as Error).message}`));
+    },
+    async load(logTo: (message: string) => void) {
+      log = logTo;
+      handler = invoker('forgeflow-reconciler', await importHandler<unknown, ReconcilerResult>('../functions/reconciler/handler.ts'), 60_000);
+      timer = setInterval(() => void invoke({}).catch((error: unknown) => log(`forgeflow-reconciler sweep: ${(error as Error).message}`)), RECONCILER_SWEEP_MS);
+      timer.unref();
+    },
+    sweep: () => invoke({}),
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
   };
 }
 

@@ -2,37 +2,50 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
+  type Projection,
 } from '@aws-sdk/client-dynamodb';
-import { TABLES, type TableDefinition } from '../functions/declarations/tables.ts';
+import { projectionOf, TABLES, type IndexDefinition, type KeyAttribute, type TableDefinition } from '../functions/declarations/tables.ts';
+
+const keySchema = (pk: { name: string }, sk?: { name: string }) => [
+  { AttributeName: pk.name, KeyType: 'HASH' as const },
+  ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
+];
+
+function toProjection(index: IndexDefinition): Projection {
+  const projection = projectionOf(index);
+  return projection.type === 'INCLUDE' ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.attributes] } : { ProjectionType: projection.type };
+}
+
+const toIndex = (index: IndexDefinition): GlobalSecondaryIndex => ({
+  IndexName: index.indexName,
+  KeySchema: keySchema(index.partitionKey, index.sortKey),
+  Projection: toProjection(index),
+});
+
+const attributeDefinitions = (keys: readonly (KeyAttribute | undefined)[]) =>
+  [...new Map(keys.filter((k) => k !== undefined).map((k) => [k.name, k.type]))].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType }));
 
 /** Turns a declared table into the CreateTable call the local runtime and the tests make. */
 export function toCreateTableInput(table: TableDefinition, tableName: string): CreateTableCommandInput {
-  const keys = [table.partitionKey, table.sortKey, ...table.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
-  const attributes = new Map(keys.filter((k) => k !== undefined).map((k) => [k.name, k.type]));
-  const keySchema = (pk: { name: string }, sk?: { name: string }) => [
-    { AttributeName: pk.name, KeyType: 'HASH' as const },
-    ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
-  ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType })),
+    AttributeDefinitions: attributeDefinitions([table.partitionKey, table.sortKey, ...table.indexes.flatMap((i) => [i.partitionKey, i.sortKey])]),
     KeySchema: keySchema(table.partitionKey, table.sortKey),
-    GlobalSecondaryIndexes: table.indexes.length
-      ? table.indexes.map((index) => ({
-          IndexName: index.indexName,
-          KeySchema: keySchema(index.partitionKey, index.sortKey),
-          Projection: { ProjectionType: 'ALL' },
-        }))
-      : undefined,
+    GlobalSecondaryIndexes: table.indexes.length ? table.indexes.map(toIndex) : undefined,
     StreamSpecification: table.stream ? { StreamEnabled: true, StreamViewType: table.stream } : undefined,
   };
 }
 
-/** Creates every declared table that does not exist yet. Safe to call on every start. */
+/**
+ * Creates every declared table that does not exist yet, and adds the indexes a newer release declares to a table
+ * an earlier one created (a developer's FORGEFLOW_HOME outlives upgrades). Safe to call on every start.
+ */
 export async function ensureTables(client: DynamoDBClient, nameOf: (table: TableDefinition) => string): Promise<void> {
   for (const table of TABLES) {
     const tableName = nameOf(table);
@@ -45,7 +58,23 @@ export async function ensureTables(client: DynamoDBClient, nameOf: (table: Table
       }
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
+      await addMissingIndexes(client, table, tableName);
     }
     await client.send(new DescribeTableCommand({ TableName: tableName }));
+  }
+}
+
+async function addMissingIndexes(client: DynamoDBClient, table: TableDefinition, tableName: string): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  // DynamoDB creates one index per UpdateTable call.
+  for (const index of table.indexes.filter((i) => !existing.has(i.indexName))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: attributeDefinitions([index.partitionKey, index.sortKey]),
+        GlobalSecondaryIndexUpdates: [{ Create: toIndex(index) }],
+      }),
+    );
   }
 }

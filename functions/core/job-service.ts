@@ -109,7 +109,7 @@ export class JobService {
         case JobStatus.DISPATCHED:
         case JobStatus.RUNNING: {
           if (job.cancelRequested) return job;
-          const next = this.next(job, { cancelRequested: true });
+          const next = this.next(job, { cancelRequested: true, cancelRequestedAt: context.time });
           await this.commitTransition(job, next, jobEvent('JobCancelRequested', next, job.status, { requestedBy: actor.sub }, context));
           return next;
         }
@@ -126,7 +126,8 @@ export class JobService {
         throw new JobNotRetryableError(jobId, job.status);
       }
       const context = this.eventContext(correlationId);
-      const { result: _r, failure: _f, startedAt: _s, finishedAt: _e, workerId: _w, ...rest } = job;
+      // The new run starts clean: its own execution (named after the run), no traces of the last one's attempts.
+      const { result: _r, failure: _f, startedAt: _s, finishedAt: _e, workerId: _w, execution: _x, resumes: _n, cancelRequestedAt: _c, ...rest } = job;
       const next = this.next(rest, { status: JobStatus.QUEUED, run: job.run + 1, attempts: 0, cancelRequested: false });
       const event = jobEvent('JobQueued', next, job.status, { reason: 'retried', timeoutSeconds: next.timeoutSeconds, maxAttempts: next.maxAttempts }, context);
       await this.commitTransition(job, next, event);

@@ -81,6 +81,8 @@ export interface Job extends JobSpec {
   /** Attempts started in the current run. */
   attempts: number;
   cancelRequested: boolean;
+  /** When the cancel of a job a worker held was accepted: a command that finished later ends CANCELLED. */
+  cancelRequestedAt?: string;
   createdAt: string;
   updatedAt: string;
   createdBy: string;
@@ -107,6 +109,12 @@ export interface JobRecord extends Job {
   /** The failure decision last recorded (Categorize's id for one visit of the failure path), and its backoff. */
   lastDecisionId?: string;
   retryDelaySeconds?: number;
+  /** The saga execution the job's current run is in: recorded at each claim and when the reconciler resumes a run. */
+  execution?: string;
+  /** How many times the reconciler resumed this run in a new execution (names the next one). */
+  resumes?: number;
+  /** While a worker holds the job: when its saga should long have moved on (the reconciler's sweep looks after that). */
+  overdueAt?: string;
 }
 
 export const JobStatusSchema = z.enum(JOB_STATUSES);
@@ -115,6 +123,6 @@ export type { JobStatus, Priority };
 
 /** The public view of a job: internals such as the request hash, the task token and the slot flags stay inside. */
 export function toJobResource(job: JobRecord): Job {
-  const { requestHash: _hash, taskToken: _token, slotHeld: _slot, stopRequested: _stop, lastDecisionId: _d, retryDelaySeconds: _w, ...resource } = job;
+  const { requestHash: _hash, taskToken: _token, slotHeld: _slot, stopRequested: _stop, lastDecisionId: _d, retryDelaySeconds: _w, execution: _x, resumes: _n, overdueAt: _o, ...resource } = job;
   return resource;
 }

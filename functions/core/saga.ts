@@ -1,5 +1,5 @@
 import type { QueueDefinition } from '../declarations/queues.ts';
-import { sagaExecutionName } from '../declarations/statemachines.ts';
+import { resumedExecutionName, sagaExecutionName } from '../declarations/statemachines.ts';
 import { dispatchQueue, WORKER_CLASSES } from '../declarations/workers.ts';
 import { retryOnConflict } from './conflict-retry.ts';
 import { ConcurrentModificationError, IllegalTransitionError, JobNotFoundError } from './errors.ts';
@@ -22,6 +22,11 @@ export const DEFAULT_TENANT_SLOT_LIMIT = 20;
  * ran; a worker that dies with a job is found by visibility (WORKER_LOST) long before this.
  */
 export const DEFAULT_DISPATCH_GRACE_SECONDS = 6 * 3600;
+/**
+ * Past its dispatch deadline the Dispatch state has timed out and the saga moved on; a job still held this much
+ * later was stranded (its execution ended abnormally and the event was lost), and the reconciler's sweep ends it.
+ */
+export const OVERDUE_MARGIN_SECONDS = 15 * 60;
 
 /**
  * The forward steps with their undo, in forward order. On failure the undos run last-in first-out, as in the
@@ -99,7 +104,9 @@ export class SagaService {
       if (!(WORKER_CLASSES as readonly string[]).includes(job.workerClass)) throw new UnknownWorkerClassError(job.workerClass, WORKER_CLASSES);
       // The previous attempt's traces go: the events keep them.
       const { taskToken: _t, stopRequested: _s, workerId: _w, startedAt: _b, finishedAt: _e, result: _r, failure: _f, ...fresh } = job;
-      const { next, context } = this.next(input, fresh, { status: DISPATCHED, attempts: job.attempts + 1, slotHeld: true });
+      const execution = input.correlationId ?? sagaExecutionName(job.jobId, job.run);
+      const overdueAt = new Date(this.deps.clock.now().getTime() + (this.dispatchTimeoutSeconds(job) + OVERDUE_MARGIN_SECONDS) * 1000).toISOString();
+      const { next, context } = this.next(input, fresh, { status: DISPATCHED, attempts: job.attempts + 1, slotHeld: true, execution, overdueAt });
       const limit = this.deps.tenantSlotLimit?.(job.tenantId) ?? DEFAULT_TENANT_SLOT_LIMIT;
       const payload = this.payload(next);
       await this.commit(job, next, jobEvent('JobDispatched', next, job.status, {}, context), { tenantId: job.tenantId, delta: 1, limit });
@@ -113,6 +120,8 @@ export class SagaService {
       // A late report of an earlier attempt or an ended attempt changes nothing.
       if (job.run !== report.run || job.attempts !== report.attempt || !holdsWorker(job)) return job;
       if (job.status === RUNNING && job.workerId === report.workerId && job.taskToken === report.taskToken) return job;
+      // Cancelled before it started: the command never runs (the agent fails the task), so RUNNING would be untrue.
+      if (job.cancelRequested && job.status === DISPATCHED) return job;
       // RUNNING again with another worker: the first died and the message reappeared (docs/architecture.md, liveness).
       const { next, context } = this.next(report, job, { status: RUNNING, workerId: report.workerId, startedAt: report.startedAt, taskToken: report.taskToken });
       await this.commit(job, next, jobEvent('JobRunning', next, job.status, { workerId: report.workerId }, context));
@@ -120,13 +129,18 @@ export class SagaService {
     });
   }
 
-  /** → SUCCEEDED with the result, freeing the slot in the same commit. */
+  /**
+   * → SUCCEEDED with the result, freeing the slot in the same commit. A command that finished after a cancel was
+   * accepted ends CANCELLED (its result kept): the user was told it would stop; only one that had already finished
+   * before the cancel keeps its success.
+   */
   recordSuccess(input: JobRun & { attempt: number; output: TaskSuccess }): Promise<JobRecord> {
     return this.mutate(input.jobId, notFound(input.jobId), async (job) => {
-      if (job.run === input.run && job.status === SUCCEEDED) return job;
+      if (job.run === input.run && (job.status === SUCCEEDED || (job.status === CANCELLED && job.result))) return job;
       if (job.run !== input.run || job.attempts !== input.attempt) throw new IllegalTransitionError(job.status, SUCCEEDED, job.jobId);
       const { output } = input;
       const result: JobResult = { exitCode: output.exitCode, durationMs: output.durationMs, outputTail: output.outputTail };
+      if (job.cancelRequested && job.cancelRequestedAt && output.finishedAt > job.cancelRequestedAt) return this.cancelFinished(input, job, result);
       const { taskToken: _t, failure: _f, ...rest } = job;
       const { next, context } = this.next(input, rest, {
         status: SUCCEEDED,
@@ -139,6 +153,15 @@ export class SagaService {
       await this.commit(job, next, jobEvent('JobSucceeded', next, job.status, { result }, context), this.release(job));
       return next;
     });
+  }
+
+  private async cancelFinished(input: JobRun & { output: TaskSuccess }, job: JobRecord, result: JobResult): Promise<JobRecord> {
+    const { output } = input;
+    const failure = describeFailure('CANCELLED', `Cancelled on request at ${job.cancelRequestedAt}; the command had not finished then (it exited ${output.exitCode} at ${output.finishedAt}).`);
+    const { taskToken: _t, ...rest } = job;
+    const { next, context } = this.next(input, rest, { status: CANCELLED, result, failure, workerId: output.workerId, finishedAt: output.finishedAt, slotHeld: false });
+    await this.commit(job, next, jobEvent('JobCancelled', next, job.status, { cancelledBy: SAGA_ACTOR }, context), this.release(job));
+    return next;
   }
 
   /** The error the saga caught, as a catalog failure. Pure. */
@@ -170,11 +193,16 @@ export class SagaService {
     });
   }
 
-  /** Decides and commits what the failure leads to (see decideAfterFailure). A run that already ended stays ended. */
-  recordFailure(input: JobRun & CategorizedFailure): Promise<FailureOutcome> {
+  /**
+   * Decides and commits what the failure leads to (see decideAfterFailure). A run that already ended stays ended.
+   * With `heldAttempt` (the reconciler), only that attempt, still held, is failed: a second reconciler that read the
+   * job before the first one's commit finds it decided and changes nothing.
+   */
+  recordFailure(input: JobRun & CategorizedFailure & { heldAttempt?: number }): Promise<FailureOutcome> {
     return this.mutate(input.jobId, notFound(input.jobId), async (job) => {
       if (input.decisionId && job.lastDecisionId === input.decisionId) return recordedOutcome(job);
       if (job.run !== input.run || isTerminal(job.status)) return { action: 'end', status: job.status };
+      if (input.heldAttempt !== undefined && (!holdsWorker(job) || job.attempts !== input.heldAttempt)) return recordedOutcome(job);
       const policy = retryPolicy({ ...DEFAULT_RETRY_POLICY, ...this.deps.retryPolicy, maxAttempts: job.maxAttempts });
       const decision = decideAfterFailure(job, input.failure, policy, this.deps.random);
       const { taskToken: _t, result: _r, ...rest } = job;
@@ -206,6 +234,23 @@ export class SagaService {
     });
   }
 
+  /**
+   * The reconciler found this waiting run's execution (`from`) ended: the run moves to a new execution, whose name
+   * is recorded before it starts, so the end of that one is recognised too. Returns the name to start; undefined when
+   * the job is not waiting on `from` any more. Repeating it returns the same name, so the start is idempotent.
+   */
+  handOver(input: JobRun & { from: string }): Promise<string | undefined> {
+    return this.mutate(input.jobId, notFound(input.jobId), async (job) => {
+      if (job.run !== input.run || (job.status !== QUEUED && job.status !== RETRY_SCHEDULED)) return undefined;
+      const current = job.execution ?? sagaExecutionName(job.jobId, job.run);
+      if (current !== input.from) return current === sagaExecutionName(job.jobId, job.run) ? undefined : current;
+      const resumes = (job.resumes ?? 0) + 1;
+      const { next } = this.next(input, job, { execution: resumedExecutionName(job.jobId, job.run, resumes), resumes });
+      await this.deps.store.commitBookkeeping({ job: next, expected: { status: job.status, version: job.version } });
+      return next.execution;
+    });
+  }
+
   private payload(job: JobRecord): DispatchPayload {
     if (!this.deps.queueUrl) throw new Error('SagaService was built without queueUrl; only the ClaimJob wiring provides it');
     return {
@@ -220,8 +265,12 @@ export class SagaService {
       workerClass: job.workerClass,
       priority: job.priority,
       queueUrl: this.deps.queueUrl(dispatchQueue(job.workerClass, job.priority)),
-      dispatchTimeoutSeconds: job.timeoutSeconds + (this.deps.dispatchGraceSeconds ?? DEFAULT_DISPATCH_GRACE_SECONDS),
+      dispatchTimeoutSeconds: this.dispatchTimeoutSeconds(job),
     };
+  }
+
+  private dispatchTimeoutSeconds(job: JobRecord): number {
+    return job.timeoutSeconds + (this.deps.dispatchGraceSeconds ?? DEFAULT_DISPATCH_GRACE_SECONDS);
   }
 
   private release(job: JobRecord): SlotDelta | undefined {

@@ -26,6 +26,15 @@ export const stepHandlerModule = (machine: { handlersDir: string }, step: string
 /** Execution names allow 80 characters of [A-Za-z0-9-_]; a job id is 36, so the run number fits. */
 export const sagaExecutionName = (jobId: string, run: number) => `${jobId}-run-${run}`;
 
+/** A run the reconciler moved to a new execution after its own ended abnormally: the n-th such move. */
+export const resumedExecutionName = (jobId: string, run: number, resume: number) => `${sagaExecutionName(jobId, run)}-r${resume}`;
+
+/** The job run an execution belongs to, from its name (either form above); undefined for any other name. */
+export function parseSagaExecutionName(name: string): { jobId: string; run: number } | undefined {
+  const match = /^(.+)-run-(\d+)(?:-r\d+)?$/.exec(name);
+  return match ? { jobId: match[1]!, run: Number(match[2]) } : undefined;
+}
+
 /** The ARN of one execution, from its state machine's ARN (the format AWS uses). */
 export const executionArnOf = (stateMachineArn: string, name: string) =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

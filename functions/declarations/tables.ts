@@ -7,11 +7,18 @@ export interface KeyAttribute {
   type: 'S' | 'N';
 }
 
+/** What an index copies from each item: everything (the default), only the keys, or the keys plus some attributes. */
+export type IndexProjection = { type: 'ALL' } | { type: 'KEYS_ONLY' } | { type: 'INCLUDE'; attributes: readonly string[] };
+
 export interface IndexDefinition {
   indexName: string;
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
+  /** Defaults to ALL. */
+  projection?: IndexProjection;
 }
+
+export const projectionOf = (index: IndexDefinition): IndexProjection => index.projection ?? { type: 'ALL' };
 
 export interface TableDefinition {
   /** Construct id in the CDK app. */
@@ -41,12 +48,27 @@ export const JOBS_BY_TENANT_STATUS = {
   sortKey: { name: 'createdKey', type: 'S' },
 } as const satisfies IndexDefinition;
 
+/**
+ * Jobs a worker holds (DISPATCHED or RUNNING), by the time after which they are overdue: what the reconciler's
+ * sweep reads. Sparse (only held jobs carry the keys) and spread over a few partitions so claims do not all write
+ * one key; keys only, because the sweep reads each job consistently before it acts.
+ */
+export const JOBS_BY_OVERDUE = {
+  indexName: 'byOverdue',
+  partitionKey: { name: 'heldShard', type: 'S' },
+  sortKey: { name: 'overdueAt', type: 'S' },
+  projection: { type: 'KEYS_ONLY' },
+} as const satisfies IndexDefinition;
+
+/** How many partitions JOBS_BY_OVERDUE spreads held jobs over; the sweep queries each. */
+export const HELD_JOB_SHARDS = 4;
+
 export const JOBS_TABLE = {
   id: 'JobsTable',
   name: 'jobs',
   envVar: 'JOBS_TABLE_NAME',
   partitionKey: { name: 'jobId', type: 'S' },
-  indexes: [JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS],
+  indexes: [JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS, JOBS_BY_OVERDUE],
 } as const satisfies TableDefinition;
 
 export const OUTBOX_TABLE = {

@@ -1,17 +1,25 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
+import { decideStart } from '../core/attempt-start.ts';
 import { AgentIdentityError, WorkerNotLaunchedYetError, type AgentControl } from '../core/fleet/agent-control.ts';
-import { AgentRequestSchema, type AgentResponse } from '../core/fleet/agent-protocol.ts';
+import { ControlRequestSchema, type AgentResponse, type JobStartResponse } from '../core/fleet/agent-protocol.ts';
 import { WorkerConflictError, WorkerNotFoundError } from '../core/fleet/errors.ts';
+import type { JobRecord } from '../core/job.ts';
+import type { WorkerReport } from '../core/saga-messages.ts';
+
+/** What a job start needs of the saga: record RUNNING (or find the attempt cancelled or over). */
+export interface JobStarts {
+  recordRunning(report: WorkerReport): Promise<JobRecord>;
+}
 
 /**
  * The worker-control function: the agents' only way into the control plane (they hold no database access).
- * Synchronous, so the scale-in handshake gets its answer; every outcome is an AgentResponse, never a thrown
- * error, so the agent tells "try again" (retryable) from "you are not who you say" (not retryable).
+ * Synchronous, so the scale-in handshake and a job's start get their answer; every outcome is a response, never a
+ * thrown error, so the agent tells "try again" (retryable) from "you are not who you say" (not retryable).
  */
-export function createWorkerControl(agents: AgentControl, logger: Pick<Logger, 'warn' | 'error'>) {
-  return async (event: unknown): Promise<AgentResponse> => {
-    const parsed = AgentRequestSchema.safeParse(event);
+export function createWorkerControl(agents: AgentControl, jobs: JobStarts, logger: Pick<Logger, 'warn' | 'error'>) {
+  return async (event: unknown): Promise<AgentResponse | JobStartResponse> => {
+    const parsed = ControlRequestSchema.safeParse(event);
     if (!parsed.success) return refuse('INVALID_REQUEST', z.prettifyError(parsed.error), false);
     const request = parsed.data;
     try {
@@ -28,6 +36,10 @@ export function createWorkerControl(agents: AgentControl, logger: Pick<Logger, '
           await agents.goodbye(request.identity);
           return { ok: true, instruction: { directive: 'release', heartbeatIntervalSeconds: 1, idleTimeoutSeconds: 1, minRunningSeconds: 0 } };
         }
+        case 'jobStarting':
+          // The task token in the report is the agent's proof that it holds this attempt's dispatch message.
+          if (request.report.workerId !== request.identity.workerId) return refuse('IDENTITY_REJECTED', 'The report names another worker', false);
+          return { ok: true, verdict: await decideStart(jobs, request.report) };
       }
     } catch (error) {
       if (error instanceof AgentIdentityError) {
@@ -42,6 +54,6 @@ export function createWorkerControl(agents: AgentControl, logger: Pick<Logger, '
   };
 }
 
-function refuse(code: string, message: string, retryable: boolean): AgentResponse {
+function refuse(code: string, message: string, retryable: boolean): AgentResponse & JobStartResponse {
   return { ok: false, code, message, retryable };
 }

@@ -13,6 +13,7 @@ import { TerminationReason } from '../../functions/core/fleet/worker.ts';
 import { EC2_RATE_LIMITS } from '../../functions/core/fleet/ec2-rate-limits.ts';
 import { InMemoryTokenBucket } from '../../functions/core/token-bucket.ts';
 import { systemClock } from '../../functions/core/ports.ts';
+import { SagaService } from '../../functions/core/saga.ts';
 import { SCALER_QUEUE } from '../../functions/declarations/queues.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, localTableName, OUTBOX_TABLE, WORKERS_TABLE } from '../../functions/declarations/tables.ts';
 import { validateWorkerClasses, WORKER_CLASS_DEFINITIONS, type WorkerClassDefinition } from '../../functions/declarations/worker-classes.ts';
@@ -98,7 +99,8 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
     log,
   });
   options.saga.bindProvisionSteps(createProvisionSteps(fleet));
-  options.backbone.endpoint.registerFunction(LOCAL_CONTROL_FUNCTION, createWorkerControl(fleet.agents, logger));
+  const jobStarts = new SagaService({ store: new DynamoJobStore(client, { jobs: localTableName(JOBS_TABLE), outbox: localTableName(OUTBOX_TABLE), counters: localTableName(COUNTERS_TABLE) }), clock: systemClock });
+  options.backbone.endpoint.registerFunction(LOCAL_CONTROL_FUNCTION, createWorkerControl(fleet.agents, jobStarts, logger));
   options.backbone.endpoint.registerQueryService(localEc2Endpoint(provider));
 
   const previousRun = endWorkersOfPreviousRun(fleet, options.log);

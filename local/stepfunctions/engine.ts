@@ -1,4 +1,5 @@
 import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
+import { InMemoryTokenBucket, type BucketConfig } from '../../functions/core/token-bucket.ts';
 import { canonicalJson } from '../../functions/core/ids.ts';
 import { ServiceError } from '../json-protocol-server.ts';
 import { prepareLocalDefinition, TASK_TOKEN_PLACEHOLDER, type AslDefinition, type LocalDefinition, type LocalTask } from './local-definition.ts';
@@ -25,10 +26,19 @@ export interface LocalEngineOptions {
   /** Where `sqs:sendMessage.waitForTaskToken` states send their message (the local SQS, or a test's fake worker). */
   sendMessage(queueUrl: string, body: string): Promise<void>;
   registry?: TaskTokenRegistry;
+  /**
+   * Off unless set: StartExecution calls beyond this bucket are refused with ThrottlingException, as AWS refuses a
+   * burst over the account's bucket, so what the platform does with a throttled start can be exercised locally.
+   */
+  startExecutionRate?: BucketConfig;
+  /** The clock of the startExecutionRate bucket, in epoch ms (tests: a fake one). */
+  now?: () => number;
   /** Multiplies Wait durations (tests: 0.01); 1, the default, runs Wait states unchanged. */
   waitScale?: number;
   /** Per state, the pause before a retry in ms (the library's retryIntervalOverrides). */
   retryIntervalOverrides?: Record<string, number | number[]>;
+  /** Told of every execution that ends, as EventBridge is told by "Step Functions Execution Status Change". */
+  onExecutionEnded?: (execution: ExecutionDescription) => void;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -83,9 +93,11 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
   readonly registry: TaskTokenRegistry;
   private readonly machines = new Map<string, { source: LocalStateMachine; local: LocalDefinition; machine: StateMachine }>();
   private readonly executions = new Map<string, Execution>();
+  private readonly startBucket?: InMemoryTokenBucket;
 
   constructor(private readonly options: LocalEngineOptions) {
     this.registry = options.registry ?? new TaskTokenRegistry();
+    if (options.startExecutionRate) this.startBucket = new InMemoryTokenBucket(options.startExecutionRate, { now: options.now });
     const scale = options.waitScale ?? 1;
     if (!(scale >= 0)) throw new RangeError('waitScale must be zero or more');
     for (const source of options.stateMachines) {
@@ -96,6 +108,8 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
   }
 
   async startExecution(input: { stateMachineArn: string; name: string; input: string }): Promise<{ executionArn: string; startDate: Date }> {
+    // AWS meters calls, not executions: every call spends a token, an idempotent repeat or an invalid one included.
+    if (this.startBucket && !(await this.startBucket.take('StartExecution')).granted) throw new ServiceError('ThrottlingException', 'Rate exceeded');
     const entry = this.machines.get(input.stateMachineArn);
     if (!entry) throw new ServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${input.stateMachineArn}'`);
     if (!NAME_PATTERN.test(input.name)) throw new ServiceError('InvalidName', `Invalid Name: '${input.name}'`);
@@ -179,6 +193,11 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
     if (!execution) return undefined;
     const { startDate: _start, stopDate: _stop, ...description } = execution.description;
     return description;
+  }
+
+  /** The execution's history so far, oldest first (GetExecutionHistory's subset that the platform reads). */
+  async executionHistory(executionArn: string): Promise<readonly HistoryEvent[]> {
+    return [...this.get(executionArn).history];
   }
 
   /** Resolves when the execution has ended, its history is complete and none of its handlers is still running. */
@@ -279,6 +298,7 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
     if (execution.description.status !== 'RUNNING') return;
     Object.assign(execution.description, outcome, { stopDate: new Date() });
     this.notify(execution);
+    this.options.onExecutionEnded?.({ ...execution.description });
   }
 
   private idle(execution: Execution): Promise<void> {

@@ -1,6 +1,7 @@
 import { TASK_FAILURE_LIMITS } from '../../functions/core/saga-messages.ts';
 import { ServiceError, type Operation } from '../json-protocol-server.ts';
 import { TaskTokenError } from './token-registry.ts';
+import type { HistoryEvent } from './engine.ts';
 import type { LocalStepFunctions } from './types.ts';
 
 const str = (input: Record<string, unknown>, key: string): string => {
@@ -67,6 +68,7 @@ export function stepFunctionsOperations(engine: LocalStepFunctions): Record<stri
       const result = await engine.stopExecution({ executionArn, error: input.error as string | undefined, cause: input.cause as string | undefined });
       return { stopDate: result.stopDate.getTime() / 1000 };
     },
+    'AWSStepFunctions.GetExecutionHistory': async (input) => historyPage(await engine.executionHistory(str(input, 'executionArn')), input),
     'AWSStepFunctions.DescribeExecution': async (input) => {
       const executionArn = str(input, 'executionArn');
       const execution = await engine.describeExecution(executionArn);
@@ -74,4 +76,25 @@ export function stepFunctionsOperations(engine: LocalStepFunctions): Record<stri
       return execution;
     },
   };
+}
+
+/**
+ * GetExecutionHistory's shape for what the local engine records: state entries and exits (`<Type>StateEntered`,
+ * `<Type>StateExited` with the state's name and JSON output), paged by `maxResults` (1000 at most, as in AWS) with
+ * an opaque `nextToken`, newest first with `reverseOrder`.
+ */
+function historyPage(history: readonly HistoryEvent[], input: Record<string, unknown>) {
+  const events = history
+    .filter((event) => event.type === 'StateEntered' || event.type === 'StateExited')
+    .map((event, index) => {
+      const id = index + 1;
+      if (event.type === 'StateEntered') return { id, type: `${event.stateType}StateEntered`, stateEnteredEventDetails: { name: event.state } };
+      return { id, type: `${event.stateType}StateExited`, stateExitedEventDetails: { name: event.state, output: JSON.stringify(event.output ?? null) } };
+    });
+  if (input.reverseOrder === true) events.reverse();
+  const max = typeof input.maxResults === 'number' && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
+  const start = typeof input.nextToken === 'string' ? Number(input.nextToken) : 0;
+  if (!Number.isInteger(start) || start < 0) throw new ServiceError('InvalidToken', 'Invalid Token');
+  const page = events.slice(start, start + max);
+  return start + max < events.length ? { events: page, nextToken: String(start + max) } : { events: page };
 }

@@ -1,3 +1,4 @@
+import type { HistoryEvent } from './engine.ts';
 import type { TaskTokenRegistry } from './token-registry.ts';
 
 /** What the local Step Functions engine offers the runtime and the JSON-protocol endpoint. */
@@ -10,6 +11,8 @@ export interface LocalStepFunctions {
   startExecution(input: { stateMachineArn: string; name: string; input: string }): Promise<{ executionArn: string; startDate: Date }>;
   /** Aborts a running execution (status ABORTED); its task tokens answer TaskTimedOut from then on. */
   stopExecution(input: { executionArn: string; error?: string; cause?: string }): Promise<{ stopDate: Date }>;
+  /** Throws ExecutionDoesNotExist (a ServiceError) for an unknown execution. */
+  executionHistory(executionArn: string): Promise<readonly HistoryEvent[]>;
   describeExecution(executionArn: string): Promise<{ executionArn: string; name: string; status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED'; output?: string; error?: string; cause?: string } | undefined>;
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { groupHasLiveMembers } from '../../agent/process-runner.ts';
@@ -97,6 +97,57 @@ describe('agent: running a job', () => {
     const { outputTail } = cause(job.taskToken);
     expect(outputTail!.length).toBeLessThanOrEqual(MAX_CAUSE_OUTPUT_TAIL);
     expect(outputTail!.endsWith('line 1999\n')).toBe(true);
+  });
+});
+
+describe('agent: asking before a command starts (fleet workers)', () => {
+  const sideEffect = () => join(h.tempDir, `ran-${Math.random().toString(36).slice(2)}`);
+
+  it('runs the command only once the platform says proceed, and sends no queue report', async () => {
+    const { queues, start } = await h.setup();
+    const file = sideEffect();
+    const job = dispatch({ command: `touch ${file}` });
+    await enqueue(h.client, queues, job);
+    const asked: string[] = [];
+    const { events } = start({}, async (report) => (asked.push(report.taskToken), 'proceed'));
+
+    expect(await finished(events, job.taskToken)).toMatchObject({ end: 'succeeded' });
+    expect(asked).toEqual([job.taskToken]);
+    expect(existsSync(file)).toBe(true);
+    expect(await reportsIn(queues)).toEqual([]);
+  });
+
+  it('never starts a command cancelled first: fails the task with CANCELLED and deletes the message', async () => {
+    const { queues, start } = await h.setup();
+    const file = sideEffect();
+    const job = dispatch({ command: `touch ${file}` });
+    await enqueue(h.client, queues, job);
+    const { events } = start({}, async () => 'cancelled');
+
+    expect(await finished(events, job.taskToken)).toMatchObject({ end: 'failed', reason: 'CANCELLED' });
+    expect(existsSync(file)).toBe(false);
+    expect(failure(job.taskToken)).toBe('CANCELLED');
+    expect(cause(job.taskToken).message).toContain('never ran');
+    expect(events.items.some((e) => e.type === 'started')).toBe(false);
+    expect(await messagesIn(h.client, queues.urls.medium)).toBe(0);
+  });
+
+  it('drops an attempt that is over, and leaves the message to reappear when the platform does not answer', async () => {
+    const { queues, start } = await h.setup();
+    const over = dispatch({ command: `touch ${sideEffect()}` });
+    const unanswered = dispatch({ command: `touch ${sideEffect()}` });
+    await enqueue(h.client, queues, over);
+    await enqueue(h.client, queues, unanswered);
+    const { events } = start({}, async (report) => {
+      if (report.taskToken === over.taskToken) return 'over';
+      throw Object.assign(new Error('worker-control unreachable'), { name: 'FUNCTION_ERROR', $retryable: {} });
+    });
+
+    expect(await finished(events, over.taskToken)).toMatchObject({ end: 'task-over' });
+    expect(await finished(events, unanswered.taskToken)).toMatchObject({ end: 'unreported' });
+    expect(events.items.some((e) => e.type === 'started')).toBe(false);
+    expect(h.sfn.callsFor(over.taskToken, 'SendTaskFailure')).toEqual([]);
+    expect(h.sfn.callsFor(unanswered.taskToken, 'SendTaskFailure')).toEqual([]);
   });
 });
 

@@ -8,7 +8,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createAgent, type Agent } from '../../agent/agent.ts';
 import type { AgentConfig } from '../../agent/config.ts';
-import type { AgentEvent } from '../../agent/job.ts';
+import type { AgentEvent, StartGate } from '../../agent/job.ts';
 import { localSqsClientConfig, LOCAL_SQS_REGION, startLocalSqs, type LocalSqs } from '../../local/sqs.ts';
 import { createQueues, CREDENTIALS, Recorder, startFakeStepFunctions, testConfig, type FakeStepFunctions, type TestQueues } from './fakes.ts';
 
@@ -35,7 +35,7 @@ export interface InProcessAgent {
   stop(): Promise<void>;
 }
 
-export function startInProcessAgent(sqsServer: LocalSqs, sfn: FakeStepFunctions, config: AgentConfig, retry = { attempts: 3, baseDelayMs: 20 }): InProcessAgent {
+export function startInProcessAgent(sqsServer: LocalSqs, sfn: FakeStepFunctions, config: AgentConfig, retry = { attempts: 3, baseDelayMs: 20 }, startGate?: StartGate): InProcessAgent {
   const events = new Recorder<AgentEvent & { at: number }>();
   const sqs = new SQSClient(localSqsClientConfig(sqsServer.endpoint));
   const sqsCalls = new Recorder<SqsCall>();
@@ -64,7 +64,7 @@ export function startInProcessAgent(sqsServer: LocalSqs, sfn: FakeStepFunctions,
     { step: 'initialize', name: 'agentTestSpy' },
   );
   const sfnClient = new SFNClient({ endpoint: sfn.endpoint, region: LOCAL_SQS_REGION, credentials: CREDENTIALS });
-  const agent = createAgent({ config, sqs, sfn: sfnClient, logger: new Logger({ serviceName: 'agent-test' }), retry, onEvent: (event) => {
+  const agent = createAgent({ config, sqs, sfn: sfnClient, logger: new Logger({ serviceName: 'agent-test' }), retry, ...(startGate ? { startGate } : {}), onEvent: (event) => {
       if (event.type === 'received') held++;
       if (event.type === 'finished') held--;
       events.push({ ...event, at: Date.now() });
@@ -157,7 +157,7 @@ export interface Harness {
   sfn: FakeStepFunctions;
   tempDir: string;
   /** Fresh queues, and a starter for in-process agents on them (drained after each test). */
-  setup(overrides?: Partial<AgentConfig>, queueOptions?: Parameters<typeof createQueues>[1]): Promise<{ queues: TestQueues; start: (more?: Partial<AgentConfig>) => InProcessAgent }>;
+  setup(overrides?: Partial<AgentConfig>, queueOptions?: Parameters<typeof createQueues>[1]): Promise<{ queues: TestQueues; start: (more?: Partial<AgentConfig>, startGate?: StartGate) => InProcessAgent }>;
   /** Agents started otherwise, to drain after the test. */
   agents: InProcessAgent[];
 }
@@ -167,8 +167,8 @@ export function useAgentHarness(): Harness {
   const harness = { agents: [] as InProcessAgent[], tempDir: mkdtempSync(join(tmpdir(), 'forgeflow-agent-')) } as Harness;
   harness.setup = async (overrides = {}, queueOptions = {}) => {
     const queues = await createQueues(harness.sqsServer, queueOptions);
-    const start = (more: Partial<AgentConfig> = {}) => {
-      const agent = startInProcessAgent(harness.sqsServer, harness.sfn, testConfig(queues, { ...overrides, ...more }));
+    const start = (more: Partial<AgentConfig> = {}, startGate?: StartGate) => {
+      const agent = startInProcessAgent(harness.sqsServer, harness.sfn, testConfig(queues, { ...overrides, ...more }), undefined, startGate);
       harness.agents.push(agent);
       return agent;
     };

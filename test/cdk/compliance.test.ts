@@ -58,6 +58,7 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
     'JobControlFunction',
     'WorkerReportsFunction',
     'DispatchDlqFunction',
+    'ReconcilerFunction',
     ...SAGA_STEP_NAMES.map((step) => `${JOB_SAGA.id}/${step}Function`),
     // The fleet's: X-Ray, plus ec2:DescribeInstances (terminating functions, the api) or ec2:DescribeImages (Launch),
     // which take no resource; test/cdk/fleet.test.ts pins them.
@@ -91,10 +92,16 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
     id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${JOB_SAGA.name}:*]`,
     at: 'ForgeflowApi/JobControlFunction/Role/DefaultPolicy',
   },
+  // Describe, GetExecutionHistory and StopExecution on the same: the reconciler reads and stops any job run's execution.
+  {
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${JOB_SAGA.name}:*]`,
+    at: 'ForgeflowApi/ReconcilerFunction/Role/DefaultPolicy',
+  },
   // Queues that are dead-letter destinations of something cdk-nag does not follow (rule targets, the stream mapping).
   { id: 'AwsSolutions::AwsSolutions-SQS3', at: `ForgeflowStateful/Queues/${RELAY_FAILURE_QUEUE.id}` },
   ...RULES.map((rule) => ({ id: 'AwsSolutions::AwsSolutions-SQS3', at: `ForgeflowStateful/Events/${rule.id}TargetDlq` })),
   { id: 'AwsSolutions::AwsSolutions-SQS3', at: `${FLEET}/SpotInterruptionFunction/TargetDlq` },
+  { id: 'AwsSolutions::AwsSolutions-SQS3', at: 'ForgeflowApi/ReconcilerFunction/TargetDlq' },
 ];
 
 const tempDirs: string[] = [];

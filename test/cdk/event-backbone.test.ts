@@ -111,8 +111,8 @@ describe('queues', () => {
   it('encrypts every queue and DLQ, denies every request without TLS, and retains them', () => {
     const queues = resources('AWS::SQS::Queue');
     expect(queues).toHaveLength(2 * DECLARED_QUEUES.length + RULES.length + 1);
-    // The api stack's only queue: the spot interruption rule's DLQ, which must sit beside its rule (fleet.test.ts).
-    fixture.api.resourceCountIs('AWS::SQS::Queue', 1);
+    // The api stack's only queues: the DLQs of the spot interruption and reconciler rules, each beside its rule.
+    fixture.api.resourceCountIs('AWS::SQS::Queue', 2);
     for (const [logicalId, queue] of queues) {
       expect(queue.Properties.SqsManagedSseEnabled ?? queue.Properties.KmsMasterKeyId, logicalId).toBeTruthy();
       expect(queue.DeletionPolicy, logicalId).toBe('Retain');

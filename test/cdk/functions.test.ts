@@ -38,6 +38,7 @@ const FUNCTION_OF: Record<string, (stack: ForgeflowApiStack) => ForgeflowFunctio
   jobControl: (stack) => stack.jobControlFunction,
   workerReports: (stack) => stack.workerReportsFunction,
   dispatchDlq: (stack) => stack.dispatchDlqFunction,
+  reconciler: (stack) => stack.reconcilerFunction,
   ...Object.fromEntries(SAGA_STEP_NAMES.map((step) => [`saga${step}`, (stack: ForgeflowApiStack) => stack.jobSaga.steps.get(step)!])),
   workerControl: (stack) => stack.workerFleet.controlFunction,
   scaler: (stack) => stack.workerFleet.scalerFunction,
@@ -230,8 +231,11 @@ describe('DynamoDB permissions', () => {
     ],
     workerReports: SAGA,
     dispatchDlq: [],
+    reconciler: SAGA,
     ...Object.fromEntries(SAGA_STEP_NAMES.map((step) => [`saga${step}`, step === 'Categorize' ? [] : SAGA])),
     ...Object.fromEntries(FLEET_NAMES.map((name) => [name, name === 'reaper' ? [...FLEET, [JOBS_TABLE, READ]] : FLEET])),
+    // Records each job's start (RUNNING) through the saga's store.
+    workerControl: [...FLEET, [JOBS_TABLE, sorted([...READ, 'dynamodb:PutItem'])]],
   };
   const dynamo = (fn: ForgeflowFunction) => fixture.statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
 

@@ -177,8 +177,30 @@ describe('Step Functions permissions', () => {
     for (const step of SAGA_STEP_NAMES) expect(states(stepFunction(step)), step).toEqual([]);
   });
 
+  it('lets the reconciler read, stop and start executions of the job saga, and nothing else', () => {
+    expect(grants(api().reconcilerFunction)).toEqual(
+      sorted([
+        json(['states:StartExecution', [machine()]]),
+        ...['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'].map((action) => json([action, [executions()]])),
+      ]),
+    );
+  });
+
+  it('feeds the reconciler abnormal ends of this job saga (default bus, with retries and a DLQ) and a 5-minute sweep', () => {
+    const reconciler = api().reconcilerFunction;
+    const rule = fixture.resource(api(), reconciler.rule).Properties;
+    expect(rule.EventBusName).toBeUndefined();
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { stateMachineArn: [machine()], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+    });
+    expect(rule.Targets).toEqual([expect.objectContaining({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [fixture.logicalId(api(), reconciler.targetDlq), 'Arn'] } }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 } })]);
+    expect(fixture.resource(api(), reconciler.schedule.schedule).Properties.ScheduleExpression).toBe('rate(5 minutes)');
+  });
+
   it('tells the consumers that call Step Functions the state machine ARN', () => {
-    for (const fn of [api().sagaStarterFunction, api().jobControlFunction, api().dispatchDlqFunction]) {
+    for (const fn of [api().sagaStarterFunction, api().jobControlFunction, api().dispatchDlqFunction, api().reconcilerFunction]) {
       expect(fixture.environmentOf(fn)[JOB_SAGA.envVar]).toEqual(machine());
     }
   });

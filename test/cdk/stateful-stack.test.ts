@@ -64,14 +64,14 @@ describe('tables', () => {
     expect((resource.Properties.GlobalSecondaryIndexes as unknown[] | undefined)?.length ?? 0).toBe(definition.indexes.length);
   });
 
-  it('gives the jobs table the two declared GSIs, projecting ALL', () => {
-    expect(JOBS_TABLE.indexes).toHaveLength(2);
+  it('gives the jobs table its declared GSIs: the lists projecting ALL, the overdue sweep keys only', () => {
+    expect(JOBS_TABLE.indexes.map((i) => i.indexName)).toEqual(['byTenant', 'byTenantStatus', 'byOverdue']);
     const resource = tableResource(JOBS_TABLE);
     expect(resource.Properties.GlobalSecondaryIndexes).toEqual(
       JOBS_TABLE.indexes.map((index) => ({
         IndexName: index.indexName,
         KeySchema: keySchema(index.partitionKey, index.sortKey),
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: index.indexName === 'byOverdue' ? 'KEYS_ONLY' : 'ALL' },
       })),
     );
     // Every key attribute (table and indexes) is defined once, with the declared type.

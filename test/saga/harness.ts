@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterEach, beforeAll, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -180,4 +181,31 @@ export async function createSagaTestbed() {
     };
   };
   return { tables, store, jobs, outbox, rig };
+}
+
+type Testbed = Awaited<ReturnType<typeof createSagaTestbed>>;
+type Rig = ReturnType<Testbed['rig']>;
+
+/**
+ * A file's testbed, and after each test the checks every saga path keeps: the rig's engine closed, the tenant's
+ * slots all given back, no task left waiting for an answer, and no error in the scripted worker.
+ */
+export function useSagaTestbed() {
+  const state: { testbed?: Testbed; rig?: Rig } = {};
+  beforeAll(async () => {
+    state.testbed = await createSagaTestbed();
+  });
+  afterEach(async () => {
+    const rig = state.rig;
+    state.rig = undefined;
+    if (!rig) return;
+    await rig.engine.close();
+    expect(await rig.slotsInUse()).toBe(0);
+    expect(rig.engine.registry.size).toBe(0);
+    expect(rig.worker.errors).toEqual([]);
+  });
+  return {
+    testbed: () => state.testbed!,
+    rig: (options?: RigOptions) => (state.rig = state.testbed!.rig(options)),
+  };
 }

@@ -252,13 +252,14 @@ describe('Job saga: every path, real ASL, real steps, DynamoDB Local', () => {
     const message = await rig.worker.nextDispatch(jobId);
     await testbed.jobs.cancel(rig.actor, jobId, 'test');
 
-    // The start report is the first moment the platform holds the token: the consumer fails the task.
+    // The start report is the first moment the platform holds the token: the consumer fails the task. The job is
+    // never recorded RUNNING: the command must not (and, with a fleet agent's start gate, does not) start.
     await rig.worker.reportStarted(message);
     const execution = await rig.engine.waitForExecution(executionArn);
 
     expect(execution.status).toBe('SUCCEEDED');
     expect(await rig.job(jobId)).toMatchObject({ status: 'CANCELLED', failure: { reason: 'CANCELLED', message: 'The job was cancelled on request.' } });
-    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobCancelRequested', 'JobRunning', 'JobCancelled']);
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobCancelRequested', 'JobCancelled']);
   });
 
   it('retries a job whose worker was lost, then succeeds', async () => {

@@ -1,6 +1,7 @@
-import { ExecutionAlreadyExists, SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ProvisioningRunner } from '../../core/fleet/ports.ts';
 import { isTaskOverError } from './saga-control.ts';
+import { startExecutionOnce } from './start-once.ts';
 
 /** The provisioning saga on Step Functions: one execution per worker, named after it, so a repeated start is harmless. */
 export class StepFunctionsProvisioningRunner implements ProvisioningRunner {
@@ -10,12 +11,7 @@ export class StepFunctionsProvisioningRunner implements ProvisioningRunner {
   ) {}
 
   async start(workerId: string): Promise<void> {
-    try {
-      await this.client.send(new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: workerId, input: JSON.stringify({ workerId }) }));
-    } catch (error) {
-      // Same name and input as a running execution is not even an error; a closed one answers this: both fine.
-      if (!(error instanceof ExecutionAlreadyExists)) throw error;
-    }
+    await startExecutionOnce(this.client, this.stateMachineArn, workerId, { workerId });
   }
 
   async registrationSucceeded(taskToken: string, output: { workerId: string; agentVersion: string }): Promise<void> {

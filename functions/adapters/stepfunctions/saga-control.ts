@@ -1,15 +1,14 @@
 import {
-  ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   InvalidToken,
   SendTaskFailureCommand,
-  StartExecutionCommand,
   StopExecutionCommand,
   TaskDoesNotExist,
   TaskTimedOut,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { executionArnOf, sagaExecutionName } from '../../declarations/statemachines.ts';
+import { startExecutionOnce } from './start-once.ts';
 
 /** Errors that mean "that task is already over": answering it again is a harmless no-op. */
 const TASK_OVER = [TaskTimedOut, TaskDoesNotExist, InvalidToken];
@@ -26,16 +25,8 @@ export class SagaControl {
   ) {}
 
   /** Starts the saga of one job run; 'exists' when that run's execution was started before. */
-  async start(jobId: string, run: number): Promise<'started' | 'exists'> {
-    try {
-      await this.client.send(
-        new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name: sagaExecutionName(jobId, run), input: JSON.stringify({ jobId, run }) }),
-      );
-      return 'started';
-    } catch (error) {
-      if (error instanceof ExecutionAlreadyExists) return 'exists';
-      throw error;
-    }
+  start(jobId: string, run: number): Promise<'started' | 'exists'> {
+    return startExecutionOnce(this.client, this.stateMachineArn, sagaExecutionName(jobId, run), { jobId, run });
   }
 
   /** Stops the saga of a waiting job run (queued, or in its backoff Wait). A finished or unknown one is fine. */

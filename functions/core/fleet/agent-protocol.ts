@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WorkerReportSchema } from '../saga-messages.ts';
 import { AgentDirective } from './worker.ts';
 import { WORKER_ID_PATTERN } from './worker-id.ts';
 
@@ -38,3 +39,19 @@ export const AgentResponseSchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), code: z.string(), message: z.string(), retryable: z.boolean() }),
 ]);
 export type AgentResponse = z.infer<typeof AgentResponseSchema>;
+
+/**
+ * Before it starts a command, the agent asks whether it may (see decideStart): a separate request and answer from
+ * the fleet's, through the same function, so the fleet's answers keep their one shape.
+ */
+export const JobStartRequestSchema = z.object({ action: z.literal('jobStarting'), identity: AgentIdentitySchema, report: WorkerReportSchema });
+export type JobStartRequest = z.infer<typeof JobStartRequestSchema>;
+
+export const JobStartResponseSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), verdict: z.enum(['proceed', 'cancelled', 'over']) }),
+  z.object({ ok: z.literal(false), code: z.string(), message: z.string(), retryable: z.boolean() }),
+]);
+export type JobStartResponse = z.infer<typeof JobStartResponseSchema>;
+
+/** Everything worker-control accepts. */
+export const ControlRequestSchema = z.discriminatedUnion('action', [...AgentRequestSchema.options, JobStartRequestSchema]);

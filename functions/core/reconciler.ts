@@ -1,0 +1,127 @@
+import { describeFailure } from './failure-reasons.ts';
+import { isTerminal, JobStatus } from './job-status.ts';
+import type { JobRecord } from './job.ts';
+import type { Clock, JobStore } from './ports.ts';
+import type { SagaService } from './saga.ts';
+import { TaskSuccessSchema, type TaskSuccess } from './saga-messages.ts';
+import { sagaExecutionName } from '../declarations/statemachines.ts';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** How an execution ended, as the status-change event or DescribeExecution tells it; GONE when it does not exist. */
+export interface ExecutionEnd {
+  name: string;
+  status: ExecutionStatus | 'GONE';
+  error?: string;
+  cause?: string;
+}
+
+/** The saga's executions as the reconciler needs them (Step Functions in AWS, the local engine locally). */
+export interface SagaExecutions {
+  describe(name: string): Promise<ExecutionEnd>;
+  /** The state `stateName` last exited with in that execution, parsed; undefined if it never exited. */
+  stateOutput(name: string, stateName: string): Promise<unknown>;
+  stop(name: string, error: string, cause: string): Promise<void>;
+  /** Starts the execution for a job run; a repeated start of the same name is not an error. */
+  start(name: string, input: { jobId: string; run: number }): Promise<void>;
+}
+
+/** Held jobs whose overdue time has passed (the byOverdue index). */
+export interface OverdueJobs {
+  overdue(now: Date, limit: number): Promise<string[]>;
+}
+
+export type ReconcileOutcome = 'in-order' | 'not-current' | 'still-running' | 'success-recorded' | 'failure-recorded' | 'resumed';
+
+/** The state whose exit carries the worker's success (`$.output`) and the attempt it answered (`$.dispatch.attempt`). */
+const DISPATCH_STATE = 'Dispatch';
+const SWEEP_PAGE = 100;
+
+const holdsWorker = (job: JobRecord) => job.status === JobStatus.DISPATCHED || job.status === JobStatus.RUNNING;
+const waits = (job: JobRecord) => job.status === JobStatus.QUEUED || job.status === JobStatus.RETRY_SCHEDULED;
+
+/**
+ * Repairs what an abnormal end of a saga execution leaves behind. A FAILED, TIMED_OUT or ABORTED execution (a step
+ * with no Catch that kept failing, an operator's StopExecution, States.DataLimitExceeded) stops without recording
+ * anything: its job stays DISPATCHED or RUNNING with a tenant slot held, or waits for a claim that never comes.
+ * Fed by the execution status-change events, and by a sweep of held jobs past their overdue time for an event that
+ * never arrived. Every path is idempotent: the event and the sweep may both see the same execution.
+ *
+ * A held job whose Dispatch already returned a success is recorded SUCCEEDED: the command ran, it must not run again.
+ * Otherwise the attempt fails (INFRASTRUCTURE_ERROR) under the job's retry policy, and a run that is to go on does so
+ * in a new execution, since an ended execution cannot be resumed.
+ */
+export class JobReconciler {
+  constructor(
+    private readonly deps: {
+      store: Pick<JobStore, 'get'>;
+      saga: Pick<SagaService, 'recordSuccess' | 'recordFailure' | 'stopWorkerProcess' | 'handOver'>;
+      executions: SagaExecutions;
+      overdueJobs: OverdueJobs;
+      clock: Clock;
+    },
+  ) {}
+
+  /** An execution of the run ended (or is gone): make the job tell the truth, and carry the run on if it should. */
+  async executionEnded(jobId: string, run: number, end: ExecutionEnd): Promise<ReconcileOutcome> {
+    const job = await this.deps.store.get(jobId);
+    if (!job || job.run !== run || isTerminal(job.status)) return 'in-order';
+    if ((job.execution ?? sagaExecutionName(jobId, run)) !== end.name) return 'not-current';
+    if (end.status === 'RUNNING') return 'still-running';
+    const correlationId = end.name;
+    if (holdsWorker(job)) {
+      const success = await this.recordedSuccess(job, end.name);
+      if (success) {
+        await this.deps.saga.recordSuccess({ jobId, run, attempt: job.attempts, output: success, correlationId });
+        return 'success-recorded';
+      }
+      await this.deps.saga.stopWorkerProcess({ jobId, run, correlationId });
+      const outcome = await this.deps.saga.recordFailure({
+        jobId,
+        run,
+        correlationId,
+        heldAttempt: job.attempts,
+        failure: describeFailure('INFRASTRUCTURE_ERROR', `The job's saga execution ${end.name} ended ${end.status}${end.error ? ` (${end.error})` : ''} while attempt ${job.attempts} was held; the attempt counts.`),
+      });
+      if (outcome.action !== 'retry') return 'failure-recorded';
+    } else if (!waits(job)) {
+      return 'in-order';
+    }
+    const next = await this.deps.saga.handOver({ jobId, run, correlationId, from: end.name });
+    if (!next) return 'in-order';
+    await this.deps.executions.start(next, { jobId, run });
+    return 'resumed';
+  }
+
+  /** Held jobs past their overdue time: a still-running execution is stopped first, then each is reconciled. */
+  async sweepOverdue(): Promise<{ swept: number; outcomes: Partial<Record<ReconcileOutcome, number>> }> {
+    const jobIds = await this.deps.overdueJobs.overdue(this.deps.clock.now(), SWEEP_PAGE);
+    const outcomes: Partial<Record<ReconcileOutcome, number>> = {};
+    for (const jobId of jobIds) {
+      const outcome = await this.sweepOne(jobId);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+    return { swept: jobIds.length, outcomes };
+  }
+
+  private async sweepOne(jobId: string): Promise<ReconcileOutcome> {
+    const job = await this.deps.store.get(jobId);
+    if (!job || !holdsWorker(job)) return 'in-order';
+    const name = job.execution ?? sagaExecutionName(jobId, job.run);
+    let end = await this.deps.executions.describe(name);
+    if (end.status === 'RUNNING') {
+      const cause = `Job ${jobId} was still held at ${this.deps.clock.now().toISOString()}, past its overdue time ${job.overdueAt ?? '?'}`;
+      await this.deps.executions.stop(name, 'Overdue', cause);
+      end = { name, status: 'ABORTED', error: 'Overdue', cause };
+    }
+    return this.executionEnded(jobId, job.run, end);
+  }
+
+  /** A success the worker answered for this very attempt, that RecordSuccess never wrote. */
+  private async recordedSuccess(job: JobRecord, execution: string): Promise<TaskSuccess | undefined> {
+    const state = (await this.deps.executions.stateOutput(execution, DISPATCH_STATE)) as { dispatch?: { attempt?: unknown }; output?: unknown } | undefined;
+    if (state?.dispatch?.attempt !== job.attempts) return undefined;
+    const parsed = TaskSuccessSchema.safeParse(state.output);
+    return parsed.success ? parsed.data : undefined;
+  }
+}
