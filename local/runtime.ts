@@ -20,6 +20,8 @@ import { JOBS_TABLE } from '../functions/declarations/tables.ts';
 import { sagaServiceFromEnv } from '../functions/saga/wiring.ts';
 import { tenantRateLimitEnvironment } from '../functions/api/tenant-rate-limit.ts';
 import type { BucketConfig } from '../functions/core/token-bucket.ts';
+import type { FaultOptions } from './faults/fault-proxy.ts';
+import { injectFaults, type RuntimeFaults } from './faults/runtime-faults.ts';
 
 export interface LocalRuntimeOptions {
   /** FORGEFLOW_HOME: the signing key and the DynamoDB data live here, so a restart keeps both. */
@@ -44,6 +46,11 @@ export interface LocalRuntimeOptions {
    * TENANT_RATE_LIMIT_PER_SECOND if the shell sets them, else AWS's defaults. Load tests and benches raise it.
    */
   tenantRateLimit?: BucketConfig;
+  /**
+   * Fails this fraction of the DynamoDB, SQS, Step Functions and EventBridge calls of every handler and agent, as
+   * AWS fails them (local/faults/): the fault-injection test and bench. Never set by `npm start`.
+   */
+  faults?: FaultOptions;
 }
 
 export interface LocalRuntime {
@@ -58,6 +65,8 @@ export interface LocalRuntime {
   fleet?: LocalFleet;
   /** What the start found in the data folder and carried on. */
   recovery: RecoveryReport;
+  /** Present when started with `faults`: what was injected so far. */
+  faults?: RuntimeFaults;
   /** Fresh tokens for the three local personas, signed with the persisted key. */
   tokens: LocalTokens;
   /** Closes the gateway, then stops DynamoDB Local. Safe to call more than once. */
@@ -111,16 +120,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     undo.push(() => backbone.stop());
     undo.push(() => saga!.stop());
-    const environment: Record<string, string> = {
+    let environment: Record<string, string> = {
       ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true, credentials),
       ...backbone.env,
       ...saga!.env,
       ...FLEET_ENVIRONMENT,
       ...(options.tenantRateLimit ? tenantRateLimitEnvironment(options.tenantRateLimit) : {}),
     };
+    let faults: RuntimeFaults | undefined;
+    if (options.faults) {
+      ({ environment, faults } = await injectFaults(environment, options.faults));
+      undo.push(() => faults!.close());
+    }
+    // What the functions reach DynamoDB through: DynamoDB Local, or its fault proxy.
+    const functionsDynamoDb = environment.AWS_ENDPOINT_URL_DYNAMODB!;
     undo.push(setEnvironment(environment));
     await saga!.loadSteps(options.log);
-    await backbone.startFunctions({ dynamoDbEndpoint: dynamo.endpoint, credentials, home, log: options.log });
+    await backbone.startFunctions({ dynamoDbEndpoint: functionsDynamoDb, credentials, home, log: options.log });
     const recovery = await recoverJobs({
       client: createDocumentClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials }),
       jobsTable: localTableName(JOBS_TABLE),
@@ -133,7 +149,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       fleet = startLocalFleet({
         backbone,
         saga: saga!,
-        dynamoDbEndpoint: dynamo.endpoint,
+        dynamoDbEndpoint: functionsDynamoDb,
         credentials,
         agentEnv: () => agentEnvironment(environment),
         settings: { ...(options.workers === undefined ? {} : { minWorkers: options.workers }), ...(options.workerConcurrency ? { slotsPerWorker: options.workerConcurrency } : {}), ...options.fleet },
@@ -159,6 +175,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(fleet ? { fleet } : {}),
       recovery,
       tokens,
+      ...(faults ? { faults } : {}),
       stop: () => (stopped ??= stopAll()),
     };
   } catch (error) {
