@@ -1,36 +1,69 @@
 /**
  * `npm run bench`: every benchmark prints its figures next to a baseline measured in the same run.
  * Benchmarks report; they never fail the build (tests assert correctness).
+ * `npm run bench -- faults` (or any other section names) runs only those sections.
  */
 import { benchAgentRunner } from './agent-runner.ts';
 import { benchEventLatency, formatEventLatency } from './event-latency.ts';
 import { benchEndToEnd, printEndToEnd } from './end-to-end.ts';
+import { benchFaults } from './faults.ts';
 import { benchColdStart, benchLaunchBurst } from './fleet.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 
-const section = (title: string) => console.log(`\n== ${title}`);
+const SECTIONS: Record<string, { title: string; run: () => Promise<void> }> = {
+  events: {
+    title: 'Event backbone: commit → consumer (webhook delivered), local runtime, 1,000 JobQueued events each, one submit per 150 ms',
+    run: async () => {
+      for (const optimisticPublish of [false, true]) console.log(formatEventLatency(await benchEventLatency({ events: 1000, optimisticPublish, paceMs: 150 })));
+    },
+  },
+  agent: {
+    title: 'Worker agent: 2,000 `true` jobs at concurrency 4, process runner vs raw spawn loop',
+    run: async () => {
+      const agent = await benchAgentRunner({ jobs: 2000, concurrency: 4 });
+      console.log(`raw spawn loop   ${agent.raw.jobsPerSecond} jobs/s`);
+      console.log(`runJobProcess    ${agent.runner.jobsPerSecond} jobs/s`);
+      console.log(`ratio            ${agent.ratio.toFixed(3)} (median of per-round ratios ${agent.medianRoundRatio.toFixed(3)}; target ≥ 0.9)`);
+    },
+  },
+  jobs: {
+    title: 'Jobs end to end: 500 `true` jobs, local runtime (2 agents x 4), submit → SUCCEEDED',
+    run: async () => printEndToEnd(await benchEndToEnd({ jobs: 500 })),
+  },
+  burst: {
+    title: 'Fleet: a burst of 1,000 queued jobs against an EC2 that throttles RunInstances at burst 5, refill 2/s (max 50 workers)',
+    run: async () => {
+      const burst = await benchLaunchBurst({ jobs: 1000, maxWorkers: 50 });
+      console.log(`RunInstances calls ${burst.run} for ${burst.launched} launches (${burst.callsPerLaunch} per launch; no storm means ≤ 1.5), ${burst.throttled} throttled`);
+      console.log(`fleet at its maximum after ${burst.seconds} s (the account's bucket allows 50 launches in 22.5 s at best)`);
+    },
+  },
+  coldstart: {
+    title: 'Fleet: local cold start, a job queued on an empty fleet (minimum 0) until it runs, 5 rounds',
+    run: async () => {
+      const cold = await benchColdStart({ runs: 5 });
+      console.log(`JobQueued → RUNNING p50 ${cold.toRunningP50} ms (max ${cold.toRunningMax} ms); JobQueued → worker READY p50 ${cold.toReadyP50} ms`);
+    },
+  },
+  faults: {
+    title: 'Faults: 2,000 jobs with 1% and 5% of DynamoDB, SQS, Step Functions and EventBridge calls failing, one worker SIGKILLed',
+    run: async () => {
+      for (const rate of [0.01, 0.05]) {
+        const r = await benchFaults({ jobs: 2000, rate });
+        console.log(
+          `rate ${rate * 100}%: ${r.jobs} jobs in ${r.seconds} s; duplicate side effects ${r.duplicateSideEffects} (must be 0), stuck ${r.stuck} (must be 0), ` +
+            `wrong outcome ${r.wrongOutcome}, slots left ${r.slotsLeft}; faults injected ${JSON.stringify(r.faults)}`,
+        );
+      }
+    },
+  },
+};
 
-section('Event backbone: commit → consumer (webhook delivered), local runtime, 1,000 JobQueued events each, one submit per 150 ms');
-for (const optimisticPublish of [false, true]) {
-  console.log(formatEventLatency(await benchEventLatency({ events: 1000, optimisticPublish, paceMs: 150 })));
+const only = process.argv.slice(2);
+for (const [name, section] of Object.entries(SECTIONS)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  console.log(`\n== ${section.title}`);
+  await section.run();
 }
-
-section('Worker agent: 2,000 `true` jobs at concurrency 4, process runner vs raw spawn loop');
-const agent = await benchAgentRunner({ jobs: 2000, concurrency: 4 });
-console.log(`raw spawn loop   ${agent.raw.jobsPerSecond} jobs/s`);
-console.log(`runJobProcess    ${agent.runner.jobsPerSecond} jobs/s`);
-console.log(`ratio            ${agent.ratio.toFixed(3)} (median of per-round ratios ${agent.medianRoundRatio.toFixed(3)}; target ≥ 0.9)`);
-
-section('Jobs end to end: 500 `true` jobs, local runtime (2 agents x 4), submit → SUCCEEDED');
-printEndToEnd(await benchEndToEnd({ jobs: 500 }));
-
-section('Fleet: a burst of 1,000 queued jobs against an EC2 that throttles RunInstances at burst 5, refill 2/s (max 50 workers)');
-const burst = await benchLaunchBurst({ jobs: 1000, maxWorkers: 50 });
-console.log(`RunInstances calls ${burst.run} for ${burst.launched} launches (${burst.callsPerLaunch} per launch; no storm means ≤ 1.5), ${burst.throttled} throttled`);
-console.log(`fleet at its maximum after ${burst.seconds} s (the account's bucket allows 50 launches in 22.5 s at best)`);
-
-section('Fleet: local cold start, a job queued on an empty fleet (minimum 0) until it runs, 5 rounds');
-const cold = await benchColdStart({ runs: 5 });
-console.log(`JobQueued → RUNNING p50 ${cold.toRunningP50} ms (max ${cold.toRunningMax} ms); JobQueued → worker READY p50 ${cold.toReadyP50} ms`);

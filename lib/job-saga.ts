@@ -8,7 +8,7 @@ import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { JOB_SAGA, stepHandlerModule } from '../functions/declarations/statemachines.ts';
-import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, type TableDefinition } from '../functions/declarations/tables.ts';
+import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, WAITING_JOBS_TABLE, type TableDefinition } from '../functions/declarations/tables.ts';
 import { functionArnKey, SAGA_STEP_NAMES, type SagaStepName } from '../functions/saga/steps.ts';
 import { SAGA_TABLES } from '../functions/saga/wiring.ts';
 import { buildAslStateMachine, STATE_MACHINE_WILDCARD_REASON } from './asl-state-machine.ts';
@@ -43,6 +43,17 @@ export function bindSagaTables(fn: LambdaFunction, tables: ForgeflowTables): voi
     if (!access) throw new Error(`The saga opens table ${definition.id}, but lib/job-saga.ts declares no access level for it`);
     bindTable(fn, tables.get(definition), access);
   }
+}
+
+/**
+ * The admission tables (functions/saga/wiring.ts, ADMISSION_TABLES). ParkJob reads the job, checks the tenant's
+ * slot item inside its transaction and puts the waiting entry; the admission consumer reads and deletes entries
+ * (it is told the other two names with the store it builds, at `read`, which can write neither).
+ */
+export function bindAdmissionTables(fn: LambdaFunction, tables: ForgeflowTables, role: 'park' | 'admit'): void {
+  bindTable(fn, tables.get(JOBS_TABLE), 'read');
+  bindTable(fn, tables.get(COUNTERS_TABLE), role === 'park' ? 'check' : 'read');
+  bindTable(fn, tables.get(WAITING_JOBS_TABLE), role === 'park' ? 'append' : ['read', 'delete']);
 }
 
 /**
@@ -88,8 +99,9 @@ export class JobSaga extends Construct {
         memorySize: 256,
         timeout: SAGA_STEP_TIMEOUT,
       });
-      // Categorize is a pure function of the caught error: no table, no queue.
-      if (step !== 'Categorize') bindSagaTables(fn.function, props.tables);
+      // Categorize is a pure function of the caught error: no table, no queue. ParkJob has tables of its own.
+      if (step === 'ParkJob') bindAdmissionTables(fn.function, props.tables, 'park');
+      else if (step !== 'Categorize') bindSagaTables(fn.function, props.tables);
       // Only ClaimJob builds the Dispatch payload, which names the queue of the job's class and priority. It only
       // learns the URLs: the state machine sends the message (Dispatch state), not this function.
       if (step === 'ClaimJob') {

@@ -4,12 +4,12 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { JOB_CONTROL_QUEUE, SAGA_STARTER_QUEUE } from '../functions/declarations/queues.ts';
+import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, SAGA_STARTER_QUEUE } from '../functions/declarations/queues.ts';
 import { JOB_SAGA } from '../functions/declarations/statemachines.ts';
 import { COUNTERS_TABLE, INBOX_TABLE, JOBS_TABLE, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
 import { WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
 import { QueueConsumerFunction } from './consumer-functions.ts';
-import { bindSagaTables, type JobSaga } from './job-saga.ts';
+import { bindAdmissionTables, bindSagaTables, type JobSaga } from './job-saga.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
 import { DLQ_VISIBILITY_TIMEOUT_SECONDS, type ForgeflowQueues } from './queues.ts';
 import { bindTable } from './table-access.ts';
@@ -111,6 +111,27 @@ export class WorkerReportsFunction extends QueueConsumerFunction {
     });
     bindSagaTables(this.function, props.tables);
     grantFailTask(this.function, props.saga.stateMachine);
+  }
+}
+
+/**
+ * functions/consumers/admission: a freed tenant slot (the AdmissionRule) admits the tenant's first parked run by
+ * answering its WaitForSlot token (SendTaskSuccess), then removes its entry.
+ */
+export class AdmissionFunction extends QueueConsumerFunction {
+  constructor(scope: Construct, id: string, props: SagaConsumerProps) {
+    super(scope, id, {
+      entry: 'functions/consumers/admission/handler.ts',
+      description: 'Forgeflow admission: freed tenant slots admit waiting job runs',
+      serviceName: 'forgeflow-admission',
+      memorySize: 256,
+      // A Query, a SendTaskSuccess and a DeleteItem per message (a few more for stale entries), ten in parallel.
+      timeout: Duration.seconds(20),
+      queue: props.queues.get(ADMISSION_QUEUE),
+      maxConcurrency: 5,
+    });
+    bindAdmissionTables(this.function, props.tables, 'admit');
+    this.function.addToRolePolicy(new PolicyStatement({ sid: 'AdmitParkedRuns', actions: ['states:SendTaskSuccess'], resources: [props.saga.stateMachine.stateMachineArn] }));
   }
 }
 

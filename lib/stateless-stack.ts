@@ -13,7 +13,7 @@ import { JobSaga } from './job-saga.ts';
 import type { ForgeflowQueues } from './queues.ts';
 import { ReconcilerFunction } from './reconciler-function.ts';
 import { RelayFunction } from './relay-function.ts';
-import { DispatchDlqFunction, JobControlFunction, SagaStarterFunction, WorkerReportsFunction } from './saga-consumers.ts';
+import { AdmissionFunction, DispatchDlqFunction, JobControlFunction, SagaStarterFunction, WorkerReportsFunction } from './saga-consumers.ts';
 import type { ForgeflowTables } from './tables.ts';
 import type { WorkerAgentRole } from './worker-agent.ts';
 import { WorkerFleet } from './worker-fleet.ts';
@@ -68,6 +68,7 @@ export class ForgeflowApiStack extends Stack {
   readonly workerReportsFunction: WorkerReportsFunction;
   readonly dispatchDlqFunction: DispatchDlqFunction;
   readonly reconcilerFunction: ReconcilerFunction;
+  readonly admissionFunction: AdmissionFunction;
   readonly workerFleet: WorkerFleet;
   readonly agentRoles: ReadonlyMap<WorkerClass, WorkerAgentRole>;
 
@@ -105,6 +106,7 @@ export class ForgeflowApiStack extends Stack {
     this.workerReportsFunction = new WorkerReportsFunction(this, 'WorkerReportsFunction', { tables, queues, saga });
     this.dispatchDlqFunction = new DispatchDlqFunction(this, 'DispatchDlqFunction', { tables, queues, saga });
     this.reconcilerFunction = new ReconcilerFunction(this, 'ReconcilerFunction', { tables, saga });
+    this.admissionFunction = new AdmissionFunction(this, 'AdmissionFunction', { tables, queues, saga });
 
     this.workerFleet = new WorkerFleet(this, 'WorkerFleet', { binding: fleet, jobSaga: saga, provisionWorkerName, network: workerNetwork });
     const agentRoles = new Map<WorkerClass, WorkerAgentRole>();

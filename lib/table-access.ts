@@ -16,7 +16,7 @@ import type { DeclaredTable } from './tables.ts';
  * - `readWrite`: `read` and `write`.
  * Levels combine: `['read', 'append']` reads and creates items but never updates one.
  */
-export type TableAccess = 'read' | 'append' | 'write' | 'claim' | 'readWrite';
+export type TableAccess = 'read' | 'append' | 'write' | 'claim' | 'readWrite' | 'check' | 'delete';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const INDEX_READ_ACTIONS = ['dynamodb:Query'];
@@ -36,6 +36,11 @@ function itemActions(access: TableAccess): string[] {
       return CLAIM_ACTIONS;
     case 'readWrite':
       return [...READ_ACTIONS, ...WRITE_ACTIONS];
+    // A condition on an item inside a transaction (ParkJob checks that the tenant's slots are full).
+    case 'check':
+      return ['dynamodb:ConditionCheckItem'];
+    case 'delete':
+      return ['dynamodb:DeleteItem'];
   }
 }
 

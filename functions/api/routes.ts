@@ -107,7 +107,7 @@ export function jobRoutes({ service, store, history }: RouteDeps): Route[] {
       async handle({ event, actor }) {
         const q = ListQuerySchema.parse(query(event));
         const page = await service.list(actor, q);
-        return json(200, { items: page.items.map(toJobResource), nextCursor: page.nextCursor ?? null });
+        return json(200, { items: page.items, nextCursor: page.nextCursor ?? null });
       },
     },
     {

@@ -121,6 +121,36 @@ export const JobStatusSchema = z.enum(JOB_STATUSES);
 export const PrioritySchema = z.enum(PRIORITIES);
 export type { JobStatus, Priority };
 
+/**
+ * What a job list shows of each job; GET of one job shows everything. The list indexes project only these fields,
+ * so a list never reads (or pays for) commands, arguments, environments, metadata and output tails.
+ */
+export const JOB_SUMMARY_FIELDS = [
+  'tenantId',
+  'status',
+  'priority',
+  'workerClass',
+  'timeoutSeconds',
+  'maxAttempts',
+  'attempts',
+  'run',
+  'cancelRequested',
+  'createdAt',
+  'updatedAt',
+  'createdBy',
+  'startedAt',
+  'finishedAt',
+  'workerId',
+  'failure',
+] as const satisfies readonly (keyof Job)[];
+export type JobSummary = Pick<Job, 'jobId' | (typeof JOB_SUMMARY_FIELDS)[number]>;
+
+export function toJobSummary(job: JobSummary): JobSummary {
+  const summary: Record<string, unknown> = { jobId: job.jobId };
+  for (const field of JOB_SUMMARY_FIELDS) if (job[field] !== undefined) summary[field] = job[field];
+  return summary as JobSummary;
+}
+
 /** The public view of a job: internals such as the request hash, the task token and the slot flags stay inside. */
 export function toJobResource(job: JobRecord): Job {
   const { requestHash: _hash, taskToken: _token, slotHeld: _slot, stopRequested: _stop, lastDecisionId: _d, retryDelaySeconds: _w, execution: _x, resumes: _n, overdueAt: _o, ...resource } = job;

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from './events.ts';
 import { assertTransition } from './job-status.ts';
-import type { JobRecord, JobStatus, Priority } from './job.ts';
+import type { JobRecord, JobStatus, JobSummary, Priority } from './job.ts';
 
 /**
  * One atomic state change: the job as it will be, what it must still be for the write to apply, the event
@@ -48,7 +48,7 @@ export interface ListJobsQuery {
 }
 
 export interface JobPage {
-  items: JobRecord[];
+  items: JobSummary[];
   nextCursor?: string;
 }
 

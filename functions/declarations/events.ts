@@ -1,5 +1,5 @@
 import { EVENT_SOURCE, WORKER_EVENT_SOURCE } from '../core/events.ts';
-import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
+import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
 
 /** The EventBridge bus every job event is published to. */
 export const EVENT_BUS = { id: 'EventBus', name: 'forgeflow', envVar: 'EVENT_BUS_NAME' } as const;
@@ -55,5 +55,16 @@ export const RULES = [
     description: "A dispatched job nudges its worker class's scaler",
     pattern: { source: [EVENT_SOURCE], 'detail-type': ['JobDispatched'] },
     target: SCALER_QUEUE,
+  },
+  {
+    id: 'AdmissionRule',
+    name: 'forgeflow-admission',
+    description: "A job that held a slot ended or went back to wait: admit the tenant's next waiting job",
+    pattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': ['JobSucceeded', 'JobFailed', 'JobDeadLettered', 'JobCancelled', 'JobRetryScheduled'],
+      detail: { data: { previousStatus: ['DISPATCHED', 'RUNNING'] } },
+    },
+    target: ADMISSION_QUEUE,
   },
 ] as const satisfies readonly RuleDefinition[];

@@ -78,7 +78,19 @@ export const SCALER_QUEUE = {
   batchSize: 10,
 } as const satisfies QueueDefinition;
 
-export const CONSUMER_QUEUES = [JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE, SAGA_STARTER_QUEUE, JOB_CONTROL_QUEUE, SCALER_QUEUE] as const satisfies readonly QueueDefinition[];
+/** Slots freed (a held job ended or went back to wait), turned into admissions of the tenant's waiting job runs. */
+export const ADMISSION_QUEUE = {
+  id: 'AdmissionQueue',
+  name: 'forgeflow-admission',
+  envVar: 'ADMISSION_QUEUE_URL',
+  visibilityTimeoutSeconds: 30,
+  maxReceiveCount: 5,
+  retentionSeconds: 4 * DAY,
+  dlq: { id: 'AdmissionDlq', name: 'forgeflow-admission-dlq', envVar: 'ADMISSION_DLQ_URL', retentionSeconds: 14 * DAY },
+  batchSize: 10,
+} as const satisfies QueueDefinition;
+
+export const CONSUMER_QUEUES = [JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE, SAGA_STARTER_QUEUE, JOB_CONTROL_QUEUE, SCALER_QUEUE, ADMISSION_QUEUE] as const satisfies readonly QueueDefinition[];
 
 /** Where the outbox stream's event source mapping sends records it gave up on (after retries and bisecting). */
 export const RELAY_FAILURE_QUEUE = {

@@ -1,3 +1,5 @@
+import { JOB_SUMMARY_FIELDS } from '../core/job.ts';
+
 /**
  * The tables, declared once. The CDK app, the handlers' config and the local runtime all read these
  * definitions; nobody types a key or index name anywhere else.
@@ -34,11 +36,15 @@ export interface TableDefinition {
   stream?: 'NEW_IMAGE' | 'NEW_AND_OLD_IMAGES';
 }
 
+/** A list index projects the job summary, less its own keys (DynamoDB refuses a key among NonKeyAttributes). */
+const summaryProjection = (keys: readonly string[]): IndexProjection => ({ type: 'INCLUDE', attributes: JOB_SUMMARY_FIELDS.filter((field) => !keys.includes(field)) });
+
 /** A tenant's jobs, newest first (ScanIndexForward false). */
 export const JOBS_BY_TENANT = {
   indexName: 'byTenant',
   partitionKey: { name: 'tenantId', type: 'S' },
   sortKey: { name: 'createdKey', type: 'S' },
+  projection: summaryProjection(['tenantId', 'createdKey']),
 } as const satisfies IndexDefinition;
 
 /** A tenant's jobs in one status, newest first. */
@@ -46,6 +52,7 @@ export const JOBS_BY_TENANT_STATUS = {
   indexName: 'byTenantStatus',
   partitionKey: { name: 'tenantStatus', type: 'S' },
   sortKey: { name: 'createdKey', type: 'S' },
+  projection: summaryProjection(['tenantStatus', 'createdKey']),
 } as const satisfies IndexDefinition;
 
 /**
@@ -90,13 +97,17 @@ export const COUNTERS_TABLE = {
   indexes: [],
 } as const satisfies TableDefinition;
 
-/** Consumers claim (consumer, eventId) here; claims expire once a redelivery can no longer happen. */
+/**
+ * Consumers claim (consumer, eventId) here; claims expire once a redelivery can no longer happen. The key is the
+ * pair itself (`<consumer>#<eventId>`): claims are only ever read by key, and a consumer partition with a time-ordered
+ * sort key would put all of one consumer's writes on one hot partition. Named `inbox-claims` since that key change,
+ * so an older local data folder gets a new table rather than a mismatched one.
+ */
 export const INBOX_TABLE = {
   id: 'InboxTable',
-  name: 'inbox',
+  name: 'inbox-claims',
   envVar: 'INBOX_TABLE_NAME',
-  partitionKey: { name: 'consumer', type: 'S' },
-  sortKey: { name: 'eventId', type: 'S' },
+  partitionKey: { name: 'claimKey', type: 'S' },
   indexes: [],
   ttlAttribute: 'expiresAt',
 } as const satisfies TableDefinition;
@@ -162,6 +173,19 @@ export const WORKERS_TABLE = {
   ttlAttribute: 'expiresAt',
 } as const satisfies TableDefinition;
 
+/**
+ * Job runs waiting for one of their tenant's slots, in the order they are to be admitted: priority, then the job's
+ * creation time (waitKey). An item holds the task token its saga waits on; admission answers it and removes it.
+ */
+export const WAITING_JOBS_TABLE = {
+  id: 'WaitingJobsTable',
+  name: 'waiting-jobs',
+  envVar: 'WAITING_JOBS_TABLE_NAME',
+  partitionKey: { name: 'tenantId', type: 'S' },
+  sortKey: { name: 'waitKey', type: 'S' },
+  indexes: [],
+} as const satisfies TableDefinition;
+
 export const TABLES: readonly TableDefinition[] = [
   JOBS_TABLE,
   OUTBOX_TABLE,
@@ -171,6 +195,7 @@ export const TABLES: readonly TableDefinition[] = [
   WEBHOOK_DELIVERIES_TABLE,
   TENANTS_TABLE,
   WORKERS_TABLE,
+  WAITING_JOBS_TABLE,
 ];
 
 /** Outbox items only need to live until the relay has published them; a week leaves room for outages. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JobFailureSchema, JobResultSchema } from '../core/job.ts';
+import type { AdmissionService } from '../core/admission.ts';
 import type { SagaService } from '../core/saga.ts';
 import { categorizeError } from '../core/saga-failure.ts';
 import { TaskSuccessSchema } from '../core/saga-messages.ts';
@@ -10,7 +11,7 @@ import { newEventId } from '../core/ids.ts';
  * operation, return its result. The same functions run in Lambda (functions/saga/handlers/*) and in the local
  * engine, keyed by the `${<Step>FunctionArn}` placeholders of statemachines/job-saga.asl.json.
  */
-export const SAGA_STEP_NAMES = ['ClaimJob', 'RecordSuccess', 'Categorize', 'StopWorkerProcess', 'ReleaseSlot', 'RecordFailure'] as const;
+export const SAGA_STEP_NAMES = ['ClaimJob', 'ParkJob', 'RecordSuccess', 'Categorize', 'StopWorkerProcess', 'ReleaseSlot', 'RecordFailure'] as const;
 export type SagaStepName = (typeof SAGA_STEP_NAMES)[number];
 export type SagaStep = (input: unknown) => Promise<unknown>;
 
@@ -25,6 +26,8 @@ export const SagaExecutionInputSchema = z.object({
 export type SagaExecutionInput = z.infer<typeof SagaExecutionInputSchema>;
 
 const JobRunInput = SagaExecutionInputSchema.extend({ correlationId: z.string().min(1).optional() });
+
+const ParkJobInput = SagaExecutionInputSchema.extend({ taskToken: z.string().min(1) });
 
 const RecordSuccessInput = JobRunInput.extend({
   attempt: z.number().int().positive(),
@@ -49,9 +52,17 @@ export async function categorizeStep(input: unknown): Promise<unknown> {
   return { ...categorizeError({ Error: error.Error, ...(cause === undefined ? {} : { Cause: cause }) }), decisionId: newEventId() };
 }
 
-export function createSagaSteps(saga: SagaService): Record<SagaStepName, SagaStep> {
+/** WaitForSlot's Lambda: hands the run's token to admission (see AdmissionService.park). */
+export const parkJobStep =
+  (admission: Pick<AdmissionService, 'park'>): SagaStep =>
+  async (input) =>
+    admission.park(ParkJobInput.parse(input));
+
+/** Every step; `admission` only where ParkJob runs too (the local engine, tests): each Lambda builds its own step. */
+export function createSagaSteps(saga: SagaService, admission?: Pick<AdmissionService, 'park'>): Record<SagaStepName, SagaStep> {
   return {
     ClaimJob: async (input) => saga.claim(JobRunInput.parse(input)),
+    ParkJob: admission ? parkJobStep(admission) : () => Promise.reject(new Error('These saga steps were built without admission; ParkJob runs in its own Lambda')),
     RecordSuccess: async (input) => {
       const job = await saga.recordSuccess(RecordSuccessInput.parse(input));
       return { jobId: job.jobId, run: job.run, status: job.status };

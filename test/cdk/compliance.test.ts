@@ -59,6 +59,7 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
     'WorkerReportsFunction',
     'DispatchDlqFunction',
     'ReconcilerFunction',
+    'AdmissionFunction',
     ...SAGA_STEP_NAMES.map((step) => `${JOB_SAGA.id}/${step}Function`),
     // The fleet's: X-Ray, plus ec2:DescribeInstances (terminating functions, the api) or ec2:DescribeImages (Launch),
     // which take no resource; test/cdk/fleet.test.ts pins them.

@@ -207,8 +207,8 @@ describe('event source mappings', () => {
   });
 
   it('reports batch item failures on every mapping', () => {
-    // The outbox stream, five consumer queues, the scaler's nudge queue, and every dispatch DLQ (test/cdk/saga.test.ts).
-    expect(mappings()).toHaveLength(7 + DISPATCH_QUEUES.length);
+    // The outbox stream, five consumer queues, admission, the scaler's nudge queue, and every dispatch DLQ (saga.test.ts).
+    expect(mappings()).toHaveLength(8 + DISPATCH_QUEUES.length);
     for (const mapping of mappings()) expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 

@@ -12,6 +12,7 @@ import {
   TABLES,
   TENANTS_TABLE,
   WEBHOOK_DELIVERIES_TABLE,
+  WAITING_JOBS_TABLE,
   WORKERS_TABLE,
   type TableDefinition,
 } from '../../functions/declarations/tables.ts';
@@ -39,6 +40,7 @@ const FUNCTION_OF: Record<string, (stack: ForgeflowApiStack) => ForgeflowFunctio
   workerReports: (stack) => stack.workerReportsFunction,
   dispatchDlq: (stack) => stack.dispatchDlqFunction,
   reconciler: (stack) => stack.reconcilerFunction,
+  admission: (stack) => stack.admissionFunction,
   ...Object.fromEntries(SAGA_STEP_NAMES.map((step) => [`saga${step}`, (stack: ForgeflowApiStack) => stack.jobSaga.steps.get(step)!])),
   workerControl: (stack) => stack.workerFleet.controlFunction,
   scaler: (stack) => stack.workerFleet.scalerFunction,
@@ -232,7 +234,19 @@ describe('DynamoDB permissions', () => {
     workerReports: SAGA,
     dispatchDlq: [],
     reconciler: SAGA,
+    // Reads and deletes parked runs; the job and counters names come with the store it builds (read: no writes).
+    admission: [
+      [JOBS_TABLE, READ],
+      [COUNTERS_TABLE, READ],
+      [WAITING_JOBS_TABLE, sorted([...READ, 'dynamodb:DeleteItem'])],
+    ],
     ...Object.fromEntries(SAGA_STEP_NAMES.map((step) => [`saga${step}`, step === 'Categorize' ? [] : SAGA])),
+    // Reads the job, checks the tenant's slot item in its transaction, puts the waiting entry.
+    sagaParkJob: [
+      [JOBS_TABLE, READ],
+      [COUNTERS_TABLE, ['dynamodb:ConditionCheckItem']],
+      [WAITING_JOBS_TABLE, PUT],
+    ],
     ...Object.fromEntries(FLEET_NAMES.map((name) => [name, name === 'reaper' ? [...FLEET, [JOBS_TABLE, READ]] : FLEET])),
     // Records each job's start (RUNNING) through the saga's store.
     workerControl: [...FLEET, [JOBS_TABLE, sorted([...READ, 'dynamodb:PutItem'])]],
@@ -279,12 +293,13 @@ describe('DynamoDB permissions', () => {
     expect(streamReaders).toEqual(['relay']);
   });
 
-  it('grants DeleteItem only to the consumers with external effects (inbox claims), on the inbox', () => {
+  it('grants DeleteItem only to the consumers with external effects (inbox claims, on the inbox) and to admission (parked runs)', () => {
     const deletes = (n: string) => dynamo(functions[n]!).filter((s) => actionsOf(s).includes('dynamodb:DeleteItem'));
-    expect(names().filter((n) => deletes(n).length > 0)).toEqual(['webhooks', 'sagaStarter', 'jobControl']);
-    for (const statement of names().flatMap(deletes)) {
-      expect(resourcesOf(statement).map((r) => fixture.local(r))).toEqual([fixture.tableArn(INBOX_TABLE)]);
+    expect(names().filter((n) => deletes(n).length > 0)).toEqual(['webhooks', 'sagaStarter', 'jobControl', 'admission']);
+    for (const name of ['webhooks', 'sagaStarter', 'jobControl']) {
+      for (const statement of deletes(name)) expect(resourcesOf(statement).map((r) => fixture.local(r))).toEqual([fixture.tableArn(INBOX_TABLE)]);
     }
+    expect(deletes('admission').flatMap(resourcesOf).map((r) => fixture.local(r))).toEqual([fixture.tableArn(WAITING_JOBS_TABLE)]);
   });
 });
 

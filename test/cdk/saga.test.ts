@@ -83,7 +83,10 @@ describe('state machine', () => {
     expect(deployed.States.Dispatch!.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
     for (const [name, state] of Object.entries(asl.States)) {
       const step = SAGA_STEP_NAMES.find((s) => state.Resource === `\${${functionArnKey(s)}}`);
+      // A waitForTaskToken invoke names its function in Parameters.FunctionName instead.
+      const invoked = SAGA_STEP_NAMES.find((s) => (state as { Parameters?: { FunctionName?: string } }).Parameters?.FunctionName === `\${${functionArnKey(s)}}`);
       if (step) expect(deployed.States[name]!.Resource, name).toEqual(apiArn(stepFunction(step).function));
+      else if (invoked) expect((deployed.States[name] as { Parameters?: { FunctionName?: unknown } }).Parameters?.FunctionName, name).toEqual(apiArn(stepFunction(invoked).function));
       else expect(deployed.States[name], name).toEqual(JSON.parse(json(state)));
     }
   });
@@ -114,7 +117,8 @@ describe('step functions', () => {
 
   it('end before the Task state that invokes them times out', () => {
     for (const step of SAGA_STEP_NAMES) {
-      const state = Object.values(asl.States).find((s) => s.Resource === `\${${functionArnKey(step)}}`)!;
+      const named = (s: (typeof asl.States)[string]) => s.Resource === `\${${functionArnKey(step)}}` || (s as { Parameters?: { FunctionName?: string } }).Parameters?.FunctionName === `\${${functionArnKey(step)}}`;
+      const state = Object.values(asl.States).find(named)!;
       expect(fixture.resource(api(), stepFunction(step).function).Properties.Timeout as number, step).toBeLessThan(state.TimeoutSeconds!);
     }
   });
@@ -175,6 +179,10 @@ describe('Step Functions permissions', () => {
     expect(grants(api().workerReportsFunction)).toEqual([json(['states:SendTaskFailure', [machine()]])]);
     expect(grants(api().dispatchDlqFunction)).toEqual([json(['states:SendTaskFailure', [machine()]])]);
     for (const step of SAGA_STEP_NAMES) expect(states(stepFunction(step)), step).toEqual([]);
+  });
+
+  it('lets admission answer parked runs\' tokens, and nothing else', () => {
+    expect(grants(api().admissionFunction)).toEqual([json(['states:SendTaskSuccess', [machine()]])]);
   });
 
   it('lets the reconciler read, stop and start executions of the job saga, and nothing else', () => {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JOBS_TABLE, OUTBOX_TABLE, TABLES, type KeyAttribute, type TableDefinition } from '../../functions/declarations/tables.ts';
+import { JOBS_BY_OVERDUE, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS, JOBS_TABLE, OUTBOX_TABLE, TABLES, type KeyAttribute, type TableDefinition } from '../../functions/declarations/tables.ts';
+import { JOB_SUMMARY_FIELDS } from '../../functions/core/job.ts';
 import { TENANT_ATTRIBUTE, USER_GROUPS } from '../../lib/auth.ts';
 import { ForgeflowStatefulStack } from '../../lib/stateful-stack.ts';
 
@@ -64,16 +65,17 @@ describe('tables', () => {
     expect((resource.Properties.GlobalSecondaryIndexes as unknown[] | undefined)?.length ?? 0).toBe(definition.indexes.length);
   });
 
-  it('gives the jobs table its declared GSIs: the lists projecting ALL, the overdue sweep keys only', () => {
+  it('gives the jobs table its declared GSIs: the lists projecting the job summary, the overdue sweep keys only', () => {
     expect(JOBS_TABLE.indexes.map((i) => i.indexName)).toEqual(['byTenant', 'byTenantStatus', 'byOverdue']);
     const resource = tableResource(JOBS_TABLE);
-    expect(resource.Properties.GlobalSecondaryIndexes).toEqual(
-      JOBS_TABLE.indexes.map((index) => ({
-        IndexName: index.indexName,
-        KeySchema: keySchema(index.partitionKey, index.sortKey),
-        Projection: { ProjectionType: index.indexName === 'byOverdue' ? 'KEYS_ONLY' : 'ALL' },
-      })),
-    );
+    const summary = (keys: string[]) => ({ ProjectionType: 'INCLUDE', NonKeyAttributes: JOB_SUMMARY_FIELDS.filter((f) => !keys.includes(f)) });
+    expect(resource.Properties.GlobalSecondaryIndexes).toEqual([
+      { IndexName: 'byTenant', KeySchema: keySchema(JOBS_BY_TENANT.partitionKey, JOBS_BY_TENANT.sortKey), Projection: summary(['tenantId']) },
+      { IndexName: 'byTenantStatus', KeySchema: keySchema(JOBS_BY_TENANT_STATUS.partitionKey, JOBS_BY_TENANT_STATUS.sortKey), Projection: summary([]) },
+      { IndexName: 'byOverdue', KeySchema: keySchema(JOBS_BY_OVERDUE.partitionKey, JOBS_BY_OVERDUE.sortKey), Projection: { ProjectionType: 'KEYS_ONLY' } },
+    ]);
+    // Neither the command, its arguments and environment, nor the output tail is copied into a list index.
+    for (const heavy of ['command', 'args', 'env', 'metadata', 'result']) expect(JSON.stringify(resource.Properties.GlobalSecondaryIndexes)).not.toContain(`"${heavy}"`);
     // Every key attribute (table and indexes) is defined once, with the declared type.
     const keys = [JOBS_TABLE.partitionKey, ...JOBS_TABLE.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
     const expected = [...new Map(keys.map((k) => [k.name, k.type])).entries()];

@@ -17,27 +17,39 @@ interface JobView {
   status: string;
   attempts: number;
   workerId?: string;
-  failure?: { reason: string };
+  result?: { exitCode: number | null; outputTail: string };
+  failure?: { reason: string; category: string; suggestedActions: string[] };
 }
 
-type Kind = 'succeed' | 'fail' | 'cancel';
-const EXPECTED: Record<Kind, string> = { succeed: 'SUCCEEDED', fail: 'DEAD_LETTERED', cancel: 'CANCELLED' };
 const JOBS = 200;
 const FAULT_RATE = 0.02;
 
+/** What each kind of job is, and where it must end (`effect`: it writes a side-effect file, see below). */
+const KINDS = {
+  effect: { spec: { maxAttempts: 5 }, status: 'SUCCEEDED', reason: undefined },
+  exit1: { spec: { command: 'echo failing >&2; exit 1', maxAttempts: 2 }, status: 'DEAD_LETTERED', reason: 'NON_ZERO_EXIT_CODE' },
+  missing: { spec: { command: 'forgeflow-no-such-command-e2e' }, status: 'FAILED', reason: 'COMMAND_NOT_FOUND' },
+  timeout: { spec: { command: 'sleep 20', timeoutSeconds: 1, maxAttempts: 1 }, status: 'DEAD_LETTERED', reason: 'EXECUTION_TIMEOUT' },
+  cancelled: { spec: { command: 'sleep 60' }, status: 'CANCELLED', reason: 'CANCELLED' },
+} as const;
+type Kind = keyof typeof KINDS;
+/** Half the jobs write side effects; the other kinds share the rest. */
+const kindOf = (i: number): Kind => (['effect', 'exit1', 'effect', 'missing', 'effect', 'timeout', 'effect', 'cancelled'] as const)[i % 8]!;
+
 /**
- * The platform under injected faults (issue 8's proof): 2% of the DynamoDB, SQS, Step Functions and EventBridge
- * calls of every handler and agent fail as AWS fails them (throttled, 500 before, or 500 after the request was
- * applied), and one worker is killed with SIGKILL while it runs jobs. Every job must still end as its command says,
- * no command that succeeded may run again, and every tenant slot must come back.
+ * The platform end to end over HTTP, under injected faults (issue 8's proof): 2% of the DynamoDB, SQS, Step
+ * Functions and EventBridge calls of every handler and agent fail as AWS fails them (throttled, 500 before, or 500
+ * after the request was applied), and one worker is killed with SIGKILL while it runs jobs. Every kind of job must
+ * still end in its own state with its own reason, no command a live worker finished may run again, and every tenant
+ * slot must come back.
  */
-describe('200 jobs at a 2% fault rate with a worker killed mid-run', { timeout: 420_000 }, () => {
+describe('End to end over HTTP: 200 mixed jobs at a 2% fault rate, a worker killed mid-run', { timeout: 420_000 }, () => {
   let runtime: LocalRuntime | undefined;
   afterAll(async () => {
     await runtime?.stop();
   });
 
-  it('ends every job as its command says, runs no success twice, and gives every slot back', async () => {
+  it('ends every job in its expected state with its reason, runs no success twice, and gives every slot back', async () => {
     const sideEffects = mkdtempSync(join(tmpdir(), 'ff-faults-effects-'));
     // Jobs run as an unprivileged user when the tests run as root.
     chmodSync(sideEffects, 0o777);
@@ -61,13 +73,14 @@ describe('200 jobs at a 2% fault rate with a worker killed mid-run', { timeout: 
       }
     };
 
-    const kinds: Kind[] = Array.from({ length: JOBS }, (_, i) => (i % 20 === 0 ? 'cancel' : i % 10 === 5 ? 'fail' : 'succeed'));
+    const kinds: Kind[] = Array.from({ length: JOBS }, (_, i) => kindOf(i));
     const effectOf = (i: number) => join(sideEffects, `job-${i}`);
-    const command = (kind: Kind, i: number) =>
-      kind === 'succeed' ? `echo start >> ${effectOf(i)}; sleep 0.3; echo done >> ${effectOf(i)}` : kind === 'fail' ? 'echo failing; exit 3' : 'sleep 60';
+    // $PPID is the agent that runs it: a command whose worker is killed after it finished, before it could report,
+    // must run again (nobody knows it succeeded); one whose worker lives must not.
+    const effectCommand = (i: number) => `echo start $PPID >> ${effectOf(i)}; sleep 0.2; echo done $PPID >> ${effectOf(i)}`;
     const ids = await Promise.all(
       kinds.map(async (kind, i) => {
-        const spec = { command: command(kind, i), maxAttempts: kind === 'fail' ? 1 : 5, timeoutSeconds: 120 };
+        const spec = kind === 'effect' ? { ...KINDS.effect.spec, command: effectCommand(i) } : KINDS[kind].spec;
         return (await api<JobView>('POST', '/v1/jobs', spec, { 'idempotency-key': `faults-${i}` })).jobId;
       }),
     );
@@ -82,10 +95,11 @@ describe('200 jobs at a 2% fault rate with a worker killed mid-run', { timeout: 
       return victim !== undefined;
     }, 120_000, 200);
     const instance = (await fleet.fleet.context.store.get(victim!))!.instanceId!;
-    process.kill(fleet.provider.pidOf(instance)!, 'SIGKILL');
+    const victimPid = fleet.provider.pidOf(instance)!;
+    process.kill(victimPid, 'SIGKILL');
 
     // Cancel the long ones, once each is held by a worker or still waiting: both paths must end CANCELLED.
-    for (const [i, id] of ids.entries()) if (kinds[i] === 'cancel') await api('DELETE', `/v1/jobs/${id}`);
+    for (const [i, id] of ids.entries()) if (kinds[i] === 'cancelled') await api('DELETE', `/v1/jobs/${id}`);
 
     // The tenant's counters move in the same transactions as the jobs: one cheap read per poll.
     let totals: Record<string, number> = {};
@@ -95,18 +109,30 @@ describe('200 jobs at a 2% fault rate with a worker killed mid-run', { timeout: 
     }, 360_000, 500);
     const views = await Promise.all(ids.map((id) => api<JobView>('GET', `/v1/jobs/${id}`)));
     expect(views.every((v) => (TERMINAL_STATUSES as readonly string[]).includes(v.status))).toBe(true);
-    const count = (kind: Kind) => kinds.filter((k) => k === kind).length;
-    expect(totals).toEqual({ SUCCEEDED: count('succeed'), FAILED: 0, CANCELLED: count('cancel'), DEAD_LETTERED: count('fail') });
+    const count = (...of: Kind[]) => kinds.filter((k) => of.includes(k)).length;
+    expect(totals).toEqual({ SUCCEEDED: count('effect'), FAILED: count('missing'), CANCELLED: count('cancelled'), DEAD_LETTERED: count('exit1', 'timeout') });
 
-    const wrong = views.map((v, i) => ({ i, kind: kinds[i]!, status: v.status, failure: v.failure?.reason })).filter((v) => v.status !== EXPECTED[v.kind]);
-    expect(wrong).toEqual([]);
-    for (const [i, kind] of kinds.entries()) {
-      if (kind !== 'succeed') continue;
-      const lines = readFileSync(effectOf(i), 'utf8').trim().split('\n');
-      // It may have started more than once (its worker died under it), but nothing ran after it succeeded.
-      expect(lines.indexOf('done'), `job ${i}: ${lines.join(',')}`).toBe(lines.length - 1);
+    const outcomes = views.map((v, i) => ({ kind: kinds[i]!, status: v.status, reason: v.failure?.reason }));
+    expect(outcomes.filter((o) => o.status !== KINDS[o.kind].status)).toEqual([]);
+    // A job the killed worker held may end with WORKER_LOST as its last reason; any other reason must be its own.
+    const wrongReason = outcomes.flatMap((o, i) => (o.reason === KINDS[o.kind].reason ? [] : [{ ...o, id: ids[i]! }]));
+    for (const { id, reason } of wrongReason) {
+      const { items } = await api<{ items: { type: string; data: { workerId?: string } }[] }>('GET', `/v1/jobs/${id}/events`);
+      expect({ id, reason, ranOnVictim: items.some((e) => e.type === 'JobRunning' && e.data.workerId === victim) }).toEqual({ id, reason: 'WORKER_LOST', ranOnVictim: true });
     }
-    for (const [i, kind] of kinds.entries()) if (kind !== 'succeed') expect(existsSync(effectOf(i))).toBe(false);
+    const byKind = (kind: Kind) => views.filter((_, i) => kinds[i] === kind && !wrongReason.some((w) => w.id === ids[i]));
+    expect(byKind('exit1').every((j) => j.attempts === 2 && j.result?.outputTail.includes('failing'))).toBe(true);
+    expect(byKind('missing').every((j) => j.result?.exitCode === 127 && j.failure!.suggestedActions.length > 0)).toBe(true);
+    expect(byKind('timeout').every((j) => j.failure!.category === 'user')).toBe(true);
+    for (const [i, kind] of kinds.entries()) {
+      if (kind !== 'effect') continue;
+      const lines = readFileSync(effectOf(i), 'utf8').trim().split('\n');
+      // It may have run more than once (the killed worker held it), but nothing ran after a live worker finished it.
+      const finished = lines.findIndex((line) => line.startsWith('done') && line !== `done ${victimPid}`);
+      expect(lines.at(-1), `job ${i}: ${lines.join(',')}`).toMatch(/^done /);
+      if (finished !== -1) expect(finished, `job ${i}: ${lines.join(',')}`).toBe(lines.length - 1);
+    }
+    for (const [i, kind] of kinds.entries()) if (kind !== 'effect') expect(existsSync(effectOf(i))).toBe(false);
 
     const client = createDocumentClient({ endpoint: rt.dynamoDbEndpoint, region: LOCAL_REGION, credentials: rt.credentials });
     const { Item } = await client.send(new GetCommand({ TableName: localTableName(COUNTERS_TABLE), Key: slotKey(views[0]!.tenantId), ConsistentRead: true }));

@@ -80,12 +80,14 @@ describe('ASL: statemachines/job-saga.asl.json', () => {
     }
   });
 
-  it('retries NoCapacity with full jitter, and catches JobNotClaimable as a quiet end', () => {
+  it('parks on NoCapacity (no polling Retry), and catches JobNotClaimable as a quiet end', () => {
     const claim = definition.States.ClaimJob!;
 
-    expect(claim.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: ['NoCapacity'], JitterStrategy: 'FULL' }));
+    expect(JSON.stringify(claim.Retry)).not.toContain('NoCapacity');
     expect(claim.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']) }));
+    expect(definition.States.WaitForSlot).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', Next: 'ClaimJob' });
     expect(claim.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['NoCapacity'], ResultPath: null, Next: 'WaitForSlot' }),
       expect.objectContaining({ ErrorEquals: ['JobNotClaimable'], Next: 'NotClaimable' }),
       expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Categorize' }),
     ]);

@@ -36,10 +36,11 @@ describe('Error names in the bundled Lambda code', () => {
       [
         `import { ConcurrentModificationError, IllegalTransitionError, JobNotFoundError } from ${JSON.stringify(join(root, 'functions/core/errors.ts'))};`,
         `import { JobNotClaimableError, NoCapacityError } from ${JSON.stringify(join(root, 'functions/core/saga-errors.ts'))};`,
+        `import { NoWaitNeededError } from ${JSON.stringify(join(root, 'functions/core/admission.ts'))};`,
         `import { WorkerConflictError, WorkerNotFoundError } from ${JSON.stringify(join(root, 'functions/core/fleet/errors.ts'))};`,
         `import { ProvisioningError, PROVISIONING_FAILURE_REASONS } from ${JSON.stringify(join(root, 'functions/core/fleet/provisioning-failures.ts'))};`,
         `import { WorkerNotProvisionableError } from ${JSON.stringify(join(root, 'functions/core/fleet/provisioning.ts'))};`,
-        'export const thrown = [new ConcurrentModificationError("j"), new IllegalTransitionError("A", "B"), new JobNotFoundError("j"), new JobNotClaimableError("j", "r"), new NoCapacityError("t"),',
+        'export const thrown = [new ConcurrentModificationError("j"), new IllegalTransitionError("A", "B"), new JobNotFoundError("j"), new JobNotClaimableError("j", "r"), new NoCapacityError("t"), new NoWaitNeededError("n"),',
         '  new WorkerConflictError("w"), new WorkerNotFoundError("w"), new WorkerNotProvisionableError("w"),',
         '  ...PROVISIONING_FAILURE_REASONS.map((reason) => new ProvisioningError(reason, "m"))].map((error) => error.name);',
       ].join('\n'),

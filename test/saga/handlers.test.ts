@@ -8,6 +8,7 @@ import { createSagaTestbed, testQueueUrl } from './harness.ts';
 
 const ENTRIES = {
   ClaimJob: 'claim-job',
+  ParkJob: 'park-job',
   RecordSuccess: 'record-success',
   Categorize: 'categorize',
   StopWorkerProcess: 'stop-worker-process',

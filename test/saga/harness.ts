@@ -3,9 +3,11 @@ import { afterEach, beforeAll, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
+import { DynamoWaitingJobs } from '../../functions/adapters/dynamodb/waiting-jobs.ts';
+import { AdmissionService } from '../../functions/core/admission.ts';
 import { createWorkerReportsConsumer } from '../../functions/consumers/worker-reports/worker-reports.ts';
 import type { EventEnvelope } from '../../functions/core/events.ts';
 import type { Actor } from '../../functions/core/job-service.ts';
@@ -147,6 +149,22 @@ export async function createSagaTestbed() {
       dispatchGraceSeconds: 0,
     });
     const registry = new TaskTokenRegistry();
+    // Admission as the admission consumer does it, its wake through the registry as the local endpoint answers it.
+    const admission = new AdmissionService({
+      store,
+      waiting: new DynamoWaitingJobs(tables.documentClient, { waiting: tables.tableNames.waitingJobs, counters: tables.tableNames.counters }),
+      tenantSlotLimit: () => options.slotLimit ?? 5,
+      waits: {
+        wake: async (token) => {
+          try {
+            registry.succeed(token, {});
+            return 'woken';
+          } catch {
+            return 'over';
+          }
+        },
+      },
+    });
     const consumer = createWorkerReportsConsumer({
       saga,
       failTask: async (token, error, cause) => registry.fail(token, error, cause),
@@ -160,7 +178,7 @@ export async function createSagaTestbed() {
     };
     const worker = new FakeWorker(registry, report);
     const engine = new LocalStepFunctionsEngine({
-      stateMachines: [{ arn: SAGA_ARN, definition: loadSagaDefinition(), handlers: options.handlers ?? (options.wrapSteps ?? ((steps) => steps))(createSagaSteps(saga)) }],
+      stateMachines: [{ arn: SAGA_ARN, definition: loadSagaDefinition(), handlers: options.handlers ?? (options.wrapSteps ?? ((steps) => steps))(createSagaSteps(saga, admission)) }],
       sendMessage: worker.sendMessage,
       registry,
       ...(options.waitScale === undefined ? {} : { waitScale: options.waitScale }),
@@ -172,7 +190,9 @@ export async function createSagaTestbed() {
     const startSaga = async (jobId: string, run = 1) =>
       (await engine.startExecution({ stateMachineArn: SAGA_ARN, name: sagaExecutionName(jobId, run), input: JSON.stringify({ jobId, run }) })).executionArn;
     return {
-      actor, saga, engine, worker, report, submit, startSaga,
+      actor, saga, engine, worker, report, submit, startSaga, admission,
+      /** What the admission consumer does for one freed slot of this rig's tenant. */
+      admitOne: () => admission.admit(actor.tenantId, 1),
       /** Starts the saga for run 1 and waits until the execution has settled. */
       run: async (jobId: string) => engine.waitForExecution(await startSaga(jobId)),
       job: async (jobId: string) => (await store.get(jobId)) as JobRecord,
@@ -180,7 +200,11 @@ export async function createSagaTestbed() {
       slotsInUse: () => store.slotsInUse(actor.tenantId),
     };
   };
-  return { tables, store, jobs, outbox, rig };
+  /** The tenant's parked runs, in admission order. */
+  const waiting = async (tenantId: string) =>
+    (await tables.documentClient.send(new QueryCommand({ TableName: tables.tableNames.waitingJobs, KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId }, ConsistentRead: true }))).Items ?? [];
+
+  return { tables, store, jobs, outbox, rig, waiting };
 }
 
 type Testbed = Awaited<ReturnType<typeof createSagaTestbed>>;

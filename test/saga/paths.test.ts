@@ -2,6 +2,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dispatchPayloadBytes, LIMITS, toJobResource } from '../../functions/core/job.ts';
 import { COMPENSATION_ORDER } from '../../functions/core/saga.ts';
 import { dispatchQueue } from '../../functions/declarations/workers.ts';
+import { waitFor } from '../support/wait.ts';
 import { createSagaTestbed, testQueueUrl } from './harness.ts';
 
 type Testbed = Awaited<ReturnType<typeof createSagaTestbed>>;
@@ -288,8 +289,8 @@ describe('Job saga: every path, real ASL, real steps, DynamoDB Local', () => {
     expect(rig.worker.received).toHaveLength(0);
   });
 
-  it('makes a job wait for a tenant slot: NoCapacity is retried, then the job runs once a slot frees', async () => {
-    rig = testbed.rig({ slotLimit: 1, retryIntervalOverrides: { ClaimJob: 0 } });
+  it('parks a job that finds no tenant slot, at no event and no transition while it waits, and admits it when one frees', async () => {
+    rig = testbed.rig({ slotLimit: 1 });
     const first = await rig.submit({ command: 'first' });
     const second = await rig.submit({ command: 'second' });
     rig.worker.script(first, { kind: 'manual' });
@@ -297,13 +298,55 @@ describe('Job saga: every path, real ASL, real steps, DynamoDB Local', () => {
     const firstMessage = await rig.worker.nextDispatch(first);
 
     const secondArn = await rig.startSaga(second);
-    await rig.engine.waitForState(secondArn, 'Backoff');
+    await rig.engine.waitForState(secondArn, 'WaitForSlot');
+    await waitFor('the second run to park', async () => (await testbed.waiting(rig.actor.tenantId)).length === 1);
+    const parkedTransitions = rig.engine.history(secondArn).transitions;
     expect(await rig.slotsInUse()).toBe(1);
-    expect((await rig.job(second)).failure?.message).toMatch(/NoCapacity/);
-    rig.worker.succeed(firstMessage);
+    expect(await rig.eventTypes(second)).toEqual(['JobQueued']);
+    expect(rig.engine.history(secondArn).enteredStates).toEqual(['ClaimJob', 'WaitForSlot']);
+    expect(parkedTransitions).toBe(2);
+    // A wake with no free slot (a duplicate admission event): the run claims, finds none, and parks again in its
+    // place, still without an event.
+    expect(await rig.admitOne()).toEqual({ woken: 1, stale: 0 });
+    await rig.engine.waitForState(secondArn, 'WaitForSlot', 2);
+    await waitFor('the second run to park again', async () => (await testbed.waiting(rig.actor.tenantId)).length === 1);
+    expect(await rig.eventTypes(second)).toEqual(['JobQueued']);
 
+    rig.worker.succeed(firstMessage);
     expect((await rig.engine.waitForExecution(firstArn)).status).toBe('SUCCEEDED');
+    // The freed slot's event reaches the admission consumer.
+    expect(await rig.admitOne()).toEqual({ woken: 1, stale: 0 });
     expect((await rig.engine.waitForExecution(secondArn)).status).toBe('SUCCEEDED');
     expect(await rig.job(second)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(await rig.eventTypes(second)).toEqual(['JobQueued', 'JobDispatched', 'JobRunning', 'JobSucceeded']);
+    expect(rig.engine.history(secondArn).enteredStates).toEqual(['ClaimJob', 'WaitForSlot', 'ClaimJob', 'WaitForSlot', 'ClaimJob', 'Dispatch', 'RecordSuccess']);
+    expect(await testbed.waiting(rig.actor.tenantId)).toEqual([]);
+  });
+
+  it('admits waiting runs by priority, then in the order their jobs were submitted; a cancelled one is skipped', async () => {
+    rig = testbed.rig({ slotLimit: 1 });
+    const holder = await rig.submit({ command: 'holder' });
+    rig.worker.script(holder, { kind: 'manual' });
+    const holderArn = await rig.startSaga(holder);
+    const holderMessage = await rig.worker.nextDispatch(holder);
+    const lowOld = await rig.submit({ command: 'low', priority: 'low' });
+    const cancelled = await rig.submit({ command: 'cancelled', priority: 'critical' });
+    const highLate = await rig.submit({ command: 'high', priority: 'high' });
+    const arns = new Map<string, string>();
+    for (const id of [lowOld, cancelled, highLate]) arns.set(id, await rig.startSaga(id));
+    await waitFor('three parked runs', async () => (await testbed.waiting(rig.actor.tenantId)).length === 3);
+    await testbed.jobs.cancel(rig.actor, cancelled, 'test');
+    await rig.engine.stopExecution({ executionArn: arns.get(cancelled)! });
+
+    rig.worker.succeed(holderMessage);
+    await rig.engine.waitForExecution(holderArn);
+    expect(await rig.admitOne()).toEqual({ woken: 1, stale: 1 });
+    await rig.engine.waitForExecution(arns.get(highLate)!);
+    expect((await rig.job(highLate)).status).toBe('SUCCEEDED');
+    expect((await rig.job(lowOld)).status).toBe('QUEUED');
+
+    expect(await rig.admitOne()).toEqual({ woken: 1, stale: 0 });
+    await rig.engine.waitForExecution(arns.get(lowOld)!);
+    expect((await rig.job(lowOld)).status).toBe('SUCCEEDED');
   });
 });

@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
 import type { TableNames } from '../../functions/adapters/dynamodb/job-store.ts';
-import { COUNTERS_TABLE, INBOX_TABLE, JOB_EVENTS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TABLES, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE, WORKERS_TABLE, type TableDefinition } from '../../functions/declarations/tables.ts';
+import { COUNTERS_TABLE, INBOX_TABLE, JOB_EVENTS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TABLES, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE, WORKERS_TABLE, type TableDefinition, WAITING_JOBS_TABLE } from '../../functions/declarations/tables.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local.ts';
 import { ensureTables } from '../../local/tables.ts';
 
@@ -26,6 +26,7 @@ export async function createTestTables() {
     webhookDeliveries: nameOf(WEBHOOK_DELIVERIES_TABLE),
     tenants: nameOf(TENANTS_TABLE),
     workers: nameOf(WORKERS_TABLE),
+    waitingJobs: nameOf(WAITING_JOBS_TABLE),
   } satisfies TableNames & Record<string, string>;
   const env = Object.fromEntries(TABLES.map((table) => [table.envVar, nameOf(table)]));
   return { client, documentClient: createDocumentClient(localClientConfig()), tableNames, env, prefix };

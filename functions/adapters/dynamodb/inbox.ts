@@ -28,6 +28,10 @@ export class DynamoInbox {
     private readonly now: () => number = Date.now,
   ) {}
 
+  private key(consumer: string, eventId: string) {
+    return { claimKey: `${consumer}#${eventId}` };
+  }
+
   private expiresAt(): number {
     return Math.floor(this.now() / 1000) + INBOX_RETENTION_SECONDS;
   }
@@ -37,8 +41,8 @@ export class DynamoInbox {
     return {
       Put: {
         TableName: this.tableName,
-        Item: { consumer, eventId, status: 'DONE', claimedAt: new Date(this.now()).toISOString(), expiresAt: this.expiresAt() },
-        ConditionExpression: 'attribute_not_exists(eventId)',
+        Item: { ...this.key(consumer, eventId), consumer, eventId, status: 'DONE', claimedAt: new Date(this.now()).toISOString(), expiresAt: this.expiresAt() },
+        ConditionExpression: 'attribute_not_exists(claimKey)',
       },
     };
   }
@@ -62,8 +66,8 @@ export class DynamoInbox {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { consumer, eventId, status: 'IN_PROGRESS', leaseUntil: now + leaseSeconds * 1000, claimedAt: new Date(now).toISOString(), expiresAt: this.expiresAt() },
-          ConditionExpression: 'attribute_not_exists(eventId) OR (#status = :inProgress AND leaseUntil < :now)',
+          Item: { ...this.key(consumer, eventId), consumer, eventId, status: 'IN_PROGRESS', leaseUntil: now + leaseSeconds * 1000, claimedAt: new Date(now).toISOString(), expiresAt: this.expiresAt() },
+          ConditionExpression: 'attribute_not_exists(claimKey) OR (#status = :inProgress AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':inProgress': 'IN_PROGRESS', ':now': now },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -80,7 +84,7 @@ export class DynamoInbox {
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { consumer, eventId },
+        Key: this.key(consumer, eventId),
         UpdateExpression: 'SET #status = :done REMOVE leaseUntil',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':done': 'DONE' },
@@ -112,7 +116,7 @@ export class DynamoInbox {
       await this.client.send(
         new DeleteCommand({
           TableName: this.tableName,
-          Key: { consumer, eventId },
+          Key: this.key(consumer, eventId),
           ConditionExpression: '#status = :inProgress',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':inProgress': 'IN_PROGRESS' },

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { IdempotentParameterMismatchException, TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentModificationError, JobAlreadyExistsError } from '../../core/errors.ts';
-import type { JobRecord } from '../../core/job.ts';
+import { toJobSummary, type JobRecord, type JobSummary } from '../../core/job.ts';
 import type { JobBookkeepingChange, JobChange, JobPage, JobStore, ListJobsQuery, SlotDelta, SlotStore, StatsScope } from '../../core/ports.ts';
 import { NoCapacityError } from '../../core/saga-errors.ts';
 import { counterDeltas } from '../../core/stats.ts';
@@ -23,6 +23,12 @@ export interface TableNames {
 const MAX_QUERY_PAGES_PER_LIST = 10;
 
 export const counterScopeKey = (scope: StatsScope) => (scope === 'global' ? 'global' : `tenant#${scope.tenantId}`);
+
+/**
+ * One shard of a scope's counters. The shard is part of the partition key, so the shards of one scope (the global
+ * one above all: every state change of every tenant writes it) land on different partitions, not one hot key.
+ */
+export const counterShardKey = (scope: StatsScope, shard: number) => ({ scope: `${counterScopeKey(scope)}#${shard}`, shard });
 
 /** A tenant's slot count: one item in the counters table, beside (never inside) the stats counter scopes. */
 export const slotKey = (tenantId: string) => ({ scope: `slots#${tenantId}`, shard: 0 });
@@ -86,7 +92,7 @@ export class DynamoJobStore implements JobStore, SlotStore {
       ? { name: JOBS_BY_TENANT_STATUS.partitionKey.name, value: tenantStatusKey(query.tenantId, query.status), index: JOBS_BY_TENANT_STATUS }
       : { name: JOBS_BY_TENANT.partitionKey.name, value: query.tenantId, index: JOBS_BY_TENANT };
     let startKey: Record<string, unknown> | undefined = query.cursor ? decodeCursor(query.cursor, partition) : undefined;
-    const items: JobRecord[] = [];
+    const items: JobSummary[] = [];
     for (let page = 0; page < MAX_QUERY_PAGES_PER_LIST; page++) {
       const input: QueryCommandInput = {
         TableName: this.tables.jobs,
@@ -104,7 +110,7 @@ export class DynamoJobStore implements JobStore, SlotStore {
         input.ExpressionAttributeValues![':priority'] = query.priority;
       }
       const result = await this.client.send(new QueryCommand(input));
-      items.push(...(result.Items ?? []).map(fromJobItem));
+      items.push(...(result.Items ?? []).map((item) => toJobSummary(fromJobItem(item))));
       startKey = result.LastEvaluatedKey;
       if (!startKey || items.length >= query.limit) break;
     }
@@ -112,18 +118,19 @@ export class DynamoJobStore implements JobStore, SlotStore {
   }
 
   async counters(scope: StatsScope): Promise<Record<string, number>> {
-    // One Query over a fixed number of shard items: O(1) whatever the number of jobs.
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tables.counters,
-        KeyConditionExpression: '#scope = :scope',
-        ExpressionAttributeNames: { '#scope': 'scope' },
-        ExpressionAttributeValues: { ':scope': counterScopeKey(scope) },
-        ConsistentRead: true,
-      }),
-    );
+    // One BatchGetItem of a fixed number of shard items: O(1) whatever the number of jobs. (A Query of one partition
+    // would read them for less, but that partition would take every write: reads of stats are the rarer call.)
+    let keys: Record<string, unknown>[] = Array.from({ length: COUNTER_SHARDS }, (_, shard) => counterShardKey(scope, shard));
+    const items: Record<string, unknown>[] = [];
+    // Keys DynamoDB left unprocessed (throttling) are asked for again; the SDK already backs off between calls.
+    for (let attempt = 1; keys.length > 0; attempt++) {
+      if (attempt > 5) throw new Error(`Stats of ${counterScopeKey(scope)}: ${keys.length} counter shards stayed unprocessed`);
+      const result = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tables.counters]: { Keys: keys, ConsistentRead: true } } }));
+      items.push(...(result.Responses?.[this.tables.counters] ?? []));
+      keys = result.UnprocessedKeys?.[this.tables.counters]?.Keys ?? [];
+    }
     const totals: Record<string, number> = {};
-    for (const item of result.Items ?? []) {
+    for (const item of items) {
       for (const [name, value] of Object.entries(item)) {
         if (name !== 'scope' && name !== 'shard' && typeof value === 'number') totals[name] = (totals[name] ?? 0) + value;
       }
@@ -178,7 +185,7 @@ export class DynamoJobStore implements JobStore, SlotStore {
         items.push({
           Update: {
             TableName: this.tables.counters,
-            Key: { scope: counterScopeKey(scope), shard },
+            Key: counterShardKey(scope, shard),
             UpdateExpression: update,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,

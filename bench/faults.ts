@@ -1,0 +1,119 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
+import { slotKey } from '../functions/adapters/dynamodb/job-store.ts';
+import { TERMINAL_STATUSES } from '../functions/core/job-status.ts';
+import { COUNTERS_TABLE, localTableName } from '../functions/declarations/tables.ts';
+import { LOCAL_REGION } from '../local/dynamodb-local.ts';
+import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime } from '../local/runtime.ts';
+
+export interface FaultBenchResult {
+  rate: number;
+  jobs: number;
+  seconds: number;
+  /** Commands that ran again after a live worker had finished them: must be 0. */
+  duplicateSideEffects: number;
+  /** Jobs not in a terminal state when the bench gave up waiting: must be 0. */
+  stuck: number;
+  /** Jobs whose terminal state is not what their command implies. */
+  wrongOutcome: number;
+  slotsLeft: number;
+  faults: Record<string, number>;
+}
+
+const SUBMIT_CONCURRENCY = 16;
+
+/**
+ * Many jobs through the local runtime with a fraction of every AWS call failing, and one worker killed with SIGKILL
+ * a third of the way through; then counts what must be zero. Nine jobs in ten write a side-effect file (start, then
+ * done, with the agent's pid), one in ten exits 3 and must end DEAD_LETTERED.
+ */
+export async function benchFaults(options: { jobs: number; rate: number; seed?: number; timeoutMs?: number }): Promise<FaultBenchResult> {
+  const effects = mkdtempSync(join(tmpdir(), 'ff-bench-effects-'));
+  chmodSync(effects, 0o777);
+  // More of the tenant's jobs at once than the fleet's slots, so admission is not what the bench measures.
+  process.env.TENANT_SLOT_LIMIT ??= '64';
+  const home = mkdtempSync(join(tmpdir(), 'ff-bench-faults-'));
+  const runtime = await startLocalRuntime({
+    home,
+    port: 0,
+    log: () => {},
+    workers: 4,
+    fleet: { minWorkers: 4, maxWorkers: 4, slotsPerWorker: 8, heartbeatIntervalSeconds: 1, scaleIntervalMs: 500, reapIntervalMs: 1000 },
+    tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT,
+    faults: { rate: options.rate, seed: options.seed ?? 1 },
+  });
+  const started = Date.now();
+  try {
+    const headers = { authorization: `Bearer ${runtime.tokens.user}`, 'content-type': 'application/json' };
+    const call = async <T>(method: string, path: string, body?: unknown, key?: string): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        const res = await fetch(`${runtime.url}${path}`, { method, headers: { ...headers, ...(key ? { 'idempotency-key': key } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+        if (res.status < 500 || attempt === 8) return (await res.json()) as T;
+      }
+    };
+    const effect = (i: number) => join(effects, `job-${i}`);
+    const fails = (i: number) => i % 10 === 9;
+    const ids: string[] = new Array(options.jobs);
+    let next = 0;
+    let victimPid: number | undefined;
+    await Promise.all(
+      Array.from({ length: SUBMIT_CONCURRENCY }, async () => {
+        while (next < options.jobs) {
+          const i = next++;
+          const command = fails(i) ? 'exit 3' : `echo start $PPID >> ${effect(i)}; sleep 0.1; echo done $PPID >> ${effect(i)}`;
+          ids[i] = (await call<{ jobId: string }>('POST', '/v1/jobs', { command, maxAttempts: fails(i) ? 1 : 5 }, `bench-${i}`)).jobId;
+          if (i === Math.floor(options.jobs / 3) && victimPid === undefined) victimPid = await killOneWorker(runtime, call);
+        }
+      }),
+    );
+
+    const deadline = Date.now() + (options.timeoutMs ?? 900_000);
+    let ended = 0;
+    while (Date.now() < deadline) {
+      const { totals } = await call<{ totals: Record<string, number> }>('GET', '/v1/queues/stats');
+      ended = Object.values(totals).reduce((a, b) => a + b, 0);
+      if (ended >= options.jobs) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    const views = await Promise.all(ids.map((id) => call<{ status: string; tenantId: string }>('GET', `/v1/jobs/${id}`)));
+    const stuck = views.filter((v) => !(TERMINAL_STATUSES as readonly string[]).includes(v.status)).length;
+    const wrongOutcome = views.filter((v, i) => v.status !== (fails(i) ? 'DEAD_LETTERED' : 'SUCCEEDED')).length;
+    let duplicateSideEffects = 0;
+    for (let i = 0; i < options.jobs; i++) {
+      if (fails(i) || !existsSync(effect(i))) continue;
+      const lines = readFileSync(effect(i), 'utf8').trim().split('\n');
+      const finished = lines.findIndex((line) => line.startsWith('done') && line !== `done ${victimPid}`);
+      if (finished !== -1 && finished !== lines.length - 1) duplicateSideEffects++;
+    }
+    const client = createDocumentClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials: runtime.credentials });
+    const { Item } = await client.send(new GetCommand({ TableName: localTableName(COUNTERS_TABLE), Key: slotKey(views[0]!.tenantId), ConsistentRead: true }));
+    client.destroy();
+    const counts = runtime.faults!.counts();
+    const faults = Object.fromEntries(Object.entries(counts).map(([service, c]) => [service, c.throttled + c.unavailable + c.lostAnswer]));
+    return { rate: options.rate, jobs: options.jobs, seconds, duplicateSideEffects, stuck, wrongOutcome, slotsLeft: Number(Item?.inUse ?? 0), faults };
+  } finally {
+    await runtime.stop();
+    rmSync(effects, { recursive: true, force: true });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** SIGKILLs the agent of a worker that runs a job now; its pid tells its side effects apart. */
+async function killOneWorker(runtime: Awaited<ReturnType<typeof startLocalRuntime>>, call: <T>(m: string, p: string) => Promise<T>): Promise<number | undefined> {
+  for (let tries = 0; tries < 100; tries++) {
+    const { items } = await call<{ items: { workerId?: string }[] }>('GET', '/v1/jobs?status=RUNNING&limit=1');
+    const workerId = items[0]?.workerId;
+    const instance = workerId ? (await runtime.fleet!.fleet.context.store.get(workerId))?.instanceId : undefined;
+    const pid = instance ? runtime.fleet!.provider.pidOf(instance) : undefined;
+    if (pid) {
+      process.kill(pid, 'SIGKILL');
+      return pid;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
+}
