@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRateLimiter, rateLimitKey } from '../../functions/adapters/dynamodb/rate-limiter.ts';
@@ -74,5 +75,18 @@ describe('Class: DynamoRateLimiter', () => {
     expect(results.filter((r) => r.granted)).toHaveLength(30);
     const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.counters, Key: rateLimitKey(key), ConsistentRead: true }));
     expect(Item?.tokens).toBe(20);
+  });
+
+  it('grants a take whose every write lost a race while tokens were left: a busy bucket is not an empty one', async () => {
+    const now = 1_700_000_000_000;
+    // A client on which every conditional write fails as if another taker had written first, reads pass through.
+    const racing = Object.create(tables.documentClient) as typeof tables.documentClient;
+    racing.send = (async (command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'UpdateCommand') throw new ConditionalCheckFailedException({ message: 'lost the race', $metadata: {} });
+      return tables.documentClient.send(command as GetCommand);
+    }) as typeof racing.send;
+    const busy = new DynamoRateLimiter(racing, { table: tables.tableNames.counters, limits: { burst: 3, refillPerSecond: 1 }, now: () => now });
+
+    expect(await busy.take('busy')).toEqual({ granted: true, waitMs: 0 });
   });
 });
