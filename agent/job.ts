@@ -114,13 +114,17 @@ export class HeldJob {
     let startedAt = new Date();
     let verdict: StartVerdict | 'unanswered' | undefined;
     try {
-      // A redelivered message may belong to a task that is already over (its saga timed out or was cancelled while
-      // the message waited): one heartbeat before running saves executing a command nobody waits for.
-      await heartbeat().catch((error: unknown) => {
+      // A redelivered message may belong to a task that is already over (its saga timed out or was cancelled, or
+      // another agent already answered it while its record is on the way): a heartbeat before running tells. If the
+      // check cannot be made, the command does not start: it could be one that already succeeded.
+      await withRetries(heartbeat, deps.retry).catch((error: unknown) => {
         if (isTaskOver(error)) this.taskOver = true;
-        else deps.logger.warn('task check failed; running anyway, liveness checks again', { ...log, error: errorName(error) });
+        else {
+          deps.logger.warn('could not check the task; the job is not started and its message reappears', { ...log, error: errorName(error) });
+          verdict = 'unanswered';
+        }
       });
-      if (!this.taskOver && !this.controller.signal.aborted) {
+      if (!this.taskOver && verdict === undefined && !this.controller.signal.aborted) {
         startedAt = new Date();
         verdict = await this.reportStarted(job, startedAt, log);
       }

@@ -33,8 +33,6 @@ const SUBMIT_CONCURRENCY = 16;
 export async function benchFaults(options: { jobs: number; rate: number; seed?: number; timeoutMs?: number }): Promise<FaultBenchResult> {
   const effects = mkdtempSync(join(tmpdir(), 'ff-bench-effects-'));
   chmodSync(effects, 0o777);
-  // More of the tenant's jobs at once than the fleet's slots, so admission is not what the bench measures.
-  process.env.TENANT_SLOT_LIMIT ??= '64';
   const home = mkdtempSync(join(tmpdir(), 'ff-bench-faults-'));
   const runtime = await startLocalRuntime({
     home,
@@ -43,6 +41,8 @@ export async function benchFaults(options: { jobs: number; rate: number; seed?: 
     workers: 4,
     fleet: { minWorkers: 4, maxWorkers: 4, slotsPerWorker: 8, heartbeatIntervalSeconds: 1, scaleIntervalMs: 500, reapIntervalMs: 1000 },
     tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT,
+    // More of the tenant's jobs at once than the fleet's slots, so admission is not what the bench measures.
+    tenantSlotLimit: 64,
     faults: { rate: options.rate, seed: options.seed ?? 1 },
   });
   const started = Date.now();

@@ -17,7 +17,7 @@ import { createSagaRuntime, stepFunctionsOperations, type SagaRuntime } from './
 import { LOCAL_CONTROL_FUNCTION, LOCAL_STACK_NAME, startLocalFleet, type LocalFleet, type LocalFleetSettings } from './fleet/local-fleet.ts';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { JOBS_TABLE } from '../functions/declarations/tables.ts';
-import { sagaServiceFromEnv } from '../functions/saga/wiring.ts';
+import { SAGA_CONFIG_ENV, sagaServiceFromEnv } from '../functions/saga/wiring.ts';
 import { tenantRateLimitEnvironment } from '../functions/api/tenant-rate-limit.ts';
 import type { BucketConfig } from '../functions/core/token-bucket.ts';
 import type { FaultOptions } from './faults/fault-proxy.ts';
@@ -46,6 +46,8 @@ export interface LocalRuntimeOptions {
    * TENANT_RATE_LIMIT_PER_SECOND if the shell sets them, else AWS's defaults. Load tests and benches raise it.
    */
   tenantRateLimit?: BucketConfig;
+  /** How many jobs a tenant runs at once (TENANT_SLOT_LIMIT of ClaimJob and ParkJob); default 20, as in AWS. */
+  tenantSlotLimit?: number;
   /**
    * Fails this fraction of the DynamoDB, SQS, Step Functions and EventBridge calls of every handler and agent, as
    * AWS fails them (local/faults/): the fault-injection test and bench. Never set by `npm start`.
@@ -126,6 +128,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...saga!.env,
       ...FLEET_ENVIRONMENT,
       ...(options.tenantRateLimit ? tenantRateLimitEnvironment(options.tenantRateLimit) : {}),
+      ...(options.tenantSlotLimit ? { [SAGA_CONFIG_ENV.tenantSlotLimit]: String(options.tenantSlotLimit) } : {}),
     };
     let faults: RuntimeFaults | undefined;
     if (options.faults) {

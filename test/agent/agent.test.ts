@@ -132,6 +132,21 @@ describe('agent: asking before a command starts (fleet workers)', () => {
     expect(await messagesIn(h.client, queues.urls.medium)).toBe(0);
   });
 
+  it('does not start a command whose task cannot be checked: it may be one another agent already finished', async () => {
+    const { queues, start } = await h.setup();
+    const file = sideEffect();
+    const job = dispatch({ command: `touch ${file}` });
+    await enqueue(h.client, queues, job);
+    // More failures than the retries: the task check never gets an answer.
+    for (let i = 0; i < 12; i++) h.sfn.failNext.push({ operation: 'SendTaskHeartbeat', type: 'InternalFailure', status: 500 });
+    const { events } = start({}, async () => 'proceed');
+
+    expect(await finished(events, job.taskToken)).toMatchObject({ end: 'unreported' });
+    expect(existsSync(file)).toBe(false);
+    expect(h.sfn.callsFor(job.taskToken, 'SendTaskSuccess')).toEqual([]);
+    h.sfn.failNext.splice(0);
+  });
+
   it('drops an attempt that is over, and leaves the message to reappear when the platform does not answer', async () => {
     const { queues, start } = await h.setup();
     const over = dispatch({ command: `touch ${sideEffect()}` });

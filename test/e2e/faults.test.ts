@@ -60,6 +60,8 @@ describe('End to end over HTTP: 200 mixed jobs at a 2% fault rate, a worker kill
       workers: 4,
       fleet: { minWorkers: 4, maxWorkers: 4, slotsPerWorker: 8, heartbeatIntervalSeconds: 1, scaleIntervalMs: 500, reapIntervalMs: 1000 },
       tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT,
+      // Most of the fleet's 32 slots, so runs still park and are admitted under the faults, and the test stays short.
+      tenantSlotLimit: 24,
       faults: { rate: FAULT_RATE, seed: 20261130 },
     });
     const rt = runtime;
