@@ -48,11 +48,22 @@ export async function benchFaults(options: { jobs: number; rate: number; seed?: 
   const started = Date.now();
   try {
     const headers = { authorization: `Bearer ${runtime.tokens.user}`, 'content-type': 'application/json' };
+    // A careful client: 5xx and dropped connections are retried (submits carry an Idempotency-Key).
     const call = async <T>(method: string, path: string, body?: unknown, key?: string): Promise<T> => {
       for (let attempt = 1; ; attempt++) {
-        const res = await fetch(`${runtime.url}${path}`, { method, headers: { ...headers, ...(key ? { 'idempotency-key': key } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
-        if (res.status < 500 || attempt === 8) return (await res.json()) as T;
+        try {
+          const res = await fetch(`${runtime.url}${path}`, { method, headers: { ...headers, ...(key ? { 'idempotency-key': key } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+          if (res.status < 500 || attempt === 8) return (await res.json()) as T;
+        } catch (error) {
+          if (attempt === 8) throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
+    };
+    const inBatches = async <T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> => {
+      const results: R[] = [];
+      for (let i = 0; i < items.length; i += SUBMIT_CONCURRENCY) results.push(...(await Promise.all(items.slice(i, i + SUBMIT_CONCURRENCY).map(fn))));
+      return results;
     };
     const effect = (i: number) => join(effects, `job-${i}`);
     const fails = (i: number) => i % 10 === 9;
@@ -79,7 +90,7 @@ export async function benchFaults(options: { jobs: number; rate: number; seed?: 
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
     const seconds = Math.round((Date.now() - started) / 100) / 10;
-    const views = await Promise.all(ids.map((id) => call<{ status: string; tenantId: string }>('GET', `/v1/jobs/${id}`)));
+    const views = await inBatches(ids, (id) => call<{ status: string; tenantId: string }>('GET', `/v1/jobs/${id}`));
     const stuck = views.filter((v) => !(TERMINAL_STATUSES as readonly string[]).includes(v.status)).length;
     const wrongOutcome = views.filter((v, i) => v.status !== (fails(i) ? 'DEAD_LETTERED' : 'SUCCEEDED')).length;
     let duplicateSideEffects = 0;
