@@ -29,12 +29,13 @@ export class SagaControl {
     return startExecutionOnce(this.client, this.stateMachineArn, sagaExecutionName(jobId, run), { jobId, run });
   }
 
-  /** Stops the saga of a waiting job run (queued, or in its backoff Wait). A finished or unknown one is fine. */
-  async stop(jobId: string, run: number, cause: string): Promise<void> {
+  /**
+   * Stops the saga of a waiting job run (queued, parked, or in its backoff Wait): the run's first execution, or the
+   * one the reconciler moved it to. A finished or unknown one is fine.
+   */
+  async stop(jobId: string, run: number, cause: string, execution = sagaExecutionName(jobId, run)): Promise<void> {
     try {
-      await this.client.send(
-        new StopExecutionCommand({ executionArn: executionArnOf(this.stateMachineArn, sagaExecutionName(jobId, run)), error: 'CANCELLED', cause }),
-      );
+      await this.client.send(new StopExecutionCommand({ executionArn: executionArnOf(this.stateMachineArn, execution), error: 'CANCELLED', cause }));
     } catch (error) {
       if (!(error instanceof ExecutionDoesNotExist)) throw error;
     }

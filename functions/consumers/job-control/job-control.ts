@@ -13,11 +13,15 @@ export const JOB_CONTROL = 'job-control';
  *   compensates and records CANCELLED; the agent's next heartbeat is refused and it stops the process group.
  *   When no worker has reported yet there is no token: the worker-reports consumer fails the task on arrival.
  */
-export function jobControl(deps: { inbox: DynamoInbox; saga: SagaControl; store: JobStore; leaseSeconds: number }) {
+export function jobControl(deps: { inbox: DynamoInbox; saga: Pick<SagaControl, 'stop' | 'failTask'>; store: Pick<JobStore, 'get'>; leaseSeconds: number }) {
   return async (event: EventEnvelope): Promise<EffectOutcome> => {
     const { jobId, run } = event.data as { jobId: string; run: number };
     if (event.type === 'JobCancelled') {
-      return deps.inbox.runExternalOnce(JOB_CONTROL, event.id, deps.leaseSeconds, () => deps.saga.stop(jobId, run, `Cancelled (event ${event.id})`));
+      return deps.inbox.runExternalOnce(JOB_CONTROL, event.id, deps.leaseSeconds, async () => {
+        // The execution the job records: a run the reconciler resumed is in an execution of another name.
+        const job = await deps.store.get(jobId);
+        await deps.saga.stop(jobId, run, `Cancelled (event ${event.id})`, job?.run === run ? job.execution : undefined);
+      });
     }
     if (event.type === 'JobCancelRequested') {
       return deps.inbox.runExternalOnce(JOB_CONTROL, event.id, deps.leaseSeconds, async () => {
