@@ -1,12 +1,8 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
-import { slotKey } from '../functions/adapters/dynamodb/job-store.ts';
 import { TERMINAL_STATUSES } from '../functions/core/job-status.ts';
-import { COUNTERS_TABLE, localTableName } from '../functions/declarations/tables.ts';
-import { LOCAL_REGION } from '../local/dynamodb-local.ts';
+import { carefulClient, FAULT_SCENARIO_FLEET, killWorkerRunningAJob, ranAgainAfterFinishing, sideEffectCommand, slotsInUse } from '../local/faults/scenario.ts';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime } from '../local/runtime.ts';
 
 export interface FaultBenchResult {
@@ -39,7 +35,7 @@ export async function benchFaults(options: { jobs: number; rate: number; seed?: 
     port: 0,
     log: () => {},
     workers: 4,
-    fleet: { minWorkers: 4, maxWorkers: 4, slotsPerWorker: 8, heartbeatIntervalSeconds: 1, scaleIntervalMs: 500, reapIntervalMs: 1000 },
+    fleet: FAULT_SCENARIO_FLEET,
     tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT,
     // More of the tenant's jobs at once than the fleet's slots, so admission is not what the bench measures.
     tenantSlotLimit: 64,
@@ -47,19 +43,7 @@ export async function benchFaults(options: { jobs: number; rate: number; seed?: 
   });
   const started = Date.now();
   try {
-    const headers = { authorization: `Bearer ${runtime.tokens.user}`, 'content-type': 'application/json' };
-    // A careful client: 5xx and dropped connections are retried (submits carry an Idempotency-Key).
-    const call = async <T>(method: string, path: string, body?: unknown, key?: string): Promise<T> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const res = await fetch(`${runtime.url}${path}`, { method, headers: { ...headers, ...(key ? { 'idempotency-key': key } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
-          if (res.status < 500 || attempt === 8) return (await res.json()) as T;
-        } catch (error) {
-          if (attempt === 8) throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-      }
-    };
+    const call = carefulClient(runtime);
     const inBatches = async <T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> => {
       const results: R[] = [];
       for (let i = 0; i < items.length; i += SUBMIT_CONCURRENCY) results.push(...(await Promise.all(items.slice(i, i + SUBMIT_CONCURRENCY).map(fn))));
@@ -74,9 +58,9 @@ export async function benchFaults(options: { jobs: number; rate: number; seed?: 
       Array.from({ length: SUBMIT_CONCURRENCY }, async () => {
         while (next < options.jobs) {
           const i = next++;
-          const command = fails(i) ? 'exit 3' : `echo start $PPID >> ${effect(i)}; sleep 0.1; echo done $PPID >> ${effect(i)}`;
-          ids[i] = (await call<{ jobId: string }>('POST', '/v1/jobs', { command, maxAttempts: fails(i) ? 1 : 5 }, `bench-${i}`)).jobId;
-          if (i === Math.floor(options.jobs / 3) && victimPid === undefined) victimPid = await killOneWorker(runtime, call);
+          const command = fails(i) ? 'exit 3' : sideEffectCommand(effect(i));
+          ids[i] = (await call<{ jobId: string }>('POST', '/v1/jobs', { command, maxAttempts: fails(i) ? 1 : 5 }, { 'idempotency-key': `bench-${i}` })).jobId;
+          if (i === Math.floor(options.jobs / 3) && victimPid === undefined) victimPid = (await killWorkerRunningAJob(runtime, call, 10_000))?.pid;
         }
       }),
     );
@@ -96,35 +80,14 @@ export async function benchFaults(options: { jobs: number; rate: number; seed?: 
     let duplicateSideEffects = 0;
     for (let i = 0; i < options.jobs; i++) {
       if (fails(i) || !existsSync(effect(i))) continue;
-      const lines = readFileSync(effect(i), 'utf8').trim().split('\n');
-      const finished = lines.findIndex((line) => line.startsWith('done') && line !== `done ${victimPid}`);
-      if (finished !== -1 && finished !== lines.length - 1) duplicateSideEffects++;
+      if (ranAgainAfterFinishing(readFileSync(effect(i), 'utf8').trim().split('\n'), victimPid)) duplicateSideEffects++;
     }
-    const client = createDocumentClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials: runtime.credentials });
-    const { Item } = await client.send(new GetCommand({ TableName: localTableName(COUNTERS_TABLE), Key: slotKey(views[0]!.tenantId), ConsistentRead: true }));
-    client.destroy();
     const counts = runtime.faults!.counts();
     const faults = Object.fromEntries(Object.entries(counts).map(([service, c]) => [service, c.throttled + c.unavailable + c.lostAnswer]));
-    return { rate: options.rate, jobs: options.jobs, seconds, duplicateSideEffects, stuck, wrongOutcome, slotsLeft: Number(Item?.inUse ?? 0), faults };
+    return { rate: options.rate, jobs: options.jobs, seconds, duplicateSideEffects, stuck, wrongOutcome, slotsLeft: await slotsInUse(runtime, views[0]!.tenantId), faults };
   } finally {
     await runtime.stop();
     rmSync(effects, { recursive: true, force: true });
     rmSync(home, { recursive: true, force: true });
   }
-}
-
-/** SIGKILLs the agent of a worker that runs a job now; its pid tells its side effects apart. */
-async function killOneWorker(runtime: Awaited<ReturnType<typeof startLocalRuntime>>, call: <T>(m: string, p: string) => Promise<T>): Promise<number | undefined> {
-  for (let tries = 0; tries < 100; tries++) {
-    const { items } = await call<{ items: { workerId?: string }[] }>('GET', '/v1/jobs?status=RUNNING&limit=1');
-    const workerId = items[0]?.workerId;
-    const instance = workerId ? (await runtime.fleet!.fleet.context.store.get(workerId))?.instanceId : undefined;
-    const pid = instance ? runtime.fleet!.provider.pidOf(instance) : undefined;
-    if (pid) {
-      process.kill(pid, 'SIGKILL');
-      return pid;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return undefined;
 }

@@ -1,13 +1,9 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
-import { slotKey } from '../../functions/adapters/dynamodb/job-store.ts';
 import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
-import { localTableName, COUNTERS_TABLE } from '../../functions/declarations/tables.ts';
-import { LOCAL_REGION } from '../../local/dynamodb-local.ts';
+import { carefulClient, FAULT_SCENARIO_FLEET, killWorkerRunningAJob, ranAgainAfterFinishing, sideEffectCommand, slotsInUse } from '../../local/faults/scenario.ts';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -58,47 +54,29 @@ describe('End to end over HTTP: 200 mixed jobs at a 2% fault rate, a worker kill
       port: 0,
       log: () => {},
       workers: 4,
-      fleet: { minWorkers: 4, maxWorkers: 4, slotsPerWorker: 8, heartbeatIntervalSeconds: 1, scaleIntervalMs: 500, reapIntervalMs: 1000 },
+      fleet: FAULT_SCENARIO_FLEET,
       tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT,
       // Most of the fleet's 32 slots, so runs still park and are admitted under the faults, and the test stays short.
       tenantSlotLimit: 24,
       faults: { rate: FAULT_RATE, seed: 20261130 },
     });
     const rt = runtime;
-    const headers = { authorization: `Bearer ${rt.tokens.user}`, 'content-type': 'application/json' };
-    // A client as a careful user writes it: a 5xx (the API's own retries ran out under the faults) is retried, and
-    // the Idempotency-Key makes a retried submit the same job.
-    const api = async <T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<T> => {
-      for (let attempt = 1; ; attempt++) {
-        const res = await fetch(`${rt.url}${path}`, { method, headers: { ...headers, ...extra }, body: body === undefined ? undefined : JSON.stringify(body) });
-        if (res.status < 500 || attempt === 5) return (await res.json()) as T;
-      }
-    };
+    const api = carefulClient(rt);
 
     const kinds: Kind[] = Array.from({ length: JOBS }, (_, i) => kindOf(i));
     const effectOf = (i: number) => join(sideEffects, `job-${i}`);
-    // $PPID is the agent that runs it: a command whose worker is killed after it finished, before it could report,
-    // must run again (nobody knows it succeeded); one whose worker lives must not.
-    const effectCommand = (i: number) => `echo start $PPID >> ${effectOf(i)}; sleep 0.2; echo done $PPID >> ${effectOf(i)}`;
     const ids = await Promise.all(
       kinds.map(async (kind, i) => {
-        const spec = kind === 'effect' ? { ...KINDS.effect.spec, command: effectCommand(i) } : KINDS[kind].spec;
+        const spec = kind === 'effect' ? { ...KINDS.effect.spec, command: sideEffectCommand(effectOf(i)) } : KINDS[kind].spec;
         return (await api<JobView>('POST', '/v1/jobs', spec, { 'idempotency-key': `faults-${i}` })).jobId;
       }),
     );
     expect(new Set(ids).size).toBe(JOBS);
 
     // Kill one worker while it holds running jobs; its jobs must run again elsewhere.
-    const fleet = rt.fleet!;
-    let victim: string | undefined;
-    await waitFor('a worker running jobs', async () => {
-      const { items } = await api<{ items: JobView[] }>('GET', '/v1/jobs?status=RUNNING&limit=1');
-      victim = items[0]?.workerId;
-      return victim !== undefined;
-    }, 120_000, 200);
-    const instance = (await fleet.fleet.context.store.get(victim!))!.instanceId!;
-    const victimPid = fleet.provider.pidOf(instance)!;
-    process.kill(victimPid, 'SIGKILL');
+    const killed = await killWorkerRunningAJob(rt, api);
+    expect(killed, 'a worker running jobs').toBeDefined();
+    const { workerId: victim, pid: victimPid } = killed!;
 
     // Cancel the long ones, once each is held by a worker or still waiting: both paths must end CANCELLED.
     for (const [i, id] of ids.entries()) if (kinds[i] === 'cancelled') await api('DELETE', `/v1/jobs/${id}`);
@@ -130,16 +108,12 @@ describe('End to end over HTTP: 200 mixed jobs at a 2% fault rate, a worker kill
       if (kind !== 'effect') continue;
       const lines = readFileSync(effectOf(i), 'utf8').trim().split('\n');
       // It may have run more than once (the killed worker held it), but nothing ran after a live worker finished it.
-      const finished = lines.findIndex((line) => line.startsWith('done') && line !== `done ${victimPid}`);
       expect(lines.at(-1), `job ${i}: ${lines.join(',')}`).toMatch(/^done /);
-      if (finished !== -1) expect(finished, `job ${i}: ${lines.join(',')}`).toBe(lines.length - 1);
+      expect(ranAgainAfterFinishing(lines, victimPid), `job ${i}: ${lines.join(',')}`).toBe(false);
     }
     for (const [i, kind] of kinds.entries()) if (kind !== 'effect') expect(existsSync(effectOf(i))).toBe(false);
 
-    const client = createDocumentClient({ endpoint: rt.dynamoDbEndpoint, region: LOCAL_REGION, credentials: rt.credentials });
-    const { Item } = await client.send(new GetCommand({ TableName: localTableName(COUNTERS_TABLE), Key: slotKey(views[0]!.tenantId), ConsistentRead: true }));
-    expect(Item?.inUse ?? 0).toBe(0);
-    client.destroy();
+    expect(await slotsInUse(rt, views[0]!.tenantId)).toBe(0);
 
     // The faults really happened, on every service the platform calls.
     const counts = rt.faults!.counts();
