@@ -19,7 +19,7 @@ import { JOB_SAGA, PROVISION_WORKER } from '../declarations/statemachines.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, WORKERS_TABLE } from '../declarations/tables.ts';
 import { validateWorkerClasses, WORKER_CLASS_DEFINITIONS, workerClassNamed } from '../declarations/worker-classes.ts';
 import { DISPATCH_QUEUES } from '../declarations/workers.ts';
-import { ConfigurationError, readConfig, readTableNames } from '../shared/config.ts';
+import { ConfigurationError, readConfig, readStateMachineArn, readTableNames } from '../shared/config.ts';
 import { renderBootstrap } from './bootstrap.ts';
 import { FLEET_ENV, FleetLaunchConfigSchema } from './config.ts';
 
@@ -89,7 +89,7 @@ function queueUrls(env: NodeJS.ProcessEnv): (envVar: string) => string {
 }
 
 function jobReleaser(tableName: (t: typeof JOBS_TABLE) => string, sfn: SFNClient, env: NodeJS.ProcessEnv): SagaJobReleaser {
-  const sagaArn = String(readConfig({ [JOB_SAGA.envVar]: z.string().startsWith('arn:') }, env)[JOB_SAGA.envVar]);
+  const sagaArn = readStateMachineArn(JOB_SAGA, env);
   // Only `get` is used: the outbox and counters names are never written through this store.
   const jobs = new DynamoJobStore(createDocumentClient(), { jobs: tableName(JOBS_TABLE), outbox: '', counters: '' });
   return new SagaJobReleaser(jobs, new SagaControl(sfn, sagaArn));

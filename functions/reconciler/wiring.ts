@@ -1,5 +1,4 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb/client.ts';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
 import { DynamoOverdueJobs } from '../adapters/dynamodb/overdue-jobs.ts';
@@ -10,18 +9,18 @@ import { SagaService } from '../core/saga.ts';
 import { JOB_SAGA } from '../declarations/statemachines.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE } from '../declarations/tables.ts';
 import { SAGA_TABLES } from '../saga/wiring.ts';
-import { readConfig, readTableNames } from '../shared/config.ts';
+import { readStateMachineArn, readTableNames } from '../shared/config.ts';
 
 /** The reconciler commits through the saga's own use cases: the saga's tables (and access), and the state machine. */
 export function reconcilerFromEnv(env: NodeJS.ProcessEnv = process.env): JobReconciler {
   const tableName = readTableNames(SAGA_TABLES, env);
-  const { [JOB_SAGA.envVar]: stateMachineArn } = readConfig({ [JOB_SAGA.envVar]: z.string().startsWith('arn:') }, env) as Record<string, string>;
+  const stateMachineArn = readStateMachineArn(JOB_SAGA, env);
   const client = createDocumentClient();
   const store = new DynamoJobStore(client, { jobs: tableName(JOBS_TABLE), outbox: tableName(OUTBOX_TABLE), counters: tableName(COUNTERS_TABLE) });
   return new JobReconciler({
     store,
     saga: new SagaService({ store, clock: systemClock }),
-    executions: new SfnSagaExecutions(new SFNClient({}), stateMachineArn!),
+    executions: new SfnSagaExecutions(new SFNClient({}), stateMachineArn),
     overdueJobs: new DynamoOverdueJobs(client, tableName(JOBS_TABLE)),
     clock: systemClock,
   });

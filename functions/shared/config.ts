@@ -37,3 +37,8 @@ export function readTableNames(tables: TableDefinition[], env: NodeJS.ProcessEnv
     return name;
   };
 }
+
+/** A state machine's ARN from its declared variable (JOB_SAGA, PROVISION_WORKER), checked at cold start. */
+export function readStateMachineArn(machine: { envVar: string }, env: NodeJS.ProcessEnv = process.env): string {
+  return String(readConfig({ [machine.envVar]: z.string().startsWith('arn:') }, env)[machine.envVar]);
+}

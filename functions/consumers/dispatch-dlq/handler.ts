@@ -3,17 +3,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
 import { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';
 import { DispatchMessageSchema } from '../../core/saga-messages.ts';
 import { JOB_SAGA } from '../../declarations/statemachines.ts';
-import { readConfig } from '../../shared/config.ts';
+import { readStateMachineArn } from '../../shared/config.ts';
 import { flushMetrics } from '../../shared/metrics.ts';
 
-const config = readConfig({ [JOB_SAGA.envVar]: z.string().startsWith('arn:') });
 const logger = new Logger({ serviceName: 'forgeflow-dispatch-dlq' });
 const metrics = new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-dispatch-dlq' });
-const saga = new SagaControl(new SFNClient({}), String(config[JOB_SAGA.envVar]));
+const saga = new SagaControl(new SFNClient({}), readStateMachineArn(JOB_SAGA));
 
 /**
  * A dispatch message lands here after maxReceiveCount receives: agents took it and then stopped extending its

@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
 import { createDocumentClient } from '../../adapters/dynamodb/client.ts';
 import { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import { DynamoJobStore } from '../../adapters/dynamodb/job-store.ts';
@@ -9,12 +8,12 @@ import { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';
 import { JOB_CONTROL_QUEUE } from '../../declarations/queues.ts';
 import { JOB_SAGA } from '../../declarations/statemachines.ts';
 import { COUNTERS_TABLE, INBOX_TABLE, JOBS_TABLE, OUTBOX_TABLE } from '../../declarations/tables.ts';
-import { readConfig, readTableNames } from '../../shared/config.ts';
+import { readStateMachineArn, readTableNames } from '../../shared/config.ts';
 import { createEventConsumer } from '../consumer.ts';
 import { JOB_CONTROL, jobControl } from './job-control.ts';
 
 const tableName = readTableNames([INBOX_TABLE, JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE]);
-const config = readConfig({ [JOB_SAGA.envVar]: z.string().startsWith('arn:') });
+const sagaArn = readStateMachineArn(JOB_SAGA);
 const client = createDocumentClient();
 
 export const handler = createEventConsumer({
@@ -23,7 +22,7 @@ export const handler = createEventConsumer({
   metrics: new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-job-control' }),
   handle: jobControl({
     inbox: new DynamoInbox(client, tableName(INBOX_TABLE)),
-    saga: new SagaControl(new SFNClient({}), String(config[JOB_SAGA.envVar])),
+    saga: new SagaControl(new SFNClient({}), sagaArn),
     store: new DynamoJobStore(client, { jobs: tableName(JOBS_TABLE), outbox: tableName(OUTBOX_TABLE), counters: tableName(COUNTERS_TABLE) }),
     leaseSeconds: JOB_CONTROL_QUEUE.visibilityTimeoutSeconds,
   }),
