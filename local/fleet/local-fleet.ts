@@ -124,6 +124,9 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
       for (const loop of loops) await loop.stop();
       await nudges.stop();
       await provider.stopAll();
+      // An agent the stop had to kill before its goodbye (a loaded machine) leaves its worker recorded as alive:
+      // this runtime just ended every agent, so it ends their records too, rather than the next start finding them.
+      await endLiveWorkers(fleet, 'The local runtime stopped; its agent processes ended with it');
       sfn.destroy();
     },
   };
@@ -135,16 +138,22 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
  * silent, during which the scaler would count them and launch nothing.
  */
 async function endWorkersOfPreviousRun(fleet: Fleet, log: (message: string) => void): Promise<void> {
+  const ended = await endLiveWorkers(fleet, 'The local runtime restarted; its agent processes ended with the previous run');
+  if (ended > 0) log(`fleet: ${ended} worker(s) of the previous run ended`);
+}
+
+/** Ends every worker recorded as alive (INSTANCE_GONE): their agent processes are known to be gone. */
+async function endLiveWorkers(fleet: Fleet, why: string): Promise<number> {
   let ended = 0;
   for (const state of ['PROVISIONING', 'BOOTING', 'READY', 'DRAINING', 'TERMINATING'] as const) {
     for (const workerClass of fleet.classNames) {
       for await (const worker of fleet.context.workers(workerClass, state)) {
-        await fleet.removal.terminateNow(worker.workerId, TerminationReason.INSTANCE_GONE, 'The local runtime restarted; its agent processes ended with the previous run');
+        await fleet.removal.terminateNow(worker.workerId, TerminationReason.INSTANCE_GONE, why);
         ended += 1;
       }
     }
   }
-  if (ended > 0) log(`fleet: ${ended} worker(s) of the previous run ended`);
+  return ended;
 }
 
 /** The declared classes with the local settings laid over them, validated like any declaration. */
