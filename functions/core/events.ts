@@ -3,6 +3,7 @@ import { JobFailureSchema, JobResultSchema, JobStatusSchema, PrioritySchema, typ
 import { newEventId } from './ids.ts';
 import { WorkerFailureSchema } from './fleet/provisioning-failures.ts';
 import { WORKER_STATES } from './fleet/worker-state.ts';
+import { AgentMetricsSchema, CloudWatchMetricsSchema, Ec2MetricsSchema, THRESHOLD_METRICS } from './fleet/worker-metrics.ts';
 
 export const EVENT_SOURCE = 'forgeflow.jobs';
 /** Worker events come from the fleet; they share the bus, the outbox and the history with job events. */
@@ -23,6 +24,8 @@ const JobEventBase = z.object({
   workerClass: z.string(),
   /** Present when the job asked for webhooks; the webhooks rule matches on it. */
   callbackUrl: z.string().optional(),
+  /** When the job was submitted: queue wait and end-to-end latency are measured from it (absent in older events). */
+  createdAt: z.iso.datetime().optional(),
 });
 
 /** Fields every worker event carries. */
@@ -34,6 +37,9 @@ const WorkerEventBase = z.object({
   instanceId: z.string().optional(),
 });
 
+/** A worker's CPU or memory over its class's threshold: since when, the value that crossed it, the threshold. */
+const ThresholdAlert = { metric: z.enum(THRESHOLD_METRICS), value: z.number(), threshold: z.number(), since: z.iso.datetime() };
+
 const WORKER_EVENT_SCHEMAS = {
   WorkerProvisioning: WorkerEventBase.extend({ amiName: z.string(), requestedBy: z.string() }),
   WorkerLaunched: WorkerEventBase.extend({ instanceId: z.string(), instanceType: z.string(), market: z.string(), availabilityZone: z.string(), amiId: z.string() }),
@@ -42,6 +48,12 @@ const WORKER_EVENT_SCHEMAS = {
   WorkerTerminating: WorkerEventBase.extend({ reason: z.string() }),
   WorkerTerminated: WorkerEventBase.extend({ reason: z.string(), message: z.string() }),
   WorkerProvisioningFailed: WorkerEventBase.extend({ failure: WorkerFailureSchema }),
+  WorkerEc2MetricsUpdated: WorkerEventBase.extend({ metrics: Ec2MetricsSchema }),
+  WorkerCloudWatchMetricsUpdated: WorkerEventBase.extend({ metrics: CloudWatchMetricsSchema }),
+  WorkerAgentMetricsUpdated: WorkerEventBase.extend({ metrics: AgentMetricsSchema }),
+  WorkerThresholdExceeded: WorkerEventBase.extend(ThresholdAlert),
+  WorkerThresholdCleared: WorkerEventBase.extend({ ...ThresholdAlert, clearedAt: z.iso.datetime() }),
+  WorkerMonitoringChanged: WorkerEventBase.extend({ detailedMonitoring: z.boolean(), requestedBy: z.string() }),
 } as const;
 export type WorkerEventType = keyof typeof WORKER_EVENT_SCHEMAS;
 export const WORKER_EVENT_TYPES = Object.keys(WORKER_EVENT_SCHEMAS) as [WorkerEventType, ...WorkerEventType[]];
@@ -128,6 +140,7 @@ export function jobEvent<T extends JobEventType>(
     priority: job.priority,
     workerClass: job.workerClass,
     ...(job.callbackUrl ? { callbackUrl: job.callbackUrl } : {}),
+    createdAt: job.createdAt,
     ...extra,
   }) as EventData<T>;
   return {

@@ -43,6 +43,13 @@ export interface WorkerClassDefinition {
   heartbeatIntervalSeconds?: number;
   /** Root volume size in GiB (gp3, encrypted). @default 20 */
   rootVolumeGiB?: number;
+  /** How often the collector reads EC2, CloudWatch and agent metrics of the class's workers. @default 5 */
+  metricsIntervalMinutes?: number;
+  /** CPU and memory utilization (percent) above which a worker raises WorkerThresholdExceeded. @default 90 */
+  cpuThresholdPercent?: number;
+  memoryThresholdPercent?: number;
+  /** Launch with EC2 detailed (1-minute) monitoring; an admin can switch it per worker. @default false */
+  detailedMonitoring?: boolean;
 }
 
 /** Where the settings apply: defaults differ only in the minimum fleet. */
@@ -62,6 +69,10 @@ export const WORKER_CLASS_DEFAULTS = {
   maxLifetimeSeconds: 86_400,
   heartbeatIntervalSeconds: 30,
   rootVolumeGiB: 20,
+  metricsIntervalMinutes: 5,
+  cpuThresholdPercent: 90,
+  memoryThresholdPercent: 90,
+  detailedMonitoring: false,
 } as const;
 
 /** The classes this platform runs. Jobs name one in `workerClass` (default `default`). */
@@ -111,6 +122,11 @@ const ClassSchema = z
     maxLifetimeSeconds: seconds(300, 30 * 86_400).optional(),
     heartbeatIntervalSeconds: seconds(1, 300).optional(),
     rootVolumeGiB: z.number().int().min(8).max(16_384).optional(),
+    // EventBridge Scheduler's rate is whole minutes; basic monitoring has a datapoint every 5.
+    metricsIntervalMinutes: z.number().int().min(1).max(1440).optional(),
+    cpuThresholdPercent: z.number().min(1).max(100).optional(),
+    memoryThresholdPercent: z.number().min(1).max(100).optional(),
+    detailedMonitoring: z.boolean().optional(),
   })
   .superRefine((c, ctx) => {
     if (!(c.defaultAmi in c.amis)) ctx.addIssue({ code: 'custom', path: ['defaultAmi'], message: `"${c.defaultAmi}" is not one of its amis (${Object.keys(c.amis).join(', ')})` });
