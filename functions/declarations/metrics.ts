@@ -53,6 +53,7 @@ export const PLATFORM_METRICS = {
   WorkersProvisioned: { unit: 'Count', dimensions: [WORKER_CLASS], description: 'Workers that reached READY' },
   WorkerProvisioningFailures: { unit: 'Count', dimensions: [WORKER_CLASS, REASON], description: 'Provisionings that failed, by reason' },
   FleetSize: { unit: 'Count', dimensions: [WORKER_CLASS, STATE], description: "Workers per state, counted at each collector run" },
+  WorkersHealthy: { unit: 'Count', dimensions: [WORKER_CLASS], description: 'READY workers whose EC2 status checks pass and whose agent reports, counted at each collector run' },
   WorkerThresholdAlerts: { unit: 'Count', dimensions: [WORKER_CLASS, METRIC], description: 'Worker CPU or memory thresholds crossed' },
   MetricsCollectionErrors: { unit: 'Count', dimensions: [WORKER_CLASS, SOURCE], description: 'Worker metric sources (ec2, cloudWatch, agent) that could not answer' },
 } as const satisfies Record<string, PlatformMetricDefinition>;
