@@ -1,5 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { EventPublisher, JobChange, JobStore } from '../core/ports.ts';
+import { emitMetric } from '../shared/platform-metrics.ts';
 
 /**
  * A JobStore that, after each successful commit, publishes the committed event straight to the bus.
@@ -11,16 +13,24 @@ export class OptimisticPublishingStore implements JobStore {
     private readonly inner: JobStore,
     private readonly publisher: EventPublisher,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   async commit(change: JobChange): Promise<void> {
     await this.inner.commit(change);
+    emitMetric(this.metrics, 'OptimisticPublishAttempts', 1, {});
+    const started = performance.now();
+    let published = false;
     try {
       const { failed } = await this.publisher.publish([change.event]);
-      if (failed.length > 0) this.logger.warn('optimistic publish refused; the relay will publish', { failed });
+      published = failed.length === 0;
+      if (!published) this.logger.warn('optimistic publish refused; the relay will publish', { failed });
     } catch (error) {
       this.logger.warn('optimistic publish failed; the relay will publish', { eventId: change.event.id, error: (error as Error).message });
     }
+    // Failures included: a publish that times out costs the request its wait just the same.
+    emitMetric(this.metrics, 'OptimisticPublishLatency', Math.round(performance.now() - started), {});
+    emitMetric(this.metrics, published ? 'OptimisticPublishSuccesses' : 'OptimisticPublishFailures', 1, {});
   }
 
   get: JobStore['get'] = (jobId) => this.inner.get(jobId);

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { parseEvent, type EventEnvelope } from '../core/events.ts';
 import { flushMetrics } from '../shared/metrics.ts';
+import { emitMetric } from '../shared/platform-metrics.ts';
 
 /** What EventBridge puts on an SQS target: its own envelope around our event in `detail`. */
 const EventBridgeMessageSchema = z.object({
@@ -54,12 +55,11 @@ export function createEventConsumer(options: EventConsumerOptions) {
   const recordHandler = async (record: SQSRecord, context?: Context) => {
     const event = eventFromMessage(record);
     const outcome = await options.handle(event, context);
+    // Skipped and deferred events took no effect and are no redelivery: the inbox metrics leave them out.
+    if (outcome === 'applied') emitMetric(options.metrics, 'InboxProcessed', 1, { Consumer: options.name });
     if (outcome === 'duplicate') {
-      options.metrics.addMetric('DuplicateEventsSkipped', MetricUnit.Count, 1);
+      emitMetric(options.metrics, 'InboxDuplicates', 1, { Consumer: options.name });
       options.logger.debug('duplicate event skipped', { eventId: event.id, consumer: options.name });
-    } else {
-      const metric = { applied: 'EventsApplied', skipped: 'EventsSkipped', deferred: 'EventsDeferred' }[outcome];
-      options.metrics.addMetric(metric, MetricUnit.Count, 1);
     }
   };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {

@@ -56,3 +56,6 @@ export function observationsOfEvent(event: EventEnvelope): MetricObservation[] {
       return [];
   }
 }
+
+/** Where the domain records a declared metric it measures itself (the collector's gauges); handlers emit it as EMF. */
+export type MetricsRecorder = (metric: PlatformMetricName, value: number, dimensions: Readonly<Record<string, string>>) => void;

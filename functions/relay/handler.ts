@@ -1,18 +1,19 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.ts';
 import { EVENT_BUS } from '../declarations/events.ts';
+import { METRICS_NAMESPACE } from '../declarations/metrics.ts';
 import { readConfig } from '../shared/config.ts';
 import { relayBatch } from './relay.ts';
 import { flushMetrics } from '../shared/metrics.ts';
 
 const config = readConfig({ [EVENT_BUS.envVar]: z.string().min(1) });
 const logger = new Logger({ serviceName: 'forgeflow-relay' });
-const metrics = new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-relay' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'forgeflow-relay' });
 const publisher = new EventBridgePublisher(new EventBridgeClient({}), { busName: config[EVENT_BUS.envVar]! });
 
 /**
@@ -22,9 +23,7 @@ const publisher = new EventBridgePublisher(new EventBridgeClient({}), { busName:
  */
 export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
   logger.addContext(context);
-  const errors = await relayBatch(event.Records, publisher);
-  metrics.addMetric('EventsRelayed', MetricUnit.Count, event.Records.length - errors.size);
-  if (errors.size > 0) metrics.addMetric('RelayFailures', MetricUnit.Count, errors.size);
+  const errors = await relayBatch(event.Records, publisher, metrics);
   const recordHandler = async (record: DynamoDBRecord) => {
     const error = errors.get(record.dynamodb?.SequenceNumber ?? '');
     if (error) {

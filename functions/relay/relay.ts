@@ -1,8 +1,10 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { parseEvent, type EventEnvelope } from '../core/events.ts';
 import type { EventPublisher } from '../core/ports.ts';
+import { emitMetric } from '../shared/platform-metrics.ts';
 
 export class PoisonRecordError extends Error {
   override name = 'PoisonRecordError';
@@ -30,9 +32,9 @@ export const isRelayable = (record: DynamoDBRecord) => record.eventName === 'INS
 /**
  * Publishes every relayable record of a stream batch in PutEvents batches and returns, per sequence number,
  * the error that record should fail with (absent: done). Publishing the whole batch first, rather than record by
- * record, lets one PutEvents call carry ten events.
+ * record, lets one PutEvents call carry ten events. With `metrics`, it emits what it relayed (`relayMetrics`).
  */
-export async function relayBatch(records: readonly DynamoDBRecord[], publisher: EventPublisher): Promise<Map<string, Error>> {
+export async function relayBatch(records: readonly DynamoDBRecord[], publisher: EventPublisher, metrics?: Metrics): Promise<Map<string, Error>> {
   const errors = new Map<string, Error>();
   const bySequence = new Map<string, string>();
   const envelopes: EventEnvelope[] = [];
@@ -48,11 +50,27 @@ export async function relayBatch(records: readonly DynamoDBRecord[], publisher: 
     }
   }
   const { failed } = await publisher.publish(envelopes);
+  const publishedAt = Date.now();
   for (const failure of failed) {
     const sequence = bySequence.get(failure.eventId);
     if (sequence !== undefined) {
       errors.set(sequence, new PublishFailedError(`PutEvents refused ${failure.eventId}: ${failure.errorCode} ${failure.errorMessage}`));
     }
   }
+  if (metrics) {
+    const refused = new Set(failed.map((f) => f.eventId));
+    relayMetrics(metrics, envelopes.filter((e) => !refused.has(e.id)), errors.size, publishedAt);
+  }
   return errors;
+}
+
+/**
+ * EventsRelayed and RelayFailures per batch (TTL removals are neither), and OutboxLag per published event: from its
+ * `time`, set when its transaction committed, to the end of the PutEvents calls. A clock behind the writer's would
+ * give a negative lag; it reads as none.
+ */
+function relayMetrics(metrics: Metrics, published: readonly EventEnvelope[], failures: number, publishedAt: number): void {
+  emitMetric(metrics, 'EventsRelayed', published.length, {});
+  if (failures > 0) emitMetric(metrics, 'RelayFailures', failures, {});
+  for (const event of published) emitMetric(metrics, 'OutboxLag', Math.max(0, publishedAt - Date.parse(event.time)), {});
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createDocumentClient } from '../../adapters/dynamodb/client.ts';
 import { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import { TenantSecrets } from '../../adapters/dynamodb/tenant-secrets.ts';
+import { METRICS_NAMESPACE } from '../../declarations/metrics.ts';
 import { WEBHOOKS_QUEUE } from '../../declarations/queues.ts';
 import { INBOX_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE } from '../../declarations/tables.ts';
 import { readConfig, readTableNames } from '../../shared/config.ts';
@@ -21,16 +22,18 @@ const config = readConfig({
   WEBHOOK_ALLOW_PRIVATE: flag,
 });
 const client = createDocumentClient();
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'forgeflow-webhooks' });
 
 export const handler = createEventConsumer({
   name: WEBHOOKS_CONSUMER,
   logger: new Logger({ serviceName: 'forgeflow-webhooks' }),
-  metrics: new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-webhooks' }),
+  metrics,
   handle: webhookEffect({
     inbox: new DynamoInbox(client, tableName(INBOX_TABLE)),
     secrets: new TenantSecrets(client, tableName(TENANTS_TABLE)),
     deliveries: new WebhookDeliveries(client, tableName(WEBHOOK_DELIVERIES_TABLE)),
     policy: { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
     leaseSeconds: WEBHOOKS_QUEUE.visibilityTimeoutSeconds,
+    metrics,
   }),
 });

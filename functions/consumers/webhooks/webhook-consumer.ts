@@ -1,8 +1,10 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import type { TenantSecrets } from '../../adapters/dynamodb/tenant-secrets.ts';
 import type { EventEnvelope } from '../../core/events.ts';
-import { deliverWebhook, type DeliverWebhookInput } from '../../webhooks/deliver.ts';
+import { emitMetric } from '../../shared/platform-metrics.ts';
+import { deliverWebhook, type DeliverWebhookInput, type DeliveryResult } from '../../webhooks/deliver.ts';
 import { checkWebhookTarget, WebhookTargetRefusedError, type ResolveHost, type WebhookTargetPolicy } from '../../webhooks/url-policy.ts';
 import type { EffectOutcome } from '../consumer.ts';
 import type { WebhookDeliveries } from './deliveries.ts';
@@ -22,6 +24,21 @@ export interface WebhookConsumerDeps {
   leaseSeconds: number;
   resolve?: ResolveHost;
   delivery?: Partial<Pick<DeliverWebhookInput, 'timeoutMs' | 'maxAttempts' | 'baseDelayMs' | 'capDelayMs' | 'sleep'>>;
+  /** Where WebhookDeliveries is emitted; without it nothing is (tests that do not look at metrics). */
+  metrics?: Metrics;
+}
+
+/**
+ * The outcome of one delivery attempt, as WebhookDeliveries counts it: `refused` when our URL policy stopped the
+ * request, `gave-up` when the receiver's answer means a retry cannot help (4xx, a redirect) and the event is
+ * finished undelivered, `retried` when another attempt follows, here or after the queue redelivers the event.
+ */
+export type WebhookOutcome = 'delivered' | 'retried' | 'gave-up' | 'refused';
+
+/** What the last attempt of a delivery call counts as; those before it were retried within the call. */
+function finalOutcome(result: DeliveryResult): WebhookOutcome {
+  if (result.delivered) return 'delivered';
+  return result.permanent ? 'gave-up' : 'retried';
 }
 
 /**
@@ -35,8 +52,13 @@ export function webhookEffect(deps: WebhookConsumerDeps) {
   return async (event: EventEnvelope, context?: Context): Promise<EffectOutcome> => {
     const callbackUrl = (event.data as { callbackUrl?: string }).callbackUrl;
     if (!callbackUrl) return 'skipped';
-    const record = (attempt: Parameters<DeliverWebhookInput['recordAttempt']>[0]) =>
-      deps.deliveries.record({ ...attempt, jobId: event.subject, eventType: event.type });
+    const count = (outcome: WebhookOutcome) => {
+      if (deps.metrics) emitMetric(deps.metrics, 'WebhookDeliveries', 1, { Outcome: outcome });
+    };
+    const record = async (attempt: Parameters<DeliverWebhookInput['recordAttempt']>[0]) => {
+      await deps.deliveries.record({ ...attempt, jobId: event.subject, eventType: event.type });
+      if (attempt.nextDelayMs !== undefined) count('retried');
+    };
     return deps.inbox.runExternalOnce(WEBHOOKS_CONSUMER, event.id, deps.leaseSeconds, async () => {
       let target;
       try {
@@ -45,6 +67,7 @@ export function webhookEffect(deps: WebhookConsumerDeps) {
         if (!(error instanceof WebhookTargetRefusedError) || error.retryable) throw error;
         // A URL we will never call is a final answer, recorded so the user can see why nothing arrived.
         await record({ eventId: event.id, attempt: 0, url: callbackUrl.split('?')[0]!, error: { code: 'TARGET_REFUSED', message: error.message }, durationMs: 0, at: new Date().toISOString() });
+        count('refused');
         return;
       }
       const result = await deliverWebhook({
@@ -58,6 +81,8 @@ export function webhookEffect(deps: WebhookConsumerDeps) {
         secret: await deps.secrets.webhookSecret(event.tenantId),
         recordAttempt: record,
       });
+      // No attempt at all when the invocation had no time left for one: nothing was sent, so nothing is counted.
+      if (result.attempts > 0) count(finalOutcome(result));
       // Delivered, or refused for good by the receiver (4xx): either way this event is finished.
       if (!result.delivered && !result.permanent) {
         const why = result.deferred ? 'no time was left in this invocation for the next retry' : `failed ${result.attempts} times`;

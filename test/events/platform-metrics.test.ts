@@ -1,0 +1,184 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { OptimisticPublishingStore } from '../../functions/api/optimistic-publish.ts';
+import type { EventEnvelope } from '../../functions/core/events.ts';
+import type { EventPublisher, JobChange, JobStore, PublishOutcome } from '../../functions/core/ports.ts';
+import { relayBatch } from '../../functions/relay/relay.ts';
+import { emitMetric, emitObservations, InvalidMetricError, metricsRecorder } from '../../functions/shared/platform-metrics.ts';
+import { captureEmf, expectDeclared } from '../support/emf.ts';
+import { sampleEvent, sampleJob, streamRecord } from '../support/events.ts';
+
+let emf: ReturnType<typeof captureEmf>;
+beforeEach(() => {
+  emf = captureEmf();
+});
+afterEach(() => {
+  try {
+    expectDeclared(emf.metrics());
+  } finally {
+    emf.restore();
+  }
+});
+
+const handlerMetrics = () => new Metrics({ namespace: 'ForgeflowTest', serviceName: 'forgeflow-test' });
+const values = (name: string) => emf.named(name).flatMap((m) => m.value);
+
+/** A publisher that refuses the events whose ids it is given, or fails the whole call. */
+function publisher(refuse: readonly string[] = [], error?: Error): EventPublisher & { published: EventEnvelope[] } {
+  const published: EventEnvelope[] = [];
+  return {
+    published,
+    async publish(events): Promise<PublishOutcome> {
+      if (error) throw error;
+      published.push(...events.filter((e) => !refuse.includes(e.id)));
+      return { failed: events.filter((e) => refuse.includes(e.id)).map((e) => ({ eventId: e.id, errorCode: 'InternalFailure', errorMessage: 'x' })) };
+    },
+  };
+}
+
+describe('Function: emitMetric', () => {
+  it('emits the declared unit and exactly the declared dimension set, without the handler’s service dimension', () => {
+    const metrics = handlerMetrics();
+    emitMetric(metrics, 'JobsFailed', 1, { WorkerClass: 'gpu', Reason: 'WORKER_LOST' });
+    emitMetric(metrics, 'OutboxLag', 250, {});
+
+    expect(emf.metrics()).toEqual([
+      { namespace: 'ForgeflowTest', name: 'JobsFailed', unit: 'Count', value: 1, dimensions: { WorkerClass: 'gpu', Reason: 'WORKER_LOST' } },
+      { namespace: 'ForgeflowTest', name: 'OutboxLag', unit: 'Milliseconds', value: 250, dimensions: {} },
+    ]);
+    // Published at once: nothing waits in the handler's own buffer for a flush that shares its dimensions.
+    expect(metrics.hasStoredMetrics()).toBe(false);
+  });
+
+  it('serves as the recorder of metrics the domain measures itself, checked the same way', () => {
+    const record = metricsRecorder(handlerMetrics());
+    record('FleetSize', 3, { WorkerClass: 'gpu', State: 'READY' });
+
+    expect(emf.metrics()).toEqual([expect.objectContaining({ name: 'FleetSize', value: 3, dimensions: { WorkerClass: 'gpu', State: 'READY' } })]);
+    expect(() => record('FleetSize', 3, { WorkerClass: 'gpu' })).toThrow(InvalidMetricError);
+  });
+
+  it('writes nothing while metrics are disabled, as in the other tests', () => {
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+    emitMetric(handlerMetrics(), 'JobsCancelled', 1, { WorkerClass: 'gpu' });
+    expect(emf.documents()).toEqual([]);
+  });
+
+  it('lets only declared names with their declared dimensions compile', () => {
+    const metrics = handlerMetrics();
+    // @ts-expect-error: not a declared metric
+    expect(() => emitMetric(metrics, 'JobsExploded', 1, {})).toThrow(InvalidMetricError);
+    // @ts-expect-error: JobsFailed is counted by class and reason
+    expect(() => emitMetric(metrics, 'JobsFailed', 1, { WorkerClass: 'gpu' })).toThrow(InvalidMetricError);
+    // @ts-expect-error: a job id as a dimension would be a billed metric per job
+    expect(() => emitMetric(metrics, 'JobsCancelled', 1, { WorkerClass: 'gpu', jobId: 'job_1' })).toThrow(InvalidMetricError);
+    // @ts-expect-error: OutboxLag has no dimensions
+    expect(() => emitMetric(metrics, 'OutboxLag', 1, { tenantId: 'acme' })).toThrow(InvalidMetricError);
+    expect(emf.documents()).toEqual([]);
+  });
+
+  it('refuses, at run time, observations off their declaration: an empty dimension value, a value that is no number', () => {
+    const metrics = handlerMetrics();
+    expect(() => emitObservations(metrics, [{ metric: 'JobsStarted', value: 1, dimensions: { WorkerClass: 'gpu', Priority: '' } }])).toThrow(/no value/);
+    expect(() => emitObservations(metrics, [{ metric: 'RunDuration', value: Number.NaN, dimensions: { WorkerClass: 'gpu' } }])).toThrow(/finite/);
+    expect(emf.documents()).toEqual([]);
+  });
+
+  it('outside the test runner logs a metric off its declaration and drops it, and emits the rest', () => {
+    vi.stubEnv('VITEST', '');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      emitObservations(handlerMetrics(), [
+        { metric: 'JobsStarted', value: 1, dimensions: { WorkerClass: 'gpu', Priority: 'high', tenantId: 'acme' } },
+        { metric: 'JobsStarted', value: 1, dimensions: { WorkerClass: 'gpu', Priority: 'high' } },
+      ]);
+      expect(warn).toHaveBeenCalledOnce();
+      expect(JSON.parse(String(warn.mock.calls[0]![0]))).toMatchObject({ level: 'WARN', metric: 'JobsStarted', message: expect.stringMatching(/differ from the declared/) });
+      expect(emf.metrics()).toEqual([expect.objectContaining({ name: 'JobsStarted', dimensions: { WorkerClass: 'gpu', Priority: 'high' } })]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe('Relay metrics', () => {
+  const committed = (ago: number) => {
+    const event = sampleEvent(sampleJob(`job_${String(ago).padStart(32, '0')}`));
+    return { ...event, time: new Date(Date.now() - ago).toISOString() };
+  };
+
+  it('emits OutboxLag per published event, from its commit time to the end of its publish', async () => {
+    const [older, newer] = [committed(90_000), committed(1_500)];
+    const before = Date.now();
+    const errors = await relayBatch([streamRecord(older, '1'), streamRecord(newer, '2')], publisher(), handlerMetrics());
+    const after = Date.now();
+
+    expect(errors.size).toBe(0);
+    const lags = values('OutboxLag') as number[];
+    expect(lags).toHaveLength(2);
+    // The lag of an event is publish time − commit time, and the publish happened between `before` and `after`.
+    expect(lags[0]).toBeGreaterThanOrEqual(before - Date.parse(older.time));
+    expect(lags[0]).toBeLessThanOrEqual(after - Date.parse(older.time));
+    expect(lags[1]).toBeGreaterThanOrEqual(before - Date.parse(newer.time));
+    expect(lags[1]).toBeLessThanOrEqual(after - Date.parse(newer.time));
+    expect(values('EventsRelayed')).toEqual([2]);
+    expect(emf.named('RelayFailures')).toEqual([]);
+  });
+
+  it('counts refused and poison records as failures, TTL removals as nothing, and gives lag only to what was published', async () => {
+    const [good, refused] = [committed(1_000), committed(2_000)];
+    const records = [
+      streamRecord(good, '1'),
+      streamRecord(refused, '2'),
+      streamRecord(good, '3', '{"not":"an event"}'),
+      { ...streamRecord(good, '4'), eventName: 'REMOVE' as const },
+    ];
+
+    const errors = await relayBatch(records, publisher([refused.id]), handlerMetrics());
+
+    expect([...errors.keys()].sort()).toEqual(['2', '3']);
+    expect(values('EventsRelayed')).toEqual([1]);
+    expect(values('RelayFailures')).toEqual([2]);
+    expect(values('OutboxLag')).toHaveLength(1);
+  });
+
+  it('emits nothing when given no Metrics instance', async () => {
+    await relayBatch([streamRecord(committed(10), '1')], publisher());
+    expect(emf.documents()).toEqual([]);
+  });
+});
+
+describe('Optimistic publish metrics', () => {
+  const job = sampleJob();
+  const change: JobChange = { job, event: sampleEvent(job), statusMove: { from: null, to: 'QUEUED', priority: job.priority } };
+  const notUsed = () => Promise.reject(new Error('not used by commit'));
+  const inner = (commit: JobStore['commit'] = async () => {}): JobStore => ({ commit, get: notUsed, list: notUsed, counters: notUsed, ping: notUsed });
+  const silent = new Logger({ logLevel: 'SILENT' });
+  const counts = () => Object.fromEntries(['OptimisticPublishAttempts', 'OptimisticPublishSuccesses', 'OptimisticPublishFailures'].map((n) => [n, values(n)]));
+
+  it('counts an attempt and a success, and times the publish', async () => {
+    const bus = publisher();
+    await new OptimisticPublishingStore(inner(), bus, silent, handlerMetrics()).commit(change);
+
+    expect(bus.published).toEqual([change.event]);
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1], OptimisticPublishSuccesses: [1], OptimisticPublishFailures: [] });
+    const [latency] = emf.named('OptimisticPublishLatency');
+    expect(latency).toMatchObject({ unit: 'Milliseconds', dimensions: {} });
+    expect(Number.isInteger(latency!.value) && (latency!.value as number) >= 0).toBe(true);
+  });
+
+  it('counts a refused and a failed publish as failures, and the request still succeeds', async () => {
+    await new OptimisticPublishingStore(inner(), publisher([change.event.id]), silent, handlerMetrics()).commit(change);
+    await new OptimisticPublishingStore(inner(), publisher([], new Error('network down')), silent, handlerMetrics()).commit(change);
+
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1, 1], OptimisticPublishSuccesses: [], OptimisticPublishFailures: [1, 1] });
+    expect(emf.named('OptimisticPublishLatency')).toHaveLength(2);
+  });
+
+  it('attempts nothing when the commit itself fails', async () => {
+    const failing = inner(() => Promise.reject(new Error('ConditionalCheckFailed')));
+    await expect(new OptimisticPublishingStore(failing, publisher(), silent, handlerMetrics()).commit(change)).rejects.toThrow('ConditionalCheckFailed');
+    expect(emf.documents()).toEqual([]);
+  });
+});
