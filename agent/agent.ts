@@ -1,4 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import type { AgentStats } from '../functions/core/fleet/worker-metrics.ts';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { PRIORITIES } from '../functions/core/priority.ts';
@@ -43,6 +45,8 @@ export interface Agent {
   idleSince(): number | undefined;
   /** Takes no new work and gives every held job back now (stopped, message visible again): the spot-warning path. */
   releaseAll(): void;
+  /** What the agent tells the platform about itself with each heartbeat (the collector's agent source). */
+  stats(): AgentStats;
 }
 
 const DEFAULT_RETRY = { attempts: 4, baseDelayMs: 1000 };
@@ -58,6 +62,8 @@ export function createAgent(options: AgentOptions): Agent {
   };
   const slots = new Slots(config.concurrency);
   const jobs = new Set<HeldJob>();
+  const startedAt = Date.now();
+  let jobsDone = 0;
   const jobDeps = {
     sqs: options.sqs,
     sfn: options.sfn,
@@ -85,6 +91,7 @@ export function createAgent(options: AgentOptions): Agent {
       jobs.add(job);
       idleSince = undefined;
       void job.done.then(() => {
+        jobsDone += 1;
         jobs.delete(job);
         slots.release(1);
         if (jobs.size === 0) idleSince = Date.now();
@@ -101,6 +108,14 @@ export function createAgent(options: AgentOptions): Agent {
     },
     runningJobIds: () => [...jobs].flatMap((job) => (job.jobId ? [job.jobId] : [])),
     idleSince: () => idleSince,
+    stats: () => ({
+      runningJobs: jobs.size,
+      freeSlots: slots.free,
+      jobsDone,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) as [number, number, number],
+      memoryRssBytes: process.memoryUsage.rss(),
+    }),
     drain: ({ timeoutSeconds = config.drainTimeoutSeconds } = {}) =>
       (draining ??= (async () => {
         poller.stop();

@@ -13,7 +13,7 @@ export class RegistrationRefusedError extends Error {
 export interface MembershipOptions {
   control: Pick<ControlPlane, 'call'>;
   identity: AgentIdentity;
-  agent: Pick<Agent, 'runningJobIds' | 'idleSince' | 'drain' | 'releaseAll'>;
+  agent: Pick<Agent, 'runningJobIds' | 'idleSince' | 'drain' | 'releaseAll' | 'stats'>;
   logger: AgentLogger;
   now?: () => number;
   /** How long registration keeps trying; past the boot deadline the platform has given up on us anyway. */
@@ -99,7 +99,8 @@ export class FleetMembership {
   }
 
   private async heartbeat(): Promise<AgentInstruction | undefined> {
-    const answer = await this.send({ action: 'heartbeat', identity: this.options.identity, runningJobIds: this.options.agent.runningJobIds() });
+    const { identity, agent } = this.options;
+    const answer = await this.send({ action: 'heartbeat', identity, runningJobIds: agent.runningJobIds(), stats: agent.stats() });
     return answer;
   }
 

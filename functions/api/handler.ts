@@ -10,6 +10,8 @@ import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.ts
 import { JobHistory } from '../consumers/job-history/history.ts';
 import { systemClock, type JobStore } from '../core/ports.ts';
 import { EVENT_BUS } from '../declarations/events.ts';
+import { METRICS_NAMESPACE } from '../declarations/metrics.ts';
+import { metricsRecorder } from '../shared/platform-metrics.ts';
 import { COUNTERS_TABLE, JOB_EVENTS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE } from '../declarations/tables.ts';
 import { TenantSecrets } from '../adapters/dynamodb/tenant-secrets.ts';
 import { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
@@ -28,20 +30,21 @@ const config = readConfig({
   OPTIMISTIC_PUBLISH: z.enum(['true', 'false']).default('true'),
 });
 const logger = new Logger({ serviceName: 'forgeflow-api' });
-const metrics = new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-api' });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'forgeflow-api' });
 const client = createDocumentClient();
 const dynamoStore = new DynamoJobStore(client, { jobs: tableName(JOBS_TABLE), outbox: tableName(OUTBOX_TABLE), counters: tableName(COUNTERS_TABLE) });
 // The direct publish is a single try: the outbox relay is the path that retries.
 const store: JobStore =
   config.OPTIMISTIC_PUBLISH === 'true'
-    ? new OptimisticPublishingStore(dynamoStore, new EventBridgePublisher(new EventBridgeClient({}), { busName: String(config[EVENT_BUS.envVar]), maxAttempts: 1 }), logger)
+    ? new OptimisticPublishingStore(dynamoStore, new EventBridgePublisher(new EventBridgeClient({}), { busName: String(config[EVENT_BUS.envVar]), maxAttempts: 1 }), logger, metrics)
     : dynamoStore;
 const history = new JobHistory(client, tableName(JOB_EVENTS_TABLE));
 const deliveries = new WebhookDeliveries(client, tableName(WEBHOOK_DELIVERIES_TABLE));
 const secrets = new TenantSecrets(client, tableName(TENANTS_TABLE));
 // Worker routes: WORKERS_TABLE_NAME, PROVISION_WORKER_ARN, FLEET_STACK_NAME, JOB_SAGA_ARN and AWS_REGION are required.
 // EC2 only describes and terminates here (a forced removal); launches go through the provisioning saga.
-const fleet = fleetFromEnv({ ec2: true, queueDepth: false, releaseJobs: true });
+// Metrics: POST /v1/workers/{id}/refresh collects a worker now, /monitoring switches EC2 detailed monitoring.
+const fleet = fleetFromEnv({ ec2: true, queueDepth: false, releaseJobs: true, metrics: metricsRecorder(metrics) });
 // One bucket per tenant in the counters table, shared by every instance of this function (and by `npm start`,
 // which runs this module): a bucket per instance would let N instances admit N times the limit.
 const tenantLimit = readTenantRateLimit();

@@ -27,6 +27,8 @@ const LaunchWorkerBodySchema = z.strictObject({
   instanceType: NameSchema.optional(),
 });
 
+const MonitoringBodySchema = z.strictObject({ enabled: z.boolean() });
+
 const RemoveWorkerQuerySchema = z.strictObject({
   force: z.enum(['true', 'false']).default('false'),
 });
@@ -83,6 +85,23 @@ export function workerRoutes({ workers, history }: WorkerRouteDeps): Route[] {
         const id = workerIdParam(params);
         const { force } = RemoveWorkerQuerySchema.parse(query(event));
         return json(202, toWorkerResource(await workers.remove(actor, id, force === 'true', correlationId)));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/workers/{id}/refresh',
+      async handle({ params, actor, correlationId }) {
+        return json(200, toWorkerResource(await workers.refresh(actor, workerIdParam(params), correlationId)));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/v1/workers/{id}/monitoring',
+      async handle({ event, params, actor, correlationId }) {
+        const id = workerIdParam(params);
+        const { enabled } = MonitoringBodySchema.parse(readJsonBody(event, { required: true }));
+        const { worker, monitoring } = await workers.setMonitoring(actor, id, enabled, correlationId);
+        return json(200, { worker: toWorkerResource(worker), monitoring });
       },
     },
     {

@@ -7,7 +7,12 @@ import { z } from 'zod';
 export const FLEET_ENV = {
   stackName: 'FLEET_STACK_NAME',
   launch: 'FLEET_LAUNCH_CONFIG',
+  /** `local`: workers are processes, so EC2 and CloudWatch do not apply and /proc stands in (the local runtime). */
+  metricSources: 'FLEET_METRIC_SOURCES',
 } as const;
+
+/** What the EC2 and CloudWatch blocks of a local worker say, rather than faked figures. */
+export const LOCAL_ABSENT_SOURCES = 'The local runtime has no EC2 or CloudWatch: its workers are processes (see the agent block)';
 
 export const FleetLaunchConfigSchema = z.object({
   /** Worker class → its launch template id. */

@@ -1,6 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { CloudWatchInstanceMetrics } from '../adapters/cloudwatch/instance-metrics.ts';
+import { Ec2InstanceHealthSource, Ec2MonitoringControl } from '../adapters/ec2/instance-status.ts';
+import { DynamoWorkerMetricsStore } from '../adapters/dynamodb/worker-metrics-store.ts';
+import { ProcAgentProcessStats } from '../adapters/proc/agent-process-stats.ts';
+import { classLookup, type FleetPorts } from '../core/fleet/fleet.ts';
+import { FleetContext } from '../core/fleet/fleet-context.ts';
+import { WorkerMetricsCollector } from '../core/fleet/metrics-collector.ts';
+import type { MetricsRecorder } from '../core/platform-metrics.ts';
 import { z } from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb/client.ts';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
@@ -21,7 +31,7 @@ import { validateWorkerClasses, WORKER_CLASS_DEFINITIONS, workerClassNamed } fro
 import { DISPATCH_QUEUES } from '../declarations/workers.ts';
 import { ConfigurationError, readConfig, readStateMachineArn, readTableNames } from '../shared/config.ts';
 import { renderBootstrap } from './bootstrap.ts';
-import { FLEET_ENV, FleetLaunchConfigSchema } from './config.ts';
+import { FLEET_ENV, FleetLaunchConfigSchema, LOCAL_ABSENT_SOURCES } from './config.ts';
 
 /** What a fleet function uses beyond the store; each function asks only for what its job needs (and is granted that). */
 export interface FleetWiringOptions {
@@ -31,6 +41,8 @@ export interface FleetWiringOptions {
   queueDepth: boolean;
   /** Fail the tasks of jobs a removed worker held (reaper, API removal, spot). */
   releaseJobs: boolean;
+  /** Collect worker metrics (the collector, the API's refresh and monitoring routes), recording gauges here. */
+  metrics?: MetricsRecorder;
 }
 
 export const FLEET_TABLES = [WORKERS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE];
@@ -54,8 +66,24 @@ export function fleetFromEnv(options: FleetWiringOptions, env: NodeJS.ProcessEnv
     ...(options.ec2 && env[FLEET_ENV.launch] ? { defaultSubnetIds: launchConfig(env).subnetIds } : {}),
     ...(options.queueDepth ? { queueDepth: new SqsQueueDepth(new SQSClient({}), queueUrls(env)) } : {}),
     ...(options.releaseJobs ? { releaser: jobReleaser(tableName, sfn, env) } : {}),
+    ...(options.metrics ? { metrics: metricSources(client, { workers: tableName(WORKERS_TABLE), outbox: tableName(OUTBOX_TABLE) }, options.metrics, env) } : {}),
     log: (message, details) => logger.warn(message, details),
   });
+}
+
+/**
+ * The collector function's wiring: the worker store and the metric sources, nothing else. It launches, terminates
+ * and starts nothing, so it gets no provider, runner or limiter (and is granted none).
+ */
+export function collectorFromEnv(recordMetric: MetricsRecorder, env: NodeJS.ProcessEnv = process.env): WorkerMetricsCollector {
+  validateWorkerClasses(WORKER_CLASS_DEFINITIONS);
+  const tableName = readTableNames([WORKERS_TABLE, OUTBOX_TABLE], env);
+  const client = createDocumentClient();
+  const tables = { workers: tableName(WORKERS_TABLE), outbox: tableName(OUTBOX_TABLE) };
+  // The counters table is only written by state changes, which the collector never makes.
+  const store = new DynamoWorkerStore(client, { ...tables, counters: '' });
+  const runtime = env[FLEET_ENV.metricSources] === 'local' ? 'local' : 'aws';
+  return new WorkerMetricsCollector({ ...metricSources(client, tables, recordMetric, env), fleet: new FleetContext(store, systemClock, classLookup(runtime)) });
 }
 
 function launchConfig(env: NodeJS.ProcessEnv) {
@@ -93,6 +121,26 @@ function jobReleaser(tableName: (t: typeof JOBS_TABLE) => string, sfn: SFNClient
   // Only `get` is used: the outbox and counters names are never written through this store.
   const jobs = new DynamoJobStore(createDocumentClient(), { jobs: tableName(JOBS_TABLE), outbox: '', counters: '' });
   return new SagaJobReleaser(jobs, new SagaControl(sfn, sagaArn));
+}
+
+/**
+ * The collector's sources. In AWS: EC2 status checks, CloudWatch, and EC2's monitoring switch. On the local runtime
+ * (FLEET_METRIC_SOURCES=local) workers are processes: EC2 and CloudWatch say `not-applicable`, /proc stands in.
+ */
+function metricSources(client: ReturnType<typeof createDocumentClient>, tables: { workers: string; outbox: string }, recordMetric: MetricsRecorder, env: NodeJS.ProcessEnv): NonNullable<FleetPorts['metrics']> {
+  const store = new DynamoWorkerMetricsStore(client, tables);
+  if (env[FLEET_ENV.metricSources] === 'local') {
+    return { store, recordMetric, processStats: new ProcAgentProcessStats(), absentSourceReason: LOCAL_ABSENT_SOURCES };
+  }
+  const ec2 = new EC2Client({});
+  return {
+    store,
+    recordMetric,
+    ec2: new Ec2InstanceHealthSource(ec2),
+    cloudWatch: new CloudWatchInstanceMetrics(new CloudWatchClient({})),
+    monitoring: new Ec2MonitoringControl(ec2),
+    absentSourceReason: '',
+  };
 }
 
 /** For functions granted no EC2 access: any call is a wiring bug, named as such. */

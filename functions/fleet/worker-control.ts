@@ -27,7 +27,7 @@ export function createWorkerControl(agents: AgentControl, jobs: JobStarts, logge
         case 'register':
           return { ok: true, instruction: await agents.register(request.identity) };
         case 'heartbeat':
-          return { ok: true, instruction: await agents.heartbeat(request.identity, { jobIds: request.runningJobIds }) };
+          return { ok: true, instruction: await agents.heartbeat(request.identity, { jobIds: request.runningJobIds }, request.stats) };
         case 'requestDrain': {
           const { granted, instruction } = await agents.requestDrain(request.identity);
           return { ok: true, granted, instruction };

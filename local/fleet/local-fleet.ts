@@ -25,6 +25,9 @@ import type { EventBackbone } from '../event-backbone.ts';
 import type { SagaRuntime } from '../saga-runtime.ts';
 import { startSqsPoller } from '../sqs-poller.ts';
 import { localEc2Endpoint } from './ec2-endpoint.ts';
+import { DynamoWorkerMetricsStore } from '../../functions/adapters/dynamodb/worker-metrics-store.ts';
+import { ProcAgentProcessStats } from '../../functions/adapters/proc/agent-process-stats.ts';
+import { LOCAL_ABSENT_SOURCES } from '../../functions/fleet/config.ts';
 import { LocalWorkerProvider } from './local-provider.ts';
 
 /** The name the agents invoke; locally the endpoint serves it in-process. */
@@ -43,6 +46,8 @@ export interface LocalFleetSettings {
   /** How often the scaler reconciles and the reaper sweeps (AWS: every minute and every five). */
   scaleIntervalMs?: number;
   reapIntervalMs?: number;
+  /** How often the collector reads each worker's agent figures and process stats (AWS: the class's schedule). */
+  collectIntervalMs?: number;
 }
 
 export const LOCAL_FLEET_DEFAULTS = {
@@ -53,6 +58,7 @@ export const LOCAL_FLEET_DEFAULTS = {
   bootDeadlineSeconds: 60,
   scaleIntervalMs: 2000,
   reapIntervalMs: 10_000,
+  collectIntervalMs: 15_000,
 } as const;
 
 export interface LocalFleet {
@@ -95,6 +101,13 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
     classes,
     queueDepth: new SqsQueueDepth(options.backbone.sqs.client, (envVar) => options.backbone.env[envVar]!),
     limiter: new InMemoryTokenBucket(EC2_RATE_LIMITS),
+    metrics: {
+      store: new DynamoWorkerMetricsStore(client, { workers: localTableName(WORKERS_TABLE), outbox: localTableName(OUTBOX_TABLE) }),
+      processStats: new ProcAgentProcessStats(async (instanceId) => provider.pidOf(instanceId)),
+      absentSourceReason: LOCAL_ABSENT_SOURCES,
+      // Nothing collects EMF here: GET /metrics reads the fleet from the store at each scrape.
+      recordMetric: () => undefined,
+    },
     releaser: new SagaJobReleaser(new DynamoJobStore(client, { jobs: localTableName(JOBS_TABLE), outbox: '', counters: '' }), new SagaControl(sfn, options.saga.stateMachineArn)),
     log,
   });
@@ -116,6 +129,7 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
   const loops = [
     every(settings.scaleIntervalMs, async () => (await previousRun, scale({})), (error) => options.log(`scaler: ${error.message}`)),
     every(settings.reapIntervalMs, () => fleet.reaper.sweep(), (error) => options.log(`reaper: ${error.message}`)),
+    every(settings.collectIntervalMs, () => collectAll(fleet), (error) => options.log(`metrics collector: ${error.message}`)),
   ];
   return {
     fleet,
@@ -130,6 +144,12 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
       sfn.destroy();
     },
   };
+}
+
+/** One collection of every class, as the per-class schedules do in AWS. */
+async function collectAll(fleet: Fleet): Promise<void> {
+  const correlationId = `collect-${new Date().toISOString()}`;
+  for (const workerClass of fleet.classNames) await fleet.collector!.collectClass(workerClass, correlationId);
 }
 
 /**

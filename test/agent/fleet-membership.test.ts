@@ -27,6 +27,7 @@ function fakeAgent(options: { jobIds?: string[]; idleSince?: number } = {}) {
     idleSince: () => options.idleSince,
     drain: async (o?: { timeoutSeconds?: number }) => void calls.push(`drain:${o?.timeoutSeconds}`),
     releaseAll: () => void calls.push('releaseAll'),
+    stats: () => ({ runningJobs: (options.jobIds ?? []).length, freeSlots: 4 - (options.jobIds ?? []).length, jobsDone: 7, uptimeSeconds: 60, loadAverage: [0.5, 0.4, 0.3] as [number, number, number], memoryRssBytes: 50_000_000 }),
   };
 }
 
@@ -50,7 +51,10 @@ describe('Agent: fleet membership', () => {
     const membership = new FleetMembership({ control, identity, agent, logger: quiet, sleep: noSleep });
     await membership.register();
     expect(await membership.run()).toBe('drained');
-    expect(control.requests.filter((r) => r.action === 'heartbeat').map((r) => (r as { runningJobIds: string[] }).runningJobIds)).toEqual([['job_1'], ['job_1']]);
+    const heartbeats = control.requests.filter((r) => r.action === 'heartbeat');
+    expect(heartbeats.map((r) => (r as { runningJobIds: string[] }).runningJobIds)).toEqual([['job_1'], ['job_1']]);
+    // Each heartbeat carries the agent's own figures: the collector's agent source.
+    expect(heartbeats.map((r) => (r as Extract<AgentRequest, { action: 'heartbeat' }>).stats)).toEqual([expect.objectContaining({ runningJobs: 1, freeSlots: 3, jobsDone: 7 }), expect.objectContaining({ runningJobs: 1 })]);
     expect(agent.calls).toEqual(['drain:Infinity']);
     expect(control.requests.at(-1)!.action).toBe('goodbye');
   });

@@ -7,6 +7,7 @@ import { isEndedWorker, WorkerState } from '../../core/fleet/worker-state.ts';
 import { ENDED_WORKER_RETENTION_SECONDS, WORKERS_BY_CLASS_STATE, WORKERS_BY_FLEET, WORKERS_BY_INSTANCE } from '../../declarations/tables.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { outboxPut } from './outbox-item.ts';
+import { metricsFromItem, metricsToItem } from './worker-metrics-store.ts';
 import { transactWrite, type TransactItems } from './transact.ts';
 
 export interface WorkerTableNames {
@@ -25,8 +26,10 @@ const MAX_QUERY_PAGES_PER_LIST = 10;
 /** Index attributes live only in the item, never in the record. */
 function toItem(worker: WorkerRecord): Record<string, unknown> {
   const ended = isEndedWorker(worker.state);
+  const { metrics, ...record } = worker;
   return {
-    ...worker,
+    ...record,
+    ...metricsToItem(metrics),
     fleet: FLEET_PARTITION,
     classState: `${worker.class}#${worker.state}`,
     createdKey: `${worker.createdAt}#${worker.workerId}`,
@@ -35,8 +38,9 @@ function toItem(worker: WorkerRecord): Record<string, unknown> {
 }
 
 function fromItem(item: Record<string, unknown>): WorkerRecord {
-  const { fleet: _f, classState: _c, createdKey: _k, expiresAt: _e, ...worker } = item;
-  return worker as unknown as WorkerRecord;
+  const { fleet: _f, classState: _c, createdKey: _k, expiresAt: _e, ...stored } = item;
+  const { metrics, rest } = metricsFromItem(stored);
+  return { ...rest, ...(metrics ? { metrics } : {}) } as unknown as WorkerRecord;
 }
 
 /**
@@ -110,7 +114,7 @@ export class DynamoWorkerStore implements WorkerStore {
         new UpdateCommand({
           TableName: this.tables.workers,
           Key: { workerId },
-          UpdateExpression: 'SET lastHeartbeatAt = :t, runningJobs = :n, runningJobIds = :ids, agentVersion = :v',
+          UpdateExpression: `SET lastHeartbeatAt = :t, runningJobs = :n, runningJobIds = :ids, agentVersion = :v${fields.agentReport ? ', agentReport = :r' : ''}`,
           ConditionExpression: '#state IN (:ready, :draining)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
@@ -118,6 +122,7 @@ export class DynamoWorkerStore implements WorkerStore {
             ':n': fields.runningJobs,
             ':ids': fields.runningJobIds,
             ':v': fields.agentVersion,
+            ...(fields.agentReport ? { ':r': fields.agentReport } : {}),
             ':ready': WorkerState.READY,
             ':draining': WorkerState.DRAINING,
           },

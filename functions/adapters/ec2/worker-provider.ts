@@ -109,6 +109,8 @@ export class Ec2WorkerProvider implements WorkerProvider {
       MaxCount: 1,
       ...(candidate.subnetId ? { SubnetId: candidate.subnetId } : {}),
       ClientToken: clientToken,
+      // Basic monitoring (5-minute datapoints) is free; 1-minute costs per instance (DETAILED_MONITORING_COST).
+      Monitoring: { Enabled: workerClass.detailedMonitoring },
       UserData: Buffer.from(this.options.userData(workerId, workerClass), 'utf8').toString('base64'),
       ...(candidate.market === 'spot'
         ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } }

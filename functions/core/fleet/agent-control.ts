@@ -4,6 +4,7 @@ import type { ProvisioningRunner, WorkerProvider } from './ports.ts';
 import { AgentDirective, TerminationReason, type WorkerRecord } from './worker.ts';
 import { isEndedWorker, WorkerState } from './worker-state.ts';
 import type { AgentIdentity, AgentInstruction } from './agent-protocol.ts';
+import type { AgentStats } from './worker-metrics.ts';
 
 /** The agent registered before its worker was recorded as launched: it tries again shortly. */
 export class WorkerNotLaunchedYetError extends Error {
@@ -42,13 +43,15 @@ export class AgentControl {
   }
 
   /** Records liveness and what the agent runs; answers with what it should do next. */
-  async heartbeat(identity: AgentIdentity, running: { jobIds: readonly string[] }): Promise<AgentInstruction> {
+  async heartbeat(identity: AgentIdentity, running: { jobIds: readonly string[] }, stats?: AgentStats): Promise<AgentInstruction> {
     const { fleet } = this.deps;
+    const now = fleet.now();
     const stored = await fleet.store.heartbeat(identity.workerId, {
-      lastHeartbeatAt: fleet.now(),
+      lastHeartbeatAt: now,
       runningJobs: running.jobIds.length,
       runningJobIds: [...running.jobIds],
       agentVersion: identity.agentVersion,
+      ...(stats ? { agentReport: { stats, agentVersion: identity.agentVersion, reportedAt: now } } : {}),
     });
     if (stored) {
       if (stored.instanceId !== identity.instanceId) throw new AgentIdentityError(`Worker ${identity.workerId} does not run on ${identity.instanceId}`);

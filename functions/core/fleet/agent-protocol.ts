@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WorkerReportSchema } from '../saga-messages.ts';
 import { AgentDirective } from './worker.ts';
+import { AgentStatsSchema } from './worker-metrics.ts';
 import { WORKER_ID_PATTERN } from './worker-id.ts';
 
 /**
@@ -16,7 +17,8 @@ export const AgentIdentitySchema = z.object({
 
 export const AgentRequestSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('register'), identity: AgentIdentitySchema }),
-  z.object({ action: z.literal('heartbeat'), identity: AgentIdentitySchema, runningJobIds: z.array(z.string().max(64)).max(256) }),
+  // `stats` is optional: an agent of an earlier release keeps its heartbeats accepted, and its agent block says so.
+  z.object({ action: z.literal('heartbeat'), identity: AgentIdentitySchema, runningJobIds: z.array(z.string().max(64)).max(256), stats: AgentStatsSchema.optional() }),
   z.object({ action: z.literal('requestDrain'), identity: AgentIdentitySchema }),
   z.object({ action: z.literal('goodbye'), identity: AgentIdentitySchema }),
 ]);

@@ -73,3 +73,21 @@ export class WorkerStateConflictError extends DomainError {
     super(`Worker ${workerId} is ${state} and cannot ${action}`, { details: { workerId, state } });
   }
 }
+
+/** Detailed monitoring is EC2's: a local worker (a process) has none to switch. */
+export class MonitoringNotApplicableError extends DomainError {
+  override name = 'MonitoringNotApplicable';
+  readonly code = 'MONITORING_NOT_APPLICABLE';
+  constructor(workerId: string, reason: string) {
+    super(`Detailed monitoring cannot be switched for worker ${workerId}: ${reason}`, { details: { workerId } });
+  }
+}
+
+/** Collection is not wired where the request came in (a function built without the metric sources). */
+export class MetricsUnavailableError extends DomainError {
+  override name = 'MetricsUnavailable';
+  readonly code = 'METRICS_UNAVAILABLE';
+  constructor() {
+    super('Worker metrics cannot be collected here');
+  }
+}

@@ -11,6 +11,8 @@ import { Scaler } from './scaler.ts';
 import { TerminationReason, type WorkerRecord } from './worker.ts';
 import { WorkerService } from './worker-service.ts';
 import { WorkerState } from './worker-state.ts';
+import { WorkerMetricsCollector, type MetricsCollectorDeps } from './metrics-collector.ts';
+import type { MonitoringControl } from './metrics-ports.ts';
 
 export interface FleetPorts {
   store: WorkerStore;
@@ -26,6 +28,8 @@ export interface FleetPorts {
   classes?: readonly WorkerClassDefinition[];
   log?: (message: string, details: Record<string, unknown>) => void;
   sleep?: (ms: number) => Promise<void>;
+  /** The metric sources (collector, refresh endpoint); `monitoring` switches EC2 detailed monitoring. */
+  metrics?: Omit<MetricsCollectorDeps, 'fleet'> & { monitoring?: MonitoringControl };
 }
 
 export interface Fleet {
@@ -38,6 +42,8 @@ export interface Fleet {
   /** Absent without a QueueDepth port (functions that never scale). */
   scaler?: Scaler;
   classNames: readonly string[];
+  /** Absent without metric sources. */
+  collector?: WorkerMetricsCollector;
   /** An EC2 spot interruption warning: the worker gives its jobs back at once and leaves. */
   spotInterrupted(instanceId: string): Promise<WorkerRecord | undefined>;
 }
@@ -69,6 +75,8 @@ export function createFleet(ports: FleetPorts): Fleet {
   });
   const removal = new WorkerRemoval({ fleet: context, provider: ports.provider, ...(ports.releaser ? { releaser: ports.releaser } : {}), ...(ports.log ? { log: ports.log } : {}) });
   const log = ports.log ? { log: ports.log } : {};
+  const collector = ports.metrics ? new WorkerMetricsCollector({ ...ports.metrics, fleet: context }) : undefined;
+  const monitoring = ports.metrics?.monitoring;
   return {
     context,
     provisioning,
@@ -76,7 +84,8 @@ export function createFleet(ports: FleetPorts): Fleet {
     classNames,
     agents: new AgentControl({ fleet: context, provider: ports.provider, runner: ports.runner }),
     reaper: new Reaper({ fleet: context, provider: ports.provider, provisioning, removal, classNames, ...log }),
-    workers: new WorkerService({ fleet: context, provisioning, removal }),
+    workers: new WorkerService({ fleet: context, provisioning, removal, ...(collector ? { collector } : {}), ...(monitoring ? { monitoring } : {}) }),
+    ...(collector ? { collector } : {}),
     ...(ports.queueDepth ? { scaler: new Scaler({ fleet: context, provisioning, queueDepth: ports.queueDepth, ...log }) } : {}),
     async spotInterrupted(instanceId) {
       const worker = await ports.store.getByInstance(instanceId);

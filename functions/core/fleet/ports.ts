@@ -60,6 +60,8 @@ export interface HeartbeatFields {
   runningJobs: number;
   runningJobIds: string[];
   agentVersion: string;
+  /** The agent's own figures, when it sends them (agents before this platform version do not). */
+  agentReport?: WorkerRecord['agentReport'];
 }
 
 export interface WorkerStore {

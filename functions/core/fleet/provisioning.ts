@@ -65,6 +65,7 @@ export class ProvisioningService {
       createdAt: now,
       updatedAt: now,
       requestedBy: request.requestedBy,
+      detailedMonitoring: workerClass.detailedMonitoring,
       ...(request.instanceType ? { preferredInstanceType: request.instanceType } : {}),
     };
     const event = workerEvent('WorkerProvisioning', worker, null, { amiName: worker.amiName, requestedBy: request.requestedBy }, fleet.eventContext(request.correlationId));

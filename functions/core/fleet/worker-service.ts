@@ -1,18 +1,44 @@
 import { ForbiddenError } from '../errors.ts';
 import { isPlatformAdmin, seesFleet } from '../roles.ts';
 import type { Actor } from '../job-service.ts';
-import { FleetAtMaximumError, FleetBoundError, UnknownAmiNameError, UnknownInstanceTypeError, WorkerNotFoundError } from './errors.ts';
+import { DETAILED_MONITORING_COST } from '../../declarations/metrics.ts';
+import { workerEvent } from '../events.ts';
+import {
+  FleetAtMaximumError,
+  FleetBoundError,
+  MetricsUnavailableError,
+  MonitoringNotApplicableError,
+  UnknownAmiNameError,
+  UnknownInstanceTypeError,
+  WorkerNotFoundError,
+  WorkerStateConflictError,
+} from './errors.ts';
+import type { WorkerMetricsCollector } from './metrics-collector.ts';
+import type { MonitoringControl } from './metrics-ports.ts';
 import type { FleetContext } from './fleet-context.ts';
 import type { ListWorkersQuery, WorkerPage } from './ports.ts';
 import type { ProvisioningService } from './provisioning.ts';
 import type { WorkerRemoval } from './removal.ts';
 import { TerminationReason, type WorkerRecord } from './worker.ts';
-import { WorkerState } from './worker-state.ts';
+import { isEndedWorker, WorkerState } from './worker-state.ts';
 
 export interface WorkerServiceDeps {
   fleet: FleetContext;
   provisioning: ProvisioningService;
   removal: WorkerRemoval;
+  collector?: WorkerMetricsCollector;
+  /** Absent where workers are not EC2 instances (the local runtime). */
+  monitoring?: MonitoringControl;
+}
+
+/** What switching detailed monitoring costs, as the endpoint tells the admin. */
+export interface MonitoringCost {
+  detailedMonitoring: boolean;
+  metrics: number;
+  resolutionSeconds: number;
+  /** USD per month for this worker at list price; 0 with basic monitoring (free). */
+  monthlyCostUsd: number;
+  pricing: string;
 }
 
 export interface LaunchWorkerRequest {
@@ -70,6 +96,39 @@ export class WorkerService {
     if (force || starting) return this.deps.removal.terminateNow(workerId, TerminationReason.FORCED, `Removed by ${actor.sub}${force ? ' (force)' : ''}`, { correlationId });
     return this.deps.removal.drain(workerId, TerminationReason.REQUESTED, false, correlationId);
   }
+
+  /** Collects all three sources for one worker now, and returns it with the fresh blocks. */
+  async refresh(actor: Actor, workerId: string, correlationId: string): Promise<WorkerRecord> {
+    const worker = await this.get(actor, workerId);
+    if (!this.deps.collector) throw new MetricsUnavailableError();
+    return this.deps.collector.collectWorker(worker, correlationId);
+  }
+
+  /**
+   * Switches EC2 detailed (1-minute) monitoring of a worker's instance, records it with its event, and answers
+   * what it costs. EC2 first: a recorded state that EC2 never took would be a lie; a repeat is harmless.
+   */
+  async setMonitoring(actor: Actor, workerId: string, enabled: boolean, correlationId: string): Promise<{ worker: WorkerRecord; monitoring: MonitoringCost }> {
+    if (!isPlatformAdmin(actor)) throw new ForbiddenError('Only platform admins may switch detailed monitoring (it is billed per instance)');
+    const { fleet } = this.deps;
+    const current = await this.get(actor, workerId);
+    if (!this.deps.monitoring) throw new MonitoringNotApplicableError(workerId, 'local workers are processes, not EC2 instances');
+    if (isEndedWorker(current.state) || !current.instanceId) throw new WorkerStateConflictError(workerId, current.state, 'change its monitoring');
+    await this.deps.monitoring.setDetailedMonitoring(current.instanceId, enabled);
+    const worker = await fleet.mutate(workerId, () => new WorkerNotFoundError(workerId), async (w) => {
+      if ((w.detailedMonitoring ?? false) === enabled) return w;
+      const next = { ...w, detailedMonitoring: enabled, version: w.version + 1, updatedAt: fleet.now() };
+      const event = workerEvent('WorkerMonitoringChanged', next, w.state, { detailedMonitoring: enabled, requestedBy: actor.sub }, fleet.eventContext(correlationId));
+      await fleet.store.commit({ worker: next, expected: { state: w.state, version: w.version }, event, fleet: { class: w.class, delta: 0 } });
+      return next;
+    });
+    return { worker, monitoring: monitoringCost(enabled) };
+  }
+}
+
+function monitoringCost(enabled: boolean): MonitoringCost {
+  const cost = DETAILED_MONITORING_COST;
+  return { detailedMonitoring: enabled, metrics: cost.metricsPerInstance, resolutionSeconds: enabled ? 60 : 300, monthlyCostUsd: enabled ? cost.usdPerInstanceMonth : 0, pricing: cost.source };
 }
 
 function requireOperator(actor: Actor): void {

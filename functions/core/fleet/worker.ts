@@ -1,6 +1,7 @@
 import type { Market } from '../../declarations/worker-classes.ts';
 import type { WorkerFailure } from './provisioning-failures.ts';
 import type { WorkerState } from './worker-state.ts';
+import type { AgentStats, WorkerAlerts, WorkerMetrics } from './worker-metrics.ts';
 
 /** Why a worker that served ended: the reaper, the scaler handshake, spot and admins each leave their reason. */
 export const TerminationReason = {
@@ -56,6 +57,12 @@ export interface Worker {
   requestedBy: string;
   failure?: WorkerFailure;
   termination?: { reason: TerminationReason; message: string };
+  /** EC2 detailed (1-minute) monitoring: from the class at launch, switched by admins (POST /v1/workers/{id}/monitoring). */
+  detailedMonitoring?: boolean;
+  /** The collector's blocks, one per source, each stamped with when it was read. */
+  metrics?: WorkerMetrics;
+  /** CPU or memory thresholds in breach now. */
+  alerts?: WorkerAlerts;
 }
 
 /** The stored worker plus what only the platform sees. */
@@ -70,6 +77,8 @@ export interface WorkerRecord extends Worker {
   runningJobIds: string[];
   /** Preferences of an explicit launch (POST /v1/workers): tried first. */
   preferredInstanceType?: string;
+  /** The figures of the agent's last heartbeat; the collector turns them into the agent block. */
+  agentReport?: { stats: AgentStats; agentVersion: string; reportedAt: string };
 }
 
 /** The class market as the launch sees it. */
@@ -77,6 +86,6 @@ export type ClassMarket = Market;
 
 /** The public view: the task token and agent bookkeeping stay inside. */
 export function toWorkerResource(worker: WorkerRecord): Worker {
-  const { registrationToken: _t, registeredAt: _r, directive: _d, runningJobIds: _j, preferredInstanceType: _p, ...resource } = worker;
-  return resource;
+  const { registrationToken: _t, registeredAt: _r, directive: _d, runningJobIds: _j, preferredInstanceType: _p, agentReport: _a, ...resource } = worker;
+  return { ...resource, detailedMonitoring: worker.detailedMonitoring ?? false, metrics: worker.metrics ?? {}, alerts: worker.alerts ?? {} };
 }
