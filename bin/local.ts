@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     ].join(' \\\n'),
   );
   console.log(`Forgeflow local API listening on ${runtime.url}`);
+  console.log(`Prometheus metrics (no token, this machine only): ${runtime.url}/metrics`);
 
   if (runDemo) await submitDemoJob(runtime.url, tokens.user);
 }

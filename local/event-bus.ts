@@ -15,6 +15,17 @@ export interface BusTarget {
   send(body: string): Promise<void>;
 }
 
+/** An entry the bus accepted, as its targets received it: `detail` is the parsed Detail (our envelope). */
+export interface PublishedEntry {
+  eventId: string;
+  source: string;
+  detailType: string;
+  time: string;
+  detail: unknown;
+}
+
+export type PublishedListener = (entry: PublishedEntry) => void;
+
 export interface PutEventsEntry {
   Source?: string;
   DetailType?: string;
@@ -30,6 +41,7 @@ export interface PutEventsEntry {
  */
 export class LocalEventBus {
   private readonly targets: BusTarget[];
+  private readonly listeners = new Set<PublishedListener>();
   published = 0;
 
   constructor(
@@ -50,6 +62,15 @@ export class LocalEventBus {
     if (bytes > PUT_EVENTS_MAX_BYTES) throw new ServiceError('ValidationException', `Total size of the entries in the request is over the limit (${bytes} > ${PUT_EVENTS_MAX_BYTES} bytes).`);
     const results = await Promise.all(entries.map((entry) => this.putOne(entry)));
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+  }
+
+  /**
+   * Observes every entry the bus accepts, once per accepted entry (so a publisher's retry is seen again, as any
+   * target would see it). Returns the function that detaches the listener.
+   */
+  onPublished(listener: PublishedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The JSON-protocol operations to mount on the local AWS endpoint. */
@@ -91,6 +112,15 @@ export class LocalEventBus {
       return { ErrorCode: 'InternalFailure', ErrorMessage: (error as Error).message };
     }
     this.published++;
+    for (const listener of this.listeners) {
+      // An observer must not fail an entry its targets already have: the publisher would retry it and every target
+      // would receive it again. Reporting its own errors is the listener's business.
+      try {
+        listener({ eventId: id, source: entry.Source, detailType: entry.DetailType, time: event.time, detail });
+      } catch {
+        /* see above */
+      }
+    }
     return { EventId: id };
   }
 }

@@ -29,6 +29,8 @@ export interface HttpGatewayOptions {
   publicRoutes?: readonly string[];
   maxBodyBytes?: number;
   timeoutMs?: number;
+  /** Serves `GET /metrics` (Prometheus text) from the gateway itself, before any authorizer. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 export interface HttpGateway {
@@ -85,6 +87,12 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       if (!target) throw new GatewayError(400, 'BAD_REQUEST', 'The request target is not a valid path');
       const declared = Number(req.headers['content-length'] ?? 0);
       if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
+      if (options.metrics && req.method === 'GET' && target.rawPath === '/metrics') {
+        // A Prometheus scrape target, so no token: the gateway listens on 127.0.0.1 only, and the figures are
+        // aggregates (classes, priorities, reasons), never a tenant's jobs. The deployed API has no such route.
+        const { contentType, body } = await withTimeout(options.metrics(), options.timeoutMs ?? INTEGRATION_TIMEOUT_MS);
+        return respond(res, { statusCode: 200, headers: { 'content-type': contentType }, body });
+      }
       const isPublic = publicRoutes.has(`${req.method} ${target.rawPath}`);
       const claims = isPublic ? undefined : await authorize(req.headers.authorization);
       const body = await readBody(req, maxBodyBytes);

@@ -22,6 +22,7 @@ import { tenantRateLimitEnvironment } from '../functions/api/tenant-rate-limit.t
 import type { BucketConfig } from '../functions/core/token-bucket.ts';
 import type { FaultOptions } from './faults/fault-proxy.ts';
 import { injectFaults, type RuntimeFaults } from './faults/runtime-faults.ts';
+import { startLocalMetrics, type LocalMetrics } from './prometheus.ts';
 
 export interface LocalRuntimeOptions {
   /** FORGEFLOW_HOME: the signing key and the DynamoDB data live here, so a restart keeps both. */
@@ -71,6 +72,8 @@ export interface LocalRuntime {
   faults?: RuntimeFaults;
   /** Fresh tokens for the three local personas, signed with the persisted key. */
   tokens: LocalTokens;
+  /** What `GET /metrics` serves (local/prometheus.ts). */
+  metrics: LocalMetrics;
   /** Closes the gateway, then stops DynamoDB Local. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -122,6 +125,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     undo.push(() => backbone.stop());
     undo.push(() => saga!.stop());
+    // Tapped before anything can publish, so the counters see every event of this run.
+    const metrics = startLocalMetrics({ backbone, dynamoDbEndpoint: dynamo.endpoint, credentials, log: options.log });
+    undo.push(() => metrics.stop());
     let environment: Record<string, string> = {
       ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true, credentials),
       ...backbone.env,
@@ -163,7 +169,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     const handler = await importHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('../functions/api/handler.ts');
 
-    const gateway = await startHttpGateway({ handler: invoker(FUNCTION_NAME, handler, FUNCTION_TIMEOUT_MS), verify: createVerifier(key), port: options.port, log: options.log });
+    const gateway = await startHttpGateway({ handler: invoker(FUNCTION_NAME, handler, FUNCTION_TIMEOUT_MS), verify: createVerifier(key), port: options.port, log: options.log, metrics: () => metrics.scrape() });
     undo.push(() => gateway.close());
 
     const tokens = await issueLocalTokens(key);
@@ -178,6 +184,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       ...(fleet ? { fleet } : {}),
       recovery,
       tokens,
+      metrics,
       ...(faults ? { faults } : {}),
       stop: () => (stopped ??= stopAll()),
     };
@@ -188,7 +195,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 }
 
 /** What the api function reads to reach the fleet (the same variables the CDK app sets). */
-const FLEET_ENVIRONMENT = { [FLEET_ENV.stackName]: LOCAL_STACK_NAME };
+const FLEET_ENVIRONMENT = { [FLEET_ENV.stackName]: LOCAL_STACK_NAME, [FLEET_ENV.metricSources]: 'local' };
 
 /**
  * What an agent process gets: what a worker's bootstrap writes on EC2, with local values and local pacing. As root
