@@ -12,6 +12,7 @@ import {
   WEBHOOK_DELIVERIES_TABLE,
   WORKERS_TABLE,
 } from '../functions/declarations/tables.ts';
+import { grantReadWorkerMetrics, grantSwitchMonitoring, METRIC_READS_REASON } from './metrics-collector-function.ts';
 import { bindFleetServices, DESCRIBE_INSTANCES_REASON, grantStartProvisioning, grantTerminateStackInstances, type FleetBinding } from './fleet-access.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
 import { bindTable } from './table-access.ts';
@@ -37,7 +38,8 @@ export const API_FLEET_WIRING = { ec2: true, queueDepth: false, releaseJobs: tru
  * The api Lambda (functions/api/handler.ts) with its own log group and a role that holds nothing but what it uses:
  * write to its log group, X-Ray, each table at the access it needs, PutEvents on the Forgeflow bus, and for the
  * workers routes: StartExecution of the provisioning saga (a new worker), TerminateInstances on this stack's
- * instances (a removed worker), SendTaskFailure on the job saga (the jobs a removed worker held).
+ * instances (a removed worker), SendTaskFailure on the job saga (the jobs a removed worker held), reading worker
+ * metrics and switching detailed monitoring of this stack's instances.
  */
 export class ApiFunction extends ForgeflowFunction {
   constructor(scope: Construct, id: string, props: ApiFunctionProps) {
@@ -47,7 +49,7 @@ export class ApiFunction extends ForgeflowFunction {
       serviceName: API_SERVICE_NAME,
       memorySize: 512,
       timeout: Duration.seconds(10),
-      extraWildcardReason: DESCRIBE_INSTANCES_REASON,
+      extraWildcardReason: `${DESCRIBE_INSTANCES_REASON} ${METRIC_READS_REASON}`,
     });
     const fn: NodejsFunction = this.function;
 
@@ -74,5 +76,8 @@ export class ApiFunction extends ForgeflowFunction {
     bindFleetServices(this, props.fleet, API_FLEET_WIRING);
     grantStartProvisioning(this, props.fleet);
     grantTerminateStackInstances(this, props.fleet);
+    // POST /v1/workers/{id}/refresh collects one worker now; /monitoring switches EC2 detailed monitoring.
+    grantReadWorkerMetrics(this);
+    grantSwitchMonitoring(this, props.fleet);
   }
 }

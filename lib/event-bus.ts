@@ -1,11 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { EventBus, Rule, type EventPattern as CdkEventPattern } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EVENT_BUS, RULES, type EventPattern, type RuleDefinition } from '../functions/declarations/events.ts';
-import { acknowledgeDeadLetterDestination, deadLetterAlarm, QUEUE_DEFAULTS, type ForgeflowQueues } from './queues.ts';
+import { acknowledgeDeadLetterDestination, QUEUE_DEFAULTS, type ForgeflowQueues } from './queues.ts';
 
 /**
  * The declared pattern as the L2 Rule's pattern type. Rule renders its pattern key by key and renames only
@@ -39,7 +38,6 @@ export interface ForgeflowEventBusProps {
  */
 export class ForgeflowEventBus extends Construct {
   readonly bus: EventBus;
-  readonly alarms: Alarm[] = [];
   private readonly byId = new Map<string, DeclaredRule>();
 
   constructor(scope: Construct, id: string, props: ForgeflowEventBusProps) {
@@ -58,7 +56,6 @@ export class ForgeflowEventBus extends Construct {
         retentionPeriod: Duration.seconds(definition.target.dlq.retentionSeconds),
       });
       acknowledgeDeadLetterDestination(targetDlq, `dead-letter queue of the ${definition.name} rule's target`);
-      this.alarms.push(deadLetterAlarm(targetDlq, 'MessagesAlarm', targetDlq, `Delivery of rule ${definition.name}`));
 
       const rule = new Rule(this, definition.id, {
         eventBus: this.bus,

@@ -12,10 +12,12 @@ export interface FunctionScheduleProps {
   readonly retryAttempts: number;
   /** After this long an invocation is not worth making any more (60 s at least). */
   readonly maxEventAge: Duration;
+  /** What the function is invoked with. @default {} */
+  readonly input?: Record<string, unknown>;
 }
 
 /**
- * An EventBridge Scheduler schedule that invokes one function with `{}` at a fixed rate, with no flexible window.
+ * An EventBridge Scheduler schedule that invokes one function with a fixed input at a fixed rate, with no flexible window.
  *
  * Its role is built here rather than by aws-scheduler-targets' LambdaInvoke, whose grantInvoke also allows every
  * version and alias (`<arn>:*`): this role may invoke exactly the function's unqualified ARN, and only Scheduler
@@ -43,7 +45,7 @@ export class FunctionSchedule extends Construct {
       bind: () => ({
         arn: props.function.functionArn,
         role: this.role,
-        input: ScheduleTargetInput.fromObject({}),
+        input: ScheduleTargetInput.fromObject(props.input ?? {}),
         retryPolicy: { maximumRetryAttempts: props.retryAttempts, maximumEventAgeInSeconds: props.maxEventAge.toSeconds() },
       }),
     };

@@ -80,7 +80,6 @@ export interface ForgeflowQueuesProps {
 export class ForgeflowQueues extends Construct {
   /** Where the outbox stream's event source mapping sends the batches it gave up on. */
   readonly relayFailureQueue: Queue;
-  readonly alarms: Alarm[] = [];
   private readonly byId = new Map<string, DeclaredQueue>();
 
   constructor(scope: Construct, id: string, props: ForgeflowQueuesProps = {}) {
@@ -98,7 +97,6 @@ export class ForgeflowQueues extends Construct {
         retentionPeriod: Duration.seconds(definition.retentionSeconds),
         deadLetterQueue: { queue: dlq, maxReceiveCount: definition.maxReceiveCount },
       });
-      this.alarms.push(deadLetterAlarm(dlq, 'MessagesAlarm', dlq, `Consumer of ${definition.name}`));
       this.byId.set(definition.id, { definition, queue, dlq });
     }
 
@@ -109,7 +107,6 @@ export class ForgeflowQueues extends Construct {
       retentionPeriod: Duration.seconds(RELAY_FAILURE_QUEUE.retentionSeconds),
     });
     acknowledgeDeadLetterDestination(this.relayFailureQueue, 'on-failure destination of the outbox stream mapping');
-    this.alarms.push(deadLetterAlarm(this.relayFailureQueue, 'MessagesAlarm', this.relayFailureQueue, 'Outbox relay'));
   }
 
   /** The deployed queue for a declaration; throws if the declaration was not built here. */

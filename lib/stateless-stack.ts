@@ -10,6 +10,7 @@ import { fleetBinding } from './fleet-access.ts';
 import type { ExistingWorkerNetwork } from './fleet-network.ts';
 import { ForgeflowHttpApi } from './http-api.ts';
 import { JobSaga } from './job-saga.ts';
+import { ForgeflowMonitoring } from './monitoring/monitoring.ts';
 import type { ForgeflowQueues } from './queues.ts';
 import { ReconcilerFunction } from './reconciler-function.ts';
 import { RelayFunction } from './relay-function.ts';
@@ -71,6 +72,8 @@ export class ForgeflowApiStack extends Stack {
   readonly admissionFunction: AdmissionFunction;
   readonly workerFleet: WorkerFleet;
   readonly agentRoles: ReadonlyMap<WorkerClass, WorkerAgentRole>;
+  /** Dashboard, alarms and the alerts topic (`monitoring.alertsTopic`): every alarm of this stack notifies it. */
+  readonly monitoring: ForgeflowMonitoring;
 
   constructor(scope: Construct, id: string, props: ForgeflowApiStackProps) {
     const { tables, auth, queues, events, jobSagaName = JOB_SAGA.name, provisionWorkerName = PROVISION_WORKER.name, workerNetwork, ...stackProps } = props;
@@ -126,5 +129,7 @@ export class ForgeflowApiStack extends Stack {
       description: 'ARN of the worker provisioning state machine',
     });
     new CfnOutput(this, 'WorkerVpcId', { value: this.workerFleet.network.vpc.vpcId, description: 'VPC the workers run in' });
+    // Last: the dashboard graphs every function built above.
+    this.monitoring = new ForgeflowMonitoring(this, 'Monitoring', { tables, queues, events, platform: this });
   }
 }

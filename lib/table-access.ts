@@ -16,7 +16,7 @@ import type { DeclaredTable } from './tables.ts';
  * - `readWrite`: `read` and `write`.
  * Levels combine: `['read', 'append']` reads and creates items but never updates one.
  */
-export type TableAccess = 'read' | 'append' | 'write' | 'claim' | 'readWrite' | 'check' | 'delete';
+export type TableAccess = 'read' | 'append' | 'write' | 'claim' | 'readWrite' | 'check' | 'delete' | 'update';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const INDEX_READ_ACTIONS = ['dynamodb:Query'];
@@ -41,6 +41,9 @@ function itemActions(access: TableAccess): string[] {
       return ['dynamodb:ConditionCheckItem'];
     case 'delete':
       return ['dynamodb:DeleteItem'];
+    // Attributes of existing items only (the metrics collector's blocks): no item can be created or replaced.
+    case 'update':
+      return ['dynamodb:UpdateItem'];
   }
 }
 

@@ -1,3 +1,5 @@
+import { Validations } from 'aws-cdk-lib';
+import { WORKER_MEMORY_METRIC } from '../functions/declarations/metrics.ts';
 import { InstanceProfile, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -53,9 +55,20 @@ export class WorkerAgentRole extends Construct {
             // The unqualified ARN only: no alias or version, and no other function.
             new PolicyStatement({ sid: 'CallWorkerControl', actions: ['lambda:InvokeFunction'], resources: [props.controlFunction.functionArn] }),
             props.agentBundle.readStatement(),
+            // The CloudWatch agent's memory datapoints (functions/fleet/bootstrap.ts), into its namespace only.
+            new PolicyStatement({
+              sid: 'PublishMemoryMetrics',
+              actions: ['cloudwatch:PutMetricData'],
+              resources: ['*'],
+              conditions: { StringEquals: { 'cloudwatch:namespace': WORKER_MEMORY_METRIC.namespace } },
+            }),
           ],
         }),
       },
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason: `cloudwatch:PutMetricData supports no resource-level permissions: AWS requires Resource "*". The condition cloudwatch:namespace = "${WORKER_MEMORY_METRIC.namespace}" confines it to the CloudWatch agent's namespace.`,
     });
     this.instanceProfile = new InstanceProfile(this, 'InstanceProfile', { role: this.role });
   }

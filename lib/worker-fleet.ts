@@ -4,6 +4,7 @@ import { WORKER_CLASS_DEFINITIONS, WORKER_CLASSES, type WorkerClass } from '../f
 import type { FleetLaunchConfig } from '../functions/fleet/config.ts';
 import { AgentBundle } from './agent-bundle.ts';
 import type { FleetBinding } from './fleet-access.ts';
+import { MetricsCollectorFunction } from './metrics-collector-function.ts';
 import { ReaperFunction, ScalerFunction, SpotInterruptionFunction, WorkerControlFunction } from './fleet-functions.ts';
 import { FleetNetwork, type ExistingWorkerNetwork } from './fleet-network.ts';
 import type { JobSaga } from './job-saga.ts';
@@ -41,6 +42,7 @@ export class WorkerFleet extends Construct {
   readonly scalerFunction: ScalerFunction;
   readonly reaperFunction: ReaperFunction;
   readonly spotInterruptionFunction: SpotInterruptionFunction;
+  readonly metricsCollectorFunction: MetricsCollectorFunction;
 
   constructor(scope: Construct, id: string, props: WorkerFleetProps) {
     super(scope, id);
@@ -87,5 +89,6 @@ export class WorkerFleet extends Construct {
     this.scalerFunction = new ScalerFunction(this, 'ScalerFunction', binding);
     this.reaperFunction = new ReaperFunction(this, 'ReaperFunction', binding);
     this.spotInterruptionFunction = new SpotInterruptionFunction(this, 'SpotInterruptionFunction', binding);
+    this.metricsCollectorFunction = new MetricsCollectorFunction(this, 'MetricsCollectorFunction', binding);
   }
 }

@@ -80,3 +80,10 @@ export const GET_METRIC_DATA_USD_PER_1000_METRICS = 0.01;
  * threshold raises one alert, not one per collection.
  */
 export const THRESHOLD_HYSTERESIS_POINTS = 10;
+
+/**
+ * Worker memory, which EC2 does not measure: the CloudWatch agent the worker bootstrap installs publishes it, with
+ * InstanceId as its only dimension (append_dimensions, omit_hostname). The collector reads it, the dashboard graphs it.
+ */
+export const WORKER_MEMORY_METRIC = { namespace: 'CWAgent', metricName: 'mem_used_percent', dimension: 'InstanceId' } as const;
+export const WORKER_CPU_METRIC = { namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimension: 'InstanceId' } as const;

@@ -1,3 +1,4 @@
+import { WORKER_MEMORY_METRIC } from '../declarations/metrics.ts';
 import type { ResolvedWorkerClass } from '../declarations/worker-classes.ts';
 import { AGENT_FLEET_ENV } from '../declarations/workers.ts';
 
@@ -60,6 +61,7 @@ export function renderBootstrap(options: BootstrapOptions): string {
     "# Other users' processes are invisible in /proc: a job cannot read the agent's environment or command line.",
     'mount -o remount,hidepid=2 /proc',
     '',
+    ...cloudWatchAgentLines(),
     `install -d -m 0755 /opt/forgeflow && install -d -m 0700 ${AGENT_ENV_FILE.replace(/\/[^/]+$/, '')}`,
     `aws s3 cp ${shellQuote(`s3://${options.agentBundle.bucket}/${options.agentBundle.key}`)} ${AGENT_INSTALL_PATH} --only-show-errors`,
     `umask 077 && cat > ${AGENT_ENV_FILE} <<'FORGEFLOW_ENV'`,
@@ -88,4 +90,35 @@ export function renderBootstrap(options: BootstrapOptions): string {
     `systemctl enable --now ${AGENT_UNIT}`,
     '',
   ].join('\n');
+}
+
+const CW_AGENT_CTL = '/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl';
+const CW_AGENT_CONFIG = '/opt/aws/amazon-cloudwatch-agent/etc/forgeflow.json';
+
+/**
+ * The CloudWatch agent, for the one figure EC2 does not measure: memory (WORKER_MEMORY_METRIC), every minute, with
+ * the instance id as its only dimension, which is what the collector and the dashboard ask for. A worker whose
+ * agent cannot be installed still serves; its CloudWatch block then reports no memory datapoint.
+ */
+function cloudWatchAgentLines(): string[] {
+  const config = {
+    agent: { metrics_collection_interval: 60, omit_hostname: true },
+    metrics: {
+      namespace: WORKER_MEMORY_METRIC.namespace,
+      append_dimensions: { [WORKER_MEMORY_METRIC.dimension]: '${aws:InstanceId}' },
+      metrics_collected: { mem: { measurement: [WORKER_MEMORY_METRIC.metricName] } },
+    },
+  };
+  return [
+    '# Memory metrics for the platform: the CloudWatch agent (best effort: the worker serves without it).',
+    `if command -v ${CW_AGENT_CTL} >/dev/null 2>&1 || dnf install -y amazon-cloudwatch-agent; then`,
+    `  cat > ${CW_AGENT_CONFIG} <<'FORGEFLOW_CWAGENT'`,
+    JSON.stringify(config),
+    'FORGEFLOW_CWAGENT',
+    `  ${CW_AGENT_CTL} -a fetch-config -m ec2 -s -c file:${CW_AGENT_CONFIG} || echo 'CloudWatch agent did not start: no memory metrics'`,
+    'else',
+    "  echo 'CloudWatch agent unavailable: no memory metrics'",
+    'fi',
+    '',
+  ];
 }

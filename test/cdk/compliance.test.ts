@@ -6,6 +6,7 @@ import { VALIDATION_REPORT_FILE, type CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../../functions/declarations/events.ts';
+import { WORKER_CLASSES } from '../../functions/declarations/workers.ts';
 import { RELAY_FAILURE_QUEUE } from '../../functions/declarations/queues.ts';
 import { JOB_SAGA, PROVISION_WORKER } from '../../functions/declarations/statemachines.ts';
 import { PROVISION_STEP_NAMES } from '../../functions/fleet/steps.ts';
@@ -67,11 +68,15 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
     'WorkerFleet/ScalerFunction',
     'WorkerFleet/ReaperFunction',
     'WorkerFleet/SpotInterruptionFunction',
+    // X-Ray plus DescribeInstanceStatus and GetMetricData, which take no resource either.
+    'WorkerFleet/MetricsCollectorFunction',
     ...PROVISION_STEP_NAMES.map((step) => `WorkerFleet/${PROVISION_WORKER.id}/${step}Function`),
   ].map((fn) => ({
     id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
     at: `ForgeflowApi/${fn}/Role/DefaultPolicy`,
   })),
+  // The worker agent's PutMetricData (the CloudWatch agent's memory), confined by cloudwatch:namespace.
+  ...WORKER_CLASSES.map((workerClass) => ({ id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', at: `${FLEET}/${workerClass.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase())}Class/Agent/Role` })),
   // The state machines' log delivery and X-Ray actions, which support no resource-level permissions.
   { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', at: `ForgeflowApi/${JOB_SAGA.id}/StateMachine/Role/DefaultPolicy` },
   { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', at: `${PROVISIONING}/StateMachine/Role/DefaultPolicy` },

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TAG_STACK } from '../../functions/adapters/ec2/worker-provider.ts';
 import { PRIORITIES } from '../../functions/core/priority.ts';
 import { JOB_SAGA, PROVISION_WORKER } from '../../functions/declarations/statemachines.ts';
-import { resolveWorkerClass, WORKER_CLASS_DEFINITIONS, WORKER_CLASSES } from '../../functions/declarations/worker-classes.ts';
+import { resolveWorkerClass, WORKER_CLASS_DEFINITIONS, WORKER_CLASSES, workerClassNamed } from '../../functions/declarations/worker-classes.ts';
 import { dispatchQueue, WORKER_REPORTS_QUEUE } from '../../functions/declarations/workers.ts';
 import { FLEET_ENV } from '../../functions/fleet/config.ts';
 import { PROVISION_STEP_NAMES } from '../../functions/fleet/steps.ts';
@@ -297,10 +297,29 @@ describe('schedules', () => {
     expect(resources('AWS::IAM::Policy').filter(([, p]) => json(p.Properties.Roles).includes(roleId))).toEqual([]);
   });
 
-  it('are the only schedules besides the reconciler\'s sweep', () => {
-    const reconciler = arn(api().reconcilerFunction.function);
-    expect(schedules().filter((s) => json((s.Target as Json).Arn) !== json(reconciler))).toHaveLength(2);
-    expect(schedules()).toHaveLength(3);
+  it('are the only schedules besides the reconciler\'s sweep and the metrics collector\'s', () => {
+    const others = [arn(api().reconcilerFunction.function), arn(fleet().metricsCollectorFunction.function)].map(json);
+    expect(schedules().filter((s) => !others.includes(json((s.Target as Json).Arn)))).toHaveLength(2);
+    expect(schedules()).toHaveLength(3 + WORKER_CLASSES.length);
+  });
+
+  it("the collector's role may call DescribeInstanceStatus, GetMetricData and the tables it writes, nothing else", () => {
+    const collector = fleet().metricsCollectorFunction;
+    // Its own log group and X-Ray besides; test/cdk/functions.test.ts pins the tables (workers, outbox) and their actions.
+    const actions = new Set(fixture.statementsOf(collector).flatMap(actionsOf));
+    expect(sorted(actions)).toEqual(
+      sorted(['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments', 'ec2:DescribeInstanceStatus', 'cloudwatch:GetMetricData', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'dynamodb:PutItem']),
+    );
+  });
+
+  it('collect worker metrics once per class, every metricsIntervalMinutes, with the class as input', () => {
+    const collector = arn(fleet().metricsCollectorFunction.function);
+    const collecting = schedules().filter((s) => json((s.Target as Json).Arn) === json(collector));
+    expect(collecting.map((s) => JSON.parse(String((s.Target as Json).Input)))).toEqual(WORKER_CLASSES.map((workerClass) => ({ workerClass })));
+    for (const schedule of collecting) {
+      const { workerClass } = JSON.parse(String((schedule.Target as Json).Input)) as { workerClass: string };
+      expect(schedule.ScheduleExpression).toBe(`rate(${workerClassNamed(workerClass, 'aws').metricsIntervalMinutes} minutes)`);
+    }
   });
 });
 

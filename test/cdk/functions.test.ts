@@ -46,6 +46,7 @@ const FUNCTION_OF: Record<string, (stack: ForgeflowApiStack) => ForgeflowFunctio
   scaler: (stack) => stack.workerFleet.scalerFunction,
   reaper: (stack) => stack.workerFleet.reaperFunction,
   spotInterruption: (stack) => stack.workerFleet.spotInterruptionFunction,
+  metricsCollector: (stack) => stack.workerFleet.metricsCollectorFunction,
   ...Object.fromEntries(PROVISION_STEP_NAMES.map((step) => [`provision${step}`, (stack: ForgeflowApiStack) => stack.workerFleet.provisioning.steps.get(step)!])),
 };
 /** The fleet functions (functions/fleet/handlers), which all build their fleet with fleetFromEnv. */
@@ -248,6 +249,11 @@ describe('DynamoDB permissions', () => {
       [WAITING_JOBS_TABLE, PUT],
     ],
     ...Object.fromEntries(FLEET_NAMES.map((name) => [name, name === 'reaper' ? [...FLEET, [JOBS_TABLE, READ]] : FLEET])),
+    // Queries workers and updates their metric blocks (never creates or replaces one); appends their events.
+    metricsCollector: [
+      [WORKERS_TABLE, sorted([...READ, 'dynamodb:UpdateItem'])],
+      [OUTBOX_TABLE, PUT],
+    ],
     // Records each job's start (RUNNING) through the saga's store.
     workerControl: [...FLEET, [JOBS_TABLE, sorted([...READ, 'dynamodb:PutItem'])]],
   };
@@ -326,8 +332,9 @@ describe('other permissions', () => {
     }
   });
 
-  it('uses Resource "*" only for X-Ray, ListStreams in the relay, DescribeInstances and DescribeImages in the fleet', () => {
+  it('uses Resource "*" only for X-Ray, ListStreams in the relay, DescribeInstances and DescribeImages in the fleet, and the metric reads', () => {
     const describesInstances = ['api', 'workerControl', 'reaper', 'spotInterruption', 'provisionTerminateInstance'];
+    const readsMetrics = ['api', 'metricsCollector'];
     for (const name of names()) {
       const wildcard = fixture.statementsOf(functions[name]!).filter((s) => resourcesOf(s).includes('*'));
       const expected = [
@@ -336,6 +343,7 @@ describe('other permissions', () => {
         ...(name === 'relay' ? ['dynamodb:ListStreams'] : []),
         ...(describesInstances.includes(name) ? ['ec2:DescribeInstances'] : []),
         ...(name === 'provisionLaunch' ? ['ec2:DescribeImages'] : []),
+        ...(readsMetrics.includes(name) ? ['ec2:DescribeInstanceStatus', 'cloudwatch:GetMetricData'] : []),
       ];
       expect(sorted(wildcard.flatMap(actionsOf)), name).toEqual(sorted(expected));
     }

@@ -1,4 +1,5 @@
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { WORKER_CPU_METRIC, WORKER_MEMORY_METRIC } from '../../declarations/metrics.ts';
 import type { InstanceMetricsQuery, InstanceMetricsSource, InstanceUtilization, SourceResult } from '../../core/fleet/metrics-ports.ts';
 
 /** GetMetricData takes at most 500 queries per call; two per instance (CPU, memory). */
@@ -6,9 +7,6 @@ export const MAX_QUERIES_PER_CALL = 500;
 const QUERIES_PER_INSTANCE = 2;
 export const INSTANCES_PER_CALL = MAX_QUERIES_PER_CALL / QUERIES_PER_INSTANCE;
 
-/** Where memory comes from: the CloudWatch agent the worker bootstrap installs, with InstanceId as its one dimension. */
-export const MEMORY_METRIC = { namespace: 'CWAgent', metricName: 'mem_used_percent' } as const;
-export const CPU_METRIC = { namespace: 'AWS/EC2', metricName: 'CPUUtilization' } as const;
 
 /** How many periods back to look for the latest datapoint: CloudWatch publishes EC2 metrics a few minutes late. */
 const LOOKBACK_PERIODS = 3;
@@ -42,7 +40,7 @@ export class CloudWatchInstanceMetrics implements InstanceMetricsSource {
   private async call(batch: readonly InstanceMetricsQuery[], now: Date): Promise<Map<string, MetricDataResult>> {
     const longestPeriod = Math.max(...batch.map((q) => q.periodSeconds));
     const input = {
-      MetricDataQueries: batch.flatMap((query, i) => [metricQuery(`cpu${i}`, CPU_METRIC, query), metricQuery(`mem${i}`, MEMORY_METRIC, query)]),
+      MetricDataQueries: batch.flatMap((query, i) => [metricQuery(`cpu${i}`, WORKER_CPU_METRIC, query), metricQuery(`mem${i}`, WORKER_MEMORY_METRIC, query)]),
       StartTime: new Date(now.getTime() - LOOKBACK_PERIODS * longestPeriod * 1000),
       EndTime: now,
       ScanBy: 'TimestampDescending' as const,
@@ -62,11 +60,11 @@ export class CloudWatchInstanceMetrics implements InstanceMetricsSource {
   }
 }
 
-function metricQuery(id: string, metric: { namespace: string; metricName: string }, query: InstanceMetricsQuery): MetricDataQuery {
+function metricQuery(id: string, metric: { namespace: string; metricName: string; dimension: string }, query: InstanceMetricsQuery): MetricDataQuery {
   return {
     Id: id,
     MetricStat: {
-      Metric: { Namespace: metric.namespace, MetricName: metric.metricName, Dimensions: [{ Name: 'InstanceId', Value: query.instanceId }] },
+      Metric: { Namespace: metric.namespace, MetricName: metric.metricName, Dimensions: [{ Name: metric.dimension, Value: query.instanceId }] },
       Period: query.periodSeconds,
       Stat: 'Average',
     },
