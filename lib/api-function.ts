@@ -62,8 +62,9 @@ export class ApiFunction extends ForgeflowFunction {
     // GET /v1/jobs/{id}/events and /v1/jobs/{id}/webhook-deliveries only read what the consumers wrote.
     bindTable(fn, props.tables.get(JOB_EVENTS_TABLE), 'read');
     bindTable(fn, props.tables.get(WEBHOOK_DELIVERIES_TABLE), 'read');
-    // GET /v1/webhooks/secret reads the tenant's signing secret and creates it (a conditional put) on first use.
-    bindTable(fn, props.tables.get(TENANTS_TABLE), ['read', 'append']);
+    // GET /v1/webhooks/secret reads the tenant's signing secret and creates it (a conditional put) on first use;
+    // PUT and DELETE /v1/webhooks/worker-alerts update the subscriptions item.
+    bindTable(fn, props.tables.get(TENANTS_TABLE), ['read', 'append', 'update']);
 
     // Optimistic publish (OPTIMISTIC_PUBLISH, default 'true' in the handler) needs the bus name and PutEvents on
     // this bus alone.

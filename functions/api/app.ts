@@ -35,7 +35,7 @@ export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResu
   const service = new JobService({ store: deps.store, clock: deps.clock });
   const router = new Router([
     ...jobRoutes({ service, store: deps.store, history: deps.history }),
-    ...webhookRoutes({ service, deliveries: deps.deliveries, secrets: deps.secrets }),
+    ...webhookRoutes({ service, deliveries: deps.deliveries, secrets: deps.secrets, alerts: deps.secrets.alertSubscriptions() }),
     // Worker events go through the same history consumer as job events, under the worker id.
     ...(deps.workers ? workerRoutes({ workers: deps.workers, history: deps.history }) : []),
   ]);

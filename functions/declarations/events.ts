@@ -36,6 +36,13 @@ export const RULES = [
     target: WEBHOOKS_QUEUE,
   },
   {
+    id: 'WorkerAlertWebhooksRule',
+    name: 'forgeflow-worker-alert-webhooks',
+    description: "A worker's CPU or memory threshold crossed or cleared: the tenants that subscribed get a webhook",
+    pattern: { source: [WORKER_EVENT_SOURCE], 'detail-type': ['WorkerThresholdExceeded', 'WorkerThresholdCleared'] },
+    target: WEBHOOKS_QUEUE,
+  },
+  {
     id: 'SagaStarterRule',
     name: 'forgeflow-saga-starter',
     description: 'Every queued job run starts its saga',

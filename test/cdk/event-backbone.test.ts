@@ -71,17 +71,19 @@ describe('rules', () => {
     });
   });
 
-  it.each(RULES.map((r) => [r.id, r] as const))('%s: its queue and target DLQ accept events.amazonaws.com for this rule only', (_, definition) => {
+  it.each(RULES.map((r) => [r.id, r] as const))('%s: its queue and target DLQ accept events.amazonaws.com for their rules only', (_, definition) => {
     const { rule, targetDlq } = stateful().events.get(definition);
-    for (const queue of [stateful().queues.get(definition.target).queue, targetDlq]) {
-      const allows = queuePolicy(queue).filter((s) => s.Effect === 'Allow');
-      expect(allows).toHaveLength(1);
-      expect(allows[0]).toMatchObject({
-        Principal: { Service: 'events.amazonaws.com' },
-        Condition: { ArnEquals: { 'aws:SourceArn': arn(rule) } },
-      });
-      expect(actionsOf(allows[0]!)).toContain('sqs:SendMessage');
-      expect(actionsOf(allows[0]!).every((a) => a.startsWith('sqs:') && !a.includes('*'))).toBe(true);
+    const queue = stateful().queues.get(definition.target).queue;
+    // A queue several rules feed (webhooks: job callbacks and worker alerts) allows each of them, and nothing else.
+    const feeding = RULES.filter((r) => r.target === definition.target).map((r) => JSON.stringify(arn(stateful().events.get(r).rule)));
+    for (const [where, sources] of [[queue, feeding], [targetDlq, [JSON.stringify(arn(rule))]]] as const) {
+      const allows = queuePolicy(where).filter((s) => s.Effect === 'Allow');
+      expect(allows.map((a) => JSON.stringify((a.Condition as { ArnEquals: Record<string, unknown> }).ArnEquals['aws:SourceArn'])).sort()).toEqual([...sources].sort());
+      for (const allow of allows) {
+        expect(allow).toMatchObject({ Principal: { Service: 'events.amazonaws.com' } });
+        expect(actionsOf(allow)).toContain('sqs:SendMessage');
+        expect(actionsOf(allow).every((a) => a.startsWith('sqs:') && !a.includes('*'))).toBe(true);
+      }
     }
   });
 });

@@ -211,7 +211,7 @@ describe('DynamoDB permissions', () => {
       [COUNTERS_TABLE, READ_WRITE],
       [JOB_EVENTS_TABLE, READ],
       [WEBHOOK_DELIVERIES_TABLE, READ],
-      [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem'])],
+      [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'])],
       [WORKERS_TABLE, READ_WRITE],
     ],
     relay: [],

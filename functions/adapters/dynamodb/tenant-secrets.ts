@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
 /**
@@ -13,6 +13,11 @@ export class TenantSecrets {
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  /** The worker-alert subscriptions, which live in the same table. */
+  alertSubscriptions(): AlertSubscriptions {
+    return new AlertSubscriptions(this.client, this.tableName);
+  }
 
   async webhookSecret(tenantId: string): Promise<string> {
     const cached = this.cache.get(tenantId);
@@ -45,5 +50,48 @@ export class TenantSecrets {
       if (!existing) throw error;
       return existing;
     }
+  }
+}
+
+/** Tenant ids never start with `_` (see PLATFORM_TENANT): this item can be no tenant's. */
+const ALERT_SUBSCRIPTIONS_KEY = { tenantId: '_worker-alert-webhooks' };
+
+export interface AlertSubscription {
+  tenantId: string;
+  url: string;
+}
+
+/**
+ * Which tenants asked for the fleet's worker alerts (WorkerThresholdExceeded and Cleared) at which URL: one item,
+ * a map of tenant → URL, so a delivery reads every subscriber with one GetItem rather than a Scan of the tenants.
+ * One item holds about 2,000 subscriptions of 200-character URLs (400 KB).
+ */
+export class AlertSubscriptions {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async list(): Promise<AlertSubscription[]> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: ALERT_SUBSCRIPTIONS_KEY, ConsistentRead: true }));
+    const map = (Item?.subscribers ?? {}) as Record<string, string>;
+    return Object.entries(map).map(([tenantId, url]) => ({ tenantId, url }));
+  }
+
+  async get(tenantId: string): Promise<string | undefined> {
+    return (await this.list()).find((s) => s.tenantId === tenantId)?.url;
+  }
+
+  /** Sets (a URL) or removes (undefined) one tenant's subscription; the map is created on first use. */
+  async set(tenantId: string, url: string | undefined): Promise<void> {
+    if (url === undefined) {
+      await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: ALERT_SUBSCRIPTIONS_KEY, UpdateExpression: 'REMOVE subscribers.#t', ConditionExpression: 'attribute_exists(subscribers)', ExpressionAttributeNames: { '#t': tenantId } })).catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
+      return;
+    }
+    // Two writes: a map must exist before one of its keys can be set, and if_not_exists cannot share a path with it.
+    await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: ALERT_SUBSCRIPTIONS_KEY, UpdateExpression: 'SET subscribers = if_not_exists(subscribers, :empty)', ExpressionAttributeValues: { ':empty': {} } }));
+    await this.client.send(new UpdateCommand({ TableName: this.tableName, Key: ALERT_SUBSCRIPTIONS_KEY, UpdateExpression: 'SET subscribers.#t = :url', ExpressionAttributeNames: { '#t': tenantId }, ExpressionAttributeValues: { ':url': url } }));
   }
 }

@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { createDocumentClient } from '../../adapters/dynamodb/client.ts';
 import { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
-import { TenantSecrets } from '../../adapters/dynamodb/tenant-secrets.ts';
+import { AlertSubscriptions, TenantSecrets } from '../../adapters/dynamodb/tenant-secrets.ts';
 import { METRICS_NAMESPACE } from '../../declarations/metrics.ts';
 import { WEBHOOKS_QUEUE } from '../../declarations/queues.ts';
 import { INBOX_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE } from '../../declarations/tables.ts';
@@ -31,6 +31,7 @@ export const handler = createEventConsumer({
   handle: webhookEffect({
     inbox: new DynamoInbox(client, tableName(INBOX_TABLE)),
     secrets: new TenantSecrets(client, tableName(TENANTS_TABLE)),
+    alerts: new AlertSubscriptions(client, tableName(TENANTS_TABLE)),
     deliveries: new WebhookDeliveries(client, tableName(WEBHOOK_DELIVERIES_TABLE)),
     policy: { allowHttp: config.WEBHOOK_ALLOW_HTTP, allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE },
     leaseSeconds: WEBHOOKS_QUEUE.visibilityTimeoutSeconds,

@@ -1,7 +1,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
-import type { TenantSecrets } from '../../adapters/dynamodb/tenant-secrets.ts';
+import type { AlertSubscriptions, TenantSecrets } from '../../adapters/dynamodb/tenant-secrets.ts';
 import type { EventEnvelope } from '../../core/events.ts';
 import { emitMetric } from '../../shared/platform-metrics.ts';
 import { deliverWebhook, type DeliverWebhookInput, type DeliveryResult } from '../../webhooks/deliver.ts';
@@ -24,6 +24,8 @@ export interface WebhookConsumerDeps {
   leaseSeconds: number;
   resolve?: ResolveHost;
   delivery?: Partial<Pick<DeliverWebhookInput, 'timeoutMs' | 'maxAttempts' | 'baseDelayMs' | 'capDelayMs' | 'sleep'>>;
+  /** Tenants subscribed to worker alerts; absent: worker alerts are skipped. */
+  alerts?: Pick<AlertSubscriptions, 'list'>;
   /** Where WebhookDeliveries is emitted; without it nothing is (tests that do not look at metrics). */
   metrics?: Metrics;
 }
@@ -41,17 +43,44 @@ function finalOutcome(result: DeliveryResult): WebhookOutcome {
   return result.permanent ? 'gave-up' : 'retried';
 }
 
-/**
- * POSTs a job event to the job's callback URL, once. The claim comes first (an HTTP call cannot join a
- * DynamoDB transaction); the request carries the event id so a receiver can drop the rare repeat after a crash.
- */
 /** Time kept back from the Lambda's remaining time: recording the outcome and answering the batch. */
 export const DELIVERY_MARGIN_MS = 5000;
 
+/** Worker alerts go to every tenant that subscribed (PUT /v1/webhooks/worker-alerts), signed with its own secret. */
+const WORKER_ALERTS: readonly string[] = ['WorkerThresholdExceeded', 'WorkerThresholdCleared'];
+
+/** Where one delivery goes: the URL, whose secret signs it, and the inbox name its claim is made under. */
+interface Destination {
+  url: string;
+  tenantId: string;
+  consumer: string;
+}
+
+/**
+ * POSTs a job event to the job's callback URL, once; a worker alert to each subscribed tenant's URL, once per
+ * tenant. Each claim comes first (an HTTP call cannot join a DynamoDB transaction); the request carries the event
+ * id so a receiver can drop the rare repeat after a crash. Alert subscribers are served in turn, each under its
+ * own claim: when one fails, the queue redelivers the event and those already served are skipped.
+ */
 export function webhookEffect(deps: WebhookConsumerDeps) {
+  const deliverOnce = deliverer(deps);
   return async (event: EventEnvelope, context?: Context): Promise<EffectOutcome> => {
+    if (WORKER_ALERTS.includes(event.type)) {
+      const subscribers = (await deps.alerts?.list()) ?? [];
+      let outcome: EffectOutcome = subscribers.length === 0 ? 'skipped' : 'duplicate';
+      for (const { tenantId, url } of subscribers) {
+        if ((await deliverOnce(event, { url, tenantId, consumer: `${WEBHOOKS_CONSUMER}#${tenantId}` }, context)) === 'applied') outcome = 'applied';
+      }
+      return outcome;
+    }
     const callbackUrl = (event.data as { callbackUrl?: string }).callbackUrl;
     if (!callbackUrl) return 'skipped';
+    return deliverOnce(event, { url: callbackUrl, tenantId: event.tenantId, consumer: WEBHOOKS_CONSUMER }, context);
+  };
+}
+
+function deliverer(deps: WebhookConsumerDeps) {
+  return (event: EventEnvelope, destination: Destination, context?: Context): Promise<EffectOutcome> => {
     const count = (outcome: WebhookOutcome) => {
       if (deps.metrics) emitMetric(deps.metrics, 'WebhookDeliveries', 1, { Outcome: outcome });
     };
@@ -59,14 +88,14 @@ export function webhookEffect(deps: WebhookConsumerDeps) {
       await deps.deliveries.record({ ...attempt, jobId: event.subject, eventType: event.type });
       if (attempt.nextDelayMs !== undefined) count('retried');
     };
-    return deps.inbox.runExternalOnce(WEBHOOKS_CONSUMER, event.id, deps.leaseSeconds, async () => {
+    return deps.inbox.runExternalOnce(destination.consumer, event.id, deps.leaseSeconds, async () => {
       let target;
       try {
-        target = await checkWebhookTarget(callbackUrl, deps.policy, deps.resolve);
+        target = await checkWebhookTarget(destination.url, deps.policy, deps.resolve);
       } catch (error) {
         if (!(error instanceof WebhookTargetRefusedError) || error.retryable) throw error;
         // A URL we will never call is a final answer, recorded so the user can see why nothing arrived.
-        await record({ eventId: event.id, attempt: 0, url: callbackUrl.split('?')[0]!, error: { code: 'TARGET_REFUSED', message: error.message }, durationMs: 0, at: new Date().toISOString() });
+        await record({ eventId: event.id, attempt: 0, url: destination.url.split('?')[0]!, error: { code: 'TARGET_REFUSED', message: error.message }, durationMs: 0, at: new Date().toISOString() });
         count('refused');
         return;
       }
@@ -78,7 +107,7 @@ export function webhookEffect(deps: WebhookConsumerDeps) {
         eventId: event.id,
         eventType: event.type,
         body: JSON.stringify(event),
-        secret: await deps.secrets.webhookSecret(event.tenantId),
+        secret: await deps.secrets.webhookSecret(destination.tenantId),
         recordAttempt: record,
       });
       // No attempt at all when the invocation had no time left for one: nothing was sent, so nothing is counted.
