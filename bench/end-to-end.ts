@@ -18,7 +18,9 @@ interface JobView { jobId: string; status: string; createdAt: string; updatedAt:
 
 export async function benchEndToEnd(options: { jobs: number; inFlight?: number }) {
   const home = mkdtempSync(join(tmpdir(), 'ff-bench-e2e-'));
-  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 2, workerConcurrency: 4, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT });
+  // Worker metrics are priced per worker per month (docs/pricing.md), not per job: one collection at start, no more.
+  const fleet = { collectIntervalMs: 3_600_000 };
+  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 2, workerConcurrency: 4, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, fleet });
   invocationCounts.clear();
   invocationMillis.clear();
   runtime.backbone.sqs.requestCounts.clear();

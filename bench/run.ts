@@ -8,6 +8,7 @@ import { benchEventLatency, formatEventLatency } from './event-latency.ts';
 import { benchEndToEnd, printEndToEnd } from './end-to-end.ts';
 import { benchFaults } from './faults.ts';
 import { benchColdStart, benchLaunchBurst } from './fleet.ts';
+import { benchMonitoring } from './monitoring.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -45,6 +46,19 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<void> }> = {
     run: async () => {
       const cold = await benchColdStart({ runs: 5 });
       console.log(`JobQueued → RUNNING p50 ${cold.toRunningP50} ms (max ${cold.toRunningMax} ms); JobQueued → worker READY p50 ${cold.toReadyP50} ms`);
+    },
+  },
+  monitoring: {
+    title: 'Monitoring: one scheduled collection of 100 and 1,200 READY workers (EC2 and CloudWatch stubbed, store in memory): calls and cost',
+    run: async () => {
+      for (const workers of [100, 1200]) {
+        const m = await benchMonitoring({ workers });
+        console.log(
+          `${m.workers} workers: ${m.describeInstanceStatusCalls} DescribeInstanceStatus, ${m.getMetricDataCalls} GetMetricData (${m.metricsRequested} metrics), ` +
+            `${m.transactions} transactions (${m.wru} WRU), ${m.events} events, ${m.ms} ms; per worker-month at the default schedule USD ${JSON.stringify(m.usdPerWorkerMonth)} ` +
+            `(+ ${m.detailedMonitoringUsdPerWorkerMonth} with detailed monitoring)`,
+        );
+      }
     },
   },
   faults: {
