@@ -81,6 +81,8 @@ describe('Method: Ec2WorkerProvider.launch', () => {
       MaxCount: 1,
       SubnetId: 'subnet-0abc1234',
       ClientToken: 'wrk_01J0000000000000000000000A-1',
+      // Basic monitoring unless the class asks for detailed (billed per instance).
+      Monitoring: { Enabled: false },
       UserData: Buffer.from('#!/bin/bash\necho wrk_01J0000000000000000000000A default\n').toString('base64'),
       InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } },
       BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 40, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true } }],
@@ -98,6 +100,10 @@ describe('Method: Ec2WorkerProvider.launch', () => {
     expect(input).not.toHaveProperty('InstanceMarketOptions');
     expect(input).not.toHaveProperty('SubnetId');
     expect(input.InstanceType).toBe('m6g.large');
+
+    ec2.on(RunInstancesCommand).resolves({ Instances: [ec2Instance('i-0ccc')] });
+    await provider().launch({ ...launchRequest(), workerClass: { ...workerClass, detailedMonitoring: true } });
+    expect(ec2.commandCalls(RunInstancesCommand)[1]!.args[0].input.Monitoring).toEqual({ Enabled: true });
   });
 
   it.each([

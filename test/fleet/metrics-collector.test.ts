@@ -152,14 +152,20 @@ describe('Metrics collector: three sources kept apart, on a schedule', () => {
     expect(x.recorded).toContainEqual({ metric: 'MetricsCollectionErrors', value: 1, dimensions: { WorkerClass: 'default', Source: 'cloudWatch' } });
   });
 
-  it('an agent silent past its heartbeats is an agent error; the worker is then not counted healthy', async () => {
+  it('an agent silent past its heartbeats is an agent error and not healthy; one of an older release, alive without figures, is', async () => {
     const worker = await readyWorker(x);
     ec2SaysHealthy();
     cloudWatchSays(10, 10);
     x.f.clock.advance((TEST_CLASS.heartbeatIntervalSeconds ?? 30) * 10);
+    const older = await readyWorker(x);
+    // An agent of an earlier release: its heartbeat carries no figures.
+    const { agentReport: _report, ...withoutFigures } = older;
+    await x.store.update(withoutFigures, { state: older.state, version: older.version });
+    await x.fleet.agents.heartbeat(identityOf(older), { jobIds: [] });
     const report = await x.fleet.collector!.collectClass('default', 'run-1');
-    expect(report.healthy).toBe(0);
+    expect(report.healthy).toBe(1);
     expect((await x.store.get(worker.workerId))!.metrics!.agent).toMatchObject({ status: 'error', error: { code: 'AGENT_SILENT' } });
+    expect((await x.store.get(older.workerId))!.metrics!.agent).toMatchObject({ status: 'error', error: { code: 'AGENT_NOT_REPORTING' } });
   });
 
   it('raises a threshold alert on crossing, holds it within the hysteresis, and clears it below', async () => {

@@ -138,15 +138,19 @@ export class WorkerMetricsCollector {
     return { status: 'ok', ...answer.value, detailedMonitoring, periodSeconds: detailedMonitoring ? 60 : 300, collectedAt };
   }
 
-  /** The agent's figures are what its last heartbeat carried; too old a heartbeat means a silent agent. */
+  /**
+   * The agent's figures are what its last heartbeat carried. No heartbeat for several intervals: a silent agent.
+   * Heartbeats without figures: an agent of an earlier release, alive but saying nothing about itself.
+   */
   private async agentBlock(worker: WorkerRecord, now: string): Promise<AgentMetrics> {
     if (BOOTING_STATES.includes(worker.state)) return { status: 'not-applicable', message: 'The agent has not registered yet', reportedAt: now };
     const report = worker.agentReport;
-    if (!report) return { status: 'error', error: { code: 'AGENT_NOT_REPORTING', message: 'The agent sent no figures (an agent older than this platform sends none)' }, reportedAt: now };
+    const lastHeard = report?.reportedAt ?? worker.lastHeartbeatAt ?? worker.readyAt ?? worker.updatedAt;
     const silentAfterMs = HEARTBEAT_MISSES_BEFORE_LOST * this.deps.fleet.classes(worker.class).heartbeatIntervalSeconds * 1000;
-    if (Date.parse(now) - Date.parse(report.reportedAt) > silentAfterMs) {
-      return { status: 'error', error: { code: 'AGENT_SILENT', message: `No heartbeat since ${report.reportedAt}` }, reportedAt: report.reportedAt };
+    if (Date.parse(now) - Date.parse(lastHeard) > silentAfterMs) {
+      return { status: 'error', error: { code: AGENT_SILENT, message: `No heartbeat since ${lastHeard}` }, reportedAt: lastHeard };
     }
+    if (!report) return { status: 'error', error: { code: AGENT_NOT_REPORTING, message: 'The agent heartbeats but sends no figures (a release older than this platform)' }, reportedAt: lastHeard };
     const process = worker.instanceId ? await this.deps.processStats?.read(worker.instanceId) : undefined;
     return { status: 'ok', ...report.stats, agentVersion: report.agentVersion, reportedAt: report.reportedAt, ...(process ? { process } : {}) };
   }
@@ -176,11 +180,15 @@ export class WorkerMetricsCollector {
   }
 }
 
-/** Status checks pass (or do not exist here) and the agent reports. */
+const AGENT_SILENT = 'AGENT_SILENT';
+const AGENT_NOT_REPORTING = 'AGENT_NOT_REPORTING';
+
+/** Status checks pass (or do not exist here) and the agent heartbeats (an older agent without figures included). */
 export function isHealthy(metrics: WorkerMetrics): boolean {
-  const ec2 = metrics.ec2;
+  const { ec2, agent } = metrics;
   const ec2Ok = ec2?.status === 'not-applicable' || (ec2?.status === 'ok' && ec2.systemStatus === 'ok' && ec2.instanceStatus === 'ok');
-  return ec2Ok && metrics.agent?.status === 'ok';
+  const agentAlive = agent?.status === 'ok' || (agent?.status === 'error' && agent.error.code === AGENT_NOT_REPORTING);
+  return ec2Ok && agentAlive;
 }
 
 async function settle<T>(workers: readonly WorkerRecord[], read: () => Promise<Map<string, SourceResult<T>>>): Promise<Map<string, SourceResult<T>>> {
