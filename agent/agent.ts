@@ -110,7 +110,8 @@ export function createAgent(options: AgentOptions): Agent {
     idleSince: () => idleSince,
     stats: () => ({
       runningJobs: jobs.size,
-      freeSlots: slots.free,
+      // Not slots.free: the poller holds free slots while it long-polls, so that reads 0 on an idle agent.
+      freeSlots: Math.max(0, config.concurrency - jobs.size),
       jobsDone,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
       loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) as [number, number, number],

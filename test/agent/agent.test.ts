@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { groupHasLiveMembers } from '../../agent/process-runner.ts';
 import { MAX_CAUSE_OUTPUT_TAIL, TaskFailureCauseSchema, TaskSuccessSchema, WorkerReportSchema } from '../../functions/core/saga-messages.ts';
+import { waitFor } from '../support/wait.ts';
 import { finished, useAgentHarness } from './agents.ts';
 import { dispatch, enqueue, messagesIn, receiveAll, type TestQueues } from './fakes.ts';
 
@@ -32,6 +33,20 @@ describe('agent: running a job', () => {
     expect(h.sfn.callsFor(job.taskToken, 'SendTaskFailure')).toEqual([]);
     expect(await reportsIn(queues)).toEqual([expect.objectContaining({ type: 'started', jobId: job.jobId, run: 1, attempt: 1, workerId: 'test-worker', taskToken: job.taskToken })]);
     expect(await messagesIn(h.client, queues.urls.medium)).toBe(0);
+  });
+
+  it('tells its own figures: jobs done, and every slot free once idle (slots held for a long poll are not busy)', async () => {
+    const { queues, start } = await h.setup({ concurrency: 3 });
+    const job = dispatch({ command: 'true' });
+    await enqueue(h.client, queues, job);
+    const { events, agent } = start();
+    await finished(events, job.taskToken);
+    // The job leaves the agent's set just after its end is reported.
+    await waitFor('the job counted as done', () => agent.stats().jobsDone === 1, 5000);
+    const stats = agent.stats();
+    expect(stats).toMatchObject({ runningJobs: 0, jobsDone: 1, freeSlots: 3 });
+    expect(stats.memoryRssBytes).toBeGreaterThan(0);
+    expect(stats.loadAverage).toHaveLength(3);
   });
 
   it('fails with NON_ZERO_EXIT_CODE and a JSON cause for `exit 3`', async () => {
