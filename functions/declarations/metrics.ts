@@ -30,7 +30,7 @@ export interface PlatformMetricDefinition {
 const { WORKER_CLASS, PRIORITY, REASON, CONSUMER, OUTCOME, STATE, METRIC, SOURCE } = MetricDimension;
 
 export const PLATFORM_METRICS = {
-  JobsSubmitted: { unit: 'Count', dimensions: [WORKER_CLASS, PRIORITY], description: 'Jobs accepted by the API (first run; explicit retries are JobsRetried)' },
+  JobsSubmitted: { unit: 'Count', dimensions: [WORKER_CLASS, PRIORITY], description: 'Jobs accepted by the API (their first run; an explicit retry is not a new submission)' },
   JobsStarted: { unit: 'Count', dimensions: [WORKER_CLASS, PRIORITY], description: 'Attempts whose command a worker started' },
   JobsSucceeded: { unit: 'Count', dimensions: [WORKER_CLASS, PRIORITY], description: 'Jobs that ended SUCCEEDED' },
   JobsFailed: { unit: 'Count', dimensions: [WORKER_CLASS, REASON], description: 'Jobs that ended FAILED, by failure reason' },
