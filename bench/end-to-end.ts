@@ -20,7 +20,9 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number }
   const home = mkdtempSync(join(tmpdir(), 'ff-bench-e2e-'));
   // Worker metrics are priced per worker per month (docs/pricing.md), not per job: one collection at start, no more.
   const fleet = { collectIntervalMs: 3_600_000 };
-  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 2, workerConcurrency: 4, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, fleet });
+  // Fault proxies that fail nothing (rate 0): they count every call of handlers and agents on the wire.
+  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 2, workerConcurrency: 4, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, fleet, faults: { rate: 0 } });
+  const wireBefore = runtime.faults!.operations();
   invocationCounts.clear();
   invocationMillis.clear();
   runtime.backbone.sqs.requestCounts.clear();
@@ -42,8 +44,13 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number }
     for (;;) {
       const stats = (await (await fetch(`${runtime.url}/v1/queues/stats`, { headers })).json()) as { totals: Record<string, number> };
       if (stats.totals.SUCCEEDED! + stats.totals.FAILED! + stats.totals.DEAD_LETTERED! >= options.jobs || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 200));
+      // Throughput and latency come from the jobs' own timestamps, so a slow poll costs no accuracy, only fewer of
+      // the bench's own calls among those it counts per job.
+      await new Promise((r) => setTimeout(r, 1000));
     }
+    // Before the bench reads every job back: those reads are its own, not the platform's work per job.
+    const wireAfter = runtime.faults!.operations();
+    const sqsAfter = new Map(runtime.backbone.sqs.requestCounts);
     const jobs = await Promise.all(ids.map(async (id) => (await (await fetch(`${runtime.url}/v1/jobs/${id}`, { headers })).json()) as JobView));
     const succeeded = jobs.filter((j) => j.status === 'SUCCEEDED');
     const latencies = succeeded.map((j) => Date.parse(j.updatedAt) - Date.parse(j.createdAt));
@@ -59,10 +66,11 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number }
     const gbSeconds = ([...invocationMillis.values()].reduce((a, b) => a + b, 0) / 1000) * 0.5;
     const sqsRequests = [...runtime.backbone.sqs.requestCounts.values()].reduce((a, b) => a + b, 0);
     const events = runtime.backbone.bus.published - publishedBefore;
-    // Each state change: job + outbox + 2 counters (+ slot on claim/release) at 2 WRU each; inbox claims and history
-    // rows of the consumers add about 2 writes per event per consumer that acts on it.
-    const wru = options.jobs * stateChanges * (4 * 2) + (events / 2) * 2 * 2;
-    const rru = options.jobs * stateChanges * 1;
+    const wire = callsOnTheWire(wireBefore, wireAfter);
+    // Every SQS request, the consumers' pollers (Lambda's event source mappings in AWS) and the bus's deliveries
+    // included, as the local SQS saw them: the proxy only sees the handlers' and agents' own calls.
+    wire.sqs = Object.fromEntries([...sqsAfter].map(([action, calls]) => [action, { calls, items: calls }]));
+    const { wru, rru } = capacityUnits(wire.dynamodb ?? {});
     const per1000 = (count: number) => (count / options.jobs) * 1000;
     const cost = {
       stepFunctions: per1000(transitions) * PRICE.transition,
@@ -82,6 +90,7 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number }
       transitionsPerJob: round(transitions / options.jobs, 2),
       stateChangesPerJob: round(stateChanges, 2),
       callsPerJob: { lambda: round(lambdaRequests / options.jobs, 2), sqs: round(sqsRequests / options.jobs, 2), events: round(events / options.jobs, 2) },
+      wirePerJob: Object.fromEntries(Object.entries(wire).map(([service, ops]) => [service, Object.fromEntries(Object.entries(ops).map(([op, c]) => [op, round(c.calls / options.jobs, 2)]))])),
       costPer1000Jobs: Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, round(v, 5)])),
       totalPer1000Jobs: round(Object.values(cost).reduce((a, b) => a + b, 0), 4),
     };
@@ -91,11 +100,40 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number }
   }
 }
 
+type Wire = Record<string, Record<string, { calls: number; items: number }>>;
+
+/** What the run called, per service and operation: the counts after, less those of the start-up. */
+function callsOnTheWire(before: Wire, after: Wire): Wire {
+  return Object.fromEntries(
+    Object.entries(after).map(([service, ops]) => [
+      service,
+      Object.fromEntries(Object.entries(ops).map(([op, c]) => [op, { calls: c.calls - (before[service]?.[op]?.calls ?? 0), items: c.items - (before[service]?.[op]?.items ?? 0) }])),
+    ]),
+  );
+}
+
+/**
+ * DynamoDB on-demand units from the calls made, for items up to 1 KB (writes) and 4 KB (reads), which the job's
+ * items are: a transaction's items cost twice; reads are strongly consistent. A lower bound for larger items.
+ */
+function capacityUnits(dynamodb: Record<string, { calls: number; items: number }>): { wru: number; rru: number } {
+  const n = (op: string, what: 'calls' | 'items' = 'calls') => dynamodb[op]?.[what] ?? 0;
+  return {
+    wru: 2 * n('TransactWriteItems', 'items') + n('PutItem') + n('UpdateItem') + n('DeleteItem') + n('BatchWriteItem', 'items'),
+    rru: 2 * n('TransactGetItems', 'items') + n('GetItem') + n('Query') + n('BatchGetItem', 'items'),
+  };
+}
+
 export function printEndToEnd(r: Awaited<ReturnType<typeof benchEndToEnd>>): void {
   console.log(`submit only (API + commit)   ${r.submitPerSecond} jobs/s  (baseline, same run)`);
   console.log(`submit → SUCCEEDED           ${r.jobsPerSecond} jobs/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${r.succeeded}/${r.jobs} succeeded)`);
   console.log(`state transitions per job    ${r.transitionsPerJob} (Step Functions), ${r.stateChangesPerJob} job state changes`);
   console.log(`calls per job                lambda ${r.callsPerJob.lambda}, sqs ${r.callsPerJob.sqs}, events ${r.callsPerJob.events}`);
+  for (const [service, ops] of Object.entries(r.wirePerJob)) {
+    const total = round(Object.entries(ops).filter(([op]) => !op.includes('long poll')).reduce((sum, [, c]) => sum + c, 0), 2);
+    const each = Object.entries(ops).filter(([, c]) => c > 0).map(([op, c]) => `${op} ${c}`).join(', ');
+    console.log(`  on the wire, ${service.padEnd(13)} ${total} per job${service === 'sqs' ? ' (long polls included)' : ''}: ${each}`);
+  }
   console.log(`AWS cost per 1,000 jobs      $${r.totalPer1000Jobs} (EC2 excluded; docs/pricing.md): ${JSON.stringify(r.costPer1000Jobs)}`);
 }
 

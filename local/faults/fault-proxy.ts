@@ -18,10 +18,20 @@ export interface FaultOptions {
   seed?: number;
 }
 
+export type ProxyCounts = { calls: number } & Record<FaultKind, number>;
+
+/** Calls per operation (the X-Amz-Target's action), and the items written or read by batch and transaction calls. */
+export interface OperationCounts {
+  calls: number;
+  items: number;
+}
+
 export interface FaultProxy {
   endpoint: string;
   /** Calls seen and faults injected, by kind. */
-  readonly counts: { calls: number } & Record<FaultKind, number>;
+  readonly counts: ProxyCounts;
+  /** Calls seen per operation: with rate 0, the proxy is how the bench counts calls per job on the wire. */
+  readonly operations: Map<string, OperationCounts>;
   close(): Promise<void>;
 }
 
@@ -40,6 +50,7 @@ export async function startFaultProxy(target: string, options: FaultOptions): Pr
   const upstream = new URL(target);
   const random = seededRandom(options.seed ?? Date.now());
   const counts = { calls: 0, throttled: 0, unavailable: 0, lostAnswer: 0 };
+  const operations = new Map<string, OperationCounts>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
   const server = http.createServer((req, res) => {
@@ -50,7 +61,10 @@ export async function startFaultProxy(target: string, options: FaultOptions): Pr
       const target = req.headers['x-amz-target'];
       const draw = random();
       const kind = typeof target === 'string' && draw < options.rate ? FAULT_KINDS[Math.floor((draw / options.rate) * FAULT_KINDS.length)]! : undefined;
-      if (typeof target === 'string') counts.calls++;
+      if (typeof target === 'string') {
+        counts.calls++;
+        countOperation(operations, target, body);
+      }
       if (kind) counts[kind]++;
       if (kind === 'throttled') return sendFault(res, 400, 'ThrottlingException', 'Rate exceeded');
       if (kind === 'unavailable') return sendFault(res, 500, 'InternalServerError', 'Internal server error (injected)');
@@ -75,6 +89,7 @@ export async function startFaultProxy(target: string, options: FaultOptions): Pr
   return {
     endpoint: `http://127.0.0.1:${port}`,
     counts,
+    operations,
     close: () =>
       new Promise<void>((resolve) => {
         agent.destroy();
@@ -82,6 +97,28 @@ export async function startFaultProxy(target: string, options: FaultOptions): Pr
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * One call of `target` (e.g. DynamoDB_20120810.TransactWriteItems): its items are the entries of a transaction or
+ * a batch (TransactItems, or every table's RequestItems), 1 for any other call.
+ */
+function countOperation(operations: Map<string, OperationCounts>, target: string, body: Buffer): void {
+  let operation = target.slice(target.lastIndexOf('.') + 1);
+  let items = 1;
+  // A long poll waits for work rather than doing any: counted apart, as AWS bills it the same but it costs no work.
+  if (operation === 'ReceiveMessage' && /"WaitTimeSeconds"\s*:\s*[1-9]/.test(body.toString('utf8'))) operation = 'ReceiveMessage (long poll)';
+  if (/^(Transact|Batch)/.test(operation)) {
+    try {
+      const input = JSON.parse(body.toString('utf8')) as { TransactItems?: unknown[]; RequestItems?: Record<string, unknown[] | { Keys?: unknown[] }> };
+      if (input.TransactItems) items = input.TransactItems.length;
+      else if (input.RequestItems) items = Object.values(input.RequestItems).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : (v.Keys?.length ?? 0)), 0);
+    } catch {
+      // Not JSON: counted as one item; the service answers the malformed call itself.
+    }
+  }
+  const seen = operations.get(operation) ?? { calls: 0, items: 0 };
+  operations.set(operation, { calls: seen.calls + 1, items: seen.items + items });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { startFaultProxy, type FaultKind, type FaultOptions, type FaultProxy } from './fault-proxy.ts';
+import { startFaultProxy, type FaultOptions, type FaultProxy, type OperationCounts, type ProxyCounts } from './fault-proxy.ts';
 
 export type FaultyService = 'dynamodb' | 'sqs' | 'stepfunctions' | 'eventbridge';
 
@@ -12,7 +12,9 @@ const ENDPOINT_VARIABLE: Record<FaultyService, string> = {
 
 export interface RuntimeFaults {
   /** Calls seen and faults injected so far, per service. */
-  counts(): Record<FaultyService, { calls: number } & Record<FaultKind, number>>;
+  counts(): Record<FaultyService, ProxyCounts>;
+  /** Calls per service and operation (the bench's calls per job on the wire), with their items. */
+  operations(): Record<FaultyService, Record<string, OperationCounts>>;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function injectFaults(environment: Record<string, string>, options:
     environment: next,
     faults: {
       counts: () => Object.fromEntries([...proxies].map(([service, proxy]) => [service, { ...proxy.counts }])) as ReturnType<RuntimeFaults['counts']>,
+      operations: () => Object.fromEntries([...proxies].map(([service, proxy]) => [service, Object.fromEntries(proxy.operations)])) as ReturnType<RuntimeFaults['operations']>,
       close: async () => {
         await Promise.all([...proxies.values()].map((p) => p.close()));
       },
