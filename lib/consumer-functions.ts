@@ -28,7 +28,12 @@ export class QueueConsumerFunction extends ForgeflowFunction {
     }
     super(scope, id, functionProps);
     this.function.addEventSource(
-      new SqsEventSource(queue.queue, { batchSize: queue.definition.batchSize, reportBatchItemFailures: true, maxConcurrency }),
+      new SqsEventSource(queue.queue, {
+        batchSize: queue.definition.batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency,
+        ...(queue.definition.maxBatchingWindowSeconds ? { maxBatchingWindow: Duration.seconds(queue.definition.maxBatchingWindowSeconds) } : {}),
+      }),
     );
   }
 }

@@ -132,6 +132,7 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
             queueUrl: queueUrls.get(consumer.source === 'dlq' ? consumer.queue.dlq.name : consumer.queue.name)!,
             handler: (event) => handler(event),
             batchSize: consumer.queue.batchSize,
+            ...(consumer.queue.maxBatchingWindowSeconds ? { maxBatchingWindowSeconds: consumer.queue.maxBatchingWindowSeconds } : {}),
             concurrency: 4,
             functionName: consumer.functionName,
             functionTimeoutSeconds: consumer.queue.visibilityTimeoutSeconds,

@@ -32,8 +32,13 @@ export interface SqsPollerOptions {
   /** The record's eventSourceARN; looked up with GetQueueAttributes when omitted. */
   queueArn?: string;
   handler: SqsBatchHandler;
-  /** Messages per invocation, 1–10: one ReceiveMessage call; a batching window for more is not emulated. */
+  /** Messages per invocation, 1–10. */
   batchSize: number;
+  /**
+   * Lambda's MaximumBatchingWindowInSeconds: after the first message, keep gathering until the batch is full or the
+   * window has passed. Default 0: each receive is a batch.
+   */
+  maxBatchingWindowSeconds?: number;
   /** Long-poll wait, 1–20 s. Lambda waits 20 s; 1 s locally so that stop() returns quickly. */
   waitTimeSeconds?: number;
   /** Batches in flight at once (Lambda runs several per queue, so handlers must tolerate overlap). Default 2. */
@@ -70,6 +75,9 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   const waitTimeSeconds = options.waitTimeSeconds ?? 1;
   const concurrency = options.concurrency ?? 2;
   checkInteger('batchSize', batchSize, 1, 10);
+  const windowMs = (options.maxBatchingWindowSeconds ?? 0) * 1000;
+  // Lambda's own bounds for the window.
+  checkInteger('maxBatchingWindowSeconds', options.maxBatchingWindowSeconds ?? 0, 0, 300);
   // WaitTimeSeconds 0 would turn an idle queue into a busy loop of empty receives.
   checkInteger('waitTimeSeconds', waitTimeSeconds, 1, 20);
   checkInteger('concurrency', concurrency, 1, 100);
@@ -130,12 +138,36 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
       }
       failures = 0;
       if (messages.length === 0) continue;
+      if (messages.length < batchSize && windowMs > 0) messages = await fillBatch(messages, Date.now() + windowMs);
       if (stopping.signal.aborted) {
         await release(messages);
         break;
       }
       if (!(await runBatch(messages, sourceArn))) await backOff(++failures);
     }
+  };
+
+  /** Receives more until the batch is full or the window closes (or a receive fails: the batch goes as it is). */
+  const fillBatch = async (messages: Message[], closesAt: number): Promise<Message[]> => {
+    while (messages.length < batchSize && Date.now() < closesAt && !stopping.signal.aborted) {
+      try {
+        const out = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: batchSize - messages.length,
+            WaitTimeSeconds: Math.min(waitTimeSeconds, Math.max(1, Math.ceil((closesAt - Date.now()) / 1000))),
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: abandon.signal },
+        );
+        messages = [...messages, ...(out.Messages ?? [])];
+      } catch (error) {
+        if (!abandon.signal.aborted) report(error, { phase: 'receive' });
+        break;
+      }
+    }
+    return messages;
   };
 
   /** Invokes the handler once and deletes what it did not report as failed. False when SQS refused the delete. */

@@ -123,6 +123,7 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
     queueUrl: options.backbone.queueUrls.get(SCALER_QUEUE.name)!,
     handler: (event: SQSEvent) => scale(event),
     batchSize: SCALER_QUEUE.batchSize,
+    maxBatchingWindowSeconds: SCALER_QUEUE.maxBatchingWindowSeconds,
     functionName: 'forgeflow-scaler',
     onError: (error) => options.log(`scaler nudge failed: ${(error as Error).message}`),
   });

@@ -192,6 +192,8 @@ describe('event source mappings', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
     expect((onQueue[0]!.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency).toBeGreaterThanOrEqual(2);
+    // The declared batching window (the scaler's 2 s), or none: the same one the local poller keeps.
+    expect(onQueue[0]!.MaximumBatchingWindowInSeconds).toBe((definition as { maxBatchingWindowSeconds?: number }).maxBatchingWindowSeconds);
     // Lambda refuses an SQS mapping whose function may run longer than the queue's visibility timeout.
     const timeout = fixture.resource(fixture.stacks.api, fn.function).Properties.Timeout as number;
     expect(timeout).toBeLessThanOrEqual(definition.visibilityTimeoutSeconds);

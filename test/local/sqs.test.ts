@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait.ts';
 import { createHash, randomUUID } from 'node:crypto';
 import {
   BatchRequestTooLong,
@@ -245,6 +246,19 @@ describe('startSqsPoller', () => {
     await poller.stop(); // waits for the delete that follows the handler
     expect(await depth(queue.url)).toEqual({ visible: 0, inFlight: 0 });
     expect(errors).toEqual([]);
+  });
+
+  it('with a batching window, gathers what arrives after the first message into the same invocation', async () => {
+    const queue = await sqs.ensureQueue(testQueue({ visibilityTimeoutSeconds: 30 }));
+    const calls = new Invocations();
+    poll({ queueUrl: queue.url, handler: calls.handler(), maxBatchingWindowSeconds: 2 });
+    const [first] = await send(queue.url, 'first');
+    // The poller holds the first message while its window is open: it is in flight, and no invocation came yet.
+    await waitFor('the first message received', async () => (await depth(queue.url)).inFlight === 1);
+    expect(calls.seen).toHaveLength(0);
+    const later = await send(queue.url, 'second', 'third');
+    const { event } = await calls.nth(0);
+    expect(ids(event)).toEqual([first!, ...later].sort());
   });
 
   it('deletes the successes of a partial batch and redelivers only the reported failure', async () => {
