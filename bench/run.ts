@@ -8,6 +8,7 @@ import { benchEventLatency, formatEventLatency } from './event-latency.ts';
 import { benchEndToEnd, printEndToEnd } from './end-to-end.ts';
 import { benchFaults } from './faults.ts';
 import { benchColdStart, benchLaunchBurst } from './fleet.ts';
+import { benchIdleLatency } from './idle-latency.ts';
 import { benchMonitoring } from './monitoring.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -32,6 +33,15 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<void> }> = {
   jobs: {
     title: 'Jobs end to end: 500 `true` jobs, local runtime (2 agents x 4), submit → SUCCEEDED',
     run: async () => printEndToEnd(await benchEndToEnd({ jobs: 500 })),
+  },
+  idle: {
+    title: 'Idle latency: one `true` job at a time on an idle local runtime (one warm worker), submit → SUCCEEDED, 40 jobs',
+    run: async () => {
+      const r = await benchIdleLatency({ jobs: 43 });
+      console.log(`submit → SUCCEEDED (client)  p50 ${r.total.p50} ms  p99 ${r.total.p99} ms  (${r.jobs} jobs; target p50 ≤ 300 ms)`);
+      console.log(`created → started            p50 ${r.createdToStarted.p50} ms  p99 ${r.createdToStarted.p99} ms`);
+      console.log(`started → SUCCEEDED recorded p50 ${r.startedToSucceeded.p50} ms  p99 ${r.startedToSucceeded.p99} ms`);
+    },
   },
   burst: {
     title: 'Fleet: a burst of 1,000 queued jobs against an EC2 that throttles RunInstances at burst 5, refill 2/s (max 50 workers)',
