@@ -8,6 +8,7 @@ import { benchEventLatency, formatEventLatency } from './event-latency.ts';
 import { benchEndToEnd, printEndToEnd } from './end-to-end.ts';
 import { benchFaults } from './faults.ts';
 import { benchColdStart, benchLaunchBurst } from './fleet.ts';
+import { benchBundles } from './bundles.ts';
 import { benchIdleLatency } from './idle-latency.ts';
 import { benchMonitoring } from './monitoring.ts';
 
@@ -41,6 +42,14 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<void> }> = {
       console.log(`submit → SUCCEEDED (client)  p50 ${r.total.p50} ms  p99 ${r.total.p99} ms  (${r.jobs} jobs; target p50 ≤ 300 ms)`);
       console.log(`created → started            p50 ${r.createdToStarted.p50} ms  p99 ${r.createdToStarted.p99} ms`);
       console.log(`started → SUCCEEDED recorded p50 ${r.startedToSucceeded.p50} ms  p99 ${r.startedToSucceeded.p99} ms`);
+    },
+  },
+  bundles: {
+    title: 'Lambda bundles: every function as the CDK app bundles it (minified ESM, source maps apart), and the cold import of the largest',
+    run: async () => {
+      const b = await benchBundles();
+      for (const { entry, kb } of b.functions) console.log(`${String(kb).padStart(8)} KB  ${entry}`);
+      console.log(`cold import of the largest (${b.largest}): ${b.coldImportMs} ms; a bare handler: ${b.bareImportMs} ms (target ≤ 2×, bundles ≤ 300 KB)`);
     },
   },
   burst: {
