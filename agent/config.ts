@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PRIORITIES, type Priority } from '../functions/core/priority.ts';
 import { AGENT_FLEET_ENV, dispatchQueue, LIVENESS_INTERVAL_SECONDS, VISIBILITY_EXTENSION_SECONDS, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
 import { JobUserError, resolveJobUser, type JobUser, type JobUserSystem } from './job-user.ts';

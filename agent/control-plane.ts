@@ -1,5 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   AgentResponseSchema,
   JobStartResponseSchema,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobSpecSchema, JobStatusSchema, PrioritySchema, toJobResource } from '../core/job.ts';
 import type { JobService } from '../core/job-service.ts';
 import type { JobStore } from '../core/ports.ts';

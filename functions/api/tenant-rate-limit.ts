@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RateLimiter } from '../core/ports.ts';
 import type { BucketConfig } from '../core/token-bucket.ts';
 import { readConfig } from '../shared/config.ts';

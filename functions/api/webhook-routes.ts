@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AlertSubscriptions, TenantSecrets } from '../adapters/dynamodb/tenant-secrets.ts';
 import type { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
 import { ForbiddenError } from '../core/errors.ts';

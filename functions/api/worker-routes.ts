@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JobHistory } from '../consumers/job-history/history.ts';
 import { WorkerNotFoundError } from '../core/fleet/errors.ts';
 import { WORKER_ID_PATTERN } from '../core/fleet/worker-id.ts';

@@ -3,7 +3,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseEvent, type EventEnvelope } from '../core/events.ts';
 import { flushMetrics } from '../shared/metrics.ts';
 import { emitMetric } from '../shared/platform-metrics.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobFailureSchema, JobResultSchema, JobStatusSchema, PrioritySchema, type Job } from './job.ts';
 import { newEventId } from './ids.ts';
 import { WorkerFailureSchema } from './fleet/provisioning-failures.ts';

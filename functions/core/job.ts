@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JOB_STATUSES, type JobStatus } from './job-status.ts';
 import { PRIORITIES, DEFAULT_PRIORITY, type Priority } from './priority.ts';
 import { MAX_ATTEMPTS, MIN_ATTEMPTS, DEFAULT_RETRY_POLICY } from './retry-policy.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FAILURE_REASON_NAMES } from './failure-reasons.ts';
 import { PrioritySchema } from './job.ts';
 

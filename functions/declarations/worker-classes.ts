@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Worker classes, declared once: the CDK app builds a launch template, schedules and permissions per class, the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the CDK app tells the fleet functions about the deployment, in one variable each, read through one schema.

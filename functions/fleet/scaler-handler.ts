@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { eventFromMessage } from '../consumers/consumer.ts';
 import type { Fleet } from '../core/fleet/fleet.ts';
 import type { ScaleDecision } from '../core/fleet/scaler.ts';

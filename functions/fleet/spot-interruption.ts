@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Fleet } from '../core/fleet/fleet.ts';
 
 /** The EventBridge event EC2 sends two minutes before it reclaims a spot instance. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Fleet } from '../core/fleet/fleet.ts';
 import { WORKER_ID_PATTERN } from '../core/fleet/worker-id.ts';
 

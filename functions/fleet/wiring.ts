@@ -11,7 +11,7 @@ import { classLookup, type FleetPorts } from '../core/fleet/fleet.ts';
 import { FleetContext } from '../core/fleet/fleet-context.ts';
 import { WorkerMetricsCollector } from '../core/fleet/metrics-collector.ts';
 import type { MetricsRecorder } from '../core/platform-metrics.ts';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb/client.ts';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
 import { DynamoRateLimiter } from '../adapters/dynamodb/rate-limiter.ts';

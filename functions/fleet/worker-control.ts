@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decideStart } from '../core/attempt-start.ts';
 import { AgentIdentityError, WorkerNotLaunchedYetError, type AgentControl } from '../core/fleet/agent-control.ts';
 import { ControlRequestSchema, type AgentResponse, type JobStartResponse } from '../core/fleet/agent-protocol.ts';

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { JobReconciler, ReconcileOutcome } from '../core/reconciler.ts';
 import { parseSagaExecutionName } from '../declarations/statemachines.ts';
 

@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.ts';
 import { EVENT_BUS } from '../declarations/events.ts';
 import { METRICS_NAMESPACE } from '../declarations/metrics.ts';

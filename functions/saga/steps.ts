@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JobFailureSchema, JobResultSchema } from '../core/job.ts';
 import type { AdmissionService } from '../core/admission.ts';
 import type { SagaService } from '../core/saga.ts';

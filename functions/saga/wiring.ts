@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb/client.ts';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
 import { DynamoWaitingJobs } from '../adapters/dynamodb/waiting-jobs.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { TableDefinition } from '../declarations/tables.ts';
 
 export class ConfigurationError extends Error {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidCursorError } from '../../core/errors.ts';
 
 const CursorSchema = z.record(z.string(), z.string().max(1024)).refine((key) => Object.keys(key).length <= 4);

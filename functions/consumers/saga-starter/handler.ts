@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient } from '../../adapters/dynamodb/client.ts';
 import { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient } from '../../adapters/dynamodb/client.ts';
 import { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import { AlertSubscriptions, TenantSecrets } from '../../adapters/dynamodb/tenant-secrets.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { WorkerReportSchema } from '../saga-messages.ts';
 import { AgentDirective } from './worker.ts';
 import { AgentStatsSchema } from './worker-metrics.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Why a worker could not be provisioned, as data (like the job failure catalog): each reason says whether a new

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the platform knows of a worker's health, from three sources kept apart: EC2 (instance and system status

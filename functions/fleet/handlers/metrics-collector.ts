@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CollectionReport } from '../../core/fleet/metrics-collector.ts';
 import { METRICS_NAMESPACE } from '../../declarations/metrics.ts';
 import { WORKER_CLASSES } from '../../declarations/workers.ts';
