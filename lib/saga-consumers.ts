@@ -29,8 +29,8 @@ const grantFailTask = (fn: LambdaFunction, stateMachine: StateMachine) =>
   fn.addToRolePolicy(new PolicyStatement({ sid: 'FailSagaTasks', actions: ['states:SendTaskFailure'], resources: [stateMachine.stateMachineArn] }));
 
 /**
- * functions/consumers/saga-starter: JobQueued → StartExecution named after the job run. The inbox claim (with a
- * lease, released if the start fails) makes it once per event; the execution name makes a repeat harmless.
+ * functions/consumers/saga-starter: JobQueued → StartExecution named after the job run. The name makes it once per
+ * run, however often the event comes: the starter needs no inbox, and no table.
  */
 export class SagaStarterFunction extends QueueConsumerFunction {
   constructor(scope: Construct, id: string, props: SagaConsumerProps) {
@@ -39,13 +39,12 @@ export class SagaStarterFunction extends QueueConsumerFunction {
       description: 'Forgeflow saga starter: JobQueued to one job saga execution per run',
       serviceName: 'forgeflow-saga-starter',
       memorySize: 256,
-      // An inbox claim, a StartExecution and a completion per message, ten in parallel.
+      // A StartExecution per message, ten in parallel.
       timeout: Duration.seconds(20),
       queue: props.queues.get(SAGA_STARTER_QUEUE),
       // Bounds the StartExecution rate (a Standard state machine's start bucket refills at 300 per second).
       maxConcurrency: 10,
     });
-    bindTable(this.function, props.tables.get(INBOX_TABLE), 'claim');
     bindSaga(this.function, props.saga.stateMachine);
     props.saga.stateMachine.grantStartExecution(this.function);
     // A throttled start is put back on this same queue with a delay (never dropped to the DLQ).

@@ -224,7 +224,8 @@ describe('DynamoDB permissions', () => {
       [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem'])],
       [WEBHOOK_DELIVERIES_TABLE, PUT],
     ],
-    sagaStarter: [[INBOX_TABLE, CLAIM]],
+    // No table: the execution name is the starter's idempotency key.
+    sagaStarter: [],
     // Reads the job's task token; the outbox and counters names come with the store its handler builds.
     jobControl: [
       [INBOX_TABLE, CLAIM],
@@ -301,7 +302,7 @@ describe('DynamoDB permissions', () => {
 
   it('grants DeleteItem only to the consumers with external effects (inbox claims, on the inbox) and to admission (parked runs)', () => {
     const deletes = (n: string) => dynamo(functions[n]!).filter((s) => actionsOf(s).includes('dynamodb:DeleteItem'));
-    expect(names().filter((n) => deletes(n).length > 0)).toEqual(['webhooks', 'sagaStarter', 'jobControl', 'admission']);
+    expect(names().filter((n) => deletes(n).length > 0)).toEqual(['webhooks', 'jobControl', 'admission']);
     for (const name of ['webhooks', 'sagaStarter', 'jobControl']) {
       for (const statement of deletes(name)) expect(resourcesOf(statement).map((r) => fixture.local(r))).toEqual([fixture.tableArn(INBOX_TABLE)]);
     }

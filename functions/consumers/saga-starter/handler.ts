@@ -3,17 +3,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { createDocumentClient } from '../../adapters/dynamodb/client.ts';
-import { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';
 import { SAGA_STARTER_QUEUE } from '../../declarations/queues.ts';
 import { JOB_SAGA } from '../../declarations/statemachines.ts';
-import { INBOX_TABLE } from '../../declarations/tables.ts';
-import { readConfig, readTableNames } from '../../shared/config.ts';
+import { readConfig } from '../../shared/config.ts';
 import { createEventConsumer, eventBridgeMessage } from '../consumer.ts';
 import { sagaStarter } from './saga-starter.ts';
 
-const tableName = readTableNames([INBOX_TABLE]);
 const config = readConfig({ [JOB_SAGA.envVar]: z.string().startsWith('arn:'), [SAGA_STARTER_QUEUE.envVar]: z.url() });
 // An explicit endpoint locally (AWS_ENDPOINT_URL_SQS), as the agent does: local queue URLs name a host that does not resolve.
 const sqs = new SQSClient(process.env.AWS_ENDPOINT_URL_SQS ? { endpoint: process.env.AWS_ENDPOINT_URL_SQS } : {});
@@ -23,9 +19,7 @@ export const handler = createEventConsumer({
   logger: new Logger({ serviceName: 'forgeflow-saga-starter' }),
   metrics: new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-saga-starter' }),
   handle: sagaStarter({
-    inbox: new DynamoInbox(createDocumentClient(), tableName(INBOX_TABLE)),
     saga: new SagaControl(new SFNClient({}), String(config[JOB_SAGA.envVar])),
-    leaseSeconds: SAGA_STARTER_QUEUE.visibilityTimeoutSeconds,
     defer: async (event, delaySeconds) => {
       await sqs.send(new SendMessageCommand({ QueueUrl: String(config[SAGA_STARTER_QUEUE.envVar]), MessageBody: eventBridgeMessage(event), DelaySeconds: delaySeconds }));
     },

@@ -1,4 +1,3 @@
-import type { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import type { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';
 import type { EventEnvelope } from '../../core/events.ts';
 import type { EffectOutcome } from '../consumer.ts';
@@ -15,19 +14,18 @@ export const isThrottled = (error: unknown) => {
 };
 
 export interface SagaStarterDeps {
-  inbox: DynamoInbox;
   saga: Pick<SagaControl, 'start'>;
-  leaseSeconds: number;
   /** Puts the event back on the starter's queue, visible after `delaySeconds`. */
   defer(event: EventEnvelope, delaySeconds: number): Promise<void>;
   random?: () => number;
 }
 
 /**
- * JobQueued → one saga execution per job run. The inbox claim makes the start happen once per event; the execution
- * name (job id + run) makes even a repeat after a crash harmless. A throttled start is delayed, never dropped: the
- * event goes back on the queue with a jittered delay as a new message, so throttling never counts towards the
- * queue's maxReceiveCount and no job is left QUEUED in a DLQ for being in a burst.
+ * JobQueued → one saga execution per job run. No inbox: the execution name (job id + run) is the idempotency key, so
+ * a repeated event (the API's publish and the relay's, a redelivery) finds the execution started and changes
+ * nothing, at the price of one StartExecution call, where a claim cost three DynamoDB calls per job. A throttled
+ * start is delayed, never dropped: the event goes back on the queue with a jittered delay as a new message, so
+ * throttling never counts towards the queue's maxReceiveCount and no job is left QUEUED in a DLQ for being in a burst.
  */
 export function sagaStarter(deps: SagaStarterDeps) {
   const random = deps.random ?? Math.random;
@@ -35,9 +33,7 @@ export function sagaStarter(deps: SagaStarterDeps) {
     if (event.type !== 'JobQueued') return 'skipped';
     const { jobId, run } = event.data as { jobId: string; run: number };
     try {
-      return await deps.inbox.runExternalOnce(SAGA_STARTER, event.id, deps.leaseSeconds, async () => {
-        await deps.saga.start(jobId, run);
-      });
+      return (await deps.saga.start(jobId, run)) === 'started' ? 'applied' : 'duplicate';
     } catch (error) {
       if (!isThrottled(error)) throw error;
       await deps.defer(event, 1 + Math.floor(random() * MAX_DEFER_SECONDS));
