@@ -9,10 +9,9 @@ import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.t
 import { LOCAL_REGION } from '../local/dynamodb-local.ts';
 import { invocationCounts, invocationMillis } from '../local/lambda.ts';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime } from '../local/runtime.ts';
+import { PRICE } from './prices.ts';
 import { percentile, round } from './stats.ts';
 
-/** List prices, USD (docs/pricing.md). */
-const PRICE = { transition: 0.025 / 1000, lambdaRequest: 0.2 / 1e6, lambdaGbSecond: 0.0000133334, apiRequest: 1 / 1e6, event: 1 / 1e6, sqsRequest: 0.4 / 1e6, wru: 0.625 / 1e6, rru: 0.125 / 1e6 };
 
 interface JobView { jobId: string; status: string; createdAt: string; updatedAt: string }
 

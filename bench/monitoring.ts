@@ -11,10 +11,10 @@ import type { ListWorkersQuery, WorkerStore } from '../functions/core/fleet/port
 import { AgentDirective, type WorkerRecord } from '../functions/core/fleet/worker.ts';
 import { DETAILED_MONITORING_COST, GET_METRIC_DATA_USD_PER_1000_METRICS } from '../functions/declarations/metrics.ts';
 import { workerClassNamed } from '../functions/declarations/worker-classes.ts';
+import { PRICE } from './prices.ts';
 import { round } from './stats.ts';
 
 const HOURS_PER_MONTH = 730;
-const PRICE = { event: 1 / 1e6, wru: 0.625 / 1e6 };
 
 /** READY workers with a fresh heartbeat each, held in memory: the bench counts calls, not DynamoDB's speed. */
 function memoryStores(count: number) {

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { AlertSubscriptions, TenantSecrets } from '../adapters/dynamodb/tenant-secrets.ts';
 import type { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
 import { ForbiddenError } from '../core/errors.ts';
+import { WORKER_ALERT_EVENT_TYPES } from '../core/events.ts';
 import type { JobService } from '../core/job-service.ts';
 import { isTenantAdmin } from '../core/roles.ts';
 import { json, readJsonBody } from './http.ts';
@@ -38,7 +39,7 @@ export function webhookRoutes({ service, deliveries, secrets, alerts }: WebhookR
       path: '/v1/webhooks/worker-alerts',
       async handle({ actor }) {
         requireTenantAdmin(actor);
-        return json(200, { url: (await alerts.get(actor.tenantId)) ?? null, events: ['WorkerThresholdExceeded', 'WorkerThresholdCleared'] });
+        return json(200, { url: (await alerts.get(actor.tenantId)) ?? null, events: WORKER_ALERT_EVENT_TYPES });
       },
     },
     {
@@ -48,7 +49,7 @@ export function webhookRoutes({ service, deliveries, secrets, alerts }: WebhookR
         requireTenantAdmin(actor);
         const { url } = AlertWebhookBodySchema.parse(readJsonBody(event, { required: true }));
         await alerts.set(actor.tenantId, url);
-        return json(200, { url, events: ['WorkerThresholdExceeded', 'WorkerThresholdCleared'] });
+        return json(200, { url, events: WORKER_ALERT_EVENT_TYPES });
       },
     },
     {

@@ -77,6 +77,9 @@ export const EVENT_SCHEMAS = {
 } as const;
 
 export type EventType = keyof typeof EVENT_SCHEMAS;
+
+/** The worker events a person should see as they happen: a CPU or memory threshold crossed, and cleared (alerts). */
+export const WORKER_ALERT_EVENT_TYPES = ['WorkerThresholdExceeded', 'WorkerThresholdCleared'] as const satisfies readonly EventType[];
 export const EVENT_TYPES = Object.keys(EVENT_SCHEMAS) as [EventType, ...EventType[]];
 export type EventData<T extends EventType> = z.infer<(typeof EVENT_SCHEMAS)[T]>;
 

@@ -1,4 +1,4 @@
-import { EVENT_SOURCE, WORKER_EVENT_SOURCE } from '../core/events.ts';
+import { EVENT_SOURCE, WORKER_ALERT_EVENT_TYPES, WORKER_EVENT_SOURCE } from '../core/events.ts';
 import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
 
 /** The EventBridge bus every job event is published to. */
@@ -39,7 +39,7 @@ export const RULES = [
     id: 'WorkerAlertWebhooksRule',
     name: 'forgeflow-worker-alert-webhooks',
     description: "A worker's CPU or memory threshold crossed or cleared: the tenants that subscribed get a webhook",
-    pattern: { source: [WORKER_EVENT_SOURCE], 'detail-type': ['WorkerThresholdExceeded', 'WorkerThresholdCleared'] },
+    pattern: { source: [WORKER_EVENT_SOURCE], 'detail-type': [...WORKER_ALERT_EVENT_TYPES] },
     target: WEBHOOKS_QUEUE,
   },
   {

@@ -1,4 +1,6 @@
-import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, MathExpression, Stats, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { describeAlarm, type Runbook } from './runbooks.ts';
 
@@ -34,6 +36,19 @@ export function forgeflowAlarm(scope: Construct, id: string, props: ForgeflowAla
     evaluationPeriods: props.evaluationPeriods,
     datapointsToAlarm: props.datapointsToAlarm ?? props.evaluationPeriods,
     treatMissingData: props.treatMissingData ?? TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** A state machine's executions that failed or timed out, summed per period (both mean the machine went wrong). */
+export function failedOrTimedOut(machine: IStateMachine, period: Duration, label: string): MathExpression {
+  return new MathExpression({
+    expression: 'SUM([failed, timedOut])',
+    usingMetrics: {
+      failed: machine.metricFailed({ period, statistic: Stats.SUM }),
+      timedOut: machine.metricTimedOut({ period, statistic: Stats.SUM }),
+    },
+    period,
+    label,
   });
 }
 

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { WorkerState } from '../../functions/core/fleet/worker-state.ts';
 import { THRESHOLD_METRICS } from '../../functions/core/fleet/worker-metrics.ts';
 import { resolveWorkerClass, WORKER_CLASS_DEFINITIONS } from '../../functions/declarations/worker-classes.ts';
-import { forgeflowAlarm, mathId } from './alarm.ts';
+import { failedOrTimedOut, forgeflowAlarm, mathId } from './alarm.ts';
 import { platformMetric } from './platform-metrics.ts';
 import { Runbook } from './runbooks.ts';
 
@@ -76,15 +76,7 @@ export class FleetAlarms extends Construct {
     return forgeflowAlarm(this, 'ProvisioningFailures', {
       summary: `${PROVISIONING_FAILURES_THRESHOLD} or more worker provisionings failed or timed out within ${period.toMinutes()} minutes.`,
       runbook: Runbook.PROVISIONING_FAILURES,
-      metric: new MathExpression({
-        expression: 'SUM([failed, timedOut])',
-        usingMetrics: {
-          failed: provisioning.metricFailed({ period, statistic: Stats.SUM }),
-          timedOut: provisioning.metricTimedOut({ period, statistic: Stats.SUM }),
-        },
-        period,
-        label: 'Provisionings failed or timed out',
-      }),
+      metric: failedOrTimedOut(provisioning, period, 'Provisionings failed or timed out'),
       threshold: PROVISIONING_FAILURES_THRESHOLD,
       evaluationPeriods: 1,
     });

@@ -5,7 +5,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Priority } from '../../functions/core/priority.ts';
 import { resolveWorkerClass, WORKER_CLASS_DEFINITIONS } from '../../functions/declarations/worker-classes.ts';
-import { forgeflowAlarm } from './alarm.ts';
+import { failedOrTimedOut, forgeflowAlarm } from './alarm.ts';
 import { platformMetric } from './platform-metrics.ts';
 import { Runbook } from './runbooks.ts';
 
@@ -109,15 +109,7 @@ export class JobAlarms extends Construct {
     return forgeflowAlarm(this, 'SagaExecutionsFailing', {
       summary: 'Job saga executions failed or timed out (ExecutionsFailed + ExecutionsTimedOut).',
       runbook: Runbook.SAGA_EXECUTIONS_FAILING,
-      metric: new MathExpression({
-        expression: 'SUM([failed, timedOut])',
-        usingMetrics: {
-          failed: saga.metricFailed({ period, statistic: Stats.SUM }),
-          timedOut: saga.metricTimedOut({ period, statistic: Stats.SUM }),
-        },
-        period,
-        label: 'Failed or timed out',
-      }),
+      metric: failedOrTimedOut(saga, period, 'Failed or timed out'),
       threshold: 1,
       evaluationPeriods: 1,
     });

@@ -1,11 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { Rule, type IEventBus, type IRule, type IRuleTarget, type RuleTargetConfig } from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
-import { WORKER_EVENT_SOURCE, type EventType } from '../../functions/core/events.ts';
+import { WORKER_ALERT_EVENT_TYPES, WORKER_EVENT_SOURCE } from '../../functions/core/events.ts';
 import type { AlertsTopic } from './alerts-topic.ts';
 
-/** The worker events a person should see as they happen: a worker crossing its CPU or memory threshold, and back. */
-export const THRESHOLD_EVENT_TYPES = ['WorkerThresholdExceeded', 'WorkerThresholdCleared'] as const satisfies readonly EventType[];
+/** The worker events the alerts topic gets (declared with the events). */
+export const THRESHOLD_EVENT_TYPES = WORKER_ALERT_EVENT_TYPES;
 
 /**
  * How long EventBridge keeps retrying a delivery to the topic. An hour covers an SNS or KMS incident; a threshold

@@ -2,7 +2,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import type { AlertSubscriptions, TenantSecrets } from '../../adapters/dynamodb/tenant-secrets.ts';
-import type { EventEnvelope } from '../../core/events.ts';
+import { WORKER_ALERT_EVENT_TYPES, type EventEnvelope } from '../../core/events.ts';
 import { emitMetric } from '../../shared/platform-metrics.ts';
 import { deliverWebhook, type DeliverWebhookInput, type DeliveryResult } from '../../webhooks/deliver.ts';
 import { checkWebhookTarget, WebhookTargetRefusedError, type ResolveHost, type WebhookTargetPolicy } from '../../webhooks/url-policy.ts';
@@ -46,8 +46,6 @@ function finalOutcome(result: DeliveryResult): WebhookOutcome {
 /** Time kept back from the Lambda's remaining time: recording the outcome and answering the batch. */
 export const DELIVERY_MARGIN_MS = 5000;
 
-/** Worker alerts go to every tenant that subscribed (PUT /v1/webhooks/worker-alerts), signed with its own secret. */
-const WORKER_ALERTS: readonly string[] = ['WorkerThresholdExceeded', 'WorkerThresholdCleared'];
 
 /** Where one delivery goes: the URL, whose secret signs it, and the inbox name its claim is made under. */
 interface Destination {
@@ -65,7 +63,8 @@ interface Destination {
 export function webhookEffect(deps: WebhookConsumerDeps) {
   const deliverOnce = deliverer(deps);
   return async (event: EventEnvelope, context?: Context): Promise<EffectOutcome> => {
-    if (WORKER_ALERTS.includes(event.type)) {
+    // Worker alerts go to every tenant that subscribed (POST /v1/webhooks/worker-alerts), signed with its own secret.
+    if ((WORKER_ALERT_EVENT_TYPES as readonly string[]).includes(event.type)) {
       const subscribers = (await deps.alerts?.list()) ?? [];
       let outcome: EffectOutcome = subscribers.length === 0 ? 'skipped' : 'duplicate';
       for (const { tenantId, url } of subscribers) {
