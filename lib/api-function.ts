@@ -5,7 +5,6 @@ import type { Construct } from 'constructs';
 import { EVENT_BUS } from '../functions/declarations/events.ts';
 import {
   COUNTERS_TABLE,
-  JOB_EVENTS_TABLE,
   JOBS_TABLE,
   OUTBOX_TABLE,
   TENANTS_TABLE,
@@ -55,12 +54,13 @@ export class ApiFunction extends ForgeflowFunction {
 
     // Each call sets the table's env var (named by its declaration) and grants access: they cannot drift apart.
     bindTable(fn, props.tables.get(JOBS_TABLE), 'readWrite');
-    bindTable(fn, props.tables.get(OUTBOX_TABLE), 'append');
+    // The outbox takes each change's event and is also its history: GET /v1/jobs/{id}/events and
+    // /v1/workers/{id}/events Query it by subject.
+    bindTable(fn, props.tables.get(OUTBOX_TABLE), ['append', 'read']);
     // Stats and slots, and each tenant's request bucket (functions/api/tenant-rate-limit.ts: GetItem, then a
     // conditional UpdateItem per request), which needs nothing beyond what the counters already had.
     bindTable(fn, props.tables.get(COUNTERS_TABLE), 'readWrite');
-    // GET /v1/jobs/{id}/events and /v1/jobs/{id}/webhook-deliveries only read what the consumers wrote.
-    bindTable(fn, props.tables.get(JOB_EVENTS_TABLE), 'read');
+    // GET /v1/jobs/{id}/webhook-deliveries only reads what the webhooks consumer wrote.
     bindTable(fn, props.tables.get(WEBHOOK_DELIVERIES_TABLE), 'read');
     // GET /v1/webhooks/secret reads the tenant's signing secret and creates it (a conditional put) on first use;
     // PUT and DELETE /v1/webhooks/worker-alerts update the subscriptions item.

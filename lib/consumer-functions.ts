@@ -1,8 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import { JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE } from '../functions/declarations/queues.ts';
-import { INBOX_TABLE, JOB_EVENTS_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE } from '../functions/declarations/tables.ts';
+import { WEBHOOKS_QUEUE } from '../functions/declarations/queues.ts';
+import { INBOX_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE } from '../functions/declarations/tables.ts';
 import { ForgeflowFunction, type ForgeflowFunctionProps } from './lambda-function.ts';
 import type { DeclaredQueue, ForgeflowQueues } from './queues.ts';
 import { bindTable } from './table-access.ts';
@@ -41,27 +41,6 @@ export class QueueConsumerFunction extends ForgeflowFunction {
 export interface ConsumerFunctionProps {
   readonly tables: ForgeflowTables;
   readonly queues: ForgeflowQueues;
-}
-
-/**
- * functions/consumers/job-history: records each job event once. The inbox claim and the history row commit in
- * one transaction of two conditional puts, so PutItem on each table is all it needs.
- */
-export class JobHistoryFunction extends QueueConsumerFunction {
-  constructor(scope: Construct, id: string, props: ConsumerFunctionProps) {
-    super(scope, id, {
-      entry: 'functions/consumers/job-history/handler.ts',
-      description: 'Forgeflow job history consumer',
-      serviceName: 'forgeflow-job-history',
-      memorySize: 256,
-      // One DynamoDB transaction per message, ten messages in parallel.
-      timeout: Duration.seconds(10),
-      queue: props.queues.get(JOB_HISTORY_QUEUE),
-      maxConcurrency: 5,
-    });
-    bindTable(this.function, props.tables.get(INBOX_TABLE), 'append');
-    bindTable(this.function, props.tables.get(JOB_EVENTS_TABLE), 'append');
-  }
 }
 
 /**

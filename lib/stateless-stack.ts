@@ -4,7 +4,7 @@ import { JOB_SAGA, PROVISION_WORKER } from '../functions/declarations/statemachi
 import type { WorkerClass } from '../functions/declarations/workers.ts';
 import { ApiFunction } from './api-function.ts';
 import type { ForgeflowAuth } from './auth.ts';
-import { JobHistoryFunction, WebhooksFunction } from './consumer-functions.ts';
+import { WebhooksFunction } from './consumer-functions.ts';
 import type { ForgeflowEventBus } from './event-bus.ts';
 import { fleetBinding } from './fleet-access.ts';
 import type { ExistingWorkerNetwork } from './fleet-network.ts';
@@ -61,7 +61,6 @@ export class ForgeflowApiStack extends Stack {
   readonly apiFunction: ApiFunction;
   readonly httpApi: ForgeflowHttpApi;
   readonly relayFunction: RelayFunction;
-  readonly jobHistoryFunction: JobHistoryFunction;
   readonly webhooksFunction: WebhooksFunction;
   readonly jobSaga: JobSaga;
   readonly sagaStarterFunction: SagaStarterFunction;
@@ -97,7 +96,6 @@ export class ForgeflowApiStack extends Stack {
       eventBus: events.bus,
       failureQueue: queues.relayFailureQueue,
     });
-    this.jobHistoryFunction = new JobHistoryFunction(this, 'JobHistoryFunction', { tables, queues });
     this.webhooksFunction = new WebhooksFunction(this, 'WebhooksFunction', { tables, queues });
 
     // The saga first: its step functions need nothing from it, the consumers below need its ARN.

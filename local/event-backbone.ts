@@ -5,7 +5,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { EVENT_BUS, RULES } from '../functions/declarations/events.ts';
 import { onFailureMessage } from '../functions/relay/on-failure.ts';
-import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
+import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
 import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
 import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
 import { LOCAL_REGION, type LocalCredentials } from './dynamodb-local.ts';
@@ -26,7 +26,6 @@ export interface LocalConsumer {
 
 /** Consumer functions and the queues that feed them, as the CDK app wires them. */
 export const LOCAL_CONSUMERS: readonly LocalConsumer[] = [
-  { queue: JOB_HISTORY_QUEUE, source: 'queue', handler: '../functions/consumers/job-history/handler.ts', functionName: 'forgeflow-job-history' },
   { queue: WEBHOOKS_QUEUE, source: 'queue', handler: '../functions/consumers/webhooks/handler.ts', functionName: 'forgeflow-webhooks' },
   { queue: SAGA_STARTER_QUEUE, source: 'queue', handler: '../functions/consumers/saga-starter/handler.ts', functionName: 'forgeflow-saga-starter' },
   { queue: JOB_CONTROL_QUEUE, source: 'queue', handler: '../functions/consumers/job-control/handler.ts', functionName: 'forgeflow-job-control' },

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { JobService } from '../core/job-service.ts';
 import type { Clock, JobStore } from '../core/ports.ts';
-import type { JobHistory } from '../consumers/job-history/history.ts';
+import type { EventHistory } from '../adapters/dynamodb/event-history.ts';
 import type { TenantSecrets } from '../adapters/dynamodb/tenant-secrets.ts';
 import type { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
 import type { WorkerService } from '../core/fleet/worker-service.ts';
@@ -16,7 +16,7 @@ import { workerRoutes } from './worker-routes.ts';
 
 export interface ApiDeps {
   store: JobStore;
-  history: JobHistory;
+  history: EventHistory;
   deliveries: WebhookDeliveries;
   secrets: TenantSecrets;
   clock: Clock;
@@ -36,7 +36,7 @@ export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResu
   const router = new Router([
     ...jobRoutes({ service, store: deps.store, history: deps.history }),
     ...webhookRoutes({ service, deliveries: deps.deliveries, secrets: deps.secrets, alerts: deps.secrets.alertSubscriptions() }),
-    // Worker events go through the same history consumer as job events, under the worker id.
+    // Worker events are kept in the outbox like job events, under the worker id.
     ...(deps.workers ? workerRoutes({ workers: deps.workers, history: deps.history }) : []),
   ]);
 

@@ -7,12 +7,12 @@ import { createDocumentClient } from '../adapters/dynamodb/client.ts';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
 import { DynamoRateLimiter } from '../adapters/dynamodb/rate-limiter.ts';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.ts';
-import { JobHistory } from '../consumers/job-history/history.ts';
+import { EventHistory } from '../adapters/dynamodb/event-history.ts';
 import { systemClock, type JobStore } from '../core/ports.ts';
 import { EVENT_BUS } from '../declarations/events.ts';
 import { METRICS_NAMESPACE } from '../declarations/metrics.ts';
 import { metricsRecorder } from '../shared/platform-metrics.ts';
-import { COUNTERS_TABLE, JOB_EVENTS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE } from '../declarations/tables.ts';
+import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE } from '../declarations/tables.ts';
 import { TenantSecrets } from '../adapters/dynamodb/tenant-secrets.ts';
 import { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
 import { readConfig, readTableNames } from '../shared/config.ts';
@@ -24,7 +24,7 @@ import { flushMetrics } from '../shared/metrics.ts';
 import { fleetFromEnv } from '../fleet/wiring.ts';
 
 // Wiring happens once per cold start; a missing variable fails here with its name, not mid-request.
-const tableName = readTableNames([JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE, JOB_EVENTS_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE]);
+const tableName = readTableNames([JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE]);
 const config = readConfig({
   [EVENT_BUS.envVar]: z.string().min(1),
   OPTIMISTIC_PUBLISH: z.enum(['true', 'false']).default('true'),
@@ -38,7 +38,7 @@ const store: JobStore =
   config.OPTIMISTIC_PUBLISH === 'true'
     ? new OptimisticPublishingStore(dynamoStore, new EventBridgePublisher(new EventBridgeClient({}), { busName: String(config[EVENT_BUS.envVar]), maxAttempts: 1 }), logger, metrics)
     : dynamoStore;
-const history = new JobHistory(client, tableName(JOB_EVENTS_TABLE));
+const history = new EventHistory(client, tableName(OUTBOX_TABLE));
 const deliveries = new WebhookDeliveries(client, tableName(WEBHOOK_DELIVERIES_TABLE));
 const secrets = new TenantSecrets(client, tableName(TENANTS_TABLE));
 // Worker routes: WORKERS_TABLE_NAME, PROVISION_WORKER_ARN, FLEET_STACK_NAME, JOB_SAGA_ARN and AWS_REGION are required.

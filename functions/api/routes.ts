@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { JobSpecSchema, JobStatusSchema, PrioritySchema, toJobResource } from '../core/job.ts';
 import type { JobService } from '../core/job-service.ts';
 import type { JobStore } from '../core/ports.ts';
-import type { JobHistory } from '../consumers/job-history/history.ts';
+import type { EventHistory } from '../adapters/dynamodb/event-history.ts';
 import { header, HttpError, json, readJsonBody, type HttpEvent } from './http.ts';
 import type { Route } from './router.ts';
 
@@ -71,7 +71,7 @@ export function jobPageRoute(
 export interface RouteDeps {
   service: JobService;
   store: JobStore;
-  history: JobHistory;
+  history: EventHistory;
 }
 
 export function jobRoutes({ service, store, history }: RouteDeps): Route[] {

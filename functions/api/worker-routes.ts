@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { JobHistory } from '../consumers/job-history/history.ts';
+import type { EventHistory } from '../adapters/dynamodb/event-history.ts';
 import { WorkerNotFoundError } from '../core/fleet/errors.ts';
 import { WORKER_ID_PATTERN } from '../core/fleet/worker-id.ts';
 import { toWorkerResource } from '../core/fleet/worker.ts';
@@ -42,8 +42,8 @@ function workerIdParam(params: Record<string, string>): string {
 
 export interface WorkerRouteDeps {
   workers: WorkerService;
-  /** Worker events are recorded in the job history under the worker id as their subject. */
-  history: JobHistory;
+  /** Worker events are kept in the outbox under the worker id as their subject. */
+  history: EventHistory;
 }
 
 /** The fleet as admins (everything) and operators (read-only) see it. Roles are checked by WorkerService (403). */

@@ -11,8 +11,8 @@ export interface MetricObservation {
 const ms = (from: string, to: string) => Math.max(0, Date.parse(to) - Date.parse(from));
 
 /**
- * The job and fleet metrics an event stands for. Pure, and fed each event exactly once (after the history
- * consumer's inbox claim in AWS, after de-duplication locally), so the counts equal the outcomes. Events written
+ * The job and fleet metrics an event stands for. Pure, and fed each event exactly once (by the relay, for the
+ * records before a batch's first failure, in AWS; after de-duplication locally), so the counts equal the outcomes. Events written
  * before `createdAt` was carried yield no latency figures, never wrong ones.
  */
 export function observationsOfEvent(event: EventEnvelope): MetricObservation[] {

@@ -1,5 +1,5 @@
 import { EVENT_SOURCE, WORKER_ALERT_EVENT_TYPES, WORKER_EVENT_SOURCE } from '../core/events.ts';
-import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
+import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
 
 /** The EventBridge bus every job event is published to. */
 export const EVENT_BUS = { id: 'EventBus', name: 'forgeflow', envVar: 'EVENT_BUS_NAME' } as const;
@@ -21,13 +21,6 @@ export interface RuleDefinition {
  * detail = envelope.
  */
 export const RULES = [
-  {
-    id: 'JobHistoryRule',
-    name: 'forgeflow-job-history',
-    description: 'Every job and worker event feeds the history (GET /v1/jobs/{id}/events, /v1/workers/{id}/events)',
-    pattern: { source: [EVENT_SOURCE, WORKER_EVENT_SOURCE], 'detail-type': [{ prefix: 'Job' }, { prefix: 'Worker' }] },
-    target: JOB_HISTORY_QUEUE,
-  },
   {
     id: 'WebhooksRule',
     name: 'forgeflow-webhooks',

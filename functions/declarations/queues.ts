@@ -20,17 +20,6 @@ export interface QueueDefinition {
 
 const DAY = 24 * 3600;
 
-export const JOB_HISTORY_QUEUE = {
-  id: 'JobHistoryQueue',
-  name: 'forgeflow-job-history',
-  envVar: 'JOB_HISTORY_QUEUE_URL',
-  visibilityTimeoutSeconds: 30,
-  maxReceiveCount: 5,
-  retentionSeconds: 4 * DAY,
-  dlq: { id: 'JobHistoryDlq', name: 'forgeflow-job-history-dlq', envVar: 'JOB_HISTORY_DLQ_URL', retentionSeconds: 14 * DAY },
-  batchSize: 10,
-} as const satisfies QueueDefinition;
-
 export const WEBHOOKS_QUEUE = {
   id: 'WebhooksQueue',
   name: 'forgeflow-webhooks',
@@ -95,7 +84,7 @@ export const ADMISSION_QUEUE = {
   batchSize: 10,
 } as const satisfies QueueDefinition;
 
-export const CONSUMER_QUEUES = [JOB_HISTORY_QUEUE, WEBHOOKS_QUEUE, SAGA_STARTER_QUEUE, JOB_CONTROL_QUEUE, SCALER_QUEUE, ADMISSION_QUEUE] as const satisfies readonly QueueDefinition[];
+export const CONSUMER_QUEUES = [WEBHOOKS_QUEUE, SAGA_STARTER_QUEUE, JOB_CONTROL_QUEUE, SCALER_QUEUE, ADMISSION_QUEUE] as const satisfies readonly QueueDefinition[];
 
 /** Where the outbox stream's event source mapping sends records it gave up on (after retries and bisecting). */
 export const RELAY_FAILURE_QUEUE = {

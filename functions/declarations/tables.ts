@@ -78,11 +78,18 @@ export const JOBS_TABLE = {
   indexes: [JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS, JOBS_BY_OVERDUE],
 } as const satisfies TableDefinition;
 
+/**
+ * The transactional outbox, which is also every job's and worker's history: each state change commits its event
+ * here in the same transaction, keyed by the event's subject (job or worker id) and its ULID, so a Query reads a
+ * subject's events in the order they happened (`GET /v1/jobs/{id}/events`). The stream feeds the relay. Named
+ * `events` since it became the history, so an older local data folder gets a new table rather than a mismatched one.
+ */
 export const OUTBOX_TABLE = {
   id: 'OutboxTable',
-  name: 'outbox',
+  name: 'events',
   envVar: 'OUTBOX_TABLE_NAME',
-  partitionKey: { name: 'eventId', type: 'S' },
+  partitionKey: { name: 'subject', type: 'S' },
+  sortKey: { name: 'eventId', type: 'S' },
   indexes: [],
   ttlAttribute: 'expiresAt',
   stream: 'NEW_IMAGE',
@@ -108,17 +115,6 @@ export const INBOX_TABLE = {
   name: 'inbox-claims',
   envVar: 'INBOX_TABLE_NAME',
   partitionKey: { name: 'claimKey', type: 'S' },
-  indexes: [],
-  ttlAttribute: 'expiresAt',
-} as const satisfies TableDefinition;
-
-/** A job's history: one item per event, ULID sort key, so a Query returns them in order. */
-export const JOB_EVENTS_TABLE = {
-  id: 'JobEventsTable',
-  name: 'job-events',
-  envVar: 'JOB_EVENTS_TABLE_NAME',
-  partitionKey: { name: 'jobId', type: 'S' },
-  sortKey: { name: 'eventId', type: 'S' },
   indexes: [],
   ttlAttribute: 'expiresAt',
 } as const satisfies TableDefinition;
@@ -191,18 +187,15 @@ export const TABLES: readonly TableDefinition[] = [
   OUTBOX_TABLE,
   COUNTERS_TABLE,
   INBOX_TABLE,
-  JOB_EVENTS_TABLE,
   WEBHOOK_DELIVERIES_TABLE,
   TENANTS_TABLE,
   WORKERS_TABLE,
   WAITING_JOBS_TABLE,
 ];
 
-/** Outbox items only need to live until the relay has published them; a week leaves room for outages. */
-export const OUTBOX_RETENTION_SECONDS = 7 * 24 * 3600;
-
 /** How long inbox claims and history rows live. Redeliveries stop long before (SQS retention is 4 days). */
 export const INBOX_RETENTION_SECONDS = 14 * 24 * 3600;
+/** How long a job's or worker's events (the outbox rows) and its webhook delivery attempts stay readable. */
 export const HISTORY_RETENTION_SECONDS = 90 * 24 * 3600;
 
 /** How long a TERMINATED or FAILED worker stays readable (its history lives as long as job histories). */

@@ -4,7 +4,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { parseEvent, type EventEnvelope } from '../core/events.ts';
 import type { EventPublisher } from '../core/ports.ts';
-import { emitMetric } from '../shared/platform-metrics.ts';
+import { observationsOfEvent } from '../core/platform-metrics.ts';
+import { emitMetric, emitObservations } from '../shared/platform-metrics.ts';
 
 export class PoisonRecordError extends Error {
   override name = 'PoisonRecordError';
@@ -32,7 +33,8 @@ export const isRelayable = (record: DynamoDBRecord) => record.eventName === 'INS
 /**
  * Publishes every relayable record of a stream batch in PutEvents batches and returns, per sequence number,
  * the error that record should fail with (absent: done). Publishing the whole batch first, rather than record by
- * record, lets one PutEvents call carry ten events. With `metrics`, it emits what it relayed (`relayMetrics`).
+ * record, lets one PutEvents call carry ten events. With `metrics`, it emits what it relayed (`relayMetrics`) and
+ * what the events stand for (`countOnce`).
  */
 export async function relayBatch(records: readonly DynamoDBRecord[], publisher: EventPublisher, metrics?: Metrics): Promise<Map<string, Error>> {
   const errors = new Map<string, Error>();
@@ -60,8 +62,22 @@ export async function relayBatch(records: readonly DynamoDBRecord[], publisher: 
   if (metrics) {
     const refused = new Set(failed.map((f) => f.eventId));
     relayMetrics(metrics, envelopes.filter((e) => !refused.has(e.id)), errors.size, publishedAt);
+    for (const event of countOnce(records, envelopes, bySequence, errors)) emitObservations(metrics, observationsOfEvent(event));
   }
   return errors;
+}
+
+/**
+ * The events whose platform metrics (jobs submitted, succeeded, failed by reason, run durations...) this batch
+ * counts: those before its first failed record. Lambda checkpoints a stream at the lowest failed sequence number
+ * and retries from there, so what follows a failure is published again and counted then; what precedes it is
+ * never read again. Each event is therefore counted once, with no inbox (decision 0010).
+ */
+function countOnce(records: readonly DynamoDBRecord[], envelopes: readonly EventEnvelope[], bySequence: ReadonlyMap<string, string>, errors: ReadonlyMap<string, Error>): EventEnvelope[] {
+  const firstFailure = records.findIndex((record) => errors.has(record.dynamodb?.SequenceNumber ?? ''));
+  if (firstFailure === -1) return [...envelopes];
+  const before = new Set(records.slice(0, firstFailure).map((record) => record.dynamodb?.SequenceNumber ?? ''));
+  return envelopes.filter((event) => before.has(bySequence.get(event.id) ?? ''));
 }
 
 /**

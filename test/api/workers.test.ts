@@ -1,14 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApi } from '../../functions/api/app.ts';
 import type { HttpResult } from '../../functions/api/http.ts';
-import { DynamoInbox } from '../../functions/adapters/dynamodb/inbox.ts';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
 import { TenantSecrets } from '../../functions/adapters/dynamodb/tenant-secrets.ts';
 import { DynamoWorkerStore } from '../../functions/adapters/dynamodb/worker-store.ts';
-import { JobHistory } from '../../functions/consumers/job-history/history.ts';
+import { EventHistory } from '../../functions/adapters/dynamodb/event-history.ts';
 import { WebhookDeliveries } from '../../functions/consumers/webhooks/deliveries.ts';
 import type { EventEnvelope } from '../../functions/core/events.ts';
 import type { Fleet } from '../../functions/core/fleet/fleet.ts';
@@ -44,8 +42,6 @@ interface WorkersApi {
   fleet: Fleet;
   f: FleetFixture;
   released: { workerId: string; jobIds: readonly string[] }[];
-  /** What the history consumer would do: records the worker's outbox events in the job history. */
-  recordHistory(workerId: string): Promise<void>;
 }
 
 /**
@@ -60,7 +56,7 @@ async function createWorkersApi(classes: readonly WorkerClassDefinition[] = [TES
     classes,
     releaser: { releaseJobs: async (workerId, jobIds) => void released.push({ workerId, jobIds }) },
   });
-  const history = new JobHistory(documentClient, tableNames.jobEvents);
+  const history = new EventHistory(documentClient, tableNames.outbox);
   const api = createApi({
     store: new DynamoJobStore(documentClient, tableNames),
     history,
@@ -72,7 +68,6 @@ async function createWorkersApi(classes: readonly WorkerClassDefinition[] = [TES
     workers: f.fleet.workers,
     tenantRateLimit: testTenantRateLimit(documentClient, tableNames.counters),
   });
-  const inbox = new DynamoInbox(documentClient, tableNames.inbox);
   return {
     f,
     fleet: f.fleet,
@@ -80,10 +75,6 @@ async function createWorkersApi(classes: readonly WorkerClassDefinition[] = [TES
     async call(method, path, options = {}) {
       const result: HttpResult = await api(httpEvent(method, path, { caller: admin, ...options }));
       return { status: result.statusCode, headers: result.headers, body: result.body ? JSON.parse(result.body as string) : {} };
-    },
-    async recordHistory(workerId) {
-      const { Items = [] } = await documentClient.send(new ScanCommand({ TableName: tableNames.outbox, ConsistentRead: true }));
-      for (const item of Items.filter((i) => i.subject === workerId)) await history.record(inbox, JSON.parse(String(item.envelope)) as EventEnvelope);
     },
   };
 }
@@ -175,7 +166,6 @@ describe('Worker routes', () => {
       expect((await api.fleet.context.store.get(id))!.preferredInstanceType).toBe('m6g.large');
       expect((await api.call('GET', `/v1/workers/${id}`)).body).toEqual(res.body);
 
-      await api.recordHistory(id);
       const events = await api.call('GET', `/v1/workers/${id}/events`);
       expect(events.body.items).toEqual([expect.objectContaining({ type: 'WorkerProvisioning', subject: id, correlationId: 'launch-1', data: expect.objectContaining({ requestedBy: 'root' }) })]);
     });
@@ -360,7 +350,6 @@ describe('Worker routes', () => {
       const worker = await readyWorker(api.fleet);
       await api.call('DELETE', `/v1/workers/${worker.workerId}`);
       await api.call('DELETE', `/v1/workers/${worker.workerId}`, { query: { force: 'true' } });
-      await api.recordHistory(worker.workerId);
 
       const pages = await allPages(api, `/v1/workers/${worker.workerId}/events`, { limit: '2' }, operator);
       const events = pages.flat() as unknown as EventEnvelope[];
@@ -370,15 +359,16 @@ describe('Worker routes', () => {
       expect(pages[0]).toHaveLength(2);
     });
 
-    it('answers an empty page for a worker whose events are not recorded yet', async () => {
+    it('holds every event the moment its change commits: the outbox is the history, no consumer in between', async () => {
       const worker = await readyWorker(api.fleet);
-      expect((await api.call('GET', `/v1/workers/${worker.workerId}/events`)).body).toEqual({ items: [], nextCursor: null });
+      const { body } = await api.call('GET', `/v1/workers/${worker.workerId}/events`);
+      expect((body.items as unknown as EventEnvelope[]).map((e) => e.type)).toEqual(['WorkerProvisioning', 'WorkerLaunched', 'WorkerReady']);
+      expect(body.nextCursor).toBeNull();
     });
 
     it('answers 400 for a bad limit and for a cursor of another worker', async () => {
       const one = await readyWorker(api.fleet);
       const two = await readyWorker(api.fleet);
-      await api.recordHistory(one.workerId);
       expect((await api.call('GET', `/v1/workers/${one.workerId}/events`, { query: { limit: '0' } })).body.code).toBe('VALIDATION_ERROR');
       const cursor = (await api.call('GET', `/v1/workers/${one.workerId}/events`, { query: { limit: '1' } })).body.nextCursor as string;
       expect(cursor).toEqual(expect.any(String));

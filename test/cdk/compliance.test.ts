@@ -53,7 +53,6 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
   ...[
     'ApiFunction',
     'RelayFunction',
-    'JobHistoryFunction',
     'WebhooksFunction',
     'SagaStarterFunction',
     'JobControlFunction',

@@ -1,7 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_BUS, RULES } from '../../functions/declarations/events.ts';
-import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
+import { JOB_CONTROL_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
 import { OUTBOX_TABLE } from '../../functions/declarations/tables.ts';
 import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../../functions/declarations/workers.ts';
 import { QueueConsumerFunction } from '../../lib/consumer-functions.ts';
@@ -175,7 +175,6 @@ describe('event source mappings', () => {
   });
 
   it.each([
-    ['jobHistoryFunction', JOB_HISTORY_QUEUE],
     ['webhooksFunction', WEBHOOKS_QUEUE],
     ['sagaStarterFunction', SAGA_STARTER_QUEUE],
     ['jobControlFunction', JOB_CONTROL_QUEUE],
@@ -200,8 +199,8 @@ describe('event source mappings', () => {
   });
 
   it('reports batch item failures on every mapping', () => {
-    // The outbox stream, five consumer queues, admission, the scaler's nudge queue, and every dispatch DLQ (saga.test.ts).
-    expect(mappings()).toHaveLength(8 + DISPATCH_QUEUES.length);
+    // The outbox stream, four consumer queues, admission, the scaler's nudge queue, and every dispatch DLQ (saga.test.ts).
+    expect(mappings()).toHaveLength(7 + DISPATCH_QUEUES.length);
     for (const mapping of mappings()) expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 
@@ -211,12 +210,12 @@ describe('event source mappings', () => {
     expect(
       () =>
         new QueueConsumerFunction(stack, 'TooSlow', {
-          entry: 'functions/consumers/job-history/handler.ts',
+          entry: 'functions/consumers/webhooks/handler.ts',
           description: 'probe',
           serviceName: 'probe',
           memorySize: 128,
-          timeout: Duration.seconds(JOB_HISTORY_QUEUE.visibilityTimeoutSeconds + 1),
-          queue: queues.get(JOB_HISTORY_QUEUE),
+          timeout: Duration.seconds(WEBHOOKS_QUEUE.visibilityTimeoutSeconds + 1),
+          queue: queues.get(WEBHOOKS_QUEUE),
           maxConcurrency: 2,
         }),
     ).toThrow(/visibility timeout/);

@@ -1,12 +1,11 @@
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EVENT_BUS } from '../../functions/declarations/events.ts';
-import { JOB_CONTROL_QUEUE, JOB_HISTORY_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
+import { JOB_CONTROL_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
 import { JOB_SAGA, PROVISION_WORKER } from '../../functions/declarations/statemachines.ts';
 import {
   COUNTERS_TABLE,
   INBOX_TABLE,
-  JOB_EVENTS_TABLE,
   JOBS_TABLE,
   OUTBOX_TABLE,
   TABLES,
@@ -33,7 +32,6 @@ let functions: Record<string, ForgeflowFunction>;
 const FUNCTION_OF: Record<string, (stack: ForgeflowApiStack) => ForgeflowFunction> = {
   api: (stack) => stack.apiFunction,
   relay: (stack) => stack.relayFunction,
-  jobHistory: (stack) => stack.jobHistoryFunction,
   webhooks: (stack) => stack.webhooksFunction,
   sagaStarter: (stack) => stack.sagaStarterFunction,
   jobControl: (stack) => stack.jobControlFunction,
@@ -207,18 +205,14 @@ describe('DynamoDB permissions', () => {
   const EXPECTED: Record<string, [TableDefinition, string[]][]> = {
     api: [
       [JOBS_TABLE, READ_WRITE],
-      [OUTBOX_TABLE, PUT],
+      // Appends each change's event, and Queries a job's or worker's history.
+      [OUTBOX_TABLE, sorted([...READ, ...PUT])],
       [COUNTERS_TABLE, READ_WRITE],
-      [JOB_EVENTS_TABLE, READ],
       [WEBHOOK_DELIVERIES_TABLE, READ],
       [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'])],
       [WORKERS_TABLE, READ_WRITE],
     ],
     relay: [],
-    jobHistory: [
-      [INBOX_TABLE, PUT],
-      [JOB_EVENTS_TABLE, PUT],
-    ],
     webhooks: [
       [INBOX_TABLE, CLAIM],
       [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem'])],
@@ -357,7 +351,6 @@ describe('other permissions', () => {
       fixture.statementsOf(functions[name]!).filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:'))).flatMap((s) => resourcesOf(s).map((r) => fixture.local(r)));
     expect(sqsResources('api')).toEqual([]);
     expect(sqsResources('relay')).toEqual([arnOf(queues.relayFailureQueue)]);
-    expect(sqsResources('jobHistory')).toEqual([arnOf(queues.get(JOB_HISTORY_QUEUE).queue)]);
     expect(sqsResources('webhooks')).toEqual([arnOf(queues.get(WEBHOOKS_QUEUE).queue)]);
     expect(sqsResources('sagaStarter')).toEqual([arnOf(queues.get(SAGA_STARTER_QUEUE).queue)]);
     expect(sqsResources('jobControl')).toEqual([arnOf(queues.get(JOB_CONTROL_QUEUE).queue)]);

@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoInbox } from '../../functions/adapters/dynamodb/inbox.ts';
 import { TenantSecrets } from '../../functions/adapters/dynamodb/tenant-secrets.ts';
 import { createEventConsumer, type EffectOutcome } from '../../functions/consumers/consumer.ts';
-import { JobHistory } from '../../functions/consumers/job-history/history.ts';
 import { WebhookDeliveries } from '../../functions/consumers/webhooks/deliveries.ts';
 import { webhookEffect } from '../../functions/consumers/webhooks/webhook-consumer.ts';
 import type { EventEnvelope } from '../../functions/core/events.ts';
@@ -15,7 +14,7 @@ import { sampleEvent, sampleJob, sqsRecord } from '../support/events.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
- * 1,000 events (3,000 deliveries) over 50 jobs keep every race this test is for (claims lost and retried, history
+ * 1,000 events (3,000 deliveries) over 50 jobs keep every race this test is for (claims lost and retried, delivery
  * partitions with many events, concurrent batches) at a tenth of the old soak's cost: the suite has a 10-minute
  * budget, and `npm run bench -- faults` is where thousands of jobs go through the same consumers.
  */
@@ -23,6 +22,7 @@ const EVENTS = 1_000;
 const JOB_COUNT = 50;
 const DELIVERIES = 3;
 const context = {} as Context;
+const sorted = (values: string[]) => [...values].sort();
 type Handler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
 /**
@@ -86,19 +86,17 @@ describe('Inbox: at-least-once delivery, exactly-once effect', () => {
   afterAll(() => receiver.close());
 
   it(`turns ${EVENTS * DELIVERIES} deliveries of ${EVENTS} events into exactly ${EVENTS} effects per consumer`, async () => {
-    // Many events per job, so history partitions hold many events each; every job wants webhooks.
+    // Many events per job, so delivery partitions hold many events each; every job wants webhooks.
     const events = Array.from({ length: EVENTS }, (_, i) =>
       sampleEvent({ ...sampleJob(`job_${String(i % JOB_COUNT).padStart(32, '0')}`), callbackUrl: receiver.url }),
     );
     const inbox = new DynamoInbox(tables.documentClient, tables.tableNames.inbox);
-    const history = new JobHistory(tables.documentClient, tables.tableNames.jobEvents);
     // A deliberately non-idempotent effect (ADD 1): any duplicate that slipped through would show in the total.
     const counting = consumer('counting', (event) =>
       inbox.applyOnce('counting', event.id, [
         { Update: { TableName: tables.tableNames.counters, Key: { scope: 'effects', shard: 0 }, UpdateExpression: 'ADD applied :one', ExpressionAttributeValues: { ':one': 1 } } },
       ]),
     );
-    const historyConsumer = consumer('job-history', (event) => history.record(inbox, event));
     const webhooks = consumer(
       'webhooks',
       webhookEffect({
@@ -110,18 +108,19 @@ describe('Inbox: at-least-once delivery, exactly-once effect', () => {
       }),
     );
 
-    const delivered = await deliverEachThreeTimes(events, [counting.handler, historyConsumer.handler, webhooks.handler]);
+    const delivered = await deliverEachThreeTimes(events, [counting.handler, webhooks.handler]);
 
     expect(delivered).toBe(EVENTS * DELIVERIES);
-    for (const { outcomes } of [counting, historyConsumer, webhooks]) {
+    for (const { outcomes } of [counting, webhooks]) {
       expect(outcomes).toEqual({ applied: EVENTS, duplicate: EVENTS * (DELIVERIES - 1), skipped: 0, deferred: 0 });
     }
     const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.counters, Key: { scope: 'effects', shard: 0 }, ConsistentRead: true }));
     expect(Item!.applied).toBe(EVENTS);
     expect(receiver.received).toHaveLength(EVENTS);
     expect(new Set(receiver.received.map((r) => r.eventId)).size).toBe(EVENTS);
+    // Delivery attempts share a partition per job: each job's are exactly its events, once each.
     const jobId = events[0]!.subject;
-    const { Items = [] } = await tables.documentClient.send(new QueryCommand({ TableName: tables.tableNames.jobEvents, KeyConditionExpression: 'jobId = :j', ExpressionAttributeValues: { ':j': jobId } }));
-    expect(Items.map((i) => i.eventId)).toEqual(events.filter((e) => e.subject === jobId).map((e) => e.id));
+    const { Items = [] } = await tables.documentClient.send(new QueryCommand({ TableName: tables.tableNames.webhookDeliveries, KeyConditionExpression: 'jobId = :j', ExpressionAttributeValues: { ':j': jobId } }));
+    expect(sorted(Items.map((i) => String(i.eventId)))).toEqual(sorted(events.filter((e) => e.subject === jobId).map((e) => e.id)));
   }, 900_000);
 });

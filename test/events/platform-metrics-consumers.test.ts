@@ -5,12 +5,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DynamoInbox } from '../../functions/adapters/dynamodb/inbox.ts';
 import { TenantSecrets } from '../../functions/adapters/dynamodb/tenant-secrets.ts';
 import { createEventConsumer } from '../../functions/consumers/consumer.ts';
-import { JobHistory } from '../../functions/consumers/job-history/history.ts';
-import { historyConsumer } from '../../functions/consumers/job-history/history-consumer.ts';
 import { WebhookDeliveries } from '../../functions/consumers/webhooks/deliveries.ts';
 import { webhookEffect, WEBHOOKS_CONSUMER } from '../../functions/consumers/webhooks/webhook-consumer.ts';
-import { jobEvent, type EventEnvelope } from '../../functions/core/events.ts';
-import { describeFailure } from '../../functions/core/failure-reasons.ts';
+import type { EventEnvelope } from '../../functions/core/events.ts';
 import { lambdaContext } from '../../local/lambda.ts';
 import { createTestTables } from '../support/dynamodb.ts';
 import { captureEmf, expectDeclared } from '../support/emf.ts';
@@ -19,7 +16,6 @@ import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 const context = lambdaContext('forgeflow-test', 60_000);
 const silent = new Logger({ logLevel: 'SILENT' });
-const JOB_METRICS = ['JobsSubmitted', 'JobsStarted', 'JobsSucceeded', 'JobsFailed', 'RunDuration', 'EndToEndLatency', 'QueueWaitTime'];
 
 let tables: Awaited<ReturnType<typeof createTestTables>>;
 let emf: ReturnType<typeof captureEmf>;
@@ -42,44 +38,6 @@ afterEach(() => {
 /** Failed messages of a one-message batch: a batch whose every message failed rejects as a whole. */
 const deliver = (handler: (event: SQSEvent, c: typeof context) => Promise<{ batchItemFailures: unknown[] }>, event: EventEnvelope) =>
   handler({ Records: [sqsRecord(event)] }, context).then((r) => r.batchItemFailures.length, () => 1);
-
-describe('Job history consumer metrics', () => {
-  const consumer = () =>
-    historyConsumer({
-      history: new JobHistory(tables.documentClient, tables.tableNames.jobEvents),
-      inbox: new DynamoInbox(tables.documentClient, tables.tableNames.inbox),
-      logger: silent,
-      metrics: new Metrics({ namespace: 'ForgeflowTest', serviceName: 'forgeflow-job-history' }),
-    });
-  const now = new Date().toISOString();
-  const ended = (jobId: string) => ({ ...sampleJob(jobId), workerClass: 'gpu', priority: 'high' as const, attempts: 1, createdAt: new Date(Date.parse(now) - 60_000).toISOString() });
-
-  it('emits JobsSucceeded by class and priority, with RunDuration and latency, once however often the event arrives', async () => {
-    const job = { ...ended('job_51000000000000000000000000000000'), status: 'SUCCEEDED' as const };
-    const event = jobEvent('JobSucceeded', job, 'RUNNING', { result: { exitCode: 0, durationMs: 4_321, outputTail: '' } }, { time: now, correlationId: 'c' });
-    const handler = consumer();
-
-    expect(await deliver(handler, event)).toBe(0);
-    expect(emf.named('JobsSucceeded')).toEqual([expect.objectContaining({ value: 1, dimensions: { WorkerClass: 'gpu', Priority: 'high' } })]);
-    expect(emf.named('RunDuration')).toEqual([expect.objectContaining({ value: 4_321, unit: 'Milliseconds', dimensions: { WorkerClass: 'gpu' } })]);
-    expect(emf.named('EndToEndLatency')).toEqual([expect.objectContaining({ value: 60_000, dimensions: { WorkerClass: 'gpu', Priority: 'high' } })]);
-    expect(emf.named('InboxProcessed')).toEqual([expect.objectContaining({ value: 1, dimensions: { Consumer: 'job-history' } })]);
-
-    emf.clear();
-    expect(await deliver(handler, event)).toBe(0);
-    expect(emf.metrics().filter((m) => JOB_METRICS.includes(m.name))).toEqual([]);
-    expect(emf.metrics()).toEqual([expect.objectContaining({ name: 'InboxDuplicates', value: 1, dimensions: { Consumer: 'job-history' } })]);
-  });
-
-  it('emits JobsFailed by class and failure reason', async () => {
-    const job = { ...ended('job_52000000000000000000000000000000'), status: 'FAILED' as const };
-    const event = jobEvent('JobFailed', job, 'RUNNING', { failure: describeFailure('WORKER_LOST', 'gone') }, { time: now, correlationId: 'c' });
-
-    expect(await deliver(consumer(), event)).toBe(0);
-    expect(emf.named('JobsFailed')).toEqual([expect.objectContaining({ value: 1, dimensions: { WorkerClass: 'gpu', Reason: 'WORKER_LOST' } })]);
-    expect(emf.named('JobsSucceeded')).toEqual([]);
-  });
-});
 
 describe('Inbox metrics of any consumer', () => {
   it('counts what took effect and what was a duplicate by consumer, and not what was skipped', async () => {

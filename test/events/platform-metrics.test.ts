@@ -2,7 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OptimisticPublishingStore } from '../../functions/api/optimistic-publish.ts';
-import type { EventEnvelope } from '../../functions/core/events.ts';
+import { jobEvent, type EventEnvelope } from '../../functions/core/events.ts';
+import { describeFailure } from '../../functions/core/failure-reasons.ts';
 import type { EventPublisher, JobChange, JobStore, PublishOutcome } from '../../functions/core/ports.ts';
 import { relayBatch } from '../../functions/relay/relay.ts';
 import { emitMetric, emitObservations, InvalidMetricError, metricsRecorder } from '../../functions/shared/platform-metrics.ts';
@@ -141,6 +142,50 @@ describe('Relay metrics', () => {
     expect(values('EventsRelayed')).toEqual([1]);
     expect(values('RelayFailures')).toEqual([2]);
     expect(values('OutboxLag')).toHaveLength(1);
+  });
+
+  const ended = (n: number, status: 'SUCCEEDED' | 'FAILED') => ({
+    ...sampleJob(`job_5${String(n).padStart(31, '0')}`),
+    status,
+    workerClass: 'gpu',
+    priority: 'high' as const,
+    attempts: 1,
+    createdAt: new Date(Date.now() - 60_000).toISOString(),
+  });
+  const succeeded = (n: number) => jobEvent('JobSucceeded', ended(n, 'SUCCEEDED'), 'RUNNING', { result: { exitCode: 0, durationMs: 4_321, outputTail: '' } }, { time: new Date().toISOString(), correlationId: 'c' });
+  const failed = (n: number) => jobEvent('JobFailed', ended(n, 'FAILED'), 'RUNNING', { failure: describeFailure('WORKER_LOST', 'gone') }, { time: new Date().toISOString(), correlationId: 'c' });
+
+  it('emits what each relayed event stands for: JobsSucceeded by class and priority, RunDuration, latency, JobsFailed by reason', async () => {
+    await relayBatch([streamRecord(succeeded(1), '1'), streamRecord(failed(2), '2')], publisher(), handlerMetrics());
+
+    expect(emf.named('JobsSucceeded')).toEqual([expect.objectContaining({ value: 1, dimensions: { WorkerClass: 'gpu', Priority: 'high' } })]);
+    expect(emf.named('RunDuration')).toEqual([expect.objectContaining({ value: 4_321, unit: 'Milliseconds', dimensions: { WorkerClass: 'gpu' } })]);
+    expect(emf.named('EndToEndLatency')).toEqual([expect.objectContaining({ dimensions: { WorkerClass: 'gpu', Priority: 'high' } })]);
+    expect(emf.named('EndToEndLatency')[0]!.value).toBeGreaterThanOrEqual(60_000);
+    expect(emf.named('JobsFailed')).toEqual([expect.objectContaining({ value: 1, dimensions: { WorkerClass: 'gpu', Reason: 'WORKER_LOST' } })]);
+  });
+
+  it('counts each event once across a retry: what precedes the first failure now, the rest when Lambda retries from it', async () => {
+    const [one, refused, three] = [succeeded(3), succeeded(4), failed(5)];
+    const batch = [streamRecord(one, '1'), streamRecord(refused, '2'), streamRecord(three, '3')];
+
+    const errors = await relayBatch(batch, publisher([refused.id]), handlerMetrics());
+    expect([...errors.keys()]).toEqual(['2']);
+    // Published, but after the checkpoint Lambda keeps (the lowest failed sequence number): it comes again.
+    expect(emf.named('JobsFailed')).toEqual([]);
+    expect(emf.named('JobsSucceeded')).toHaveLength(1);
+
+    emf.clear();
+    expect((await relayBatch(batch.slice(1), publisher(), handlerMetrics())).size).toBe(0);
+    expect(emf.named('JobsSucceeded')).toHaveLength(1);
+    expect(emf.named('JobsFailed')).toHaveLength(1);
+  });
+
+  it('counts nothing of a batch whose first record failed, and nothing of a publish that threw', async () => {
+    const poisonFirst = [streamRecord(succeeded(6), '1', '{"not":"an event"}'), streamRecord(succeeded(7), '2')];
+    await relayBatch(poisonFirst, publisher(), handlerMetrics());
+    await expect(relayBatch([streamRecord(succeeded(8), '1')], publisher([], new Error('down')), handlerMetrics())).rejects.toThrow('down');
+    expect(emf.named('JobsSucceeded')).toEqual([]);
   });
 
   it('emits nothing when given no Metrics instance', async () => {

@@ -12,7 +12,7 @@ import { TenantSecrets } from '../../functions/adapters/dynamodb/tenant-secrets.
 import { DynamoWorkerMetricsStore } from '../../functions/adapters/dynamodb/worker-metrics-store.ts';
 import { DynamoWorkerStore } from '../../functions/adapters/dynamodb/worker-store.ts';
 import { Ec2InstanceHealthSource, Ec2MonitoringControl } from '../../functions/adapters/ec2/instance-status.ts';
-import { JobHistory } from '../../functions/consumers/job-history/history.ts';
+import { EventHistory } from '../../functions/adapters/dynamodb/event-history.ts';
 import { WebhookDeliveries } from '../../functions/consumers/webhooks/deliveries.ts';
 import type { EventEnvelope } from '../../functions/core/events.ts';
 import type { Fleet } from '../../functions/core/fleet/fleet.ts';
@@ -69,7 +69,7 @@ async function fixture(): Promise<Fixture> {
   });
   const api = createApi({
     store: new DynamoJobStore(documentClient, tableNames),
-    history: new JobHistory(documentClient, tableNames.jobEvents),
+    history: new EventHistory(documentClient, tableNames.outbox),
     deliveries: new WebhookDeliveries(documentClient, tableNames.webhookDeliveries),
     secrets: new TenantSecrets(documentClient, tableNames.tenants),
     clock: f.clock,

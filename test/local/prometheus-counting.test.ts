@@ -115,7 +115,7 @@ describe('Local metrics: gauges read at scrape time', () => {
       queueUrls.set(`forgeflow-dispatch-default-${priority}`, `url:${priority}`);
       queueUrls.set(`forgeflow-dispatch-default-${priority}-dlq`, `url:${priority}-dlq`);
     }
-    queueUrls.set('forgeflow-job-history-dlq', 'url:history-dlq');
+    queueUrls.set('forgeflow-webhooks-dlq', 'url:history-dlq');
     const depth: Record<string, string> = { 'url:high': '3', 'url:history-dlq': '2' };
     return {
       // Only GetQueueAttributes is sent; the double answers it from the table above.
@@ -132,7 +132,7 @@ describe('Local metrics: gauges read at scrape time', () => {
 
     expect(total(scraped, 'forgeflow_queue_depth', { worker_class: 'default', priority: 'high' })).toBe(3);
     expect(samples(scraped, 'forgeflow_queue_depth')).toHaveLength(4);
-    expect(total(scraped, 'forgeflow_dlq_depth', { queue: 'forgeflow-job-history-dlq' })).toBe(2);
+    expect(total(scraped, 'forgeflow_dlq_depth', { queue: 'forgeflow-webhooks-dlq' })).toBe(2);
     expect(samples(scraped, 'forgeflow_dlq_depth')).toHaveLength(5);
     expect(total(scraped, 'forgeflow_jobs_active', { priority: 'high' })).toBe(3);
     expect(total(scraped, 'forgeflow_jobs_active')).toBe(3);

@@ -7,7 +7,7 @@ import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
 import { systemClock } from '../../functions/core/ports.ts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createTestTables } from './dynamodb.ts';
-import { JobHistory } from '../../functions/consumers/job-history/history.ts';
+import { EventHistory } from '../../functions/adapters/dynamodb/event-history.ts';
 import { WebhookDeliveries } from '../../functions/consumers/webhooks/deliveries.ts';
 import { TenantSecrets } from '../../functions/adapters/dynamodb/tenant-secrets.ts';
 import { DynamoRateLimiter } from '../../functions/adapters/dynamodb/rate-limiter.ts';
@@ -98,7 +98,7 @@ export async function createTestApi(options: { rateLimit?: TenantRateLimitOption
   const store = new DynamoJobStore(tables.documentClient, tables.tableNames);
   const api = createApi({
     store,
-    history: new JobHistory(tables.documentClient, tables.tableNames.jobEvents),
+    history: new EventHistory(tables.documentClient, tables.tableNames.outbox),
     deliveries: new WebhookDeliveries(tables.documentClient, tables.tableNames.webhookDeliveries),
     secrets: new TenantSecrets(tables.documentClient, tables.tableNames.tenants),
     clock: systemClock,

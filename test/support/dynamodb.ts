@@ -3,7 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
 import type { TableNames } from '../../functions/adapters/dynamodb/job-store.ts';
-import { COUNTERS_TABLE, INBOX_TABLE, JOB_EVENTS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TABLES, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE, WORKERS_TABLE, type TableDefinition, WAITING_JOBS_TABLE } from '../../functions/declarations/tables.ts';
+import { COUNTERS_TABLE, INBOX_TABLE, JOBS_TABLE, OUTBOX_TABLE, TABLES, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE, WORKERS_TABLE, type TableDefinition, WAITING_JOBS_TABLE } from '../../functions/declarations/tables.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local.ts';
 import { ensureTables } from '../../local/tables.ts';
 
@@ -22,7 +22,6 @@ export async function createTestTables() {
     outbox: nameOf(OUTBOX_TABLE),
     counters: nameOf(COUNTERS_TABLE),
     inbox: nameOf(INBOX_TABLE),
-    jobEvents: nameOf(JOB_EVENTS_TABLE),
     webhookDeliveries: nameOf(WEBHOOK_DELIVERIES_TABLE),
     tenants: nameOf(TENANTS_TABLE),
     workers: nameOf(WORKERS_TABLE),

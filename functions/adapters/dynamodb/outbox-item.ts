@@ -1,10 +1,11 @@
 import type { EventEnvelope } from '../../core/events.ts';
-import { OUTBOX_RETENTION_SECONDS } from '../../declarations/tables.ts';
+import { HISTORY_RETENTION_SECONDS } from '../../declarations/tables.ts';
 import type { TransactItems } from './transact.ts';
 
 /**
  * The outbox row of an event, as one item of the transaction that commits the state change it records. The
- * stream relay publishes it; the condition makes a replayed event id fail the whole transaction.
+ * stream relay publishes it and it stays, for the history's retention, as the subject's history; the condition
+ * makes a replayed event id fail the whole transaction.
  */
 export function outboxPut(tableName: string, event: EventEnvelope): TransactItems[number] {
   return {
@@ -17,7 +18,7 @@ export function outboxPut(tableName: string, event: EventEnvelope): TransactItem
         subject: event.subject,
         time: event.time,
         envelope: JSON.stringify(event),
-        expiresAt: Math.floor(Date.parse(event.time) / 1000) + OUTBOX_RETENTION_SECONDS,
+        expiresAt: Math.floor(Date.parse(event.time) / 1000) + HISTORY_RETENTION_SECONDS,
       },
       ConditionExpression: 'attribute_not_exists(eventId)',
     },

@@ -1,5 +1,5 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { queryJobPartition, type Page } from '../../adapters/dynamodb/job-partition.ts';
+import { queryPartition, type Page } from '../../adapters/dynamodb/partition-query.ts';
 import { HISTORY_RETENTION_SECONDS } from '../../declarations/tables.ts';
 import type { DeliveryAttempt } from '../../webhooks/deliver.ts';
 
@@ -30,6 +30,6 @@ export class WebhookDeliveries {
   }
 
   list(jobId: string, limit: number, cursor?: string): Promise<Page<RecordedAttempt>> {
-    return queryJobPartition(this.client, this.tableName, { jobId, limit, cursor }, ({ deliveryKey: _k, expiresAt: _e, ...item }) => item as unknown as RecordedAttempt);
+    return queryPartition(this.client, this.tableName, { partition: { name: 'jobId', value: jobId }, limit, cursor }, ({ deliveryKey: _k, expiresAt: _e, ...item }) => item as unknown as RecordedAttempt);
   }
 }

@@ -7,23 +7,24 @@ export interface Page<T> {
 }
 
 /**
- * One page of a table partitioned by job id (history rows, delivery attempts), in sort-key order, with the same
- * opaque cursor as the job list: a cursor for another job's partition is refused.
+ * One page of one partition (a job's delivery attempts, a subject's events), in sort-key order, with the same opaque
+ * cursor as the job list: a cursor for another partition is refused. `partition` names the key and its value.
  */
-export async function queryJobPartition<T>(
+export async function queryPartition<T>(
   client: DynamoDBDocumentClient,
   tableName: string,
-  page: { jobId: string; limit: number; cursor?: string },
+  page: { partition: { name: string; value: string }; limit: number; cursor?: string },
   toItem: (item: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
   const result = await client.send(
     new QueryCommand({
       TableName: tableName,
-      KeyConditionExpression: 'jobId = :jobId',
-      ExpressionAttributeValues: { ':jobId': page.jobId },
+      KeyConditionExpression: '#partition = :partition',
+      ExpressionAttributeNames: { '#partition': page.partition.name },
+      ExpressionAttributeValues: { ':partition': page.partition.value },
       ScanIndexForward: true,
       Limit: page.limit,
-      ExclusiveStartKey: page.cursor ? decodeCursor(page.cursor, { name: 'jobId', value: page.jobId }) : undefined,
+      ExclusiveStartKey: page.cursor ? decodeCursor(page.cursor, page.partition) : undefined,
       ConsistentRead: true,
     }),
   );
