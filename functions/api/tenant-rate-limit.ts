@@ -42,9 +42,9 @@ export interface TenantRateLimitOptions {
 }
 
 /**
- * One token bucket per tenant in front of every authenticated route, reads and writes alike. It costs one strongly
- * consistent read and, for an admitted request, one conditional write on the tenant's item in the counters table
- * (≈ $0.75 per million admitted requests on demand; a refused one costs the read). A per-container allowance
+ * One token bucket per tenant in front of every authenticated route, reads and writes alike. It usually costs one
+ * conditional write on the tenant's item in the counters table and no read (DynamoRateLimiter; ≈ $0.63 per million
+ * requests on demand), and nothing to refuse a tenant this instance already saw empty. A per-container allowance
  * would save little: a Lambda instance serves one request at a time, so tokens it held back would be missing from
  * the tenant's other instances, and a remembered refusal lasts one token's interval (50 ms by default).
  */

@@ -65,18 +65,19 @@ export function takeToken(state: BucketState | undefined, config: BucketConfig, 
 }
 
 /**
- * Whether a take may leave `refilledAt` alone and only remove a stored token, the time since the last refill
- * being credited by the next one. Shared buckets need this: a take that rewrites `refilledAt` conflicts with every
- * concurrent take, while bare removals commute. Deferring is exact while that credit stays under the burst (the
- * cap cannot bind in between). Once the bucket was refilled at or after `refilledSince` (the caller's own start,
- * less a grace), it is also allowed when the bucket is about full, so the takers that lost the race to that refill
- * all succeed; the price is at most (now - refilledSince) × refillPerSecond tokens the cap would have dropped.
+ * The same bucket kept as one number for a shared store: `fullAt`, the time at which it is full again (GCRA's
+ * "theoretical arrival time"). At `now` it holds burst − (fullAt − now) / interval tokens, at most burst. A take is
+ * granted while fullAt ≤ `latestFullAt` (a whole token left) and moves fullAt one interval later, from `now` if it was
+ * already past. Concurrent takes commute, so a store grants each with one conditional write and no read.
  */
-export function maySkipRefill(state: BucketState, config: BucketConfig, now: number, refilledSince: number): boolean {
-  if (state.tokens < 1) return false;
-  if (state.refilledAt >= refilledSince) return true;
-  const elapsedMs = Math.max(0, now - state.refilledAt);
-  return state.tokens + (elapsedMs / 1000) * config.refillPerSecond <= config.burst;
+export function fullAtBounds(config: BucketConfig, now: number): { intervalMs: number; latestFullAt: number } {
+  const intervalMs = 1000 / config.refillPerSecond;
+  return { intervalMs, latestFullAt: now + (config.burst - 1) * intervalMs };
+}
+
+/** Milliseconds until a bucket full at `fullAt` holds a whole token again (at least 1: it holds none now). */
+export function fullAtWait(fullAt: number, config: BucketConfig, now: number): number {
+  return Math.max(1, Math.ceil(fullAt - fullAtBounds(config, now).latestFullAt));
 }
 
 /**

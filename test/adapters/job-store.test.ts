@@ -36,7 +36,7 @@ describe('Class: DynamoJobStore', () => {
     const change = creation(newJob('job_a'));
     await store.commit(change);
     expect(await store.get('job_a')).toEqual(change.job);
-    const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.outbox, Key: { eventId: change.event.id } }));
+    const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.outbox, Key: { subject: change.event.subject, eventId: change.event.id } }));
     expect(JSON.parse(Item!.envelope)).toEqual(change.event);
     expect(Item!.expiresAt).toBeGreaterThan(Date.now() / 1000);
     expect(await store.counters({ tenantId: 'acme' })).toMatchObject({ 'QUEUED#low': 1 });
@@ -46,14 +46,14 @@ describe('Class: DynamoJobStore', () => {
   it('leaves neither the job nor its event when the transaction fails', async () => {
     // Prepare: an outbox row already holds the event id, so the event's conditional put fails.
     const change = creation(newJob('job_b'));
-    await tables.documentClient.send(new PutCommand({ TableName: tables.tableNames.outbox, Item: { eventId: change.event.id, marker: 'pre-existing' } }));
+    await tables.documentClient.send(new PutCommand({ TableName: tables.tableNames.outbox, Item: { subject: change.event.subject, eventId: change.event.id, marker: 'pre-existing' } }));
     const before = await store.counters({ tenantId: 'acme' });
 
     await expect(store.commit(change)).rejects.toThrow();
 
     expect(await store.get('job_b')).toBeUndefined();
-    const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.outbox, Key: { eventId: change.event.id } }));
-    expect(Item).toEqual({ eventId: change.event.id, marker: 'pre-existing' });
+    const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.outbox, Key: { subject: change.event.subject, eventId: change.event.id } }));
+    expect(Item).toEqual({ subject: change.event.subject, eventId: change.event.id, marker: 'pre-existing' });
     expect(await store.counters({ tenantId: 'acme' })).toEqual(before);
   });
 

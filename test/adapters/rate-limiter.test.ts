@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRateLimiter, rateLimitKey } from '../../functions/adapters/dynamodb/rate-limiter.ts';
 import { EC2_RATE_LIMITS } from '../../functions/core/fleet/ec2-rate-limits.ts';
@@ -27,7 +27,8 @@ describe('Class: DynamoRateLimiter', () => {
     expect(results.slice(0, 5).every((r) => r.granted && r.waitMs === 0)).toBe(true);
     expect(results[5]).toEqual({ granted: false, waitMs: 500 });
     const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.counters, Key: rateLimitKey('RunInstances') }));
-    expect(Item).toMatchObject({ tokens: 0, refilledAt: now });
+    // Full again 5 intervals of 500 ms from now: what five takes from a full bucket leave.
+    expect(Item).toMatchObject({ fullAt: now + 2_500 });
   });
 
   it('refills as time passes, by the injected clock', async () => {
@@ -74,7 +75,36 @@ describe('Class: DynamoRateLimiter', () => {
 
     expect(results.filter((r) => r.granted)).toHaveLength(30);
     const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.counters, Key: rateLimitKey(key), ConsistentRead: true }));
-    expect(Item?.tokens).toBe(20);
+    // 30 of 50 tokens taken: full again 30 intervals (50 ms) from now.
+    expect(Item?.fullAt).toBe(now + 30 * 50);
+  });
+
+  it('costs one UpdateItem per take once an instance knows the bucket, and none to refuse once it knows it is empty', async () => {
+    let now = 1_700_000_000_000;
+    const sent: string[] = [];
+    const counting = Object.create(tables.documentClient) as typeof tables.documentClient;
+    counting.send = (async (command: { constructor: { name: string } }) => {
+      sent.push(command.constructor.name);
+      return tables.documentClient.send(command as GetCommand);
+    }) as typeof counting.send;
+    const bucket = new DynamoRateLimiter(counting, { table: tables.tableNames.counters, limits: { burst: 3, refillPerSecond: 10 }, now: () => now });
+
+    for (let i = 0; i < 3; i++) expect(await bucket.take('counted')).toEqual({ granted: true, waitMs: 0 });
+    expect(sent).toEqual(['UpdateCommand', 'UpdateCommand', 'UpdateCommand']);
+    expect(await bucket.take('counted')).toEqual({ granted: false, waitMs: 100 });
+    expect(sent).toHaveLength(3);
+    now += 100;
+    expect(await bucket.take('counted')).toEqual({ granted: true, waitMs: 0 });
+    expect(sent).toHaveLength(4);
+  });
+
+  it('reads an item of the earlier tokens-and-refilledAt layout as a full bucket', async () => {
+    const now = 1_700_000_000_000;
+    await tables.documentClient.send(new PutCommand({ TableName: tables.tableNames.counters, Item: { ...rateLimitKey('legacy'), tokens: 0, refilledAt: now } }));
+    const bucket = limiter(() => now, { burst: 2, refillPerSecond: 1 });
+    expect((await bucket.take('legacy')).granted).toBe(true);
+    expect((await bucket.take('legacy')).granted).toBe(true);
+    expect(await bucket.take('legacy')).toEqual({ granted: false, waitMs: 1000 });
   });
 
   it('grants a take whose every write lost a race while tokens were left: a busy bucket is not an empty one', async () => {

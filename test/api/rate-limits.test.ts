@@ -57,8 +57,11 @@ describe('Per-tenant rate limits', () => {
       api.tables.documentClient.send(
         new GetCommand({ TableName: api.tables.tableNames.counters, Key: rateLimitKey(tenantBucketKey(tenant)), ConsistentRead: true }),
       );
-    expect((await bucket(alice.tenant)).Item).toMatchObject({ tokens: 0 });
-    expect((await bucket(bob.tenant)).Item).toMatchObject({ tokens: limit.burst - 1 });
+    // Each item says when its bucket is full again, at 4 s a token: Alice's has no whole token left (more than
+    // burst − 1 tokens away), Bob's lacks just the one he took.
+    const interval = 1000 / limit.refillPerSecond;
+    expect((await bucket(alice.tenant)).Item!.fullAt).toBeGreaterThan(clock.now() + (limit.burst - 1) * interval);
+    expect((await bucket(bob.tenant)).Item).toMatchObject({ fullAt: clock.now() + interval });
   });
 
   it('counts writes in the same bucket and refuses them before the route runs', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EC2_RATE_LIMITS } from '../../functions/core/fleet/ec2-rate-limits.ts';
-import { InMemoryTokenBucket, maySkipRefill, takeToken, UnknownRateLimitKeyError } from '../../functions/core/token-bucket.ts';
+import { fullAtBounds, fullAtWait, InMemoryTokenBucket, takeToken, UnknownRateLimitKeyError } from '../../functions/core/token-bucket.ts';
 
 function fakeClock(start = 1_700_000_000_000) {
   let now = start;
@@ -60,24 +60,17 @@ describe('Class: InMemoryTokenBucket', () => {
   });
 });
 
-describe('Function: maySkipRefill', () => {
-  const config = { burst: 50, refillPerSecond: 20 };
-  const refilledAt = 10_000;
+describe('Functions: fullAtBounds and fullAtWait', () => {
+  const config = { burst: 5, refillPerSecond: 2 };
 
-  it('never without a whole stored token', () => {
-    expect(maySkipRefill({ tokens: 0.9, refilledAt }, config, refilledAt, refilledAt)).toBe(false);
+  it('grants while a whole token is left: fullAt at most (burst − 1) intervals ahead', () => {
+    expect(fullAtBounds(config, 10_000)).toEqual({ intervalMs: 500, latestFullAt: 12_000 });
   });
 
-  it('while the credit it defers stays under the burst, however old the refill', () => {
-    // 30 + 1 s × 20 = 50: the cap would not have bound.
-    const notSince = refilledAt + 1;
-    expect(maySkipRefill({ tokens: 30, refilledAt }, config, refilledAt + 1000, notSince)).toBe(true);
-    expect(maySkipRefill({ tokens: 30, refilledAt }, config, refilledAt + 1001, notSince)).toBe(false);
-  });
-
-  it('on an about full bucket only when it was refilled since the given time', () => {
-    expect(maySkipRefill({ tokens: 49, refilledAt }, config, refilledAt + 80, refilledAt)).toBe(true);
-    expect(maySkipRefill({ tokens: 49, refilledAt }, config, refilledAt + 80, refilledAt + 1)).toBe(false);
+  it('waits until the next whole token, never 0', () => {
+    expect(fullAtWait(12_500, config, 10_000)).toBe(500);
+    expect(fullAtWait(12_000.2, config, 10_000)).toBe(1);
+    expect(fullAtWait(12_000, config, 10_000)).toBe(1);
   });
 });
 

@@ -1,20 +1,13 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RateLimiter } from '../../core/ports.ts';
-import { bucketConfigFor, maySkipRefill, takeToken, type BucketState, type RateLimits } from '../../core/token-bucket.ts';
+import { bucketConfigFor, fullAtBounds, fullAtWait, type RateLimits } from '../../core/token-bucket.ts';
 
 /** A bucket's item in the counters table, beside (never inside) the stats and slot items. */
 export const rateLimitKey = (key: string) => ({ scope: `ratelimit#${key}`, shard: 0 });
 
-/** Concurrent takers that keep losing the race stop after this many reads (see the end of `take`): it never waits. */
+/** Takes whose conditional writes keep missing (each a branch another taker just made stale) stop after this many. */
 const MAX_ATTEMPTS = 5;
-/**
- * A refill this recent when a take starts counts as the taker's own (see maySkipRefill), and so does any refill
- * newer than one the taker read before losing a race: takers arriving together on a full bucket race once, then
- * all remove a token. The price is at most (a take's duration + 100 ms) × refillPerSecond tokens above the burst,
- * and only when the bucket was about full.
- */
-const REFILL_GRACE_MS = 100;
 
 export interface DynamoRateLimiterOptions {
   /** The counters table (COUNTERS_TABLE). */
@@ -23,20 +16,26 @@ export interface DynamoRateLimiterOptions {
   now?: () => number;
 }
 
+type Attempt = { granted: true; fullAt: number } | { granted: false; current: number | undefined };
+
 /**
- * A token bucket shared by every Lambda instance: one item per key holding `tokens` and `refilledAt` (epoch ms).
- * EC2's RunInstances bucket is per account and region, so a bucket per container would let N concurrent Lambdas
- * send N times the allowed rate and turn EC2's throttling into retry storms; one item in DynamoDB bounds them all
- * together. (Stacks sharing an account and region each have their own table, so each should get a share of the
- * limits rather than all of them.) A tenant's API requests are bounded the same way, one item per tenant.
+ * A token bucket shared by every Lambda instance: one item per key holding `fullAt` (epoch ms), the time at which the
+ * bucket is full again (fullAtBounds in core/token-bucket.ts). EC2's RunInstances bucket is per account and region,
+ * so a bucket per container would let N concurrent Lambdas send N times the allowed rate and turn EC2's throttling
+ * into retry storms; one item in DynamoDB bounds them all together. (Stacks sharing an account and region each have
+ * their own table, so each should get a share of the limits rather than all of them.) A tenant's API requests are
+ * bounded the same way, one item per tenant.
  *
- * `take` reads the bucket consistently, then writes one of two ways. Usually it only removes a token (`tokens - 1`
- * if a whole one is left and nobody refilled since the read): removals commute, so concurrent takers all succeed.
- * Otherwise it refills and takes on the condition that nobody wrote in between; a loser re-reads and tries again.
- * Each take costs one strongly consistent read, plus one conditional write when granted.
+ * A take is one conditional UpdateItem and no read: "one interval later" when the bucket is not full (fullAt ≥ now,
+ * and a whole token left), or "from now" when it is (fullAt < now, or no item). It tries the branch its own last
+ * answer for the key points to; a miss returns the item (ReturnValuesOnConditionCheckFailure), which names the right
+ * branch or an empty bucket. fullAt only grows, so a remembered fullAt past the limit refuses with no call at all.
+ * Items of the earlier tokens-and-refilledAt layout have no fullAt and read as a full bucket.
  */
 export class DynamoRateLimiter implements RateLimiter {
   private readonly now: () => number;
+  /** The latest fullAt this instance saw per key: a lower bound of the stored one. */
+  private readonly seen = new Map<string, number>();
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -47,75 +46,62 @@ export class DynamoRateLimiter implements RateLimiter {
 
   async take(key: string): Promise<{ granted: boolean; waitMs: number }> {
     const config = bucketConfigFor(this.options.limits, key);
-    let refilledSince = this.now() - REFILL_GRACE_MS;
+    const now = this.now();
+    const { intervalMs, latestFullAt } = fullAtBounds(config, now);
+    let known = this.seen.get(key);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const current = await this.read(key);
-      const now = this.now();
-      if (current && maySkipRefill(current, config, now, refilledSince)) {
-        if (await this.removeToken(key, current)) return { granted: true, waitMs: 0 };
-      } else {
-        const outcome = takeToken(current, config, now);
-        if (!outcome.granted) return { granted: false, waitMs: outcome.waitMs };
-        if (await this.write(key, current, outcome.state)) return { granted: true, waitMs: 0 };
-      }
-      // Another taker wrote first. If it refilled, that refill is as good as ours would have been.
-      refilledSince = current ? Math.min(refilledSince, current.refilledAt + 1) : -Infinity;
+      if (known !== undefined && known > latestFullAt) return { granted: false, waitMs: fullAtWait(known, config, now) };
+      const outcome = known !== undefined && known >= now ? await this.takeFromPartial(key, now, intervalMs, latestFullAt) : await this.takeFromFull(key, now, intervalMs);
+      known = outcome.granted ? outcome.fullAt : outcome.current;
+      if (known !== undefined) this.seen.set(key, Math.max(known, this.seen.get(key) ?? known));
+      if (outcome.granted) return { granted: true, waitMs: 0 };
     }
-    // Every read found a token, and every write lost a race to another taker: the bucket is busy, not empty. Refusing
-    // would answer 429 to a tenant well under its limit (it did, under 8 concurrent submits); granting lets the
-    // bucket run over by at most the number of takers racing, which the next refill absorbs.
+    // Every write missed a branch another taker had just changed: the bucket is busy, not empty (an empty one is
+    // refused above). Refusing would answer 429 to a tenant well under its limit; granting lets the bucket run over
+    // by at most the number of takers racing, which the next interval absorbs.
     return { granted: true, waitMs: 0 };
   }
 
-  private async read(key: string): Promise<BucketState | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.options.table, Key: rateLimitKey(key), ConsistentRead: true }));
-    if (typeof Item?.tokens !== 'number' || typeof Item.refilledAt !== 'number') return undefined;
-    return { tokens: Item.tokens, refilledAt: Item.refilledAt };
-  }
-
-  /** Removes one token if one is left and nobody refilled since `read`; false if the condition failed. */
-  private async removeToken(key: string, read: BucketState): Promise<boolean> {
+  /** The bucket is not full: one interval later, if a whole token is left. */
+  private takeFromPartial(key: string, now: number, intervalMs: number, latestFullAt: number): Promise<Attempt> {
     return this.conditionalUpdate(key, {
-      UpdateExpression: 'SET #tokens = #tokens - :one',
-      ConditionExpression: '#refilledAt = :readAt AND #tokens >= :one',
-      ExpressionAttributeValues: { ':one': 1, ':readAt': read.refilledAt },
+      UpdateExpression: 'SET #fullAt = #fullAt + :interval',
+      ConditionExpression: '#fullAt BETWEEN :now AND :latest',
+      ExpressionAttributeValues: { ':interval': intervalMs, ':now': now, ':latest': latestFullAt },
     });
   }
 
-  /**
-   * Writes the new state if the item is still as read; false if another taker wrote first. The condition names
-   * tokens as well as refilledAt: two takes in the same millisecond leave refilledAt unchanged, and only the token
-   * count then tells that a write happened.
-   */
-  private async write(key: string, read: BucketState | undefined, next: BucketState): Promise<boolean> {
-    const condition: { ConditionExpression: string; values: Record<string, number> } = read
-      ? { ConditionExpression: '#refilledAt = :readAt AND #tokens = :readTokens', values: { ':readAt': read.refilledAt, ':readTokens': read.tokens } }
-      : { ConditionExpression: 'attribute_not_exists(#refilledAt)', values: {} };
+  /** The bucket is full (or new): one interval from now. */
+  private takeFromFull(key: string, now: number, intervalMs: number): Promise<Attempt> {
     return this.conditionalUpdate(key, {
-      UpdateExpression: 'SET #tokens = :tokens, #refilledAt = :refilledAt',
-      ConditionExpression: condition.ConditionExpression,
-      ExpressionAttributeValues: { ':tokens': next.tokens, ':refilledAt': next.refilledAt, ...condition.values },
+      UpdateExpression: 'SET #fullAt = :next',
+      ConditionExpression: 'attribute_not_exists(#fullAt) OR #fullAt < :now',
+      ExpressionAttributeValues: { ':next': now + intervalMs, ':now': now },
     });
   }
 
   private async conditionalUpdate(
     key: string,
     update: { UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, number> },
-  ): Promise<boolean> {
+  ): Promise<Attempt> {
     try {
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.options.table,
           Key: rateLimitKey(key),
           ...update,
           // Named, so no attribute name can collide with a DynamoDB reserved word.
-          ExpressionAttributeNames: { '#tokens': 'tokens', '#refilledAt': 'refilledAt' },
+          ExpressionAttributeNames: { '#fullAt': 'fullAt' },
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return true;
+      return { granted: true, fullAt: Number(Attributes?.fullAt) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException')) throw error;
+      const item = (error as ConditionalCheckFailedException).Item as Record<string, AttributeValue> | undefined;
+      const fullAt = item?.fullAt && 'N' in item.fullAt ? Number(item.fullAt.N) : undefined;
+      return { granted: false, current: fullAt };
     }
   }
 }
