@@ -1,15 +1,28 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { testKinds } from './test/support/test-kinds.ts';
 
 // Node 20 is supported by the SDK versions we pin; its notice about 2027 is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
+const kinds = testKinds(fileURLToPath(new URL('.', import.meta.url)));
+const shared = {
+  testTimeout: 30_000,
+  hookTimeout: 120_000,
+  pool: 'forks',
+  env: { AWS_REGION: 'us-east-1', POWERTOOLS_DEV: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+} as const;
+
+/**
+ * Two projects. `unit`: no Java, no processes, so `npm run test:unit` is the quick loop. `integration`: DynamoDB
+ * Local (one in-memory instance per run, started by the global setup), the local runtime and agent processes.
+ * `npm test` runs both. test/support/test-kinds.ts tells them apart from what each file imports.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 120_000,
-    pool: 'forks',
-    env: { AWS_REGION: 'us-east-1', POWERTOOLS_DEV: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+    projects: [
+      { test: { ...shared, name: 'unit', include: kinds.unit } },
+      { test: { ...shared, name: 'integration', include: kinds.integration, globalSetup: ['test/support/global-setup.ts'] } },
+    ],
   },
 });

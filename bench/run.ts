@@ -3,6 +3,7 @@
  * Benchmarks report; they never fail the build (tests assert correctness).
  * `npm run bench -- faults` (or any other section names) runs only those sections.
  */
+import { availableParallelism } from 'node:os';
 import { benchAgentRunner } from './agent-runner.ts';
 import { benchEventLatency, formatEventLatency } from './event-latency.ts';
 import { benchEndToEnd, printEndToEnd } from './end-to-end.ts';
@@ -12,6 +13,7 @@ import { benchBullMq } from './bullmq.ts';
 import { benchBundles } from './bundles.ts';
 import { benchIdleLatency } from './idle-latency.ts';
 import { benchMonitoring } from './monitoring.ts';
+import { benchProfile } from './profile.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -41,6 +43,16 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<void> }> = {
       const bull = await benchBullMq({ jobs: 500, concurrency: 8 });
       if ('skipped' in bull) console.log(`BullMQ                       skipped: ${bull.skipped}`);
       else console.log(`BullMQ 6 on Redis, same run  ${bull.jobsPerSecond} jobs/s; Forgeflow local is ${(ours.jobsPerSecond / bull.jobsPerSecond).toFixed(2)}× (goal ≥ 0.35×)`);
+    },
+  },
+  profile: {
+    title: 'Where the time goes: 300 `true` jobs end to end under the V8 profiler, CPU per process and inside the runtime',
+    run: async () => {
+      const r = await benchProfile({ jobs: 300 });
+      console.log(`${r.jobsPerSecond} jobs/s under the profiler, ${r.wallSeconds.toFixed(0)} s of wall time on ${availableParallelism()} cores`);
+      for (const [kind, seconds] of Object.entries(r.cpuSeconds)) console.log(`  CPU ${kind.padEnd(24)} ${seconds.toFixed(1)} s (${Math.round((100 * seconds) / r.wallSeconds)}% of one core)`);
+      console.log('  inside the runtime, self time by where the code lives:');
+      for (const { where, percent } of r.runtimeShares) console.log(`    ${String(percent).padStart(5)}%  ${where}`);
     },
   },
   idle: {

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
@@ -35,8 +36,8 @@ export const API_FLEET_WIRING = { ec2: true, queueDepth: false, releaseJobs: tru
 
 /**
  * The api Lambda (functions/api/handler.ts) with its own log group and a role that holds nothing but what it uses:
- * write to its log group, X-Ray, each table at the access it needs, PutEvents on the Forgeflow bus, and for the
- * workers routes: StartExecution of the provisioning saga (a new worker), TerminateInstances on this stack's
+ * write to its log group, X-Ray, each table at the access it needs, PutEvents on the Forgeflow bus, StartExecution
+ * of the job saga (a submitted job's fast path), and for the workers routes: StartExecution of the provisioning saga (a new worker), TerminateInstances on this stack's
  * instances (a removed worker), SendTaskFailure on the job saga (the jobs a removed worker held), reading worker
  * metrics and switching detailed monitoring of this stack's instances.
  */
@@ -66,10 +67,12 @@ export class ApiFunction extends ForgeflowFunction {
     // PUT and DELETE /v1/webhooks/worker-alerts update the subscriptions item.
     bindTable(fn, props.tables.get(TENANTS_TABLE), ['read', 'append', 'update']);
 
-    // Optimistic publish (OPTIMISTIC_PUBLISH, default 'true' in the handler) needs the bus name and PutEvents on
-    // this bus alone.
+    // The fast path (OPTIMISTIC_PUBLISH, default 'true' in the handler) publishes to this bus alone, and starts a
+    // queued run's saga directly: StartExecution on the job saga only (its ARN, JOB_SAGA_ARN, comes with the fleet
+    // wiring below, built from the name so this function and the saga need no reference to each other).
     fn.addEnvironment(EVENT_BUS.envVar, props.eventBus.eventBusName);
     props.eventBus.grantPutEventsTo(fn);
+    fn.addToRolePolicy(new PolicyStatement({ sid: 'StartJobSagas', actions: ['states:StartExecution'], resources: [props.fleet.jobSagaArn] }));
 
     // The fleet's store uses the workers, outbox and counters tables (the last two bound above at the access it
     // needs) and its job releaser reads jobs (readWrite above). Its state machine ARNs are built from their names.

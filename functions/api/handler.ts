@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb/client.ts';
@@ -8,14 +9,16 @@ import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
 import { DynamoRateLimiter } from '../adapters/dynamodb/rate-limiter.ts';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.ts';
 import { EventHistory } from '../adapters/dynamodb/event-history.ts';
+import { SagaControl } from '../adapters/stepfunctions/saga-control.ts';
 import { systemClock, type JobStore } from '../core/ports.ts';
 import { EVENT_BUS } from '../declarations/events.ts';
 import { METRICS_NAMESPACE } from '../declarations/metrics.ts';
+import { JOB_SAGA } from '../declarations/statemachines.ts';
 import { metricsRecorder } from '../shared/platform-metrics.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE } from '../declarations/tables.ts';
 import { TenantSecrets } from '../adapters/dynamodb/tenant-secrets.ts';
 import { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
-import { readConfig, readTableNames } from '../shared/config.ts';
+import { readConfig, readStateMachineArn, readTableNames } from '../shared/config.ts';
 import { createApi } from './app.ts';
 import type { HttpEvent, HttpResult } from './http.ts';
 import { OptimisticPublishingStore } from './optimistic-publish.ts';
@@ -33,10 +36,18 @@ const logger = new Logger({ serviceName: 'forgeflow-api' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'forgeflow-api' });
 const client = createDocumentClient();
 const dynamoStore = new DynamoJobStore(client, { jobs: tableName(JOBS_TABLE), outbox: tableName(OUTBOX_TABLE), counters: tableName(COUNTERS_TABLE) });
-// The direct publish is a single try: the outbox relay is the path that retries.
+// The fast path is a single try (the outbox relay is the path that retries): a queued run's saga started directly
+// (JOB_SAGA_ARN comes with the fleet's wiring below), anything else published to the bus.
+const sagaControl = new SagaControl(new SFNClient({ maxAttempts: 1 }), readStateMachineArn(JOB_SAGA));
 const store: JobStore =
   config.OPTIMISTIC_PUBLISH === 'true'
-    ? new OptimisticPublishingStore(dynamoStore, new EventBridgePublisher(new EventBridgeClient({}), { busName: String(config[EVENT_BUS.envVar]), maxAttempts: 1 }), logger, metrics)
+    ? new OptimisticPublishingStore(
+        dynamoStore,
+        new EventBridgePublisher(new EventBridgeClient({}), { busName: String(config[EVENT_BUS.envVar]), maxAttempts: 1 }),
+        logger,
+        metrics,
+        (jobId, run) => sagaControl.start(jobId, run),
+      )
     : dynamoStore;
 const history = new EventHistory(client, tableName(OUTBOX_TABLE));
 const deliveries = new WebhookDeliveries(client, tableName(WEBHOOK_DELIVERIES_TABLE));

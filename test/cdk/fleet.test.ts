@@ -195,7 +195,8 @@ describe('Step Functions permissions', () => {
   const grants = (fn: ForgeflowFunction) =>
     sorted(fixture.statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('states:'))).flatMap((s) => actionsOf(s).map((a) => json([a, s.Resource]))));
   const EXPECTED: Record<string, [string, unknown][]> = {
-    api: [['states:StartExecution', provisionArn()], ['states:SendTaskFailure', jobSagaArn()]],
+    // A new worker's provisioning; a removed worker's jobs failed; a submitted job's saga started (the fast path).
+    api: [['states:StartExecution', provisionArn()], ['states:SendTaskFailure', jobSagaArn()], ['states:StartExecution', jobSagaArn()]],
     workerControl: [['states:SendTaskSuccess', provisionArn()]],
     scaler: [['states:StartExecution', provisionArn()]],
     reaper: [['states:StartExecution', provisionArn()], ['states:SendTaskFailure', jobSagaArn()]],

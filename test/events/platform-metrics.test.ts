@@ -221,6 +221,28 @@ describe('Optimistic publish metrics', () => {
     expect(emf.named('OptimisticPublishLatency')).toHaveLength(2);
   });
 
+  it("starts a queued run's saga directly instead of publishing, and publishes any other event", async () => {
+    const bus = publisher();
+    const started: [string, number][] = [];
+    const startSaga = async (jobId: string, run: number) => (started.push([jobId, run]), 'started' as const);
+    const queued = sampleEvent(job);
+    const cancelled = jobEvent('JobCancelRequested', job, 'QUEUED', { requestedBy: 'alice' }, { time: new Date().toISOString(), correlationId: 'c' });
+
+    await new OptimisticPublishingStore(inner(), bus, silent, handlerMetrics(), startSaga).commit({ ...change, event: queued });
+    await new OptimisticPublishingStore(inner(), bus, silent, handlerMetrics(), startSaga).commit({ ...change, event: cancelled });
+
+    expect(started).toEqual([[job.jobId, job.run]]);
+    expect(bus.published).toEqual([cancelled]);
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1, 1], OptimisticPublishSuccesses: [1, 1], OptimisticPublishFailures: [] });
+  });
+
+  it('leaves a saga start that failed (throttled) to the relay: a failure counted, the request still succeeds', async () => {
+    const throttled = async () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    const queued = sampleEvent(job);
+    await new OptimisticPublishingStore(inner(), publisher(), silent, handlerMetrics(), throttled).commit({ ...change, event: queued });
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1], OptimisticPublishSuccesses: [], OptimisticPublishFailures: [1] });
+  });
+
   it('attempts nothing when the commit itself fails', async () => {
     const failing = inner(() => Promise.reject(new Error('ConditionalCheckFailed')));
     await expect(new OptimisticPublishingStore(failing, publisher(), silent, handlerMetrics()).commit(change)).rejects.toThrow('ConditionalCheckFailed');

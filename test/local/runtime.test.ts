@@ -102,16 +102,21 @@ describe('Local: runtime', () => {
 
   it("limits each tenant's requests with the handler's own bucket in DynamoDB Local, Retry-After passed through", async () => {
     const client = createDocumentClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials: runtime.credentials });
-    const bucket = { TableName: localTableName(COUNTERS_TABLE), Key: rateLimitKey(tenantBucketKey('default')) };
-    // An empty bucket whose last refill is still ahead: no token comes back while the test runs.
-    await client.send(new PutCommand({ TableName: bucket.TableName, Item: { ...bucket.Key, tokens: 0, refilledAt: Date.now() + 60_000 } }));
+    // Tenant `other`'s bucket, which no later test uses: the api remembers a bucket it saw empty (it only ever fills
+    // later), so deleting the item below does not refill it for this runtime.
+    const bucket = { TableName: localTableName(COUNTERS_TABLE), Key: rateLimitKey(tenantBucketKey('other')) };
+    // An empty bucket that is full again only in 30 s past its burst (50 tokens at 20/s): no token comes back while
+    // the test runs.
+    await client.send(new PutCommand({ TableName: bucket.TableName, Item: { ...bucket.Key, fullAt: Date.now() + 49 * 50 + 30_000 } }));
     try {
-      const refused = await call('/v1/jobs', runtime.tokens.user);
-      const otherTenant = await call('/v1/jobs', runtime.tokens.other);
+      const refused = await call('/v1/jobs', runtime.tokens.other);
+      const otherTenant = await call('/v1/jobs', runtime.tokens.user);
 
       expect(refused.status).toBe(429);
-      expect(refused.headers.get('retry-after')).toBe('1');
-      expect(await refused.json()).toMatchObject({ code: 'RATE_LIMITED', details: { limit: { burst: 50, requestsPerSecond: 20 }, retryAfterSeconds: 1 } });
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(30);
+      expect(await refused.json()).toMatchObject({ code: 'RATE_LIMITED', details: { limit: { burst: 50, requestsPerSecond: 20 }, retryAfterSeconds: retryAfter } });
       expect(otherTenant.status).toBe(200);
     } finally {
       await client.send(new DeleteCommand(bucket));

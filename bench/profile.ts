@@ -1,0 +1,108 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { benchEndToEnd } from './end-to-end.ts';
+
+/** What the jobs bench's processes spent their CPU on: per process kind, and inside the runtime's own process. */
+export interface ProfileReport {
+  jobsPerSecond: number;
+  wallSeconds: number;
+  /** CPU seconds per process kind over the run: this process (the runtime), DynamoDB Local, the agents, the rest. */
+  cpuSeconds: Record<string, number>;
+  /** Self time in the runtime's process, by package (node_modules), our own top folders, or Node internals. */
+  runtimeShares: { where: string; percent: number }[];
+}
+
+/** CPU ticks (user + system) of every live descendant of `root`, by pid, from /proc (Linux). */
+function descendantTicks(root: number): Map<number, { ticks: number; command: string }> {
+  const stats = new Map<number, { ppid: number; ticks: number; command: string }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // The command sits in parentheses and may hold spaces: the fields after it are what we need.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const command = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      stats.set(Number(name), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), command });
+    } catch {
+      // The process ended while we read it.
+    }
+  }
+  const found = new Map<number, { ticks: number; command: string }>();
+  const walk = (pid: number) => {
+    for (const [child, s] of stats) {
+      if (s.ppid !== pid || found.has(child)) continue;
+      found.set(child, s);
+      walk(child);
+    }
+  };
+  walk(root);
+  return found;
+}
+
+const kindOf = (command: string) => (command.includes('DynamoDBLocal') ? 'DynamoDB Local (Java)' : command.includes('agent') ? 'agents' : 'other children');
+
+/**
+ * The jobs bench under the V8 profiler. Children are sampled from /proc every second while they live (agents and
+ * DynamoDB Local end with the runtime, so a reading at the end would miss them); the runtime's own share comes from
+ * process.cpuUsage. Self time is grouped by where the code lives, which is what tells the SDK's cost from ours.
+ */
+export async function benchProfile(options: { jobs: number }): Promise<ProfileReport> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  const lastSeen = new Map<number, { ticks: number; command: string }>();
+  const sample = () => {
+    for (const [pid, s] of descendantTicks(process.pid)) lastSeen.set(pid, s);
+  };
+  const timer = setInterval(sample, 1000);
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const result = await benchEndToEnd({ jobs: options.jobs });
+  const wallSeconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  clearInterval(timer);
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+
+  const ticksPerSecond = 100;
+  const cpuSeconds: Record<string, number> = { 'runtime (this process)': (cpu.user + cpu.system) / 1e6 };
+  for (const { ticks, command } of lastSeen.values()) cpuSeconds[kindOf(command)] = (cpuSeconds[kindOf(command)] ?? 0) + ticks / ticksPerSecond;
+  return { jobsPerSecond: result.jobsPerSecond, wallSeconds, cpuSeconds, runtimeShares: selfTimeByPlace(profile) };
+}
+
+/** The parts of a V8 CPU profile (Profiler.stop) this reads. */
+interface Profile {
+  nodes: { id: number; callFrame: { url: string; functionName: string } }[];
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** This checkout's root as a file URL: code under it (and outside node_modules) is ours. */
+const REPO_ROOT = new URL('..', import.meta.url).href;
+
+function placeOf(url: string, functionName: string): string {
+  const module = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (module) return module[1]!;
+  if (url.startsWith(REPO_ROOT)) return `${url.slice(REPO_ROOT.length).split('/')[0]}/ (ours)`;
+  if (url.startsWith('node:')) return url.replace(/^node:(internal\/)?/, 'node:').split('/')[0]!;
+  return functionName ? `(${functionName.replace(/[()]/g, '')})` : '(other)';
+}
+
+function selfTimeByPlace(profile: Profile): { where: string; percent: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map<string, number>();
+  let all = 0;
+  (profile.samples ?? []).forEach((id, i) => {
+    const node = byId.get(id);
+    const delta = profile.timeDeltas?.[i] ?? 0;
+    if (!node) return;
+    const place = placeOf(node.callFrame.url, node.callFrame.functionName);
+    totals.set(place, (totals.get(place) ?? 0) + delta);
+    all += delta;
+  });
+  return [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 14)
+    .map(([where, time]) => ({ where, percent: Math.round((1000 * time) / all) / 10 }));
+}
