@@ -22,6 +22,7 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number }
   // Fault proxies that fail nothing (rate 0): they count every call of handlers and agents on the wire.
   const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 2, workerConcurrency: 4, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, fleet, faults: { rate: 0 } });
   const wireBefore = runtime.faults!.operations();
+  const tablesBefore = runtime.faults!.dynamoDbTables();
   invocationCounts.clear();
   invocationMillis.clear();
   runtime.backbone.sqs.requestCounts.clear();
@@ -49,6 +50,7 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number }
     }
     // Before the bench reads every job back: those reads are its own, not the platform's work per job.
     const wireAfter = runtime.faults!.operations();
+    const tablesAfter = runtime.faults!.dynamoDbTables();
     const sqsAfter = new Map(runtime.backbone.sqs.requestCounts);
     const jobs = await Promise.all(ids.map(async (id) => (await (await fetch(`${runtime.url}/v1/jobs/${id}`, { headers })).json()) as JobView));
     const succeeded = jobs.filter((j) => j.status === 'SUCCEEDED');
@@ -89,6 +91,12 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number }
       transitionsPerJob: round(transitions / options.jobs, 2),
       stateChangesPerJob: round(stateChanges, 2),
       callsPerJob: { lambda: round(lambdaRequests / options.jobs, 2), sqs: round(sqsRequests / options.jobs, 2), events: round(events / options.jobs, 2) },
+      dynamoDbTablesPerJob: Object.fromEntries(
+        Object.entries(tablesAfter)
+          .map(([key, calls]) => [key, round((calls - (tablesBefore[key] ?? 0)) / options.jobs, 2)] as const)
+          .filter(([, perJob]) => perJob >= 0.05)
+          .sort((a, b) => b[1] - a[1]),
+      ),
       wirePerJob: Object.fromEntries(Object.entries(wire).map(([service, ops]) => [service, Object.fromEntries(Object.entries(ops).map(([op, c]) => [op, round(c.calls / options.jobs, 2)]))])),
       costPer1000Jobs: Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, round(v, 5)])),
       totalPer1000Jobs: round(Object.values(cost).reduce((a, b) => a + b, 0), 4),
@@ -133,6 +141,8 @@ export function printEndToEnd(r: Awaited<ReturnType<typeof benchEndToEnd>>): voi
     const each = Object.entries(ops).filter(([, c]) => c > 0).map(([op, c]) => `${op} ${c}`).join(', ');
     console.log(`  on the wire, ${service.padEnd(13)} ${total} per job${service === 'sqs' ? ' (long polls included)' : ''}: ${each}`);
   }
+  const byTable = Object.entries(r.dynamoDbTablesPerJob).map(([key, perJob]) => `${key.replaceAll('forgeflow-', '')} ${perJob}`);
+  console.log(`  dynamodb by table          ${byTable.join(', ')}`);
   console.log(`AWS cost per 1,000 jobs      $${r.totalPer1000Jobs} (EC2 excluded; docs/pricing.md): ${JSON.stringify(r.costPer1000Jobs)}`);
 }
 

@@ -32,6 +32,8 @@ export interface FaultProxy {
   readonly counts: ProxyCounts;
   /** Calls seen per operation: with rate 0, the proxy is how the bench counts calls per job on the wire. */
   readonly operations: Map<string, OperationCounts>;
+  /** DynamoDB calls per operation and table (`GetItem forgeflow-jobs`; a transaction names each table it writes). */
+  readonly tableOperations: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startFaultProxy(target: string, options: FaultOptions): Pr
   const random = seededRandom(options.seed ?? Date.now());
   const counts = { calls: 0, throttled: 0, unavailable: 0, lostAnswer: 0 };
   const operations = new Map<string, OperationCounts>();
+  const tableOperations = new Map<string, number>();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
   const server = http.createServer((req, res) => {
@@ -64,6 +67,7 @@ export async function startFaultProxy(target: string, options: FaultOptions): Pr
       if (typeof target === 'string') {
         counts.calls++;
         countOperation(operations, target, body);
+        countTableOperation(tableOperations, target, body);
       }
       if (kind) counts[kind]++;
       if (kind === 'throttled') return sendFault(res, 400, 'ThrottlingException', 'Rate exceeded');
@@ -90,6 +94,7 @@ export async function startFaultProxy(target: string, options: FaultOptions): Pr
     endpoint: `http://127.0.0.1:${port}`,
     counts,
     operations,
+    tableOperations,
     close: () =>
       new Promise<void>((resolve) => {
         agent.destroy();
@@ -119,6 +124,20 @@ function countOperation(operations: Map<string, OperationCounts>, target: string
   }
   const seen = operations.get(operation) ?? { calls: 0, items: 0 };
   operations.set(operation, { calls: seen.calls + 1, items: seen.items + items });
+}
+
+/** Which tables a DynamoDB call touches: TableName, or each table a transaction or batch names, in order, once. */
+function countTableOperation(tableOperations: Map<string, number>, target: string, body: Buffer): void {
+  if (!target.startsWith('DynamoDB_')) return;
+  try {
+    const input = JSON.parse(body.toString('utf8')) as { TableName?: string; TransactItems?: Record<string, { TableName?: string }>[]; RequestItems?: Record<string, unknown> };
+    const fromItems = (input.TransactItems ?? []).flatMap((item) => Object.values(item).map((action) => action.TableName ?? '?'));
+    const tables = input.TableName ? [input.TableName] : [...new Set([...fromItems, ...Object.keys(input.RequestItems ?? {})])];
+    const key = `${target.slice(target.lastIndexOf('.') + 1)} ${tables.join('+')}`;
+    tableOperations.set(key, (tableOperations.get(key) ?? 0) + 1);
+  } catch {
+    // Not JSON: the service answers the malformed call itself, and it names no table.
+  }
 }
 
 /**

@@ -15,6 +15,8 @@ export interface RuntimeFaults {
   counts(): Record<FaultyService, ProxyCounts>;
   /** Calls per service and operation (the bench's calls per job on the wire), with their items. */
   operations(): Record<FaultyService, Record<string, OperationCounts>>;
+  /** DynamoDB calls per operation and table. */
+  dynamoDbTables(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function injectFaults(environment: Record<string, string>, options:
     faults: {
       counts: () => Object.fromEntries([...proxies].map(([service, proxy]) => [service, { ...proxy.counts }])) as ReturnType<RuntimeFaults['counts']>,
       operations: () => Object.fromEntries([...proxies].map(([service, proxy]) => [service, Object.fromEntries(proxy.operations)])) as ReturnType<RuntimeFaults['operations']>,
+      dynamoDbTables: () => Object.fromEntries(proxies.get('dynamodb')?.tableOperations ?? []),
       close: async () => {
         await Promise.all([...proxies.values()].map((p) => p.close()));
       },

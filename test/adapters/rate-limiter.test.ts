@@ -98,6 +98,18 @@ describe('Class: DynamoRateLimiter', () => {
     expect(sent).toHaveLength(4);
   });
 
+  it('grants a take that waited while another taker moved the bucket on: the clock is read again, not the start time', async () => {
+    const start = 1_700_000_000_000;
+    const limits = { burst: 3, refillPerSecond: 10 };
+    // Another instance takes 1.5 s later (a fresh bucket for it): full again at start + 1.6 s.
+    await limiter(() => start + 1_500, limits).take('waited');
+    // This instance started its take at `start`, and its call only reached DynamoDB after that one.
+    const readings = [start, start + 1_500];
+    const slow = limiter(() => readings.shift() ?? start + 1_500, limits);
+
+    expect(await slow.take('waited')).toEqual({ granted: true, waitMs: 0 });
+  });
+
   it('reads an item of the earlier tokens-and-refilledAt layout as a full bucket', async () => {
     const now = 1_700_000_000_000;
     await tables.documentClient.send(new PutCommand({ TableName: tables.tableNames.counters, Item: { ...rateLimitKey('legacy'), tokens: 0, refilledAt: now } }));

@@ -91,7 +91,7 @@ describe('Function: startStreamPoller', () => {
     if (!streamArn) throw new Error('the outbox table has no stream');
     const write = async (eventIds: string[]) => {
       for (const eventId of eventIds) {
-        const Item = { eventId: { S: eventId }, type: { S: 'JobQueued' }, attempt: { N: '1' }, body: { B: Buffer.from(eventId) } };
+        const Item = { subject: { S: 'job_stream_poller' }, eventId: { S: eventId }, type: { S: 'JobQueued' }, attempt: { N: '1' }, body: { B: Buffer.from(eventId) } };
         await client.send(new PutItemCommand({ TableName: tableNames.outbox, Item }));
       }
     };
@@ -126,8 +126,8 @@ describe('Function: startStreamPoller', () => {
       eventID: expect.any(String), eventName: 'INSERT', eventVersion: '1.1', eventSource: 'aws:dynamodb', awsRegion: 'us-east-1',
       dynamodb: {
         ApproximateCreationDateTime: expect.any(Number),
-        Keys: { eventId: { S: 'e00' } },
-        NewImage: { eventId: { S: 'e00' }, type: { S: 'JobQueued' }, attempt: { N: '1' }, body: { B: Buffer.from('e00').toString('base64') } },
+        Keys: { subject: { S: 'job_stream_poller' }, eventId: { S: 'e00' } },
+        NewImage: { subject: { S: 'job_stream_poller' }, eventId: { S: 'e00' }, type: { S: 'JobQueued' }, attempt: { N: '1' }, body: { B: Buffer.from('e00').toString('base64') } },
         SequenceNumber: expect.any(String), SizeBytes: expect.any(Number), StreamViewType: 'NEW_IMAGE',
       },
       eventSourceARN: streamArn,

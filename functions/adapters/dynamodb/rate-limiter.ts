@@ -46,10 +46,12 @@ export class DynamoRateLimiter implements RateLimiter {
 
   async take(key: string): Promise<{ granted: boolean; waitMs: number }> {
     const config = bucketConfigFor(this.options.limits, key);
-    const now = this.now();
-    const { intervalMs, latestFullAt } = fullAtBounds(config, now);
     let known = this.seen.get(key);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      // The clock is read again for every attempt: a call that waited (a busy process, a slow network) must not
+      // judge a bucket another taker moved meanwhile by the time it started, or it refuses a bucket that is full.
+      const now = this.now();
+      const { intervalMs, latestFullAt } = fullAtBounds(config, now);
       if (known !== undefined && known > latestFullAt) return { granted: false, waitMs: fullAtWait(known, config, now) };
       const outcome = known !== undefined && known >= now ? await this.takeFromPartial(key, now, intervalMs, latestFullAt) : await this.takeFromFull(key, now, intervalMs);
       known = outcome.granted ? outcome.fullAt : outcome.current;
