@@ -18,8 +18,12 @@ function entries(): string[] {
   return [...handlers, ...steps];
 }
 
-async function bundle(entry: string, outfile: string): Promise<void> {
+/** The AWS SDK as the Lambda runtime provides it: left out of a bundle that takes the runtime's copy. */
+const RUNTIME_SDK = ['@aws-sdk/*', '@smithy/*'];
+
+async function bundle(entry: string, outfile: string, external: string[] = []): Promise<void> {
   await build({
+    external,
     entryPoints: [join(ROOT, entry)],
     outfile,
     bundle: true,
@@ -44,22 +48,37 @@ function coldImportMs(file: string, runs = 5): number {
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
-/** The size of every function's bundle as the CDK app builds it (minified, source maps apart) and the cold import of the largest. */
+/**
+ * The size of every function's bundle as the CDK app builds it (minified, source maps apart) and the cold import of
+ * the largest; and, as a measure only (the app bundles the SDK it was tested with, see lib/lambda-function.ts), the
+ * same bundles with the SDK left to the runtime's copy. Those are written inside the checkout, so their SDK imports
+ * resolve to node_modules as the runtime's would to its own.
+ */
 export async function benchBundles() {
   const dir = mkdtempSync(join(tmpdir(), 'ff-bundles-'));
+  const sdkApart = mkdtempSync(join(ROOT, 'node_modules', '.ff-bundles-'));
   try {
-    const sizes: Array<{ entry: string; kb: number; file: string }> = [];
+    const sizes: Array<{ entry: string; kb: number; file: string; sdkApartKb: number; sdkApartFile: string }> = [];
     for (const entry of entries()) {
-      const file = join(dir, `${basename(dirname(entry))}-${basename(entry, '.ts')}.mjs`);
+      const name = `${basename(dirname(entry))}-${basename(entry, '.ts')}.mjs`;
+      const [file, sdkApartFile] = [join(dir, name), join(sdkApart, name)];
       await bundle(entry, file);
-      sizes.push({ entry, kb: round(statSync(file).size / 1024), file });
+      await bundle(entry, sdkApartFile, RUNTIME_SDK);
+      sizes.push({ entry, kb: round(statSync(file).size / 1024), file, sdkApartKb: round(statSync(sdkApartFile).size / 1024), sdkApartFile });
     }
     sizes.sort((a, b) => b.kb - a.kb);
     const bare = join(dir, 'bare.mjs');
     writeFileSync(bare, 'export const handler = async () => ({ statusCode: 200 });\n');
     const largest = sizes[0]!;
-    return { functions: sizes.map(({ entry, kb }) => ({ entry, kb })), largest: largest.entry, coldImportMs: round(coldImportMs(largest.file)), bareImportMs: round(coldImportMs(bare)) };
+    return {
+      functions: sizes.map(({ entry, kb, sdkApartKb }) => ({ entry, kb, sdkApartKb })),
+      largest: largest.entry,
+      coldImportMs: round(coldImportMs(largest.file)),
+      sdkApartColdImportMs: round(coldImportMs(largest.sdkApartFile)),
+      bareImportMs: round(coldImportMs(bare)),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(sdkApart, { recursive: true, force: true });
   }
 }
