@@ -7,7 +7,7 @@ import type { Priority } from '../functions/core/priority.ts';
 import { DispatchMessageSchema, MAX_CAUSE_OUTPUT_TAIL, serializeCause, TaskFailureCauseSchema, TaskSuccessSchema, WorkerReportSchema, type DispatchMessage, type WorkerReport } from '../functions/core/saga-messages.ts';
 import { categorizeOutcome } from './categorize.ts';
 import type { JobUser } from './job-user.ts';
-import { startLiveness } from './liveness.ts';
+import { startLiveness, type Liveness } from './liveness.ts';
 import { runJobProcess, type JobProcessOutcome } from './process-runner.ts';
 import { errorMessage, errorName, isTaskOver, withRetries, type RetryOptions } from './retry.ts';
 
@@ -145,25 +145,35 @@ export class HeldJob {
           onCleanupError: (error, dir) => deps.logger.warn('could not remove the job working directory', { ...log, dir, error: errorMessage(error) }),
         });
       }
-    } finally {
+    } catch (error) {
       await liveness.stop();
+      throw error;
     }
 
-    if (verdict !== undefined && verdict !== 'proceed') return this.notStarted(job, verdict, startedAt, log);
+    // Liveness goes on while the agent answers: a message whose visibility lapsed while a finished command's answer
+    // was still on its way (a slow or retried SendTaskSuccess) would reach another agent, whose start would be
+    // accepted (the job is still RUNNING) and which would run the command again. Every other way out stops it first:
+    // a release to visibility 0 must not be followed by a late extension.
+    if (verdict !== undefined && verdict !== 'proceed') {
+      await liveness.stop();
+      return this.notStarted(job, verdict, startedAt, log);
+    }
     if (this.taskOver) {
+      await liveness.stop();
       await this.deleteMessage(log);
       return this.end('task-over', job);
     }
     // `cancelled` is only set when our abort stopped a running job; a job that had already exited keeps its result.
     if (!outcome || (this.releasing && outcome.cancelled)) {
+      await liveness.stop();
       await this.changeVisibility(0).catch((error: unknown) => deps.logger.warn('release failed; the message reappears when its visibility lapses', { ...log, error: errorName(error) }));
       deps.logger.info('job released for another agent', log);
       return this.end('released', job);
     }
-    return this.answer(job, outcome, startedAt, log);
+    return this.answer(job, outcome, startedAt, log, liveness);
   }
 
-  private async answer(job: DispatchMessage, outcome: JobProcessOutcome, startedAt: Date, log: Record<string, unknown>): Promise<JobEnd> {
+  private async answer(job: DispatchMessage, outcome: JobProcessOutcome, startedAt: Date, log: Record<string, unknown>, liveness: Liveness): Promise<JobEnd> {
     const { deps } = this;
     const verdict = categorizeOutcome(outcome);
     const common = { durationMs: outcome.durationMs, outputTail: outcome.outputTail, workerId: deps.workerId, startedAt: startedAt.toISOString() };
@@ -183,7 +193,7 @@ export class HeldJob {
       await withRetries(send, {
         ...deps.retry,
         onRetry: (error, attempt, delayMs) => deps.logger.warn('answering the task failed; retrying', { ...log, attempt, delayMs, error: errorName(error) }),
-      });
+      }).finally(() => liveness.stop());
     } catch (error) {
       if (isTaskOver(error)) {
         // Someone else answered, or the saga stopped waiting: our result is moot, the message is done.

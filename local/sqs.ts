@@ -71,11 +71,13 @@ export function localSqsClientConfig(endpoint: string): SQSClientConfig {
  */
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
   const app = buildApp({ logger: false });
-  // Counted per action, so benchmarks can price the SQS requests a workload makes.
+  // Counted per action, so benchmarks can price the SQS requests a workload makes. A receive that may wait
+  // (WaitTimeSeconds ≥ 1) is a long poll, counted apart: it waits for work rather than doing any.
   const requestCounts = new Map<string, number>();
-  app.addHook('onRequest', async (request) => {
+  app.addHook('preHandler', async (request) => {
     const target = String(request.headers['x-amz-target'] ?? '');
-    const action = target.includes('.') ? target.split('.').pop()! : 'other';
+    let action = target.includes('.') ? target.split('.').pop()! : 'other';
+    if (action === 'ReceiveMessage' && Number((request.body as { WaitTimeSeconds?: unknown } | undefined)?.WaitTimeSeconds ?? 0) >= 1) action = 'ReceiveMessage (long poll)';
     requestCounts.set(action, (requestCounts.get(action) ?? 0) + 1);
   });
   // Ahead of fauxqs, whose own bound is today's 1 MiB: an oversized message is refused and never enqueued.

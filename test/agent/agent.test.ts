@@ -194,6 +194,20 @@ describe('agent: liveness', () => {
     expect(h.sfn.callsFor(job.taskToken, 'SendTaskHeartbeat').length).toBeGreaterThanOrEqual(6);
   });
 
+  it('keeps the message hidden while it answers: a slow SendTaskSuccess does not let the job run again', async () => {
+    const { queues, start } = await h.setup({ visibilityExtensionSeconds: 2 }, { visibilityTimeoutSeconds: 1 });
+    const job = dispatch({ command: 'true' });
+    // The answer takes longer than the visibility the last extension set: only further extensions keep it hidden.
+    h.sfn.delayNext.push({ operation: 'SendTaskSuccess', ms: 3_000 });
+    await enqueue(h.client, queues, job);
+    const { events } = start();
+
+    expect(await finished(events, job.taskToken)).toMatchObject({ end: 'succeeded' });
+    expect(events.items.filter((e) => e.type === 'received')).toEqual([expect.objectContaining({ receiveCount: 1 })]);
+    expect(events.items.filter((e) => e.type === 'started')).toHaveLength(1);
+    expect(await messagesIn(h.client, queues.urls.medium)).toBe(0);
+  });
+
   it('stops the job within one liveness interval when the heartbeat answers TaskTimedOut, and reports nothing', async () => {
     const { queues, start } = await h.setup();
     const pidFile = join(h.tempDir, 'heartbeat.pid');

@@ -53,6 +53,8 @@ export interface FakeStepFunctions {
   over: Set<string>;
   /** Per call, an error to answer instead of 200 (checked before `over`). */
   failNext: Array<{ operation: SfnCall['operation']; type: string; status: number }>;
+  /** Per call, a wait before answering (a slow service, an answer retried inside the SDK). */
+  delayNext: Array<{ operation: SfnCall['operation']; ms: number }>;
   callsFor(token: string, operation?: SfnCall['operation']): SfnCall[];
   close(): Promise<void>;
 }
@@ -61,11 +63,14 @@ export async function startFakeStepFunctions(): Promise<FakeStepFunctions> {
   const calls = new Recorder<SfnCall>();
   const over = new Set<string>();
   const failNext: FakeStepFunctions['failNext'] = [];
+  const delayNext: FakeStepFunctions['delayNext'] = [];
   const operation = (name: SfnCall['operation']) => async (input: Record<string, unknown>) => {
     const call = { operation: name, input: input as SfnCall['input'], at: Date.now() };
     calls.push(call);
     // As strict as Step Functions: an answer over its limits is refused, and the agent must never send one.
     checkTaskAnswer(input);
+    const slow = delayNext.findIndex((d) => d.operation === name);
+    if (slow >= 0) await new Promise((resolve) => setTimeout(resolve, delayNext.splice(slow, 1)[0]!.ms));
     const planned = failNext.findIndex((f) => f.operation === name);
     if (planned >= 0) {
       const [failure] = failNext.splice(planned, 1);
@@ -84,6 +89,7 @@ export async function startFakeStepFunctions(): Promise<FakeStepFunctions> {
     calls,
     over,
     failNext,
+    delayNext,
     callsFor: (token, op) => calls.items.filter((c) => c.input.taskToken === token && (!op || c.operation === op)),
     close: () => server.close(),
   };
