@@ -142,7 +142,7 @@ export function printEndToEnd(r: Awaited<ReturnType<typeof benchEndToEnd>>): voi
   for (const [service, ops] of Object.entries(r.wirePerJob)) {
     const total = round(Object.entries(ops).filter(([op]) => !op.includes('long poll')).reduce((sum, [, c]) => sum + c, 0), 2);
     const each = Object.entries(ops).filter(([, c]) => c > 0).map(([op, c]) => `${op} ${c}`).join(', ');
-    console.log(`  on the wire, ${service.padEnd(13)} ${total} per job (long polls apart): ${each}`);
+    console.log(`  on the wire, ${service.padEnd(13)} ${total} per job${service === 'sqs' ? ' (long polls apart)' : ''}: ${each}`);
   }
   const byTable = Object.entries(r.dynamoDbTablesPerJob).map(([key, perJob]) => `${key.replaceAll('forgeflow-', '')} ${perJob}`);
   console.log(`  dynamodb by table          ${byTable.join(', ')}`);
