@@ -9,6 +9,7 @@ import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.t
 import { LOCAL_REGION } from '../local/dynamodb-local.ts';
 import { invocationCounts, invocationMillis } from '../local/lambda.ts';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime } from '../local/runtime.ts';
+import { isLongPoll } from '../local/wire-operations.ts';
 import { PRICE } from './prices.ts';
 import { percentile, round } from './stats.ts';
 
@@ -68,7 +69,7 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number }
     const stateChanges = (outbox.Count ?? 0) / options.jobs;
     const lambdaRequests = [...invocationCounts.values()].reduce((a, b) => a + b, 0);
     const gbSeconds = ([...invocationMillis.values()].reduce((a, b) => a + b, 0) / 1000) * 0.5;
-    const sqsRequests = [...runtime.backbone.sqs.requestCounts.values()].reduce((a, b) => a + b, 0);
+    const sqsRequests = [...sqsAfter.values()].reduce((a, b) => a + b, 0);
     const events = runtime.backbone.bus.published - publishedBefore;
     const wire = callsOnTheWire(wireBefore, wireAfter);
     // Every SQS request, the consumers' pollers (Lambda's event source mappings in AWS) and the bus's deliveries
@@ -140,7 +141,7 @@ export function printEndToEnd(r: Awaited<ReturnType<typeof benchEndToEnd>>): voi
   console.log(`state transitions per job    ${r.transitionsPerJob} (Step Functions), ${r.stateChangesPerJob} job state changes`);
   console.log(`calls per job                lambda ${r.callsPerJob.lambda}, sqs ${r.callsPerJob.sqs}, events ${r.callsPerJob.events}`);
   for (const [service, ops] of Object.entries(r.wirePerJob)) {
-    const total = round(Object.entries(ops).filter(([op]) => !op.includes('long poll')).reduce((sum, [, c]) => sum + c, 0), 2);
+    const total = round(Object.entries(ops).filter(([op]) => !isLongPoll(op)).reduce((sum, [, c]) => sum + c, 0), 2);
     const each = Object.entries(ops).filter(([, c]) => c > 0).map(([op, c]) => `${op} ${c}`).join(', ');
     console.log(`  on the wire, ${service.padEnd(13)} ${total} per job${service === 'sqs' ? ' (long polls apart)' : ''}: ${each}`);
   }

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
 import type { QueueDefinition } from '../functions/declarations/queues.ts';
+import { wireOperation } from './wire-operations.ts';
 
 /** fauxqs derives queue ARNs from the request's signing region, so every local client must agree on one. */
 export const LOCAL_SQS_REGION = 'us-east-1';
@@ -71,13 +72,10 @@ export function localSqsClientConfig(endpoint: string): SQSClientConfig {
  */
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
   const app = buildApp({ logger: false });
-  // Counted per action, so benchmarks can price the SQS requests a workload makes. A receive that may wait
-  // (WaitTimeSeconds ≥ 1) is a long poll, counted apart: it waits for work rather than doing any.
+  // Counted per action (long polls apart, wireOperation), so benchmarks can price the SQS requests a workload makes.
   const requestCounts = new Map<string, number>();
   app.addHook('preHandler', async (request) => {
-    const target = String(request.headers['x-amz-target'] ?? '');
-    let action = target.includes('.') ? target.split('.').pop()! : 'other';
-    if (action === 'ReceiveMessage' && Number((request.body as { WaitTimeSeconds?: unknown } | undefined)?.WaitTimeSeconds ?? 0) >= 1) action = 'ReceiveMessage (long poll)';
+    const action = wireOperation(String(request.headers['x-amz-target'] ?? ''), request.body as { WaitTimeSeconds?: unknown } | undefined);
     requestCounts.set(action, (requestCounts.get(action) ?? 0) + 1);
   });
   // Ahead of fauxqs, whose own bound is today's 1 MiB: an oversized message is refused and never enqueued.

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { EventEnvelope } from '../core/events.ts';
+import { jobRunOf, type EventEnvelope } from '../core/events.ts';
 import type { EventPublisher, JobChange, JobStore } from '../core/ports.ts';
 import { emitMetric } from '../shared/platform-metrics.ts';
 
@@ -42,7 +42,7 @@ export class OptimisticPublishingStore implements JobStore {
   /** True when the effect was taken (or found taken); false when the bus refused the event. */
   private async fastPath(event: EventEnvelope): Promise<boolean> {
     if (event.type === 'JobQueued' && this.startSaga) {
-      const { jobId, run } = event.data as { jobId: string; run: number };
+      const { jobId, run } = jobRunOf(event);
       await this.startSaga(jobId, run);
       return true;
     }

@@ -96,6 +96,12 @@ export const EventEnvelopeSchema = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 
+/** The job run a job event is about (every job event's data carries it, JobEventBase). */
+export const jobRunOf = (event: EventEnvelope): { jobId: string; run: number } => {
+  const { jobId, run } = event.data as { jobId: string; run: number };
+  return { jobId, run };
+};
+
 export interface EventEnvelope<T extends EventType = EventType> {
   id: string;
   type: T;

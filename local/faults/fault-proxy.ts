@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { wireOperation } from '../wire-operations.ts';
 
 /**
  * How the proxy fails a call, in the proportions AWS's own failures come in:
@@ -66,8 +67,11 @@ export async function startFaultProxy(target: string, options: FaultOptions): Pr
       const kind = typeof target === 'string' && draw < options.rate ? FAULT_KINDS[Math.floor((draw / options.rate) * FAULT_KINDS.length)]! : undefined;
       if (typeof target === 'string') {
         counts.calls++;
-        countOperation(operations, target, body);
-        countTableOperation(tableOperations, target, body);
+        // Parsed once for both counts; a body that is not JSON counts as one call with one item and no table (the
+        // service answers the malformed call itself).
+        const input = parseBody(body);
+        countOperation(operations, target, input);
+        if (target.startsWith('DynamoDB_') && input) countTableOperation(tableOperations, target, input);
       }
       if (kind) counts[kind]++;
       if (kind === 'throttled') return sendFault(res, 400, 'ThrottlingException', 'Rate exceeded');
@@ -104,40 +108,41 @@ export async function startFaultProxy(target: string, options: FaultOptions): Pr
   };
 }
 
+/** The request's JSON body, with the fields the counts read; undefined when it is not JSON. */
+interface CountedInput {
+  WaitTimeSeconds?: unknown;
+  TableName?: string;
+  TransactItems?: Record<string, { TableName?: string }>[];
+  RequestItems?: Record<string, unknown[] | { Keys?: unknown[] }>;
+}
+
+function parseBody(body: Buffer): CountedInput | undefined {
+  try {
+    return JSON.parse(body.toString('utf8')) as CountedInput;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One call of `target` (e.g. DynamoDB_20120810.TransactWriteItems): its items are the entries of a transaction or
  * a batch (TransactItems, or every table's RequestItems), 1 for any other call.
  */
-function countOperation(operations: Map<string, OperationCounts>, target: string, body: Buffer): void {
-  let operation = target.slice(target.lastIndexOf('.') + 1);
+function countOperation(operations: Map<string, OperationCounts>, target: string, input: CountedInput | undefined): void {
+  const operation = wireOperation(target, input);
   let items = 1;
-  // A long poll waits for work rather than doing any: counted apart, as AWS bills it the same but it costs no work.
-  if (operation === 'ReceiveMessage' && /"WaitTimeSeconds"\s*:\s*[1-9]/.test(body.toString('utf8'))) operation = 'ReceiveMessage (long poll)';
-  if (/^(Transact|Batch)/.test(operation)) {
-    try {
-      const input = JSON.parse(body.toString('utf8')) as { TransactItems?: unknown[]; RequestItems?: Record<string, unknown[] | { Keys?: unknown[] }> };
-      if (input.TransactItems) items = input.TransactItems.length;
-      else if (input.RequestItems) items = Object.values(input.RequestItems).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : (v.Keys?.length ?? 0)), 0);
-    } catch {
-      // Not JSON: counted as one item; the service answers the malformed call itself.
-    }
-  }
+  if (input?.TransactItems) items = input.TransactItems.length;
+  else if (input?.RequestItems) items = Object.values(input.RequestItems).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : (v.Keys?.length ?? 0)), 0);
   const seen = operations.get(operation) ?? { calls: 0, items: 0 };
   operations.set(operation, { calls: seen.calls + 1, items: seen.items + items });
 }
 
 /** Which tables a DynamoDB call touches: TableName, or each table a transaction or batch names, in order, once. */
-function countTableOperation(tableOperations: Map<string, number>, target: string, body: Buffer): void {
-  if (!target.startsWith('DynamoDB_')) return;
-  try {
-    const input = JSON.parse(body.toString('utf8')) as { TableName?: string; TransactItems?: Record<string, { TableName?: string }>[]; RequestItems?: Record<string, unknown> };
-    const fromItems = (input.TransactItems ?? []).flatMap((item) => Object.values(item).map((action) => action.TableName ?? '?'));
-    const tables = input.TableName ? [input.TableName] : [...new Set([...fromItems, ...Object.keys(input.RequestItems ?? {})])];
-    const key = `${target.slice(target.lastIndexOf('.') + 1)} ${tables.join('+')}`;
-    tableOperations.set(key, (tableOperations.get(key) ?? 0) + 1);
-  } catch {
-    // Not JSON: the service answers the malformed call itself, and it names no table.
-  }
+function countTableOperation(tableOperations: Map<string, number>, target: string, input: CountedInput): void {
+  const fromItems = (input.TransactItems ?? []).flatMap((item) => Object.values(item).map((action) => action.TableName ?? '?'));
+  const tables = input.TableName ? [input.TableName] : [...new Set([...fromItems, ...Object.keys(input.RequestItems ?? {})])];
+  const key = `${wireOperation(target, input)} ${tables.join('+')}`;
+  tableOperations.set(key, (tableOperations.get(key) ?? 0) + 1);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { DynamoInbox } from '../../adapters/dynamodb/inbox.ts';
 import type { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';
-import type { EventEnvelope } from '../../core/events.ts';
+import { jobRunOf, type EventEnvelope } from '../../core/events.ts';
 import type { JobStore } from '../../core/ports.ts';
 import type { EffectOutcome } from '../consumer.ts';
 
@@ -15,7 +15,7 @@ export const JOB_CONTROL = 'job-control';
  */
 export function jobControl(deps: { inbox: DynamoInbox; saga: Pick<SagaControl, 'stop' | 'failTask'>; store: Pick<JobStore, 'get'>; leaseSeconds: number }) {
   return async (event: EventEnvelope): Promise<EffectOutcome> => {
-    const { jobId, run } = event.data as { jobId: string; run: number };
+    const { jobId, run } = jobRunOf(event);
     if (event.type === 'JobCancelled') {
       return deps.inbox.runExternalOnce(JOB_CONTROL, event.id, deps.leaseSeconds, async () => {
         // The execution the job records: a run the reconciler resumed is in an execution of another name.

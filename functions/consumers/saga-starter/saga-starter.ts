@@ -1,5 +1,5 @@
 import type { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';
-import type { EventEnvelope } from '../../core/events.ts';
+import { jobRunOf, type EventEnvelope } from '../../core/events.ts';
 import type { EffectOutcome } from '../consumer.ts';
 
 export const SAGA_STARTER = 'saga-starter';
@@ -31,7 +31,7 @@ export function sagaStarter(deps: SagaStarterDeps) {
   const random = deps.random ?? Math.random;
   return async (event: EventEnvelope): Promise<EffectOutcome> => {
     if (event.type !== 'JobQueued') return 'skipped';
-    const { jobId, run } = event.data as { jobId: string; run: number };
+    const { jobId, run } = jobRunOf(event);
     try {
       return (await deps.saga.start(jobId, run)) === 'started' ? 'applied' : 'duplicate';
     } catch (error) {
