@@ -1,3 +1,4 @@
+import type { JobRecord } from './job.ts';
 /**
  * The domain's error hierarchy. Each error knows its stable `code` and whether a retry could help;
  * mapping to HTTP statuses, SQS outcomes or Step Functions errors happens only at the edges.
@@ -74,11 +75,18 @@ export class ConcurrentModificationError extends DomainError {
   override name = 'ConcurrentModificationError';
   readonly code = 'CONCURRENT_MODIFICATION';
   override readonly retryable = true;
-  constructor(jobId: string, options: DomainErrorOptions = {}) {
+  /**
+   * The job as the failed condition found it, when the store could tell (DynamoDB's ALL_OLD): the next decision can
+   * start from it instead of reading again. Never in `details`, which clients see: it holds the task token.
+   */
+  readonly current?: JobRecord;
+  constructor(jobId: string, options: DomainErrorOptions & { current?: JobRecord } = {}) {
+    const { current, ...rest } = options;
     super(`Job ${jobId} was changed by another request; try again`, {
-      ...options,
-      details: { jobId, ...options.details },
+      ...rest,
+      details: { jobId, ...rest.details },
     });
+    if (current) this.current = current;
   }
 }
 

@@ -133,9 +133,12 @@ export interface EventContext {
 /** Creates a job event; `extra` holds the type-specific fields beyond the common job snapshot. */
 export type JobEventType = Exclude<EventType, WorkerEventType>;
 
+/** The fields of a job every job event names. */
+export type JobEventSubject = Pick<Job, 'jobId' | 'tenantId' | 'run' | 'attempts' | 'status' | 'priority' | 'workerClass' | 'callbackUrl' | 'createdAt'>;
+
 export function jobEvent<T extends JobEventType>(
   type: T,
-  job: Job,
+  job: JobEventSubject,
   previousStatus: Job['status'] | null,
   extra: Omit<EventData<T>, keyof z.infer<typeof JobEventBase>>,
   context: EventContext,
@@ -206,3 +209,12 @@ export function workerEvent<T extends WorkerEventType>(
     data,
   };
 }
+
+/**
+ * An event as a history (GET /v1/jobs/{id}/events, /v1/workers/{id}/events) and a webhook return it: the envelope
+ * with the `data` of its type, one variant per type of the catalog above.
+ */
+const eventOfType = (type: EventType) => EventEnvelopeSchema.extend({ type: z.literal(type), data: EVENT_SCHEMAS[type] }).meta({ id: `${type}Event` });
+export const EventResourceSchema = z
+  .discriminatedUnion('type', EVENT_TYPES.map(eventOfType) as [ReturnType<typeof eventOfType>, ...ReturnType<typeof eventOfType>[]])
+  .meta({ id: 'Event', description: 'A job or worker event: `type` names it, `data` holds its facts' });

@@ -16,6 +16,29 @@ export interface JobChange {
   slot?: SlotDelta;
 }
 
+/**
+ * A state change written as a patch of the stored job, for a step that knows the facts its decision rests on but not
+ * the whole job (the saga's RecordSuccess takes them from its execution's state). It applies only while the stored
+ * job still shows every `expected` fact (a `false` also matches an absent flag); otherwise the store throws a
+ * ConcurrentModificationError that carries the stored job, so the caller decides again from it without a read.
+ * Fields in neither `set` nor `remove` keep their stored values; the version goes up by one.
+ */
+export interface JobPatchChange {
+  jobId: string;
+  tenantId: string;
+  expected: { status: JobStatus; run: number; attempts: number; slotHeld: boolean; cancelRequested: boolean };
+  set: Partial<JobRecord> & { status: JobStatus; updatedAt: string };
+  remove: readonly (keyof JobRecord)[];
+  event: EventEnvelope;
+  statusMove: JobChange['statusMove'];
+  slot?: SlotDelta;
+}
+
+export interface JobPatchStore {
+  /** Throws ConcurrentModificationError (with `current` when the job exists) when an expected fact does not hold. */
+  commitPatch(change: JobPatchChange): Promise<void>;
+}
+
 /** One of a tenant's concurrency slots: +1 reserves (refused once `limit` are in use), −1 releases. */
 export type SlotDelta = { tenantId: string; delta: 1; limit: number } | { tenantId: string; delta: -1 };
 

@@ -6,8 +6,8 @@ import { ConcurrentModificationError, IllegalTransitionError, JobNotFoundError }
 import { jobEvent, type EventContext, type EventEnvelope } from './events.ts';
 import { describeFailure, type JobFailure } from './failure-reasons.ts';
 import { isTerminal, JobStatus } from './job-status.ts';
-import type { JobRecord, JobResult } from './job.ts';
-import { transitionChange, type Clock, type JobStore, type SlotDelta, type SlotStore } from './ports.ts';
+import type { Job, JobRecord, JobResult } from './job.ts';
+import { transitionChange, type Clock, type JobPatchStore, type JobStore, type SlotDelta, type SlotStore } from './ports.ts';
 import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { JobNotClaimableError, UnknownWorkerClassError } from './saga-errors.ts';
 import { categorizeError, decideAfterFailure, type CategorizedFailure, type StepError } from './saga-failure.ts';
@@ -45,7 +45,7 @@ export interface DispatchPayload {
   tenantId: string;
   run: number;
   attempt: number;
-  command: string;
+  command: JobRecord['command'];
   args: string[];
   env: Record<string, string>;
   timeoutSeconds: number;
@@ -53,7 +53,16 @@ export interface DispatchPayload {
   priority: JobRecord['priority'];
   queueUrl: string;
   dispatchTimeoutSeconds: number;
+  /** With the fields above, what the saga's later steps need to name the job in an event without reading it. */
+  createdAt: string;
+  callbackUrl?: string;
 }
+
+/** What a step knows of its job from the execution's state (the claim's DispatchPayload). */
+export type SagaJobFacts = Pick<Job, 'tenantId' | 'priority' | 'workerClass' | 'createdAt' | 'callbackUrl'>;
+
+/** Where a step left the job. */
+export type SagaOutcome = Pick<JobRecord, 'jobId' | 'run' | 'status'>;
 
 export interface JobRun {
   jobId: string;
@@ -71,7 +80,7 @@ export interface CompensationOutcome {
 }
 
 export interface SagaServiceDeps {
-  store: JobStore & SlotStore;
+  store: JobStore & SlotStore & JobPatchStore;
   clock: Clock;
   /** URL of a declared dispatch queue; only ClaimJob needs it. */
   queueUrl?: (queue: QueueDefinition) => string;
@@ -134,25 +143,61 @@ export class SagaService {
    * accepted ends CANCELLED (its result kept): the user was told it would stop; only one that had already finished
    * before the cancel keeps its success.
    */
-  recordSuccess(input: JobRun & { attempt: number; output: TaskSuccess }): Promise<JobRecord> {
-    return this.mutate(input.jobId, notFound(input.jobId), async (job) => {
-      if (job.run === input.run && (job.status === SUCCEEDED || (job.status === CANCELLED && job.result))) return job;
-      if (job.run !== input.run || job.attempts !== input.attempt) throw new IllegalTransitionError(job.status, SUCCEEDED, job.jobId);
-      const { output } = input;
-      const result: JobResult = { exitCode: output.exitCode, durationMs: output.durationMs, outputTail: output.outputTail };
-      if (job.cancelRequested && job.cancelRequestedAt && output.finishedAt > job.cancelRequestedAt) return this.cancelFinished(input, job, result);
-      const { taskToken: _t, failure: _f, ...rest } = job;
-      const { next, context } = this.next(input, rest, {
-        status: SUCCEEDED,
-        result,
-        workerId: output.workerId,
-        startedAt: job.startedAt ?? output.startedAt,
-        finishedAt: output.finishedAt,
-        slotHeld: false,
-      });
-      await this.commit(job, next, jobEvent('JobSucceeded', next, job.status, { result }, context), this.release(job));
-      return next;
+  async recordSuccess(input: JobRun & { attempt: number; output: TaskSuccess; job?: SagaJobFacts }): Promise<SagaOutcome> {
+    let known: JobRecord | undefined;
+    if (input.job) {
+      try {
+        return await this.succeedRunning(input, input.job);
+      } catch (error) {
+        if (!(error instanceof ConcurrentModificationError)) throw error;
+        known = error.current;
+      }
+    }
+    const job = await this.mutate(input.jobId, notFound(input.jobId), (current) => this.decideSuccess(input, current), known);
+    return { jobId: job.jobId, run: job.run, status: job.status };
+  }
+
+  /**
+   * The usual case, RUNNING → SUCCEEDED, as a patch of what the execution's state knows: no read. Anything else (not
+   * RUNNING yet, cancel requested, another attempt, a repeat) fails its condition, and the stored job it returns goes
+   * to decideSuccess.
+   */
+  private async succeedRunning(input: JobRun & { attempt: number; output: TaskSuccess }, facts: SagaJobFacts): Promise<SagaOutcome> {
+    const { jobId, run, attempt: attempts, output } = input;
+    const time = this.deps.clock.now().toISOString();
+    const result: JobResult = { exitCode: output.exitCode, durationMs: output.durationMs, outputTail: output.outputTail };
+    const context = { time, correlationId: input.correlationId ?? sagaExecutionName(jobId, run) };
+    const event = jobEvent('JobSucceeded', { ...facts, jobId, run, attempts, status: SUCCEEDED }, RUNNING, { result }, context);
+    await this.deps.store.commitPatch({
+      jobId,
+      tenantId: facts.tenantId,
+      expected: { status: RUNNING, run, attempts, slotHeld: true, cancelRequested: false },
+      set: { status: SUCCEEDED, result, workerId: output.workerId, finishedAt: output.finishedAt, slotHeld: false, updatedAt: time },
+      remove: ['taskToken', 'failure'],
+      event,
+      statusMove: { from: RUNNING, to: SUCCEEDED, priority: facts.priority },
+      slot: { tenantId: facts.tenantId, delta: -1 },
     });
+    return { jobId, run, status: SUCCEEDED };
+  }
+
+  private async decideSuccess(input: JobRun & { attempt: number; output: TaskSuccess }, job: JobRecord): Promise<JobRecord> {
+    if (job.run === input.run && (job.status === SUCCEEDED || (job.status === CANCELLED && job.result))) return job;
+    if (job.run !== input.run || job.attempts !== input.attempt) throw new IllegalTransitionError(job.status, SUCCEEDED, job.jobId);
+    const { output } = input;
+    const result: JobResult = { exitCode: output.exitCode, durationMs: output.durationMs, outputTail: output.outputTail };
+    if (job.cancelRequested && job.cancelRequestedAt && output.finishedAt > job.cancelRequestedAt) return this.cancelFinished(input, job, result);
+    const { taskToken: _t, failure: _f, ...rest } = job;
+    const { next, context } = this.next(input, rest, {
+      status: SUCCEEDED,
+      result,
+      workerId: output.workerId,
+      startedAt: job.startedAt ?? output.startedAt,
+      finishedAt: output.finishedAt,
+      slotHeld: false,
+    });
+    await this.commit(job, next, jobEvent('JobSucceeded', next, job.status, { result }, context), this.release(job));
+    return next;
   }
 
   private async cancelFinished(input: JobRun & { output: TaskSuccess }, job: JobRecord, result: JobResult): Promise<JobRecord> {
@@ -266,6 +311,8 @@ export class SagaService {
       priority: job.priority,
       queueUrl: this.deps.queueUrl(dispatchQueue(job.workerClass, job.priority)),
       dispatchTimeoutSeconds: this.dispatchTimeoutSeconds(job),
+      createdAt: job.createdAt,
+      ...(job.callbackUrl ? { callbackUrl: job.callbackUrl } : {}),
     };
   }
 
@@ -288,9 +335,11 @@ export class SagaService {
   }
 
   /** Reads, decides and writes; when another writer (an API cancel, a duplicate report) got there first, again. */
-  private mutate<T>(jobId: string, missing: () => Error, decide: (job: JobRecord) => Promise<T>): Promise<T> {
+  /** A lost race's error carries the job as the winner left it (when the store returned it), so it is not read again. */
+  private mutate<T>(jobId: string, missing: () => Error, decide: (job: JobRecord) => Promise<T>, known?: JobRecord): Promise<T> {
     const read = async () => (await this.deps.store.get(jobId)) ?? Promise.reject(missing());
-    return retryOnConflict(read, decide, (error) => error instanceof ConcurrentModificationError);
+    const isConflict = (error: unknown): error is ConcurrentModificationError => error instanceof ConcurrentModificationError;
+    return retryOnConflict(read, decide, isConflict, { ...(known ? { first: known } : {}), fromConflict: (error) => (isConflict(error) ? error.current : undefined) });
   }
 }
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { JobFailureSchema, JobResultSchema } from '../core/job.ts';
+import { JobFailureSchema, JobResultSchema, PrioritySchema } from '../core/job.ts';
 import type { AdmissionService } from '../core/admission.ts';
 import type { SagaService } from '../core/saga.ts';
 import { categorizeError } from '../core/saga-failure.ts';
@@ -29,9 +29,20 @@ const JobRunInput = SagaExecutionInputSchema.extend({ correlationId: z.string().
 
 const ParkJobInput = SagaExecutionInputSchema.extend({ taskToken: z.string().min(1) });
 
+/** The claim's DispatchPayload as the state passes it on: what RecordSuccess needs to write without reading the job. */
+const SagaJobFactsSchema = z.object({
+  tenantId: z.string().min(1),
+  priority: PrioritySchema,
+  workerClass: z.string().min(1),
+  createdAt: z.string().min(1),
+  callbackUrl: z.string().optional(),
+});
+
 const RecordSuccessInput = JobRunInput.extend({
   attempt: z.number().int().positive(),
   output: TaskSuccessSchema,
+  // Absent in executions started before the claim passed its facts on; they are read instead.
+  job: SagaJobFactsSchema.optional(),
 });
 
 /** Lenient on purpose: Categorize must turn *any* caught error into a failure, or the saga could not compensate. */
@@ -63,10 +74,7 @@ export function createSagaSteps(saga: SagaService, admission?: Pick<AdmissionSer
   return {
     ClaimJob: async (input) => saga.claim(JobRunInput.parse(input)),
     ParkJob: admission ? parkJobStep(admission) : () => Promise.reject(new Error('These saga steps were built without admission; ParkJob runs in its own Lambda')),
-    RecordSuccess: async (input) => {
-      const job = await saga.recordSuccess(RecordSuccessInput.parse(input));
-      return { jobId: job.jobId, run: job.run, status: job.status };
-    },
+    RecordSuccess: async (input) => saga.recordSuccess(RecordSuccessInput.parse(input)),
     Categorize: categorizeStep,
     StopWorkerProcess: async (input) => saga.stopWorkerProcess(JobRunInput.parse(input)),
     ReleaseSlot: async (input) => saga.releaseSlot(JobRunInput.parse(input)),

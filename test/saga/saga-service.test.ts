@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeFailure } from '../../functions/core/failure-reasons.ts';
 import { newEventId } from '../../functions/core/ids.ts';
 import { toJobResource } from '../../functions/core/job.ts';
@@ -98,9 +98,57 @@ describe('Class: SagaService', () => {
     await rig.saga.recordSuccess({ jobId, run: 1, attempt: 1, output });
     const again = await rig.saga.recordSuccess({ jobId, run: 1, attempt: 1, output });
 
-    expect(again).toMatchObject({ status: 'SUCCEEDED', slotHeld: false, result: { exitCode: 0, durationMs: 7, outputTail: 'ok' } });
+    expect(again).toEqual({ jobId, run: 1, status: 'SUCCEEDED' });
+    expect(await rig.job(jobId)).toMatchObject({ status: 'SUCCEEDED', slotHeld: false, result: { exitCode: 0, durationMs: 7, outputTail: 'ok' } });
     expect(await rig.slotsInUse()).toBe(0);
     expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobSucceeded']);
+  });
+
+  it('records a RUNNING job\'s success from the claim\'s facts without reading it, as a read and write would', async () => {
+    const rig = testbed.rig();
+    const spec = { command: 'echo hi', callbackUrl: 'https://hooks.example.com/forgeflow', metadata: { team: 'a' } };
+    const [fromFacts, fromRead] = [await rig.submit(spec), await rig.submit(spec)];
+    const facts = await rig.saga.claim({ jobId: fromFacts, run: 1 });
+    await rig.saga.claim({ jobId: fromRead, run: 1 });
+    const now = new Date().toISOString();
+    for (const jobId of [fromFacts, fromRead]) await rig.saga.recordRunning({ ...started(jobId), startedAt: now });
+    const output = { exitCode: 0, durationMs: 7, outputTail: 'ok', workerId: 'w1', startedAt: now, finishedAt: now };
+
+    const reads = vi.spyOn(testbed.store, 'get');
+    await rig.saga.recordSuccess({ jobId: fromFacts, run: 1, attempt: 1, output, job: facts });
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+    await rig.saga.recordSuccess({ jobId: fromRead, run: 1, attempt: 1, output });
+
+    const sameJob = ({ jobId: _j, createdAt: _c, updatedAt: _u, execution: _e, overdueAt: _o, ...rest }: Record<string, unknown>) => rest;
+    expect(sameJob({ ...(await rig.job(fromFacts)) })).toEqual(sameJob({ ...(await rig.job(fromRead)) }));
+    const lastEvent = async (jobId: string) => (await testbed.outbox(jobId)).at(-1)!;
+    const [a, b] = [await lastEvent(fromFacts), await lastEvent(fromRead)];
+    expect({ ...a.data, jobId: b.data.jobId, createdAt: b.data.createdAt }).toEqual(b.data);
+    expect(a).toMatchObject({ type: 'JobSucceeded', tenantId: b.tenantId, subject: fromFacts });
+    expect(await rig.slotsInUse()).toBe(0);
+  });
+
+  it('decides from the job its failed condition returns when the facts no longer hold, still without reading it', async () => {
+    const rig = testbed.rig();
+    const jobId = await rig.submit();
+    // The command ended before its RUNNING report was recorded: the job is still DISPATCHED.
+    const facts = await rig.saga.claim({ jobId, run: 1 });
+    const now = new Date().toISOString();
+    const output = { exitCode: 0, durationMs: 7, outputTail: 'ok', workerId: 'w1', startedAt: now, finishedAt: now };
+
+    const reads = vi.spyOn(testbed.store, 'get');
+    const first = await rig.saga.recordSuccess({ jobId, run: 1, attempt: 1, output, job: facts });
+    const again = await rig.saga.recordSuccess({ jobId, run: 1, attempt: 1, output, job: facts });
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+
+    expect(first).toEqual({ jobId, run: 1, status: 'SUCCEEDED' });
+    expect(again).toEqual(first);
+    expect(await rig.job(jobId)).toMatchObject({ status: 'SUCCEEDED', slotHeld: false, startedAt: now, result: { exitCode: 0 } });
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobSucceeded']);
+    expect((await testbed.outbox(jobId)).at(-1)!.data).toMatchObject({ previousStatus: 'DISPATCHED' });
+    expect(await rig.slotsInUse()).toBe(0);
   });
 
   it('runs each compensation once: the second run finds nothing to undo', async () => {

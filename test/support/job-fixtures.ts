@@ -20,7 +20,7 @@ export async function moveJob(store: JobStore, jobId: string, path: JobStatus[])
     const event =
       to === JobStatus.DISPATCHED ? jobEvent('JobDispatched', next, job.status, {}, context)
       : to === JobStatus.RUNNING ? jobEvent('JobRunning', next, job.status, { workerId: 'w1' }, context)
-      : to === JobStatus.FAILED ? jobEvent('JobFailed', { ...next, failure }, job.status, { failure }, context)
+      : to === JobStatus.FAILED ? jobEvent('JobFailed', next, job.status, { failure }, context)
       : to === JobStatus.DEAD_LETTERED ? jobEvent('JobDeadLettered', next, job.status, { failure }, context)
       : to === JobStatus.SUCCEEDED ? jobEvent('JobSucceeded', next, job.status, { result }, context)
       : undefined;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JobRecord } from '../../core/job.ts';
-import { JobStatus } from '../../core/job-status.ts';
+import { isTerminal, JobStatus } from '../../core/job-status.ts';
 import { HELD_JOB_SHARDS } from '../../declarations/tables.ts';
 
 /** Attributes that exist only to serve the indexes; they never leave the adapter. */
@@ -31,4 +31,13 @@ export function toJobItem(job: JobRecord): JobItem {
 export function fromJobItem(item: Record<string, unknown>): JobRecord {
   const { tenantStatus: _ts, createdKey: _ck, heldShard: _hs, ...job } = item as unknown as JobItem;
   return job;
+}
+
+/**
+ * The index attributes a patch into `status` changes. Only into an ended status: a held job's shard comes with its
+ * overdueAt, which only a whole write of the job sets, and an ended job leaves the overdue index.
+ */
+export function endedIndexAttributes(tenantId: string, status: JobStatus): { set: Pick<JobItem, 'tenantStatus'>; remove: 'heldShard' } {
+  if (!isTerminal(status)) throw new Error(`A job patch may only end a job; ${status} needs a whole write`);
+  return { set: { tenantStatus: tenantStatusKey(tenantId, status) }, remove: 'heldShard' };
 }

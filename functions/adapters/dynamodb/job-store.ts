@@ -4,12 +4,12 @@ import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient,
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentModificationError, JobAlreadyExistsError } from '../../core/errors.ts';
 import { toJobSummary, type JobRecord, type JobSummary } from '../../core/job.ts';
-import type { JobBookkeepingChange, JobChange, JobPage, JobStore, ListJobsQuery, SlotDelta, SlotStore, StatsScope } from '../../core/ports.ts';
+import type { JobBookkeepingChange, JobChange, JobPage, JobPatchChange, JobPatchStore, JobStore, ListJobsQuery, SlotDelta, SlotStore, StatsScope } from '../../core/ports.ts';
 import { NoCapacityError } from '../../core/saga-errors.ts';
 import { counterDeltas } from '../../core/stats.ts';
 import { COUNTER_SHARDS, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS } from '../../declarations/tables.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { fromJobItem, tenantStatusKey, toJobItem } from './job-item.ts';
+import { endedIndexAttributes, fromJobItem, tenantStatusKey, toJobItem } from './job-item.ts';
 import { outboxPut } from './outbox-item.ts';
 import { transactWrite, type TransactItems } from './transact.ts';
 
@@ -37,7 +37,7 @@ export const slotKey = (tenantId: string) => ({ scope: `slots#${tenantId}`, shar
  * JobStore on DynamoDB: every change is one TransactWriteItems of job, outbox event, counters and, for the saga,
  * the tenant's slot item.
  */
-export class DynamoJobStore implements JobStore, SlotStore {
+export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: TableNames,
@@ -52,8 +52,15 @@ export class DynamoJobStore implements JobStore, SlotStore {
   }
 
   async commit(change: JobChange): Promise<void> {
+    const items = [this.jobPut(change.job, change.expected), ...this.eventItems(change.event, change.statusMove, change.job.tenantId, change.slot)];
     // The event id names the change: a repeat of the same call is the same transaction.
-    await this.write(change, this.transactItems(change), change.event.id);
+    await this.write({ jobId: change.job.jobId, creates: !change.expected, slot: change.slot }, items, change.event.id);
+  }
+
+  /** The same transaction as `commit`, with an UpdateItem conditioned on facts in place of the job's whole Put. */
+  async commitPatch(change: JobPatchChange): Promise<void> {
+    const items = [this.jobPatch(change), ...this.eventItems(change.event, change.statusMove, change.tenantId, change.slot)];
+    await this.write({ jobId: change.jobId, creates: false, slot: change.slot }, items, change.event.id);
   }
 
   /** Platform-only fields (a compensation): the job item and its slot delta, without event or counters. */
@@ -61,7 +68,7 @@ export class DynamoJobStore implements JobStore, SlotStore {
     const items: TransactItems = [this.jobPut(change.job, change.expected)];
     if (change.slot) items.push(this.slotUpdate(change.slot));
     // The job's next version names this change; ClientRequestToken allows 36 characters, hence the digest.
-    await this.write(change, items, createHash('sha256').update(`${change.job.jobId}#${change.job.version}`).digest('hex').slice(0, 36));
+    await this.write({ jobId: change.job.jobId, creates: false, slot: change.slot }, items, createHash('sha256').update(`${change.job.jobId}#${change.job.version}`).digest('hex').slice(0, 36));
   }
 
   async slotsInUse(tenantId: string): Promise<number> {
@@ -70,20 +77,20 @@ export class DynamoJobStore implements JobStore, SlotStore {
   }
 
   /** The slot update is always the last item, so its cancellation reason is the last one. */
-  private async write(change: Pick<JobChange, 'job' | 'expected' | 'slot'>, items: TransactItems, token: string): Promise<void> {
+  private async write(target: WriteTarget, items: TransactItems, token: string): Promise<void> {
     try {
       await transactWrite(this.client, items, this.random, token);
     } catch (error) {
       // Another writer built the same next version of the job (same token, other content): it won the race.
-      if (error instanceof IdempotentParameterMismatchException) throw new ConcurrentModificationError(change.job.jobId, { cause: error });
+      if (error instanceof IdempotentParameterMismatchException) throw new ConcurrentModificationError(target.jobId, { cause: error });
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
       const jobReason = reasons[0];
-      if (jobReason?.Code === 'ConditionalCheckFailed') throw this.conditionFailure(change, jobReason, error);
-      if (change.slot?.delta === 1 && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') {
-        throw new NoCapacityError(change.slot.tenantId, change.slot.limit);
+      if (jobReason?.Code === 'ConditionalCheckFailed') throw conditionFailure(target, jobReason, error);
+      if (target.slot?.delta === 1 && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') {
+        throw new NoCapacityError(target.slot.tenantId, target.slot.limit);
       }
-      throw new ConcurrentModificationError(change.job.jobId, { cause: error, details: { reasons: reasons.map((r) => r.Code) } });
+      throw new ConcurrentModificationError(target.jobId, { cause: error, details: { reasons: reasons.map((r) => r.Code) } });
     }
   }
 
@@ -167,12 +174,41 @@ export class DynamoJobStore implements JobStore, SlotStore {
     };
   }
 
-  private transactItems(change: JobChange): TransactItems {
-    const { job, expected, event, statusMove } = change;
-    const items: TransactItems = [
-      this.jobPut(job, expected),
-      outboxPut(this.tables.outbox, event),
-    ];
+  private jobPatch(change: JobPatchChange): TransactItems[number] {
+    const index = endedIndexAttributes(change.tenantId, change.set.status);
+    const names: Record<string, string> = { '#version': 'version' };
+    const values: Record<string, unknown> = { ':one': 1 };
+    const sets = Object.entries({ ...change.set, ...index.set }).map(([field, value], i) => {
+      names[`#s${i}`] = field;
+      values[`:s${i}`] = value;
+      return `#s${i} = :s${i}`;
+    });
+    const removes = [...change.remove, index.remove].map((field, i) => {
+      names[`#r${i}`] = field;
+      return `#r${i}`;
+    });
+    const conditions = Object.entries(change.expected).map(([field, value], i) => {
+      names[`#e${i}`] = field;
+      values[`:e${i}`] = value;
+      // A flag the job never had set reads as false.
+      return value === false ? `(attribute_not_exists(#e${i}) OR #e${i} = :e${i})` : `#e${i} = :e${i}`;
+    });
+    return {
+      Update: {
+        TableName: this.tables.jobs,
+        Key: { jobId: change.jobId },
+        UpdateExpression: `SET ${[...sets, '#version = #version + :one'].join(', ')} REMOVE ${removes.join(', ')}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /** What every state change writes besides the job: its outbox event, the counters its status move changes, its slot. */
+  private eventItems(event: JobChange['event'], statusMove: JobChange['statusMove'], tenantId: string, slot: SlotDelta | undefined): TransactItems {
+    const items: TransactItems = [outboxPut(this.tables.outbox, event)];
     const deltas = counterDeltas(statusMove.from, statusMove.to, statusMove.priority);
     if (deltas.length > 0) {
       // From the event id, not a random draw: a repeated call must be the very same request (ClientRequestToken), and
@@ -181,7 +217,7 @@ export class DynamoJobStore implements JobStore, SlotStore {
       const names = Object.fromEntries(deltas.map((d, i) => [`#c${i}`, d.name]));
       const values = Object.fromEntries(deltas.map((d, i) => [`:d${i}`, d.delta]));
       const update = `ADD ${deltas.map((_, i) => `#c${i} :d${i}`).join(', ')}`;
-      for (const scope of [{ tenantId: job.tenantId }, 'global'] as const) {
+      for (const scope of [{ tenantId }, 'global'] as const) {
         items.push({
           Update: {
             TableName: this.tables.counters,
@@ -193,13 +229,21 @@ export class DynamoJobStore implements JobStore, SlotStore {
         });
       }
     }
-    if (change.slot) items.push(this.slotUpdate(change.slot));
+    if (slot) items.push(this.slotUpdate(slot));
     return items;
   }
+}
 
-  private conditionFailure(change: Pick<JobChange, 'job' | 'expected'>, reason: CancellationReason, cause: Error): Error {
-    const existing = reason.Item ? fromJobItem(unmarshall(reason.Item)) : undefined;
-    if (!change.expected) return new JobAlreadyExistsError(existing, change.job.jobId);
-    return new ConcurrentModificationError(change.job.jobId, { cause, details: { currentStatus: existing?.status } });
-  }
+/** The job a transaction writes, for telling its failures apart (the slot update is always its last item). */
+interface WriteTarget {
+  jobId: string;
+  /** The job must not exist yet (a submit). */
+  creates: boolean;
+  slot?: SlotDelta;
+}
+
+function conditionFailure(target: WriteTarget, reason: CancellationReason, cause: Error): Error {
+  const existing = reason.Item ? fromJobItem(unmarshall(reason.Item)) : undefined;
+  if (target.creates) return new JobAlreadyExistsError(existing, target.jobId);
+  return new ConcurrentModificationError(target.jobId, { cause, details: { currentStatus: existing?.status }, ...(existing ? { current: existing } : {}) });
 }
