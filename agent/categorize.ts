@@ -21,8 +21,13 @@ export function categorizeOutcome(outcome: Outcome): CategorizedOutcome {
   const output = lastLineNote(outcome.outputTail);
 
   if (outcome.spawnError) {
-    const { code, message, path } = outcome.spawnError;
+    const { code, message, path, program } = outcome.spawnError;
     const detail = `The job process could not be started: ${message} (${code}).`;
+    // A command array's program is the job's own: missing or not executable is the user's to fix, as with a shell.
+    if (program !== undefined) {
+      const status = outcome.exitCode === null ? '' : ` Exit code ${outcome.exitCode}, as a shell would give.`;
+      return fail(program.problem === 'not-found' ? 'COMMAND_NOT_FOUND' : 'PERMISSION_DENIED', `${detail}${status}`);
+    }
     switch (code) {
       case 'ENOENT':
         // The shell is the worker's, not the job's: its absence is a broken worker, worth retrying elsewhere.

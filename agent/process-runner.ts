@@ -1,23 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import type { JobCommand } from '../functions/core/job-command.ts';
+import { describeSpawnError, invocationOf, notRunExitCode, SHELL, type Invocation, type SpawnErrorInfo } from './job-invocation.ts';
 import { DEFAULT_OUTPUT_TAIL_BYTES, OutputTail } from './output-tail.ts';
 import { groupHasLiveMembers } from './process-group.ts';
 import { createWorkDir, removeWorkDir } from './work-dir.ts';
 
-// Moved out to keep this file short; callers know it from here.
-export { groupHasLiveMembers };
+// Moved out to keep this file short; callers know them from here.
+export { groupHasLiveMembers, SHELL, type SpawnErrorInfo };
 
 /**
  * Runs ONE job process for the worker agent.
  *
- * The job runs as `/bin/sh -c <command> sh <args...>` in its own session and process group (`detached: true`), so
- * that stopping it means signalling the whole group (`kill(-pgid)`), grandchildren included. The group is also
- * cleaned up when the shell exits normally: a job must not leave processes behind on a shared worker.
+ * A shell snippet runs as `/bin/sh -c <command> sh <args...>`, a command array as its program with no shell
+ * (job-invocation.ts); either way in its own session and process group (`detached: true`), so that stopping it
+ * means signalling the whole group (`kill(-pgid)`), grandchildren included. The group is also cleaned up when the
+ * job's process exits normally: a job must not leave processes behind on a shared worker.
  *
  * The promise resolves with the outcome, whatever happened to the job; it only rejects for invalid options.
- * It resolves once the shell has exited, its output pipes are drained and the group is gone (or SIGKILLed), so no
+ * It resolves once the process has exited, its output pipes are drained and the group is gone (or SIGKILLed), so no
  * timer, listener or pipe outlives it. Two bounds keep it from hanging: SIGKILL after `killGraceMs`, and, for a
  * process that escaped the group (setsid) while holding the pipes, the pipes are closed `killGraceMs` after exit.
  *
@@ -28,14 +30,15 @@ export { groupHasLiveMembers };
  * Limits: a process that calls setsid() leaves the group and cannot be reached (cgroups would be needed); orphans
  * are reaped by PID 1, so in a container run the agent under an init (tini, `docker run --init`).
  */
-export const SHELL = '/bin/sh';
 export const DEFAULT_KILL_GRACE_MS = 5000;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** setTimeout fires at once (with a warning) above 2^31-1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface RunJobProcessOptions {
-  command: string;
+  /** A shell snippet, or a program and its arguments (run with no shell). */
+  command: JobCommand;
+  /** A snippet's positional parameters `$1…$n`; a command array takes none (the promise rejects). */
   args?: readonly string[];
   env?: Readonly<Record<string, string>>;
   timeoutSeconds: number;
@@ -55,15 +58,11 @@ export interface RunJobProcessOptions {
   onCleanupError?: (error: Error, dir: string) => void;
 }
 
-export interface SpawnErrorInfo {
-  code: string;
-  message: string;
-  /** The missing or inaccessible path when it is known: the working directory or the shell. */
-  path?: string;
-}
-
 export interface JobProcessOutcome {
-  /** The shell's exit code; null when it was killed by a signal or never started. */
+  /**
+   * The process's exit code; null when it was killed by a signal or never started, except for a command array's
+   * program that could not be run: 127 (not found) or 126 (not executable), as a shell would say.
+   */
   exitCode: number | null;
   signal: string | null;
   /** Wall time from spawn until the run was over: exited, output drained, left-behind processes gone. */
@@ -76,7 +75,7 @@ export interface JobProcessOutcome {
   /** SIGKILL had to be sent to the group because it outlived the grace period. */
   killEscalated: boolean;
   spawnError?: SpawnErrorInfo;
-  /** The shell's pid, which is also the job's process group id; null when nothing was spawned. */
+  /** The job process's pid, which is also its process group id; null when nothing was spawned. */
   pid: number | null;
   timeoutSeconds: number;
 }
@@ -93,12 +92,18 @@ export function runJobProcess(options: RunJobProcessOptions): Promise<JobProcess
   const { timeoutSeconds, killGraceMs = DEFAULT_KILL_GRACE_MS, user } = options;
   if (!(timeoutSeconds > 0) || !Number.isFinite(timeoutSeconds)) return Promise.reject(new RangeError(`timeoutSeconds must be a positive number, got ${timeoutSeconds}`));
   if (!(killGraceMs >= 0) || killGraceMs > MAX_TIMER_MS) return Promise.reject(new RangeError(`killGraceMs must be between 0 and ${MAX_TIMER_MS}, got ${killGraceMs}`));
-  if (!user || options.signal?.aborted) return runProcess(options, baseEnv());
-  return runAsUser(options, user);
+  let invocation: Invocation;
+  try {
+    invocation = invocationOf(options.command, options.args);
+  } catch (error) {
+    return Promise.reject(error as RangeError);
+  }
+  if (!user || options.signal?.aborted) return runProcess(options, invocation, baseEnv());
+  return runAsUser(options, invocation, user);
 }
 
 /** Around runProcess: the job's own directory is made before and removed after, whatever happened in between. */
-async function runAsUser(options: RunJobProcessOptions, user: NonNullable<RunJobProcessOptions['user']>): Promise<JobProcessOutcome> {
+async function runAsUser(options: RunJobProcessOptions, invocation: Invocation, user: NonNullable<RunJobProcessOptions['user']>): Promise<JobProcessOutcome> {
   let workDir: string;
   try {
     workDir = await createWorkDir(user);
@@ -108,7 +113,7 @@ async function runAsUser(options: RunJobProcessOptions, user: NonNullable<RunJob
     return { ...notStarted(options.timeoutSeconds), durationMs: 0, spawnError: { code: 'WORK_DIR_FAILED', message } };
   }
   try {
-    return await runProcess({ ...options, cwd: options.cwd ?? workDir }, baseEnv(workDir));
+    return await runProcess({ ...options, cwd: options.cwd ?? workDir }, invocation, baseEnv(workDir));
   } finally {
     await removeWorkDir(workDir, user).catch((error: unknown) => {
       try {
@@ -128,26 +133,30 @@ function notStarted(timeoutSeconds: number) {
   return { timeoutSeconds, outputTail: '', outputBytes: 0, exitCode: null, signal: null, timedOut: false, cancelled: false, killEscalated: false, pid: null };
 }
 
-function runProcess(options: RunJobProcessOptions, env: Record<string, string>): Promise<JobProcessOutcome> {
-  const { command, args = [], timeoutSeconds, killGraceMs = DEFAULT_KILL_GRACE_MS, cwd, signal, user } = options;
+function runProcess(options: RunJobProcessOptions, invocation: Invocation, env: Record<string, string>): Promise<JobProcessOutcome> {
+  const { timeoutSeconds, killGraceMs = DEFAULT_KILL_GRACE_MS, cwd, signal, user } = options;
   const startedAt = performance.now();
   const tail = new OutputTail(options.outputTailBytes ?? DEFAULT_OUTPUT_TAIL_BYTES);
   const base = notStarted(timeoutSeconds);
   const elapsed = () => Math.round(performance.now() - startedAt);
   if (signal?.aborted) return Promise.resolve({ ...base, cancelled: true, durationMs: 0 });
 
+  const jobEnv = { ...env, ...options.env };
+  // A command array's program is looked up on this PATH, as a shell would (Node uses the child's env.PATH).
+  const spawnErrorOf = (error: unknown) => describeSpawnError(error, cwd, invocation, jobEnv.PATH);
   let child: ChildProcess;
   try {
-    child = spawn(SHELL, ['-c', command, 'sh', ...args], {
+    child = spawn(invocation.file, invocation.args, {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...env, ...options.env },
+      env: jobEnv,
       cwd,
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
   } catch (error) {
     // Node throws synchronously for some failures (ENOTDIR, E2BIG, ENOMEM, NUL bytes in arguments).
-    return Promise.resolve({ ...base, durationMs: elapsed(), spawnError: describeSpawnError(error, cwd) });
+    const spawnError = spawnErrorOf(error);
+    return Promise.resolve({ ...base, exitCode: notRunExitCode(spawnError), durationMs: elapsed(), spawnError });
   }
 
   return new Promise<JobProcessOutcome>((resolve) => {
@@ -194,7 +203,7 @@ function runProcess(options: RunJobProcessOptions, env: Record<string, string>):
 
     const onTimeout = () => stop('timeout');
     const onAbort = () => {
-      if (!exit) stop('cancel'); // After the shell exited the result stands; the cleanup already runs.
+      if (!exit) stop('cancel'); // After the job's process exited the result stands; the cleanup already runs.
     };
     const timeoutTimer = setTimeout(onTimeout, Math.min(timeoutSeconds * 1000, MAX_TIMER_MS));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -224,7 +233,7 @@ function runProcess(options: RunJobProcessOptions, env: Record<string, string>):
       });
     };
 
-    /** Resolves once the shell exited, the pipes are drained and nothing of the group is still running. */
+    /** Resolves once the process exited, the pipes are drained and nothing of the group is still running. */
     const check = () => {
       if (done || !exit) return;
       clearTimeout(pollTimer);
@@ -267,34 +276,10 @@ function runProcess(options: RunJobProcessOptions, env: Record<string, string>):
     });
     child.on('error', (error) => {
       if (pid !== undefined) return; // Only spawn failures end the run; nothing else emits here (we never use child.kill).
-      spawnError = describeSpawnError(error, cwd);
+      spawnError = spawnErrorOf(error);
       groupGone = true;
-      exit = { code: null, signal: null };
+      exit = { code: notRunExitCode(spawnError), signal: null };
       finish();
     });
   });
-}
-
-/** Turns Node's spawn error into something a person can act on: "spawn /bin/sh ENOENT" usually means a missing cwd. */
-function describeSpawnError(error: unknown, cwd: string | undefined): SpawnErrorInfo {
-  const err = error as NodeJS.ErrnoException;
-  const code = err.code ?? 'UNKNOWN';
-  if (cwd !== undefined && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES')) {
-    const problem = cwdProblem(cwd);
-    if (problem) return { code, message: `working directory ${cwd} ${problem}`, path: cwd };
-  }
-  if (code === 'ENOENT') return { code, message: `the shell ${SHELL} does not exist on this worker`, path: SHELL };
-  if (code === 'EACCES') return { code, message: `the shell ${SHELL} cannot be executed on this worker`, path: SHELL };
-  return { code, message: err.message };
-}
-
-function cwdProblem(cwd: string): string | undefined {
-  try {
-    if (!statSync(cwd).isDirectory()) return 'is not a directory';
-    accessSync(cwd, constants.X_OK);
-    return undefined;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : 'cannot be entered (permission denied)';
-  }
 }

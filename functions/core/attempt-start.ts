@@ -1,5 +1,5 @@
 import { JobStatus } from './job-status.ts';
-import type { JobRecord } from './job.ts';
+import type { StartedAttempt } from './saga.ts';
 import type { WorkerReport } from './saga-messages.ts';
 
 /**
@@ -14,7 +14,7 @@ export type StartVerdict = 'proceed' | 'cancelled' | 'over';
  * The agent asks before it starts a command, and waits for the answer: the start and a cancel are both conditional
  * writes on the job, so exactly one of them comes first, and once a cancel is accepted (202) no command starts.
  */
-export async function decideStart(saga: { recordRunning(report: WorkerReport): Promise<JobRecord> }, report: WorkerReport): Promise<StartVerdict> {
+export async function decideStart(saga: { recordRunning(report: WorkerReport): Promise<StartedAttempt> }, report: WorkerReport): Promise<StartVerdict> {
   const job = await saga.recordRunning(report);
   const current = job.run === report.run && job.attempts === report.attempt;
   if (!current || (job.status !== JobStatus.DISPATCHED && job.status !== JobStatus.RUNNING)) return 'over';

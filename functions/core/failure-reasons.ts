@@ -19,7 +19,7 @@ export const FAILURE_REASONS = {
   COMMAND_NOT_FOUND: {
     category: user,
     retryable: false,
-    description: 'The shell could not find the command (exit code 127).',
+    description: 'The program to run was not found: by the shell, or on PATH for a command array (exit code 127).',
     suggestedActions: [
       'Check the spelling of the command and that it is installed in the worker image.',
       'Use an absolute path, or make sure the directory is on the worker PATH.',

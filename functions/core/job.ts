@@ -4,6 +4,7 @@ import { PRIORITIES, DEFAULT_PRIORITY, type Priority } from './priority.ts';
 import { MAX_ATTEMPTS, MIN_ATTEMPTS, DEFAULT_RETRY_POLICY } from './retry-policy.ts';
 import { FAILURE_REASON_NAMES, type JobFailure } from './failure-reasons.ts';
 import { CallbackUrlSchema } from '../webhooks/url-policy.ts';
+import { argsMisuse } from './job-command.ts';
 
 export const LIMITS = {
   commandMaxLength: 8192,
@@ -32,9 +33,25 @@ export function dispatchPayloadBytes(spec: Pick<JobSpec, 'command' | 'args' | 'e
 
 const maxEntries = (max: number) => (value: Record<string, string>) => Object.keys(value).length <= max;
 
+/**
+ * A shell snippet (a string, run by /bin/sh -c) or a program and its arguments (an array, run with no shell): the
+ * forms and what args mean with each are in job-command.ts. An array holds at most what a snippet and its args may.
+ */
+export const JobCommandSchema = z.union(
+  [
+    z.string().min(1).max(LIMITS.commandMaxLength),
+    z
+      .array(z.string().max(LIMITS.argMaxLength))
+      .min(1)
+      .max(LIMITS.argsMax + 1)
+      .refine((argv) => argv[0] !== '', { message: 'the first entry of a command array is the program to run: it must not be empty', path: [0] }),
+  ],
+  { error: 'command is a shell snippet (a non-empty string) or a program and its arguments (a non-empty array of strings)' },
+);
+
 /** What a client may submit. Strict: unknown fields are an error, not silently dropped. */
 export const JobSpecSchema = z.strictObject({
-  command: z.string().min(1).max(LIMITS.commandMaxLength),
+  command: JobCommandSchema,
   args: z.array(z.string().max(LIMITS.argMaxLength)).max(LIMITS.argsMax).default([]),
   env: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/, 'environment variable names are letters, digits and _'), z.string().max(LIMITS.envValueMaxLength))
@@ -50,24 +67,31 @@ export const JobSpecSchema = z.strictObject({
     .default({}),
   /** Every state change of the job is POSTed here, signed (see README, "Webhooks"). */
   callbackUrl: CallbackUrlSchema.optional(),
+}).superRefine(({ command, args }, ctx) => {
+  const misuse = argsMisuse(command, args);
+  if (misuse) ctx.addIssue({ code: 'custom', path: ['args'], message: misuse });
 });
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
 export type JobSpec = z.output<typeof JobSpecSchema>;
 
-export const JobResultSchema = z.object({
-  exitCode: z.number().int().nullable(),
-  durationMs: z.number().int().nonnegative(),
-  outputTail: z.string(),
-});
+export const JobResultSchema = z
+  .object({
+    exitCode: z.number().int().nullable(),
+    durationMs: z.number().int().nonnegative(),
+    outputTail: z.string(),
+  })
+  .meta({ id: 'JobResult', description: 'How an attempt ended: exit code (null when a signal stopped it), duration and the tail of its output' });
 export type JobResult = z.infer<typeof JobResultSchema>;
 
-export const JobFailureSchema = z.object({
-  reason: z.enum(FAILURE_REASON_NAMES),
-  message: z.string(),
-  category: z.enum(['user', 'infrastructure']),
-  retryable: z.boolean(),
-  suggestedActions: z.array(z.string()),
-});
+export const JobFailureSchema = z
+  .object({
+    reason: z.enum(FAILURE_REASON_NAMES),
+    message: z.string(),
+    category: z.enum(['user', 'infrastructure']),
+    retryable: z.boolean(),
+    suggestedActions: z.array(z.string()),
+  })
+  .meta({ id: 'JobFailure', description: 'Why a job failed: a reason from the catalog, whose problem it is, whether a retry can help' });
 
 /** A job as the platform stores and returns it. */
 export interface Job extends JobSpec {
@@ -121,6 +145,40 @@ export const JobStatusSchema = z.enum(JOB_STATUSES);
 export const PrioritySchema = z.enum(PRIORITIES);
 export type { JobStatus, Priority };
 
+/** A spec field as a stored job holds it: its default applied, so always present. */
+type Defaulted<S> = { [K in keyof S]: S[K] extends z.ZodDefault<infer T> ? T : S[K] };
+const defaulted = <S extends z.ZodRawShape>(shape: S): Defaulted<S> =>
+  Object.fromEntries(Object.entries(shape).map(([key, field]) => [key, field instanceof z.ZodDefault ? field.unwrap() : field])) as Defaulted<S>;
+
+const timestamp = (description: string) => z.iso.datetime().meta({ description });
+
+/**
+ * The public view of a job (toJobResource), as the API returns it: the submitted spec with its defaults applied,
+ * plus what the platform recorded. Built from JobSpecSchema, so a change to what may be submitted shows here too.
+ */
+export const JobResourceSchema = z
+  .object({
+    jobId: z.string().meta({ description: 'Derived from the tenant and the Idempotency-Key (random without one)', example: 'job_0f8fad5bd9cb469fa16570867728950e' }),
+    tenantId: z.string(),
+    status: JobStatusSchema,
+    ...defaulted(JobSpecSchema.shape),
+    version: z.number().int().positive().meta({ description: 'Bumped by every change of the job' }),
+    run: z.number().int().positive().meta({ description: '1 on submit, +1 with every retry (POST /v1/jobs/{id}/retry)' }),
+    attempts: z.number().int().nonnegative().meta({ description: 'Attempts started in the current run' }),
+    cancelRequested: z.boolean(),
+    cancelRequestedAt: timestamp('When the cancel of a job a worker held was accepted').optional(),
+    createdAt: timestamp('When it was submitted'),
+    updatedAt: timestamp('When it last changed'),
+    createdBy: z.string().meta({ description: "The submitter's `sub`" }),
+    startedAt: timestamp('When its current attempt started running').optional(),
+    finishedAt: timestamp('When it ended').optional(),
+    workerId: z.string().optional().meta({ description: 'The worker that ran its last attempt' }),
+    result: JobResultSchema.optional(),
+    failure: JobFailureSchema.optional(),
+  })
+  .meta({ id: 'Job' });
+export type JobResource = z.output<typeof JobResourceSchema>;
+
 /**
  * What a job list shows of each job; GET of one job shows everything. The list indexes project only these fields,
  * so a list never reads (or pays for) commands, arguments, environments, metadata and output tails.
@@ -145,14 +203,22 @@ export const JOB_SUMMARY_FIELDS = [
 ] as const satisfies readonly (keyof Job)[];
 export type JobSummary = Pick<Job, 'jobId' | (typeof JOB_SUMMARY_FIELDS)[number]>;
 
-export function toJobSummary(job: JobSummary): JobSummary {
+/** A job as a list shows it (toJobSummary). */
+export const JobSummarySchema = JobResourceSchema.pick(
+  Object.fromEntries(['jobId', ...JOB_SUMMARY_FIELDS].map((field) => [field, true])) as Record<'jobId' | (typeof JOB_SUMMARY_FIELDS)[number], true>,
+).meta({ id: 'JobSummary' });
+
+export function toJobSummary(job: JobSummary): z.output<typeof JobSummarySchema> {
   const summary: Record<string, unknown> = { jobId: job.jobId };
   for (const field of JOB_SUMMARY_FIELDS) if (job[field] !== undefined) summary[field] = job[field];
   return summary as JobSummary;
 }
 
 /** The public view of a job: internals such as the request hash, the task token and the slot flags stay inside. */
-export function toJobResource(job: JobRecord): Job {
+export function toJobResource(job: JobRecord): JobResource {
   const { requestHash: _hash, taskToken: _token, slotHeld: _slot, stopRequested: _stop, lastDecisionId: _d, retryDelaySeconds: _w, execution: _x, resumes: _n, overdueAt: _o, ...resource } = job;
   return resource;
 }
+
+// Compile-time: JobResourceSchema names exactly the fields of Job, so the API's description cannot miss one.
+const _resourceHasJobFields: [keyof Job] extends [keyof JobResource] ? ([keyof JobResource] extends [keyof Job] ? true : never) : never = true;

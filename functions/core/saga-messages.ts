@@ -1,26 +1,48 @@
 import * as z from 'zod';
 import { FAILURE_REASON_NAMES } from './failure-reasons.ts';
-import { PrioritySchema } from './job.ts';
+import { JobCommandSchema, PrioritySchema } from './job.ts';
+import { isArgvCommand } from './job-command.ts';
 
 /**
  * The contracts between the saga, the worker agent and the step handlers, declared once with schemas: every
  * message crossing a queue or Step Functions boundary is validated on arrival.
  */
 
-/** What the Dispatch state sends to the dispatch queue (with the task token the agent must answer). */
-export const DispatchMessageSchema = z.object({
-  taskToken: z.string().min(1),
-  jobId: z.string(),
-  tenantId: z.string(),
-  run: z.number().int().positive(),
-  attempt: z.number().int().positive(),
-  command: z.string(),
-  args: z.array(z.string()),
-  env: z.record(z.string(), z.string()),
-  timeoutSeconds: z.number().int().positive(),
-  workerClass: z.string(),
+/**
+ * What the Dispatch state sends to the dispatch queue (with the task token the agent must answer). `command` has
+ * either form; a submit refuses args with a command array, so a message that has both was not made by the platform.
+ * A snippet with args it never reads is accepted: jobs stored before the array form existed still run.
+ */
+/**
+ * What names a job in its events, carried through the saga (the claim's payload, the dispatch message, the worker's
+ * report) so that RUNNING and SUCCEEDED are written without reading the job first. Optional where it arrives from
+ * outside, so messages sent before it existed still count: their job is read instead.
+ */
+export const JobFactsSchema = z.object({
+  tenantId: z.string().min(1),
   priority: PrioritySchema,
+  workerClass: z.string().min(1),
+  createdAt: z.string().min(1),
+  callbackUrl: z.string().optional(),
 });
+export type JobFacts = z.infer<typeof JobFactsSchema>;
+
+export const DispatchMessageSchema = z
+  .object({
+    taskToken: z.string().min(1),
+    jobId: z.string(),
+    tenantId: z.string(),
+    run: z.number().int().positive(),
+    attempt: z.number().int().positive(),
+    command: JobCommandSchema,
+    args: z.array(z.string()),
+    env: z.record(z.string(), z.string()),
+    timeoutSeconds: z.number().int().positive(),
+    workerClass: z.string(),
+    priority: PrioritySchema,
+    facts: JobFactsSchema.optional(),
+  })
+  .refine((message) => !isArgvCommand(message.command) || message.args.length === 0, { path: ['args'], message: 'a command array takes no args' });
 export type DispatchMessage = z.infer<typeof DispatchMessageSchema>;
 
 /** What an agent reports when it starts a job; a consumer records RUNNING. */
@@ -32,6 +54,8 @@ export const WorkerReportSchema = z.object({
   workerId: z.string().min(1),
   startedAt: z.iso.datetime(),
   taskToken: z.string().min(1),
+  /** The dispatch message's facts, handed back so RUNNING is recorded without reading the job. */
+  facts: JobFactsSchema.optional(),
 });
 export type WorkerReport = z.infer<typeof WorkerReportSchema>;
 

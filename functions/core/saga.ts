@@ -6,12 +6,12 @@ import { ConcurrentModificationError, IllegalTransitionError, JobNotFoundError }
 import { jobEvent, type EventContext, type EventEnvelope } from './events.ts';
 import { describeFailure, type JobFailure } from './failure-reasons.ts';
 import { isTerminal, JobStatus } from './job-status.ts';
-import type { Job, JobRecord, JobResult } from './job.ts';
+import type { JobRecord, JobResult } from './job.ts';
 import { transitionChange, type Clock, type JobPatchStore, type JobStore, type SlotDelta, type SlotStore } from './ports.ts';
 import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { JobNotClaimableError, UnknownWorkerClassError } from './saga-errors.ts';
 import { categorizeError, decideAfterFailure, type CategorizedFailure, type StepError } from './saga-failure.ts';
-import type { TaskSuccess, WorkerReport } from './saga-messages.ts';
+import type { JobFacts, TaskSuccess, WorkerReport } from './saga-messages.ts';
 
 /** Who the saga's own events name as the actor (e.g. `cancelledBy` when it ends a cancel-requested job). */
 export const SAGA_ACTOR = 'forgeflow-saga';
@@ -53,16 +53,20 @@ export interface DispatchPayload {
   priority: JobRecord['priority'];
   queueUrl: string;
   dispatchTimeoutSeconds: number;
-  /** With the fields above, what the saga's later steps need to name the job in an event without reading it. */
-  createdAt: string;
-  callbackUrl?: string;
+  /** What RUNNING and SUCCEEDED need to name the job in their events without reading it. */
+  facts: JobFacts;
 }
-
-/** What a step knows of its job from the execution's state (the claim's DispatchPayload). */
-export type SagaJobFacts = Pick<Job, 'tenantId' | 'priority' | 'workerClass' | 'createdAt' | 'callbackUrl'>;
 
 /** Where a step left the job. */
 export type SagaOutcome = Pick<JobRecord, 'jobId' | 'run' | 'status'>;
+
+/** Where an attempt stands once its start is recorded (or found over): what an agent's start gate decides from. */
+export type StartedAttempt = SagaOutcome & Pick<JobRecord, 'attempts' | 'cancelRequested' | 'taskToken' | 'workerId'>;
+
+/** What names the job in its events (JobFacts), as the claim hands it on. */
+function jobFacts(job: JobRecord): JobFacts {
+  return { tenantId: job.tenantId, priority: job.priority, workerClass: job.workerClass, createdAt: job.createdAt, ...(job.callbackUrl ? { callbackUrl: job.callbackUrl } : {}) };
+}
 
 export interface JobRun {
   jobId: string;
@@ -123,19 +127,52 @@ export class SagaService {
     });
   }
 
-  /** DISPATCHED → RUNNING, keeping the worker and the task token. Returns the job so the caller sees `cancelRequested`. */
-  recordRunning(report: WorkerReport): Promise<JobRecord> {
-    return this.mutate(report.jobId, notFound(report.jobId), async (job) => {
-      // A late report of an earlier attempt or an ended attempt changes nothing.
-      if (job.run !== report.run || job.attempts !== report.attempt || !holdsWorker(job)) return job;
-      if (job.status === RUNNING && job.workerId === report.workerId && job.taskToken === report.taskToken) return job;
-      // Cancelled before it started: the command never runs (the agent fails the task), so RUNNING would be untrue.
-      if (job.cancelRequested && job.status === DISPATCHED) return job;
-      // RUNNING again with another worker: the first died and the message reappeared (docs/architecture.md, liveness).
-      const { next, context } = this.next(report, job, { status: RUNNING, workerId: report.workerId, startedAt: report.startedAt, taskToken: report.taskToken });
-      await this.commit(job, next, jobEvent('JobRunning', next, job.status, { workerId: report.workerId }, context));
-      return next;
+  /**
+   * DISPATCHED → RUNNING, keeping the worker and the task token. Returns where the attempt stands, so the caller sees
+   * `cancelRequested` and whose task token won. With the dispatch's facts, the usual case needs no read (see
+   * startRunning).
+   */
+  async recordRunning(report: WorkerReport): Promise<StartedAttempt> {
+    let known: JobRecord | undefined;
+    if (report.facts) {
+      try {
+        return await this.startRunning(report, report.facts);
+      } catch (error) {
+        if (!(error instanceof ConcurrentModificationError)) throw error;
+        known = error.current;
+      }
+    }
+    return this.mutate(report.jobId, notFound(report.jobId), (job) => this.decideRunning(report, job), known);
+  }
+
+  /** DISPATCHED, not cancelled → RUNNING as a patch; anything else fails its condition and goes to decideRunning. */
+  private async startRunning(report: WorkerReport, facts: JobFacts): Promise<StartedAttempt> {
+    const { jobId, run, attempt: attempts, workerId, startedAt, taskToken } = report;
+    const time = this.deps.clock.now().toISOString();
+    const context = { time, correlationId: sagaExecutionName(jobId, run) };
+    const event = jobEvent('JobRunning', { ...facts, jobId, run, attempts, status: RUNNING }, DISPATCHED, { workerId }, context);
+    await this.deps.store.commitPatch({
+      jobId,
+      tenantId: facts.tenantId,
+      expected: { status: DISPATCHED, run, attempts, slotHeld: true, cancelRequested: false },
+      set: { status: RUNNING, workerId, startedAt, taskToken, updatedAt: time },
+      remove: [],
+      event,
+      statusMove: { from: DISPATCHED, to: RUNNING, priority: facts.priority },
     });
+    return { jobId, run, attempts, status: RUNNING, cancelRequested: false, taskToken, workerId };
+  }
+
+  private async decideRunning(report: WorkerReport, job: JobRecord): Promise<JobRecord> {
+    // A late report of an earlier attempt or an ended attempt changes nothing.
+    if (job.run !== report.run || job.attempts !== report.attempt || !holdsWorker(job)) return job;
+    if (job.status === RUNNING && job.workerId === report.workerId && job.taskToken === report.taskToken) return job;
+    // Cancelled before it started: the command never runs (the agent fails the task), so RUNNING would be untrue.
+    if (job.cancelRequested && job.status === DISPATCHED) return job;
+    // RUNNING again with another worker: the first died and the message reappeared (docs/architecture.md, liveness).
+    const { next, context } = this.next(report, job, { status: RUNNING, workerId: report.workerId, startedAt: report.startedAt, taskToken: report.taskToken });
+    await this.commit(job, next, jobEvent('JobRunning', next, job.status, { workerId: report.workerId }, context));
+    return next;
   }
 
   /**
@@ -143,11 +180,11 @@ export class SagaService {
    * accepted ends CANCELLED (its result kept): the user was told it would stop; only one that had already finished
    * before the cancel keeps its success.
    */
-  async recordSuccess(input: JobRun & { attempt: number; output: TaskSuccess; job?: SagaJobFacts }): Promise<SagaOutcome> {
+  async recordSuccess(input: JobRun & { attempt: number; output: TaskSuccess; facts?: JobFacts | undefined }): Promise<SagaOutcome> {
     let known: JobRecord | undefined;
-    if (input.job) {
+    if (input.facts) {
       try {
-        return await this.succeedRunning(input, input.job);
+        return await this.succeedRunning(input, input.facts);
       } catch (error) {
         if (!(error instanceof ConcurrentModificationError)) throw error;
         known = error.current;
@@ -162,7 +199,7 @@ export class SagaService {
    * RUNNING yet, cancel requested, another attempt, a repeat) fails its condition, and the stored job it returns goes
    * to decideSuccess.
    */
-  private async succeedRunning(input: JobRun & { attempt: number; output: TaskSuccess }, facts: SagaJobFacts): Promise<SagaOutcome> {
+  private async succeedRunning(input: JobRun & { attempt: number; output: TaskSuccess }, facts: JobFacts): Promise<SagaOutcome> {
     const { jobId, run, attempt: attempts, output } = input;
     const time = this.deps.clock.now().toISOString();
     const result: JobResult = { exitCode: output.exitCode, durationMs: output.durationMs, outputTail: output.outputTail };
@@ -311,8 +348,7 @@ export class SagaService {
       priority: job.priority,
       queueUrl: this.deps.queueUrl(dispatchQueue(job.workerClass, job.priority)),
       dispatchTimeoutSeconds: this.dispatchTimeoutSeconds(job),
-      createdAt: job.createdAt,
-      ...(job.callbackUrl ? { callbackUrl: job.callbackUrl } : {}),
+      facts: jobFacts(job),
     };
   }
 

@@ -4,12 +4,12 @@ import { decideStart } from '../core/attempt-start.ts';
 import { AgentIdentityError, WorkerNotLaunchedYetError, type AgentControl } from '../core/fleet/agent-control.ts';
 import { ControlRequestSchema, type AgentResponse, type JobStartResponse } from '../core/fleet/agent-protocol.ts';
 import { WorkerConflictError, WorkerNotFoundError } from '../core/fleet/errors.ts';
-import type { JobRecord } from '../core/job.ts';
+import type { StartedAttempt } from '../core/saga.ts';
 import type { WorkerReport } from '../core/saga-messages.ts';
 
 /** What a job start needs of the saga: record RUNNING (or find the attempt cancelled or over). */
 export interface JobStarts {
-  recordRunning(report: WorkerReport): Promise<JobRecord>;
+  recordRunning(report: WorkerReport): Promise<StartedAttempt>;
 }
 
 /**

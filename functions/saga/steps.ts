@@ -1,9 +1,9 @@
 import * as z from 'zod';
-import { JobFailureSchema, JobResultSchema, PrioritySchema } from '../core/job.ts';
+import { JobFailureSchema, JobResultSchema } from '../core/job.ts';
 import type { AdmissionService } from '../core/admission.ts';
 import type { SagaService } from '../core/saga.ts';
 import { categorizeError } from '../core/saga-failure.ts';
-import { TaskSuccessSchema } from '../core/saga-messages.ts';
+import { JobFactsSchema, TaskSuccessSchema } from '../core/saga-messages.ts';
 import { newEventId } from '../core/ids.ts';
 
 /**
@@ -29,20 +29,11 @@ const JobRunInput = SagaExecutionInputSchema.extend({ correlationId: z.string().
 
 const ParkJobInput = SagaExecutionInputSchema.extend({ taskToken: z.string().min(1) });
 
-/** The claim's DispatchPayload as the state passes it on: what RecordSuccess needs to write without reading the job. */
-const SagaJobFactsSchema = z.object({
-  tenantId: z.string().min(1),
-  priority: PrioritySchema,
-  workerClass: z.string().min(1),
-  createdAt: z.string().min(1),
-  callbackUrl: z.string().optional(),
-});
-
 const RecordSuccessInput = JobRunInput.extend({
   attempt: z.number().int().positive(),
   output: TaskSuccessSchema,
-  // Absent in executions started before the claim passed its facts on; they are read instead.
-  job: SagaJobFactsSchema.optional(),
+  // Absent in executions started before the claim passed its facts on; their job is read instead.
+  facts: JobFactsSchema.optional(),
 });
 
 /** Lenient on purpose: Categorize must turn *any* caught error into a failure, or the saga could not compensate. */

@@ -17,7 +17,12 @@ const jobPath = fc.constantFrom('/v1/jobs/job_0123456789abcdef0123456789abcdef',
 
 /** Values of the wrong type for each field of a submit. */
 const wrongTypedField = fc.oneof(
-  fc.record({ command: fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string()), fc.constant('')) }),
+  fc.record({
+    command: fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.constant(''), fc.constant([]), fc.array(fc.integer(), { minLength: 1 }), fc.array(fc.string()).map((rest) => ['', ...rest])),
+  }),
+  // args with a command array, or with a snippet that never reads them: both ambiguous, both refused.
+  fc.record({ command: fc.constant(['sleep']), args: fc.array(fc.string(), { minLength: 1 }) }),
+  fc.record({ command: fc.constant('sleep'), args: fc.array(fc.string(), { minLength: 1 }) }),
   fc.record({ command: fc.constant('x'), args: fc.oneof(fc.string(), fc.array(fc.integer(), { minLength: 1 }), fc.dictionary(fc.string(), fc.string(), { minKeys: 1 })) }),
   fc.record({ command: fc.constant('x'), env: fc.oneof(fc.array(fc.string()), fc.string(), fc.dictionary(fc.string(), fc.integer(), { minKeys: 1 })) }),
   fc.record({ command: fc.constant('x'), priority: fc.string().filter((s) => !['critical', 'high', 'medium', 'low'].includes(s)) }),

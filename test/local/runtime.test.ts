@@ -13,6 +13,8 @@ import { COUNTERS_TABLE, localTableName } from '../../functions/declarations/tab
 import { LOCAL_REGION } from '../../local/dynamodb-local.ts';
 import { PortInUseError } from '../../local/http-gateway.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
+import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
+import { waitFor } from '../support/wait.ts';
 
 /** End to end over real HTTP: DynamoDB Local on disk, the api Lambda handler, the gateway and its JWT authorizer. */
 describe('Local: runtime', () => {
@@ -28,7 +30,7 @@ describe('Local: runtime', () => {
     call('/v1/jobs', token, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify({ command: 'echo', args: ['hello'] }),
+      body: JSON.stringify({ command: ['echo', 'hello'] }),
     });
 
   beforeAll(async () => {
@@ -85,10 +87,29 @@ describe('Local: runtime', () => {
     // Assess
     expect(created.status).toBe(201);
     expect(location).toMatch(/^\/v1\/jobs\/job_[0-9a-f]{32}$/);
-    expect(await created.json()).toMatchObject({ status: 'QUEUED', tenantId: 'default', createdBy: 'local-user', command: 'echo' });
+    expect(await created.json()).toMatchObject({ status: 'QUEUED', tenantId: 'default', createdBy: 'local-user', command: ['echo', 'hello'] });
     expect(own.status).toBe(200);
     expect(foreign.status).toBe(404);
     expect(await foreign.json()).toMatchObject({ code: 'JOB_NOT_FOUND' });
+  });
+
+  it('runs a command array with no shell to SUCCEEDED, and ends a missing program as COMMAND_NOT_FOUND (127)', { timeout: 60_000 }, async () => {
+    type View = { status: string; result?: { exitCode: number | null; outputTail: string }; failure?: { reason: string; message: string } };
+    const run = async (command: string[]): Promise<View> => {
+      const created = await call('/v1/jobs', runtime.tokens.user, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command, maxAttempts: 1 }) });
+      expect(created.status).toBe(201);
+      const { jobId } = (await created.json()) as { jobId: string };
+      let view: View | undefined;
+      await waitFor(`job ${jobId} to end`, async () => (TERMINAL_STATUSES as readonly string[]).includes((view = (await (await call(`/v1/jobs/${jobId}`, runtime.tokens.user)).json()) as View).status), 45_000, 100);
+      return view!;
+    };
+
+    const [slept, printed, missing] = await Promise.all([run(['sleep', '0']), run(['printf', '%s|', 'a b', '$HOME']), run(['no-such-program-forgeflow'])]);
+
+    expect(slept).toMatchObject({ status: 'SUCCEEDED', result: { exitCode: 0 } });
+    expect(printed).toMatchObject({ status: 'SUCCEEDED', result: { exitCode: 0, outputTail: 'a b|$HOME|' } });
+    expect(missing).toMatchObject({ status: 'FAILED', result: { exitCode: 127 }, failure: { reason: 'COMMAND_NOT_FOUND' } });
+    expect(missing.failure!.message).toContain('"no-such-program-forgeflow"');
   });
 
   it('carries the admin group through the authorizer to the handler', async () => {

@@ -36,7 +36,8 @@ describe('Job saga: every path, real ASL, real steps, DynamoDB Local', () => {
 
   it('succeeds in 3 state transitions: ClaimJob, Dispatch, RecordSuccess', async () => {
     rig = testbed.rig();
-    const jobId = await rig.submit({ command: 'echo', args: ['hi'], priority: 'high', env: { A: '1' } });
+    // A command array: the ASL passes it through to the dispatch message as it is.
+    const jobId = await rig.submit({ command: ['echo', 'hi'], priority: 'high', env: { A: '1' } });
 
     const execution = await rig.run(jobId);
 
@@ -54,7 +55,7 @@ describe('Job saga: every path, real ASL, real steps, DynamoDB Local', () => {
     expect(rig.worker.received).toHaveLength(1);
     expect(rig.worker.received[0]).toMatchObject({
       queueUrl: testQueueUrl(dispatchQueue('default', 'high')),
-      message: { jobId, tenantId: rig.actor.tenantId, run: 1, attempt: 1, command: 'echo', args: ['hi'], env: { A: '1' }, timeoutSeconds: 3600, workerClass: 'default', priority: 'high' },
+      message: { jobId, tenantId: rig.actor.tenantId, run: 1, attempt: 1, command: ['echo', 'hi'], args: [], env: { A: '1' }, timeoutSeconds: 3600, workerClass: 'default', priority: 'high' },
     });
   });
 
@@ -102,8 +103,8 @@ describe('Job saga: every path, real ASL, real steps, DynamoDB Local', () => {
 
   it('the largest accepted job with the largest failure cause stays within the 256 KB state limit on every path', async () => {
     rig = testbed.rig({ random: () => 0, waitScale: 0.01 });
-    // Just under the dispatch payload limit: an 8 KB command, six 8 KB args, env filling the rest.
-    const spec = { command: 'c'.repeat(8192), args: Array.from({ length: 6 }, () => 'a'.repeat(8192)), env: { BIG: 'e'.repeat(8000) }, maxAttempts: 2 };
+    // Just under the dispatch payload limit: an 8 KB command that reads its args, six 8 KB args, env filling the rest.
+    const spec = { command: `${'c'.repeat(8187)} "$@"`, args: Array.from({ length: 6 }, () => 'a'.repeat(8192)), env: { BIG: 'e'.repeat(8000) }, maxAttempts: 2 };
     expect(dispatchPayloadBytes(spec)).toBeLessThanOrEqual(LIMITS.dispatchPayloadBytes);
     const jobId = await rig.submit(spec);
     // The largest cause an agent sends: just under 32,768 characters, its tail control characters (six each in JSON).

@@ -85,7 +85,7 @@ describe('Class: SagaService', () => {
     expect(stale).toMatchObject({ status: 'RUNNING', workerId: 'w1' });
     expect(takeover).toMatchObject({ status: 'RUNNING', workerId: 'w2', taskToken: 'token-w2-1' });
     expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobRunning', 'JobRunning']);
-    expect(toJobResource(takeover)).not.toHaveProperty('taskToken');
+    expect(toJobResource(await rig.job(jobId))).not.toHaveProperty('taskToken');
   });
 
   it('records success once and frees the slot in the same commit', async () => {
@@ -104,6 +104,46 @@ describe('Class: SagaService', () => {
     expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobSucceeded']);
   });
 
+  it('records RUNNING from the dispatch\'s facts without reading the job, as a read and write would', async () => {
+    const rig = testbed.rig();
+    const spec = { command: 'echo hi', callbackUrl: 'https://hooks.example.com/forgeflow' };
+    const [fromFacts, fromRead] = [await rig.submit(spec), await rig.submit(spec)];
+    const { facts } = await rig.saga.claim({ jobId: fromFacts, run: 1 });
+    await rig.saga.claim({ jobId: fromRead, run: 1 });
+    const startedAt = new Date().toISOString();
+
+    const reads = vi.spyOn(testbed.store, 'get');
+    const started1 = await rig.saga.recordRunning({ ...started(fromFacts), startedAt, facts });
+    const again = await rig.saga.recordRunning({ ...started(fromFacts), startedAt, facts });
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+    await rig.saga.recordRunning({ ...started(fromRead), startedAt });
+
+    expect(started1).toEqual({ jobId: fromFacts, run: 1, attempts: 1, status: 'RUNNING', cancelRequested: false, taskToken: 'token-w1-1', workerId: 'w1' });
+    expect(again).toMatchObject({ status: 'RUNNING', taskToken: 'token-w1-1' });
+    const sameJob = ({ jobId: _j, createdAt: _c, updatedAt: _u, execution: _e, overdueAt: _o, ...rest }: Record<string, unknown>) => rest;
+    expect(sameJob({ ...(await rig.job(fromFacts)) })).toEqual(sameJob({ ...(await rig.job(fromRead)) }));
+    const events = await testbed.outbox(fromFacts);
+    expect(events.map((event) => event.type)).toEqual(['JobQueued', 'JobDispatched', 'JobRunning']);
+    const [a, b] = [events.at(-1)!, (await testbed.outbox(fromRead)).at(-1)!];
+    expect({ ...a.data, jobId: fromRead, createdAt: (b.data as { createdAt: string }).createdAt }).toEqual(b.data);
+  });
+
+  it('does not start an attempt whose cancel came first, deciding from the job its failed condition returns', async () => {
+    const rig = testbed.rig();
+    const jobId = await rig.submit();
+    const { facts } = await rig.saga.claim({ jobId, run: 1 });
+    await testbed.jobs.cancel(rig.actor, jobId, 'test');
+
+    const reads = vi.spyOn(testbed.store, 'get');
+    const attempt = await rig.saga.recordRunning({ ...started(jobId), facts });
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+
+    expect(attempt).toMatchObject({ status: 'DISPATCHED', cancelRequested: true });
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobCancelRequested']);
+  });
+
   it('records a RUNNING job\'s success from the claim\'s facts without reading it, as a read and write would', async () => {
     const rig = testbed.rig();
     const spec = { command: 'echo hi', callbackUrl: 'https://hooks.example.com/forgeflow', metadata: { team: 'a' } };
@@ -115,7 +155,7 @@ describe('Class: SagaService', () => {
     const output = { exitCode: 0, durationMs: 7, outputTail: 'ok', workerId: 'w1', startedAt: now, finishedAt: now };
 
     const reads = vi.spyOn(testbed.store, 'get');
-    await rig.saga.recordSuccess({ jobId: fromFacts, run: 1, attempt: 1, output, job: facts });
+    await rig.saga.recordSuccess({ jobId: fromFacts, run: 1, attempt: 1, output, facts: facts.facts });
     expect(reads).not.toHaveBeenCalled();
     reads.mockRestore();
     await rig.saga.recordSuccess({ jobId: fromRead, run: 1, attempt: 1, output });
@@ -124,7 +164,7 @@ describe('Class: SagaService', () => {
     expect(sameJob({ ...(await rig.job(fromFacts)) })).toEqual(sameJob({ ...(await rig.job(fromRead)) }));
     const lastEvent = async (jobId: string) => (await testbed.outbox(jobId)).at(-1)!;
     const [a, b] = [await lastEvent(fromFacts), await lastEvent(fromRead)];
-    expect({ ...a.data, jobId: b.data.jobId, createdAt: b.data.createdAt }).toEqual(b.data);
+    expect({ ...a.data, jobId: fromRead, createdAt: (b.data as { createdAt: string }).createdAt }).toEqual(b.data);
     expect(a).toMatchObject({ type: 'JobSucceeded', tenantId: b.tenantId, subject: fromFacts });
     expect(await rig.slotsInUse()).toBe(0);
   });
@@ -138,8 +178,8 @@ describe('Class: SagaService', () => {
     const output = { exitCode: 0, durationMs: 7, outputTail: 'ok', workerId: 'w1', startedAt: now, finishedAt: now };
 
     const reads = vi.spyOn(testbed.store, 'get');
-    const first = await rig.saga.recordSuccess({ jobId, run: 1, attempt: 1, output, job: facts });
-    const again = await rig.saga.recordSuccess({ jobId, run: 1, attempt: 1, output, job: facts });
+    const first = await rig.saga.recordSuccess({ jobId, run: 1, attempt: 1, output, facts: facts.facts });
+    const again = await rig.saga.recordSuccess({ jobId, run: 1, attempt: 1, output, facts: facts.facts });
     expect(reads).not.toHaveBeenCalled();
     reads.mockRestore();
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JobRecord } from '../../core/job.ts';
-import { isTerminal, JobStatus } from '../../core/job-status.ts';
+import { JobStatus } from '../../core/job-status.ts';
 import { HELD_JOB_SHARDS } from '../../declarations/tables.ts';
 
 /** Attributes that exist only to serve the indexes; they never leave the adapter. */
@@ -17,8 +17,10 @@ export const heldShardKey = (shard: number) => `held#${shard}`;
 
 const shardOf = (jobId: string) => createHash('sha256').update(jobId).digest().readUInt32BE(0) % HELD_JOB_SHARDS;
 
+const isHeld = (status: JobStatus) => status === JobStatus.DISPATCHED || status === JobStatus.RUNNING;
+
 export function toJobItem(job: JobRecord): JobItem {
-  const held = (job.status === JobStatus.DISPATCHED || job.status === JobStatus.RUNNING) && job.overdueAt !== undefined;
+  const held = isHeld(job.status) && job.overdueAt !== undefined;
   return {
     ...job,
     tenantStatus: tenantStatusKey(job.tenantId, job.status),
@@ -34,10 +36,10 @@ export function fromJobItem(item: Record<string, unknown>): JobRecord {
 }
 
 /**
- * The index attributes a patch into `status` changes. Only into an ended status: a held job's shard comes with its
- * overdueAt, which only a whole write of the job sets, and an ended job leaves the overdue index.
+ * The index attributes a patch from one status into another changes. A held job's shard comes with its overdueAt,
+ * which only a whole write sets: a patch may keep a job held (DISPATCHED → RUNNING) or end its hold, not begin one.
  */
-export function endedIndexAttributes(tenantId: string, status: JobStatus): { set: Pick<JobItem, 'tenantStatus'>; remove: 'heldShard' } {
-  if (!isTerminal(status)) throw new Error(`A job patch may only end a job; ${status} needs a whole write`);
-  return { set: { tenantStatus: tenantStatusKey(tenantId, status) }, remove: 'heldShard' };
+export function patchedIndexAttributes(tenantId: string, from: JobStatus, to: JobStatus): { set: Pick<JobItem, 'tenantStatus'>; remove: 'heldShard'[] } {
+  if (!isHeld(from) && isHeld(to)) throw new Error(`A job patch cannot move a job from ${from} to ${to}; that needs a whole write`);
+  return { set: { tenantStatus: tenantStatusKey(tenantId, to) }, remove: isHeld(to) ? [] : ['heldShard'] };
 }

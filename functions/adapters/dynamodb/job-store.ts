@@ -9,7 +9,7 @@ import { NoCapacityError } from '../../core/saga-errors.ts';
 import { counterDeltas } from '../../core/stats.ts';
 import { COUNTER_SHARDS, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS } from '../../declarations/tables.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { endedIndexAttributes, fromJobItem, tenantStatusKey, toJobItem } from './job-item.ts';
+import { fromJobItem, patchedIndexAttributes, tenantStatusKey, toJobItem } from './job-item.ts';
 import { outboxPut } from './outbox-item.ts';
 import { transactWrite, type TransactItems } from './transact.ts';
 
@@ -175,7 +175,7 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
   }
 
   private jobPatch(change: JobPatchChange): TransactItems[number] {
-    const index = endedIndexAttributes(change.tenantId, change.set.status);
+    const index = patchedIndexAttributes(change.tenantId, change.expected.status, change.set.status);
     const names: Record<string, string> = { '#version': 'version' };
     const values: Record<string, unknown> = { ':one': 1 };
     const sets = Object.entries({ ...change.set, ...index.set }).map(([field, value], i) => {
@@ -183,7 +183,7 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
       values[`:s${i}`] = value;
       return `#s${i} = :s${i}`;
     });
-    const removes = [...change.remove, index.remove].map((field, i) => {
+    const removes = [...change.remove, ...index.remove].map((field, i) => {
       names[`#r${i}`] = field;
       return `#r${i}`;
     });
@@ -197,7 +197,7 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
       Update: {
         TableName: this.tables.jobs,
         Key: { jobId: change.jobId },
-        UpdateExpression: `SET ${[...sets, '#version = #version + :one'].join(', ')} REMOVE ${removes.join(', ')}`,
+        UpdateExpression: `SET ${[...sets, '#version = #version + :one'].join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
         ConditionExpression: conditions.join(' AND '),
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,

@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { JobRecord } from '../../core/job.ts';
+import type { StartedAttempt } from '../../core/saga.ts';
 import { WorkerReportSchema, type TaskFailureCause, type WorkerReport } from '../../core/saga-messages.ts';
 import { flushMetrics } from '../../shared/metrics.ts';
 import { MalformedMessageError } from '../consumer.ts';
@@ -11,7 +11,7 @@ import { MalformedMessageError } from '../consumer.ts';
 export type FailTask = (taskToken: string, error: string, cause: string) => Promise<void>;
 
 export interface WorkerReportsOptions {
-  saga: { recordRunning(report: WorkerReport): Promise<JobRecord> };
+  saga: { recordRunning(report: WorkerReport): Promise<StartedAttempt> };
   failTask: FailTask;
   logger: Logger;
   metrics: Metrics;
