@@ -26,6 +26,11 @@ const JobEventBase = z.object({
   callbackUrl: z.string().optional(),
   /** When the job was submitted: queue wait and end-to-end latency are measured from it (absent in older events). */
   createdAt: z.iso.datetime().optional(),
+  /**
+   * On an event that gives a slot back (admission.ts, freesSlot): whether runs of the tenant were parked when it
+   * committed. The admission rule passes on only `true`, and events from before the field existed.
+   */
+  admitNext: z.boolean().optional(),
 });
 
 /** Fields every worker event carries. */
@@ -132,6 +137,19 @@ export interface EventContext {
 
 /** Creates a job event; `extra` holds the type-specific fields beyond the common job snapshot. */
 export type JobEventType = Exclude<EventType, WorkerEventType>;
+
+/**
+ * Events of a job that held a tenant slot and gave it back: its run ended, or went back to wait for a retry. Each is
+ * a chance for a parked run of the tenant (admission.ts): the admission rule routes these, and the saga marks each
+ * with `admitNext`.
+ */
+export const SLOT_FREEING_EVENTS = ['JobSucceeded', 'JobFailed', 'JobDeadLettered', 'JobCancelled', 'JobRetryScheduled'] as const satisfies readonly EventType[];
+export const SLOT_HOLDING_STATUSES = ['DISPATCHED', 'RUNNING'] as const satisfies readonly Job['status'][];
+
+export function freesSlot(event: Pick<EventEnvelope, 'type' | 'data'>): boolean {
+  const previous = (event.data as { previousStatus?: string | null }).previousStatus;
+  return (SLOT_FREEING_EVENTS as readonly string[]).includes(event.type) && (SLOT_HOLDING_STATUSES as readonly (string | null | undefined)[]).includes(previous);
+}
 
 /** The fields of a job every job event names. */
 export type JobEventSubject = Pick<Job, 'jobId' | 'tenantId' | 'run' | 'attempts' | 'status' | 'priority' | 'workerClass' | 'callbackUrl' | 'createdAt'>;

@@ -14,6 +14,8 @@ export interface JobChange {
   statusMove: { from: JobStatus | null; to: JobStatus; priority: Priority };
   /** A concurrency slot the change reserves or releases, committed in the same transaction. */
   slot?: SlotDelta;
+  /** Commit only while no run of this tenant is parked (the event says so); TenantRunsParkedError otherwise. */
+  noneParked?: { tenantId: string };
 }
 
 /**
@@ -32,6 +34,7 @@ export interface JobPatchChange {
   event: EventEnvelope;
   statusMove: JobChange['statusMove'];
   slot?: SlotDelta;
+  noneParked?: JobChange['noneParked'];
 }
 
 export interface JobPatchStore {

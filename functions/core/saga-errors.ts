@@ -28,6 +28,19 @@ export class NoCapacityError extends DomainError {
 }
 
 /**
+ * A change whose event frees a slot was to commit saying that nobody waits for one, but runs of the tenant are
+ * parked: it commits again with an event that admits the next (SagaService.commitFreeing).
+ */
+export class TenantRunsParkedError extends DomainError {
+  override name = 'TenantRunsParked';
+  readonly code = 'TENANT_RUNS_PARKED';
+  override readonly retryable = true;
+  constructor(tenantId: string) {
+    super(`Runs of tenant ${tenantId} are waiting for a slot`, { details: { tenantId } });
+  }
+}
+
+/**
  * The job refers to a worker class the platform does not run. Named after the catalog reason so that the
  * Categorize step keeps it as is: a user error, not retryable.
  */

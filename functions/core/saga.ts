@@ -3,13 +3,13 @@ import { resumedExecutionName, sagaExecutionName } from '../declarations/statema
 import { dispatchQueue, WORKER_CLASSES } from '../declarations/workers.ts';
 import { retryOnConflict } from './conflict-retry.ts';
 import { ConcurrentModificationError, IllegalTransitionError, JobNotFoundError } from './errors.ts';
-import { jobEvent, type EventContext, type EventEnvelope } from './events.ts';
+import { freesSlot, jobEvent, type EventContext, type EventEnvelope } from './events.ts';
 import { describeFailure, type JobFailure } from './failure-reasons.ts';
 import { isTerminal, JobStatus } from './job-status.ts';
 import type { JobRecord, JobResult } from './job.ts';
-import { transitionChange, type Clock, type JobPatchStore, type JobStore, type SlotDelta, type SlotStore } from './ports.ts';
+import { transitionChange, type Clock, type JobChange, type JobPatchChange, type JobPatchStore, type JobStore, type SlotDelta, type SlotStore } from './ports.ts';
 import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from './retry-policy.ts';
-import { JobNotClaimableError, UnknownWorkerClassError } from './saga-errors.ts';
+import { JobNotClaimableError, TenantRunsParkedError, UnknownWorkerClassError } from './saga-errors.ts';
 import { categorizeError, decideAfterFailure, type CategorizedFailure, type StepError } from './saga-failure.ts';
 import type { JobFacts, TaskSuccess, WorkerReport } from './saga-messages.ts';
 
@@ -205,7 +205,7 @@ export class SagaService {
     const result: JobResult = { exitCode: output.exitCode, durationMs: output.durationMs, outputTail: output.outputTail };
     const context = { time, correlationId: input.correlationId ?? sagaExecutionName(jobId, run) };
     const event = jobEvent('JobSucceeded', { ...facts, jobId, run, attempts, status: SUCCEEDED }, RUNNING, { result }, context);
-    await this.deps.store.commitPatch({
+    await this.commitMarked({
       jobId,
       tenantId: facts.tenantId,
       expected: { status: RUNNING, run, attempts, slotHeld: true, cancelRequested: false },
@@ -214,7 +214,7 @@ export class SagaService {
       event,
       statusMove: { from: RUNNING, to: SUCCEEDED, priority: facts.priority },
       slot: { tenantId: facts.tenantId, delta: -1 },
-    });
+    }, (change) => this.deps.store.commitPatch(change));
     return { jobId, run, status: SUCCEEDED };
   }
 
@@ -367,7 +367,23 @@ export class SagaService {
   }
 
   private async commit(current: JobRecord, next: JobRecord, event: EventEnvelope, slot?: SlotDelta): Promise<void> {
-    await this.deps.store.commit(transitionChange(current, next, event, slot));
+    await this.commitMarked(transitionChange(current, next, event, slot), (change) => this.deps.store.commit(change));
+  }
+
+  /**
+   * Commits a change. One whose event frees a slot first says that no run of its tenant is parked, on that condition
+   * in the same transaction, so the admission rule lets it pass; when runs are parked, it commits again saying so.
+   * The tenant's slot item orders this against every park: no wake-up is skipped that a parked run needed.
+   */
+  private async commitMarked<C extends JobChange | JobPatchChange>(change: C, write: (change: C) => Promise<void>): Promise<void> {
+    if (!freesSlot(change.event)) return write(change);
+    const marked = (admitNext: boolean) => ({ ...change.event, data: { ...change.event.data, admitNext } });
+    try {
+      await write({ ...change, event: marked(false), noneParked: { tenantId: change.event.tenantId } });
+    } catch (error) {
+      if (!(error instanceof TenantRunsParkedError)) throw error;
+      await write({ ...change, event: marked(true) });
+    }
   }
 
   /** Reads, decides and writes; when another writer (an API cancel, a duplicate report) got there first, again. */

@@ -1,4 +1,4 @@
-import { EVENT_SOURCE, WORKER_ALERT_EVENT_TYPES, WORKER_EVENT_SOURCE } from '../core/events.ts';
+import { EVENT_SOURCE, SLOT_FREEING_EVENTS, SLOT_HOLDING_STATUSES, WORKER_ALERT_EVENT_TYPES, WORKER_EVENT_SOURCE } from '../core/events.ts';
 import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
 
 /** The EventBridge bus every job event is published to. */
@@ -59,11 +59,12 @@ export const RULES = [
   {
     id: 'AdmissionRule',
     name: 'forgeflow-admission',
-    description: "A job that held a slot ended or went back to wait: admit the tenant's next waiting job",
+    description: "A job that held a slot ended or went back to wait while runs of its tenant were parked: admit the next",
     pattern: {
       source: [EVENT_SOURCE],
-      'detail-type': ['JobSucceeded', 'JobFailed', 'JobDeadLettered', 'JobCancelled', 'JobRetryScheduled'],
-      detail: { data: { previousStatus: ['DISPATCHED', 'RUNNING'] } },
+      'detail-type': [...SLOT_FREEING_EVENTS],
+      // Events committed before `admitNext` existed still pass: one of them may be a parked run's only wake-up.
+      detail: { data: { previousStatus: [...SLOT_HOLDING_STATUSES], $or: [{ admitNext: [true] }, { admitNext: [{ exists: false }] }] } },
     },
     target: ADMISSION_QUEUE,
   },

@@ -3,9 +3,9 @@ import { afterEach, beforeAll, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
-import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
+import { DynamoJobStore, slotKey } from '../../functions/adapters/dynamodb/job-store.ts';
 import { DynamoWaitingJobs } from '../../functions/adapters/dynamodb/waiting-jobs.ts';
 import { AdmissionService } from '../../functions/core/admission.ts';
 import { createWorkerReportsConsumer } from '../../functions/consumers/worker-reports/worker-reports.ts';
@@ -204,7 +204,13 @@ export async function createSagaTestbed() {
   const waiting = async (tenantId: string) =>
     (await tables.documentClient.send(new QueryCommand({ TableName: tables.tableNames.waitingJobs, KeyConditionExpression: 'tenantId = :t', ExpressionAttributeValues: { ':t': tenantId }, ConsistentRead: true }))).Items ?? [];
 
-  return { tables, store, jobs, outbox, rig, waiting };
+  /** How many parked runs the tenant's slot item counts (what a release's `admitNext` is decided from). */
+  const parkedCount = async (tenantId: string) =>
+    ((await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.counters, Key: slotKey(tenantId), ConsistentRead: true }))).Item?.parked as number | undefined) ?? 0;
+  /** `admitNext` of the job's last event. */
+  const admitNext = async (jobId: string) => ((await outbox(jobId)).at(-1)!.data as { admitNext?: boolean }).admitNext;
+
+  return { tables, store, jobs, outbox, rig, waiting, parkedCount, admitNext };
 }
 
 type Testbed = Awaited<ReturnType<typeof createSagaTestbed>>;

@@ -312,16 +312,22 @@ describe('Job saga: every path, real ASL, real steps, DynamoDB Local', () => {
     await rig.engine.waitForState(secondArn, 'WaitForSlot', 2);
     await waitFor('the second run to park again', async () => (await testbed.waiting(rig.actor.tenantId)).length === 1);
     expect(await rig.eventTypes(second)).toEqual(['JobQueued']);
+    // Parked again under the same key: counted once.
+    expect(await testbed.parkedCount(rig.actor.tenantId)).toBe(1);
 
     rig.worker.succeed(firstMessage);
     expect((await rig.engine.waitForExecution(firstArn)).status).toBe('SUCCEEDED');
-    // The freed slot's event reaches the admission consumer.
+    // The freed slot's event says a run is parked, so the admission rule passes it to the consumer.
+    expect(await testbed.admitNext(first)).toBe(true);
     expect(await rig.admitOne()).toEqual({ woken: 1, stale: 0 });
     expect((await rig.engine.waitForExecution(secondArn)).status).toBe('SUCCEEDED');
     expect(await rig.job(second)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
     expect(await rig.eventTypes(second)).toEqual(['JobQueued', 'JobDispatched', 'JobRunning', 'JobSucceeded']);
     expect(rig.engine.history(secondArn).enteredStates).toEqual(['ClaimJob', 'WaitForSlot', 'ClaimJob', 'WaitForSlot', 'ClaimJob', 'Dispatch', 'RecordSuccess']);
     expect(await testbed.waiting(rig.actor.tenantId)).toEqual([]);
+    // Nobody waited when the second ended: its event says so, and admission is spared the look.
+    expect(await testbed.parkedCount(rig.actor.tenantId)).toBe(0);
+    expect(await testbed.admitNext(second)).toBe(false);
   });
 
   it('admits waiting runs by priority, then in the order their jobs were submitted; a cancelled one is skipped', async () => {
@@ -349,5 +355,8 @@ describe('Job saga: every path, real ASL, real steps, DynamoDB Local', () => {
     expect(await rig.admitOne()).toEqual({ woken: 1, stale: 0 });
     await rig.engine.waitForExecution(arns.get(lowOld)!);
     expect((await rig.job(lowOld)).status).toBe('SUCCEEDED');
+    // The stale entry's removal counted too: none left, and the last release says so.
+    expect(await testbed.parkedCount(rig.actor.tenantId)).toBe(0);
+    expect(await testbed.admitNext(lowOld)).toBe(false);
   });
 });

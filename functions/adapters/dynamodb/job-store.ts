@@ -5,7 +5,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentModificationError, JobAlreadyExistsError } from '../../core/errors.ts';
 import { toJobSummary, type JobRecord, type JobSummary } from '../../core/job.ts';
 import type { JobBookkeepingChange, JobChange, JobPage, JobPatchChange, JobPatchStore, JobStore, ListJobsQuery, SlotDelta, SlotStore, StatsScope } from '../../core/ports.ts';
-import { NoCapacityError } from '../../core/saga-errors.ts';
+import { NoCapacityError, TenantRunsParkedError } from '../../core/saga-errors.ts';
 import { counterDeltas } from '../../core/stats.ts';
 import { COUNTER_SHARDS, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS } from '../../declarations/tables.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -18,6 +18,12 @@ export interface TableNames {
   outbox: string;
   counters: string;
 }
+
+/**
+ * No run of the tenant is parked: the slot item's `parked` count (DynamoWaitingJobs keeps it) is absent or 0. A count
+ * below 0 (an entry parked before the count existed, then removed) reads as "maybe": the event admits, which is safe.
+ */
+const NONE_PARKED = { ConditionExpression: 'attribute_not_exists(parked) OR parked = :noneParked', ExpressionAttributeValues: { ':noneParked': 0 } };
 
 /** Bounds the DynamoDB round trips one list call makes when a filter discards most items. */
 const MAX_QUERY_PAGES_PER_LIST = 10;
@@ -52,15 +58,20 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
   }
 
   async commit(change: JobChange): Promise<void> {
-    const items = [this.jobPut(change.job, change.expected), ...this.eventItems(change.event, change.statusMove, change.job.tenantId, change.slot)];
-    // The event id names the change: a repeat of the same call is the same transaction.
-    await this.write({ jobId: change.job.jobId, creates: !change.expected, slot: change.slot }, items, change.event.id);
+    await this.writeChange(this.jobPut(change.job, change.expected), { jobId: change.job.jobId, tenantId: change.job.tenantId, creates: !change.expected }, change);
   }
 
   /** The same transaction as `commit`, with an UpdateItem conditioned on facts in place of the job's whole Put. */
   async commitPatch(change: JobPatchChange): Promise<void> {
-    const items = [this.jobPatch(change), ...this.eventItems(change.event, change.statusMove, change.tenantId, change.slot)];
-    await this.write({ jobId: change.jobId, creates: false, slot: change.slot }, items, change.event.id);
+    await this.writeChange(this.jobPatch(change), { jobId: change.jobId, tenantId: change.tenantId, creates: false }, change);
+  }
+
+  private async writeChange(jobItem: TransactItems[number], job: { jobId: string; tenantId: string; creates: boolean }, change: Pick<JobChange, 'event' | 'statusMove' | 'slot' | 'noneParked'>): Promise<void> {
+    const items = [jobItem, ...this.eventItems(change.event, change.statusMove, job.tenantId), ...this.slotItems(change.slot, change.noneParked)];
+    // The event id names the change: a repeat of the same call is the same transaction. An event that admits a
+    // parked run is the second try of a change whose first try (saying none were parked) was refused: another request.
+    const token = (change.event.data as { admitNext?: boolean }).admitNext ? `${change.event.id}-admitting` : change.event.id;
+    await this.write({ jobId: job.jobId, creates: job.creates, slot: change.slot, noneParked: change.noneParked }, items, token);
   }
 
   /** Platform-only fields (a compensation): the job item and its slot delta, without event or counters. */
@@ -87,8 +98,9 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
       const reasons = error.CancellationReasons ?? [];
       const jobReason = reasons[0];
       if (jobReason?.Code === 'ConditionalCheckFailed') throw conditionFailure(target, jobReason, error);
-      if (target.slot?.delta === 1 && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') {
-        throw new NoCapacityError(target.slot.tenantId, target.slot.limit);
+      if (reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') {
+        if (target.slot?.delta === 1) throw new NoCapacityError(target.slot.tenantId, target.slot.limit);
+        if (target.noneParked) throw new TenantRunsParkedError(target.noneParked.tenantId);
       }
       throw new ConcurrentModificationError(target.jobId, { cause: error, details: { reasons: reasons.map((r) => r.Code) } });
     }
@@ -160,18 +172,18 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
     return { Put: { TableName: this.tables.jobs, Item: toJobItem(job), ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...condition } };
   }
 
-  /** A reservation is refused once `limit` slots are in use; a release is unconditional (it only ever follows a reservation). */
-  private slotUpdate(slot: SlotDelta): TransactItems[number] {
+  /**
+   * A reservation is refused once `limit` slots are in use. A release only ever follows a reservation, so it is
+   * unconditional, unless its event is to say that no run of the tenant is parked (`noneParked`).
+   */
+  private slotUpdate(slot: SlotDelta, noneParked = false): TransactItems[number] {
     const reserve = slot.delta === 1;
-    return {
-      Update: {
-        TableName: this.tables.counters,
-        Key: slotKey(slot.tenantId),
-        UpdateExpression: 'ADD inUse :delta',
-        ...(reserve ? { ConditionExpression: 'attribute_not_exists(inUse) OR inUse < :limit' } : {}),
-        ExpressionAttributeValues: { ':delta': slot.delta, ...(reserve ? { ':limit': slot.limit } : {}) },
-      },
-    };
+    const update = { TableName: this.tables.counters, Key: slotKey(slot.tenantId), UpdateExpression: 'ADD inUse :delta' };
+    if (reserve) {
+      return { Update: { ...update, ConditionExpression: 'attribute_not_exists(inUse) OR inUse < :limit', ExpressionAttributeValues: { ':delta': 1, ':limit': slot.limit } } };
+    }
+    if (!noneParked) return { Update: { ...update, ExpressionAttributeValues: { ':delta': -1 } } };
+    return { Update: { ...update, ConditionExpression: NONE_PARKED.ConditionExpression, ExpressionAttributeValues: { ':delta': -1, ...NONE_PARKED.ExpressionAttributeValues } } };
   }
 
   private jobPatch(change: JobPatchChange): TransactItems[number] {
@@ -206,8 +218,18 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
     };
   }
 
-  /** What every state change writes besides the job: its outbox event, the counters its status move changes, its slot. */
-  private eventItems(event: JobChange['event'], statusMove: JobChange['statusMove'], tenantId: string, slot: SlotDelta | undefined): TransactItems {
+  /**
+   * The tenant's slot item, always last: the change's slot delta, or only a check when the change gives no slot back
+   * itself (its slot went back earlier, in a compensation) but must still say whether runs are parked.
+   */
+  private slotItems(slot: SlotDelta | undefined, noneParked: JobChange['noneParked']): TransactItems {
+    if (slot) return [this.slotUpdate(slot, noneParked !== undefined)];
+    if (!noneParked) return [];
+    return [{ ConditionCheck: { TableName: this.tables.counters, Key: slotKey(noneParked.tenantId), ...NONE_PARKED } }];
+  }
+
+  /** What every state change writes besides the job: its outbox event and the counters its status move changes. */
+  private eventItems(event: JobChange['event'], statusMove: JobChange['statusMove'], tenantId: string): TransactItems {
     const items: TransactItems = [outboxPut(this.tables.outbox, event)];
     const deltas = counterDeltas(statusMove.from, statusMove.to, statusMove.priority);
     if (deltas.length > 0) {
@@ -229,7 +251,6 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
         });
       }
     }
-    if (slot) items.push(this.slotUpdate(slot));
     return items;
   }
 }
@@ -240,6 +261,7 @@ interface WriteTarget {
   /** The job must not exist yet (a submit). */
   creates: boolean;
   slot?: SlotDelta;
+  noneParked?: JobChange['noneParked'];
 }
 
 function conditionFailure(target: WriteTarget, reason: CancellationReason, cause: Error): Error {

@@ -1,10 +1,6 @@
 import type { AdmissionService } from '../../core/admission.ts';
-import type { EventEnvelope } from '../../core/events.ts';
+import { freesSlot, type EventEnvelope } from '../../core/events.ts';
 import type { EffectOutcome } from '../consumer.ts';
-
-/** The events of a job that held a slot and gave it back (the AdmissionRule's pattern, checked again here). */
-const RELEASES = new Set(['JobSucceeded', 'JobFailed', 'JobDeadLettered', 'JobCancelled', 'JobRetryScheduled']);
-const HELD = new Set(['DISPATCHED', 'RUNNING']);
 
 /**
  * One freed slot, one admission: the tenant's first waiting run is woken. No inbox: a repeated event wakes one run
@@ -12,8 +8,8 @@ const HELD = new Set(['DISPATCHED', 'RUNNING']);
  */
 export function admissionConsumer(admission: Pick<AdmissionService, 'admit'>) {
   return async (event: EventEnvelope): Promise<EffectOutcome> => {
-    const previous = (event.data as { previousStatus?: string | null }).previousStatus;
-    if (!RELEASES.has(event.type) || !previous || !HELD.has(previous)) return 'skipped';
+    // The AdmissionRule's pattern, checked again: a slot came free while someone waited (or an older event, unmarked).
+    if (!freesSlot(event) || (event.data as { admitNext?: boolean }).admitNext === false) return 'skipped';
     const { woken } = await admission.admit(event.tenantId, 1);
     return woken > 0 ? 'applied' : 'skipped';
   };
