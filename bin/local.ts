@@ -1,13 +1,16 @@
 /**
  * `npm start`: the Forgeflow API on this machine, with DynamoDB Local and the same Lambda handler as in AWS.
- * Environment: FORGEFLOW_HOME (default ./.forgeflow), PORT (default 3000), FORGEFLOW_DEMO=0 to skip the demo job.
+ * Environment: FORGEFLOW_HOME (default ./.forgeflow), PORT (default 3000), FORGEFLOW_DEMO=0 to skip the demo job,
+ * LOG_FORMAT=json for every structured log line instead of the banner's job lines, NO_COLOR to never colour them.
  */
 import { resolve } from 'node:path';
 import { JavaMissingError } from '../local/dynamodb-local.ts';
 import { PortInUseError } from '../local/http-gateway.ts';
 import { startLocalRuntime, type LocalRuntime } from '../local/runtime.ts';
-import { writeTokens } from '../local/tokens.ts';
-import { TERMINAL_STATUSES } from '../functions/core/job-status.ts';
+import { writeTokens, type LocalTokens } from '../local/tokens.ts';
+import { formatBanner, prepareTerminal } from '../local/terminal.ts';
+import { followJobEvents, type JobFollower } from '../local/job-follower.ts';
+import { oneLine } from '../local/terminal-style.ts';
 
 // The AWS SDK's documented switch for its Node-version notice, printed as a multi-line warning by the first client.
 // The SDK reads it when a client is constructed, which none of the imports above does, so setting it here is early
@@ -17,6 +20,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const home = resolve(process.env.FORGEFLOW_HOME || '.forgeflow');
 const port = Number(process.env.PORT || 3000);
 const runDemo = process.env.FORGEFLOW_DEMO !== '0';
+
+// Before anything reads the environment: the handlers and agents read their log level when they start.
+let terminal: ReturnType<typeof prepareTerminal>;
+try {
+  terminal = prepareTerminal();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 
 let runtime: LocalRuntime | undefined;
 let stopping = false;
@@ -76,27 +88,17 @@ async function main(): Promise<void> {
     throw error;
   }
   const { file, tokens } = await writeTokens(home);
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const personas = Object.keys(tokens) as Array<keyof LocalTokens>;
+  const startedSeconds = (performance.now() - started) / 1000;
+  console.log(formatBanner({ url: runtime.url, home, tokensFile: file, personas, startedSeconds }, terminal.color).join('\n'));
+  // Subscribed once the banner is out, so the lines follow it; events of the start itself (recovery) are not shown.
+  const follower = followJobEvents(runtime.backbone.bus, { format: terminal.format, color: terminal.color, write: (line) => console.log(line) });
 
-  console.log(`Data in ${home} (started in ${seconds} s).`);
-  console.log(`Bearer tokens for "admin", "user" and "other" (a user of another tenant): ${file}`);
-  console.log('Submit a job as "user":');
-  console.log(
-    [
-      `  curl -i -X POST ${runtime.url}/v1/jobs`,
-      `    -H 'Authorization: Bearer ${tokens.user}'`,
-      `    -H 'Content-Type: application/json' -H 'Idempotency-Key: my-first-job'`,
-      `    -d '{"command":"echo hello from curl"}'`,
-    ].join(' \\\n'),
-  );
-  console.log(`Forgeflow local API listening on ${runtime.url}`);
-  console.log(`Prometheus metrics (no token, this machine only): ${runtime.url}/metrics`);
-
-  if (runDemo) await submitDemoJob(runtime.url, tokens.user);
+  if (runDemo) await submitDemoJob(runtime.url, tokens.user, follower);
 }
 
 /** One job over real HTTP on every start, followed to its end, so a new user sees the whole path work. */
-async function submitDemoJob(url: string, token: string): Promise<void> {
+async function submitDemoJob(url: string, token: string, follower: JobFollower): Promise<void> {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   try {
     const response = await fetch(`${url}/v1/jobs`, {
@@ -109,20 +111,15 @@ async function submitDemoJob(url: string, token: string): Promise<void> {
       console.error(`The demo job was refused (${response.status}): ${submitted.message ?? 'no message'}`);
       return;
     }
-    console.log(`Demo job ${submitted.jobId} submitted; following it...`);
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const job = (await (await fetch(`${url}/v1/jobs/${submitted.jobId}`, { headers })).json()) as DemoJob;
-      if ((TERMINAL_STATUSES as readonly string[]).includes(job.status)) {
-        const output = job.result?.outputTail.trim() ?? '';
-        console.log(`Demo job ${job.status} in ${job.result?.durationMs ?? '?'} ms on ${job.workerId ?? 'no worker'} (exit ${job.result?.exitCode ?? '-'}): ${output}`);
-        if (job.failure) console.log(`  ${job.failure.reason}: ${job.failure.message}`);
-        return;
-      }
-      // Following a job as a user would: poll its resource.
-      await new Promise((resolve) => setTimeout(resolve, 250));
+    // Its state changes print as job lines; its end comes from the same events, so nothing polls (or logs a poll).
+    if (!(await follower.waitForEnd(submitted.jobId, 60_000))) {
+      console.log(`Demo job ${submitted.jobId} is still running; see GET /v1/jobs/${submitted.jobId}`);
+      return;
     }
-    console.log(`Demo job ${submitted.jobId} is still running; see GET /v1/jobs/${submitted.jobId}`);
+    // Then its result is read once over HTTP, as a user reads it.
+    const job = (await (await fetch(`${url}/v1/jobs/${submitted.jobId}`, { headers })).json()) as DemoJob;
+    const outcome = job.failure ? `${job.failure.reason}: ${job.failure.message}` : (job.result?.outputTail ?? '');
+    console.log(`Demo job ${submitted.jobId} ${job.status}: ${oneLine(outcome)}`);
   } catch (error) {
     console.error(`The demo job could not be run: ${(error as Error).message}`);
   }
@@ -130,8 +127,7 @@ async function submitDemoJob(url: string, token: string): Promise<void> {
 
 interface DemoJob {
   status: string;
-  workerId?: string;
-  result?: { exitCode: number | null; durationMs: number; outputTail: string };
+  result?: { outputTail: string };
   failure?: { reason: string; message: string };
 }
 

@@ -26,11 +26,11 @@ export function startLocal(env: Record<string, string>): Started {
   return { child, stdout: () => stdout, stderr: () => stderr, exit };
 }
 
-/** Resolves on the listening line; fails at once if the process exits first. */
+/** Resolves on the banner's API line (local/terminal.ts); fails at once if the process exits first. */
 export function listening(started: Started): Promise<string> {
   return new Promise((resolve, reject) => {
     const check = () => {
-      const line = /^Forgeflow local API listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(started.stdout());
+      const line = /^ {2}API +(http:\/\/127\.0\.0\.1:\d+)$/m.exec(started.stdout());
       if (line) resolve(line[1]!);
     };
     started.child.stdout!.on('data', check);
