@@ -3,6 +3,7 @@ import { loadavg } from 'node:os';
 import type { AgentStats } from '../functions/core/fleet/worker-metrics.ts';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { JobLogWriter } from '../functions/core/job-logs.ts';
 import { PRIORITIES } from '../functions/core/priority.ts';
 import { PRIORITY_WEIGHTS } from '../functions/declarations/workers.ts';
 import type { AgentConfig } from './config.ts';
@@ -23,6 +24,8 @@ export interface AgentOptions {
   onEvent?: (event: AgentEvent) => void;
   /** In a fleet: asks worker-control before each command starts (see HeldJob). */
   startGate?: StartGate;
+  /** Where jobs' output is shipped while they run (the log group, or the local store); absent, only tails are kept. */
+  logs?: JobLogWriter;
   /** Outer retries of SendTask*, the started report and DeleteMessage (the SDK retries inside each attempt too). */
   retry?: Omit<RetryOptions, 'onRetry'>;
 }
@@ -74,6 +77,7 @@ export function createAgent(options: AgentOptions): Agent {
     visibilityExtensionSeconds: config.visibilityExtensionSeconds,
     reportsQueueUrl: config.reportsQueueUrl,
     ...(options.startGate ? { startGate: options.startGate } : {}),
+    ...(options.logs ? { logs: options.logs } : {}),
     retry: options.retry ?? DEFAULT_RETRY,
     logger,
     emit,

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
 import { PRIORITIES, type Priority } from '../functions/core/priority.ts';
+import { jobLogTargetFromEnv, JobLogTargetSchema } from '../functions/adapters/job-log-stores.ts';
+import { JOB_LOGS } from '../functions/declarations/job-logs.ts';
 import { AGENT_FLEET_ENV, dispatchQueue, LIVENESS_INTERVAL_SECONDS, VISIBILITY_EXTENSION_SECONDS, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
 import { JobUserError, resolveJobUser, type JobUser, type JobUserSystem } from './job-user.ts';
 import { DEFAULT_KILL_GRACE_MS } from './process-runner.ts';
@@ -59,6 +61,8 @@ const ConfigSchema = z
     visibilityExtensionSeconds: int(1, 43_200),
     queueUrls: z.object(Object.fromEntries(PRIORITIES.map((p) => [p, url()])) as Record<Priority, z.ZodURL>),
     reportsQueueUrl: url(),
+    // Unset (an agent started by hand), jobs' output is not shipped: only the result's tail is kept.
+    jobLogs: JobLogTargetSchema.optional(),
   })
   .refine((c) => c.livenessIntervalSeconds < c.visibilityExtensionSeconds, {
     // Otherwise the message turns visible between two extensions and a second agent starts the same job.
@@ -101,6 +105,7 @@ export function parseAgentConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     visibilityExtensionSeconds: setting('visibilityExtensionSeconds') ?? VISIBILITY_EXTENSION_SECONDS,
     queueUrls: Object.fromEntries(PRIORITIES.map((p) => [p, env[dispatchQueue(workerClass, p).envVar]])),
     reportsQueueUrl: env[WORKER_REPORTS_QUEUE.envVar],
+    jobLogs: jobLogTargetFromEnv(env),
   };
   const result = ConfigSchema.safeParse(raw);
   const jobUser = resolveJobUserSetting(setting('jobUser'), system);
@@ -125,6 +130,7 @@ function describePath(path: readonly PropertyKey[], workerClass: string): string
   const [first, second] = path;
   if (first === 'queueUrls' && typeof second === 'string') return dispatchQueue(workerClass, second as Priority).envVar;
   if (first === 'reportsQueueUrl') return WORKER_REPORTS_QUEUE.envVar;
+  if (first === 'jobLogs') return `${JOB_LOGS.groupEnvVar} / ${JOB_LOGS.dirEnvVar}`;
   const known = SETTINGS[first as Setting];
   return known ? `--${known.flag} / ${known.env}` : path.join('.');
 }
@@ -146,6 +152,10 @@ export function agentHelp(): string {
     ...queues.map((name) => `  ${name}`),
     `  ${WORKER_REPORTS_QUEUE.envVar}`,
     '  AWS_REGION; AWS_ENDPOINT_URL_SQS and AWS_ENDPOINT_URL_SFN to use local endpoints',
+    '',
+    "Job output while jobs run (set by the worker bootstrap, or by npm start; unset, only the result's tail is kept):",
+    `  ${JOB_LOGS.groupEnvVar}  the stack's job log group, one stream per attempt`,
+    `  ${JOB_LOGS.dirEnvVar}         the local runtime's store (an absolute path)`,
     '',
     'Fleet membership (set by the worker bootstrap, or by npm start):',
     `  ${AGENT_FLEET_ENV.controlFunction}   the worker-control function: register before taking work, heartbeat, leave when idle`,

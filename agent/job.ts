@@ -6,8 +6,10 @@ import type { FailureReason } from '../functions/core/failure-reasons.ts';
 import type { Priority } from '../functions/core/priority.ts';
 import { DispatchMessageSchema, MAX_CAUSE_OUTPUT_TAIL, serializeCause, TaskFailureCauseSchema, TaskSuccessSchema, WorkerReportSchema, type DispatchMessage, type WorkerReport } from '../functions/core/saga-messages.ts';
 import { categorizeOutcome } from './categorize.ts';
+import type { JobLogWriter } from '../functions/core/job-logs.ts';
 import type { JobUser } from './job-user.ts';
 import { startLiveness, type Liveness } from './liveness.ts';
+import { LogShipper } from './log-shipper.ts';
 import { runJobProcess, type JobProcessOutcome } from './process-runner.ts';
 import { errorMessage, errorName, isTaskOver, withRetries, type RetryOptions } from './retry.ts';
 
@@ -50,6 +52,8 @@ export interface JobDeps {
   reportsQueueUrl: string;
   /** Asks the platform before a command starts (worker-control); absent outside a fleet. Throws when unanswered. */
   startGate?: StartGate;
+  /** Where each attempt's output goes while it runs (GET …/logs); absent, only the result's tail is kept. */
+  logs?: JobLogWriter;
   retry: Omit<RetryOptions, 'onRetry'>;
   logger: AgentLogger;
   emit: (event: AgentEvent) => void;
@@ -131,6 +135,8 @@ export class HeldJob {
       if (verdict === 'proceed' && !this.taskOver && !this.controller.signal.aborted) {
         deps.emit({ type: 'started', queue: queue.priority, messageId: this.messageId, receiveCount: this.receiveCount, job });
         deps.logger.info('job started', log);
+        const ref = { jobId: job.jobId, run: job.run, attempt: job.attempt };
+        const shipper = deps.logs && new LogShipper({ writer: deps.logs, ref, warn: (message, details) => deps.logger.warn(message, { ...log, ...details }) });
         outcome = await runJobProcess({
           command: job.command,
           args: job.args,
@@ -143,7 +149,10 @@ export class HeldJob {
           outputTailBytes: MAX_CAUSE_OUTPUT_TAIL,
           user: deps.jobUser,
           onCleanupError: (error, dir) => deps.logger.warn('could not remove the job working directory', { ...log, dir, error: errorMessage(error) }),
+          ...(shipper ? { onOutput: (chunk: Buffer, stream: 'stdout' | 'stderr') => shipper.write(chunk, stream) } : {}),
         });
+        // Before the answer: a follower told that the job ended has had its last output (bounded by close's timeout).
+        await shipper?.close();
       }
     } catch (error) {
       await liveness.stop();
@@ -214,7 +223,11 @@ export class HeldJob {
    * it. Without one (an agent outside a fleet): reports to the queue and runs, as a cancel cannot be checked then.
    */
   private async reportStarted(job: DispatchMessage, startedAt: Date, log: Record<string, unknown>): Promise<StartVerdict | 'unanswered'> {
-    const report = WorkerReportSchema.parse({ type: 'started', jobId: job.jobId, run: job.run, attempt: job.attempt, workerId: this.deps.workerId, startedAt: startedAt.toISOString(), taskToken: job.taskToken });
+    const report = WorkerReportSchema.parse({
+      type: 'started', jobId: job.jobId, run: job.run, attempt: job.attempt, workerId: this.deps.workerId, startedAt: startedAt.toISOString(), taskToken: job.taskToken,
+      // Handed back untouched: with them the platform records RUNNING without reading the job.
+      ...(job.facts ? { facts: job.facts } : {}),
+    });
     const gate = this.deps.startGate;
     if (gate) {
       try {

@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { createAgent } from '../agent/agent.ts';
 import { LambdaControlPlane } from '../agent/control-plane.ts';
 import type { StartGate } from '../agent/job.ts';
@@ -11,6 +12,7 @@ import { FleetMembership } from '../agent/fleet-membership.ts';
 import { readIdentity } from '../agent/identity.ts';
 import { AgentConfigError, agentHelp, parseAgentConfig, type ParsedCommandLine } from '../agent/config.ts';
 import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
+import { openJobLogStore } from '../functions/adapters/job-log-stores.ts';
 
 /**
  * The worker agent process: `node dist/agent.mjs` on a worker instance, or `tsx bin/agent.ts` locally.
@@ -50,7 +52,11 @@ const lambda = controlFunction ? new LambdaClient(endpoint('AWS_ENDPOINT_URL_LAM
 const identity = controlFunction ? readIdentity(config.workerId, process.env) : undefined;
 const startGate = controlFunction && lambda && identity ? gateThrough(new LambdaControlPlane(lambda, controlFunction), identity) : undefined;
 
-const agent = createAgent({ config, sqs, sfn, logger, ...(startGate ? { startGate } : {}) });
+// The agent ships jobs' output with its own credentials; the jobs only write to their pipes (README, "Job logs").
+const logsClient = config.jobLogs?.kind === 'cloudwatch' ? new CloudWatchLogsClient(endpoint('AWS_ENDPOINT_URL_CLOUDWATCH_LOGS')) : undefined;
+const logs = config.jobLogs ? openJobLogStore(config.jobLogs, logsClient) : undefined;
+
+const agent = createAgent({ config, sqs, sfn, logger, ...(startGate ? { startGate } : {}), ...(logs ? { logs } : {}) });
 let membership: FleetMembership | undefined;
 
 let signals = 0;
@@ -98,11 +104,12 @@ function exit(code: number): void {
   sqs.destroy();
   sfn.destroy();
   lambda?.destroy();
+  logsClient?.destroy();
   process.exit(code);
 }
 
 const jobUser = config.jobUser ? { name: config.jobUser.name, uid: config.jobUser.uid, gid: config.jobUser.gid } : 'agent';
-logger.info('agent started', { concurrency: config.concurrency, idleWaitSeconds: config.idleWaitSeconds, livenessIntervalSeconds: config.livenessIntervalSeconds, jobUser });
+logger.info('agent started', { concurrency: config.concurrency, idleWaitSeconds: config.idleWaitSeconds, livenessIntervalSeconds: config.livenessIntervalSeconds, jobUser, jobLogs: config.jobLogs?.kind ?? 'tail only' });
 if (!config.jobUser && process.getuid?.() === 0) {
   // Fine on a developer's laptop, never on a worker: every job would run as root, with the instance's credentials.
   logger.warn('jobs run as root: set --job-user / FORGEFLOW_JOB_USER to an unprivileged user');

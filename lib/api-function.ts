@@ -15,6 +15,8 @@ import {
 import { grantReadWorkerMetrics, grantSwitchMonitoring, METRIC_READS_REASON } from './metrics-collector-function.ts';
 import { bindFleetServices, DESCRIBE_INSTANCES_REASON, grantStartProvisioning, grantTerminateStackInstances, type FleetBinding } from './fleet-access.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
+import type { JobLogs } from './job-logs.ts';
+import { API_TIMEOUT_SECONDS } from '../functions/declarations/job-logs.ts';
 import { bindTable } from './table-access.ts';
 import type { ForgeflowTables } from './tables.ts';
 
@@ -29,6 +31,8 @@ export interface ApiFunctionProps {
   readonly eventBus: IEventBus;
   /** The fleet: the api lists, adds and removes workers (functions/fleet/wiring.ts with ec2 and releaseJobs). */
   readonly fleet: FleetBinding;
+  /** GET /v1/jobs/{id}/logs reads the job log group's streams. */
+  readonly jobLogs: JobLogs;
 }
 
 /** What the api's fleet asks fleetFromEnv for: it terminates removed workers and fails their jobs' tasks. */
@@ -48,7 +52,8 @@ export class ApiFunction extends ForgeflowFunction {
       description: 'Forgeflow job API (HTTP API payload v2)',
       serviceName: API_SERVICE_NAME,
       memorySize: 512,
-      timeout: Duration.seconds(10),
+      // A follow of a job's output (?follow=true) waits up to JOB_LOGS.followWaitSeconds for new output.
+      timeout: Duration.seconds(API_TIMEOUT_SECONDS),
       extraWildcardReason: `${DESCRIBE_INSTANCES_REASON} ${METRIC_READS_REASON}`,
     });
     const fn: NodejsFunction = this.function;
@@ -83,5 +88,7 @@ export class ApiFunction extends ForgeflowFunction {
     // POST /v1/workers/{id}/refresh collects one worker now; /monitoring switches EC2 detailed monitoring.
     grantReadWorkerMetrics(this);
     grantSwitchMonitoring(this, props.fleet);
+    // GET /v1/jobs/{id}/logs: GetLogEvents on the job log group's streams, nothing else of CloudWatch Logs.
+    props.jobLogs.bindReader(fn);
   }
 }

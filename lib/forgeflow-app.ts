@@ -45,6 +45,7 @@ export function createForgeflowApp(scope: Construct, options: ForgeflowAppOption
     auth: stateful.auth,
     queues: stateful.queues,
     events: stateful.events,
+    jobLogs: stateful.jobLogs,
     jobSagaName: jobSagaName(prefix),
     provisionWorkerName: provisionWorkerName(prefix),
     workerNetwork: options.workerNetwork,

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Lazy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -14,8 +14,8 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { PUBLIC_ROUTES } from '../functions/declarations/public-routes.ts';
 
-export const PUBLIC_HEALTH_PATH = '/health';
 export const AUTHENTICATED_PATH = '/v1/{proxy+}';
 
 /** Stage-wide defaults; a tenant that needs more gets a usage plan later, not a bigger default. */
@@ -48,25 +48,29 @@ export interface ForgeflowHttpApiProps {
 }
 
 /**
- * The HTTP API in front of the api Lambda. Two routes: `GET /health` (public, for probes) and
- * `ANY /v1/{proxy+}` behind a JWT authorizer on the Cognito user pool; the handler routes `/v1/...` itself and
- * answers unknown paths and methods with its own JSON 404/405. Every route is authorised by default: a new route
- * is public only if it says so.
+ * The HTTP API in front of the api Lambda. The public routes of PUBLIC_ROUTES (`GET /health` for probes,
+ * `GET /openapi.json`, the API's description) and `ANY /v1/{proxy+}` behind a JWT authorizer on the Cognito user
+ * pool; the handler routes `/v1/...` itself and answers unknown paths and methods with its own JSON 404/405. Every
+ * route is authorised by default: a new route is public only if it says so.
  */
 export class ForgeflowHttpApi extends Construct {
   readonly api: HttpApi;
+  /** App clients whose ID tokens the authorizer accepts: the API's, and the console's (allowClient). */
+  private readonly audiences: string[];
   readonly stage: HttpStage;
   readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: ForgeflowHttpApiProps) {
     super(scope, id);
+    this.audiences = [props.apiClient.userPoolClientId];
 
     const issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${props.userPool.userPoolId}`;
     // Cognito ID tokens carry the client id in `aud`, access tokens in `client_id`; the authorizer accepts either.
     // The handler reads `custom:tenant`, which only ID tokens carry, so clients send their ID token.
     const authorizer = new HttpJwtAuthorizer('CognitoJwt', issuer, {
       authorizerName: 'cognito-jwt',
-      jwtAudience: [props.apiClient.userPoolClientId],
+      // Lazy: the console's client names the API's URL as its callback, so it exists only after the API does.
+      jwtAudience: Lazy.list({ produce: () => this.audiences }),
       identitySource: ['$request.header.Authorization'],
     });
 
@@ -78,19 +82,12 @@ export class ForgeflowHttpApi extends Construct {
     });
 
     const integration = new HttpLambdaIntegration('ApiIntegration', props.handler);
-    const [health] = this.api.addRoutes({
-      path: PUBLIC_HEALTH_PATH,
-      methods: [HttpMethod.GET],
-      integration,
-      authorizer: new HttpNoneAuthorizer(),
-    });
+    // The API's public routes (GET /health, GET /openapi.json) are declared once, with why each needs no token.
+    for (const { method, path, why } of Object.values(PUBLIC_ROUTES)) {
+      const [route] = this.api.addRoutes({ path, methods: [HttpMethod[method]], integration, authorizer: new HttpNoneAuthorizer() });
+      Validations.of(route!).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason: why });
+    }
     this.api.addRoutes({ path: AUTHENTICATED_PATH, methods: [HttpMethod.ANY], integration, authorizer });
-    Validations.of(health!).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-APIG4',
-      reason:
-        'GET /health is the liveness probe for load balancers and uptime checks, which hold no token. It returns ' +
-        'only whether the job store answers, no tenant data, and is throttled with the rest of the stage.',
-    });
 
     this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.THREE_MONTHS });
     this.stage = this.api.addStage('DefaultStage', {
@@ -103,5 +100,10 @@ export class ForgeflowHttpApi extends Construct {
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
+  }
+
+  /** Accepts the ID tokens of another app client of the same pool (the console's, lib/console.ts). */
+  allowClient(client: IUserPoolClient): void {
+    this.audiences.push(client.userPoolClientId);
   }
 }

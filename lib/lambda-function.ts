@@ -58,6 +58,8 @@ export interface ForgeflowFunctionProps {
    * The acknowledgement below covers the whole policy, so the tests pin the exact wildcard actions per function.
    */
   readonly extraWildcardReason?: string;
+  /** Bundling beyond FUNCTION_BUNDLING, e.g. command hooks that add files beside the bundle (the console's). */
+  readonly bundling?: Partial<BundlingOptions>;
 }
 
 /**
@@ -105,7 +107,7 @@ export class ForgeflowFunction extends Construct {
           ? {}
           : { POWERTOOLS_SERVICE_NAME: props.serviceName, POWERTOOLS_METRICS_NAMESPACE: POWERTOOLS_NAMESPACE }),
       },
-      bundling: FUNCTION_BUNDLING,
+      bundling: { ...FUNCTION_BUNDLING, ...props.bundling },
     });
 
     // Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to this policy. The test suite

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ForgeflowAuth } from './auth.ts';
 import { ForgeflowEventBus } from './event-bus.ts';
+import { JobLogs } from './job-logs.ts';
 import { ForgeflowQueues } from './queues.ts';
 import { ForgeflowTables } from './tables.ts';
 
@@ -22,6 +23,8 @@ export class ForgeflowStatefulStack extends Stack {
   readonly auth: ForgeflowAuth;
   readonly queues: ForgeflowQueues;
   readonly events: ForgeflowEventBus;
+  /** Jobs' output while they run and after: one stream per attempt (GET /v1/jobs/{id}/logs). */
+  readonly jobLogs: JobLogs;
 
   constructor(scope: Construct, id: string, props: ForgeflowStatefulStackProps = {}) {
     const { eventBusName, ...stackProps } = props;
@@ -30,6 +33,7 @@ export class ForgeflowStatefulStack extends Stack {
     this.auth = new ForgeflowAuth(this, 'Auth');
     this.queues = new ForgeflowQueues(this, 'Queues');
     this.events = new ForgeflowEventBus(this, 'Events', { queues: this.queues, eventBusName });
+    this.jobLogs = new JobLogs(this, 'JobLogs');
 
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId, description: 'Cognito user pool id' });
     new CfnOutput(this, 'UserPoolClientId', {
@@ -37,5 +41,6 @@ export class ForgeflowStatefulStack extends Stack {
       description: 'Cognito app client id: the audience of the API JWT authorizer',
     });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName, description: 'EventBridge bus of job events' });
+    new CfnOutput(this, 'JobLogGroupName', { value: this.jobLogs.logGroup.logGroupName, description: "CloudWatch Logs group of jobs' output, one stream per attempt" });
   }
 }

@@ -9,7 +9,9 @@ import type { ForgeflowEventBus } from './event-bus.ts';
 import { fleetBinding } from './fleet-access.ts';
 import type { ExistingWorkerNetwork } from './fleet-network.ts';
 import { ForgeflowHttpApi } from './http-api.ts';
+import { ForgeflowConsole } from './console.ts';
 import { JobSaga } from './job-saga.ts';
+import type { JobLogs } from './job-logs.ts';
 import { ForgeflowMonitoring } from './monitoring/monitoring.ts';
 import type { ForgeflowQueues } from './queues.ts';
 import { ReconcilerFunction } from './reconciler-function.ts';
@@ -28,6 +30,8 @@ export interface ForgeflowApiStackProps extends StackProps {
   readonly queues: ForgeflowQueues;
   /** From the stateful stack. */
   readonly events: ForgeflowEventBus;
+  /** From the stateful stack: the agents write jobs' output there, the api reads it. */
+  readonly jobLogs: JobLogs;
   /** @default JOB_SAGA.name; a copy of the app (another stack prefix) needs its own name, unique per account. */
   readonly jobSagaName?: string;
   /** @default PROVISION_WORKER.name; like jobSagaName, unique per account and region. */
@@ -60,6 +64,8 @@ const pascal = (text: string) => text.replace(/(^|-)([a-z0-9])/g, (_, __, c: str
 export class ForgeflowApiStack extends Stack {
   readonly apiFunction: ApiFunction;
   readonly httpApi: ForgeflowHttpApi;
+  /** The web console at /console of the same API, signing in through the user pool's hosted UI. */
+  readonly console: ForgeflowConsole;
   readonly relayFunction: RelayFunction;
   readonly webhooksFunction: WebhooksFunction;
   readonly jobSaga: JobSaga;
@@ -75,7 +81,7 @@ export class ForgeflowApiStack extends Stack {
   readonly monitoring: ForgeflowMonitoring;
 
   constructor(scope: Construct, id: string, props: ForgeflowApiStackProps) {
-    const { tables, auth, queues, events, jobSagaName = JOB_SAGA.name, provisionWorkerName = PROVISION_WORKER.name, workerNetwork, ...stackProps } = props;
+    const { tables, auth, queues, events, jobLogs, jobSagaName = JOB_SAGA.name, provisionWorkerName = PROVISION_WORKER.name, workerNetwork, ...stackProps } = props;
     super(scope, id, {
       description: 'Forgeflow stateless: api Lambda and HTTP API, outbox relay, event consumers, job saga, EC2 worker fleet',
       ...stackProps,
@@ -84,12 +90,14 @@ export class ForgeflowApiStack extends Stack {
     // constructs, and the provisioning saga's own steps could not reference it without a cycle.
     const fleet = fleetBinding(this, { tables, queues, jobSagaName, provisionWorkerName });
 
-    this.apiFunction = new ApiFunction(this, 'ApiFunction', { tables, eventBus: events.bus, fleet });
+    this.apiFunction = new ApiFunction(this, 'ApiFunction', { tables, eventBus: events.bus, fleet, jobLogs });
     this.httpApi = new ForgeflowHttpApi(this, 'HttpApi', {
       handler: this.apiFunction.function,
       userPool: auth.userPool,
       apiClient: auth.apiClient,
     });
+
+    this.console = new ForgeflowConsole(this, 'Console', { httpApi: this.httpApi, userPool: auth.userPool });
 
     this.relayFunction = new RelayFunction(this, 'RelayFunction', {
       tables,
@@ -109,7 +117,7 @@ export class ForgeflowApiStack extends Stack {
     this.reconcilerFunction = new ReconcilerFunction(this, 'ReconcilerFunction', { tables, saga });
     this.admissionFunction = new AdmissionFunction(this, 'AdmissionFunction', { tables, queues, saga });
 
-    this.workerFleet = new WorkerFleet(this, 'WorkerFleet', { binding: fleet, jobSaga: saga, provisionWorkerName, network: workerNetwork });
+    this.workerFleet = new WorkerFleet(this, 'WorkerFleet', { binding: fleet, jobSaga: saga, provisionWorkerName, network: workerNetwork, jobLogs });
     const agentRoles = new Map<WorkerClass, WorkerAgentRole>();
     for (const [workerClass, fleetClass] of this.workerFleet.classes) {
       agentRoles.set(workerClass, fleetClass.agent);
@@ -121,6 +129,7 @@ export class ForgeflowApiStack extends Stack {
     this.agentRoles = agentRoles;
 
     new CfnOutput(this, 'ApiUrl', { value: this.httpApi.stage.url, description: 'Base URL of the job API' });
+    new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'The web console (sign in with a user of the pool)' });
     new CfnOutput(this, 'JobSagaArn', { value: stateMachine.stateMachineArn, description: 'ARN of the job saga state machine' });
     new CfnOutput(this, 'ProvisionWorkerArn', {
       value: this.workerFleet.provisioning.stateMachine.stateMachineArn,

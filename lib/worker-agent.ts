@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { PRIORITIES } from '../functions/core/priority.ts';
 import { dispatchQueue, WORKER_REPORTS_QUEUE, type WorkerClass } from '../functions/declarations/workers.ts';
 import type { AgentBundle } from './agent-bundle.ts';
+import type { JobLogs } from './job-logs.ts';
 import type { ForgeflowQueues } from './queues.ts';
 
 /** What an agent does with the dispatch queues of its class (agent/poller.ts, agent/job.ts). */
@@ -22,6 +23,8 @@ export interface WorkerAgentRoleProps {
   readonly controlFunction: IFunction;
   /** The agent bundle the bootstrap script downloads. */
   readonly agentBundle: AgentBundle;
+  /** The agent ships jobs' output there (the jobs themselves get no credentials). */
+  readonly jobLogs: JobLogs;
 }
 
 /**
@@ -29,7 +32,7 @@ export interface WorkerAgentRoleProps {
  * Agents have no database access: they take work from the dispatch queues of their class (liveness through
  * ChangeMessageVisibility, the queue's attributes for its settings), report starts to the worker reports queue,
  * answer the saga's task tokens, talk to the control plane through the worker-control function only (register,
- * heartbeat, drain), and read the agent bundle at boot. Nothing else.
+ * heartbeat, drain), read the agent bundle at boot, and ship jobs' output to the job log group. Nothing else.
  */
 export class WorkerAgentRole extends Construct {
   readonly role: Role;
@@ -55,6 +58,8 @@ export class WorkerAgentRole extends Construct {
             // The unqualified ARN only: no alias or version, and no other function.
             new PolicyStatement({ sid: 'CallWorkerControl', actions: ['lambda:InvokeFunction'], resources: [props.controlFunction.functionArn] }),
             props.agentBundle.readStatement(),
+            // CreateLogStream and PutLogEvents on the job log group's streams only.
+            props.jobLogs.shipStatement(),
             // The CloudWatch agent's memory datapoints (functions/fleet/bootstrap.ts), into its namespace only.
             new PolicyStatement({
               sid: 'PublishMemoryMetrics',

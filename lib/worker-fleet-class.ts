@@ -8,6 +8,7 @@ import { AGENT_FLEET_ENV, dispatchQueue, WORKER_REPORTS_QUEUE, type WorkerClass 
 import type { AgentBundle } from './agent-bundle.ts';
 import type { ForgeflowQueues } from './queues.ts';
 import { WorkerAgentRole } from './worker-agent.ts';
+import type { JobLogs } from './job-logs.ts';
 
 /** The variable that names the worker-control function to the agent (the agent invokes it by this ARN). */
 export const AGENT_CONTROL_FUNCTION_ENV = AGENT_FLEET_ENV.controlFunction;
@@ -20,6 +21,8 @@ export interface WorkerFleetClassProps {
   readonly controlFunction: IFunction;
   readonly agentBundle: AgentBundle;
   readonly securityGroup: ISecurityGroup;
+  /** Where the agents ship jobs' output. */
+  readonly jobLogs: JobLogs;
 }
 
 /**
@@ -39,7 +42,7 @@ export class WorkerFleetClass extends Construct {
   readonly launchTemplate: LaunchTemplate;
   /** `arn:…:launch-template/<id>`: the value of the ec2:LaunchTemplate condition key for launches from it. */
   readonly launchTemplateArn: string;
-  /** The agent's environment (FleetLaunchConfig.agentEnv[class]): queue URLs, worker-control, the region. */
+  /** The agent's environment (FleetLaunchConfig.agentEnv[class]): queue URLs, worker-control, the region, the job log group. */
   readonly agentEnv: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: WorkerFleetClassProps) {
@@ -51,6 +54,7 @@ export class WorkerFleetClass extends Construct {
       stateMachine: props.jobSaga,
       controlFunction: props.controlFunction,
       agentBundle: props.agentBundle,
+      jobLogs: props.jobLogs,
     });
 
     this.launchTemplate = new LaunchTemplate(this, 'LaunchTemplate', {
@@ -79,6 +83,7 @@ export class WorkerFleetClass extends Construct {
         }),
       ),
       [WORKER_REPORTS_QUEUE.envVar]: props.queues.get(WORKER_REPORTS_QUEUE).queue.queueUrl,
+      ...props.jobLogs.agentEnv(),
     };
   }
 }

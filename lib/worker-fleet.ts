@@ -9,6 +9,7 @@ import { ReaperFunction, ScalerFunction, SpotInterruptionFunction, WorkerControl
 import { FleetNetwork, type ExistingWorkerNetwork } from './fleet-network.ts';
 import type { JobSaga } from './job-saga.ts';
 import { ProvisionWorker } from './provision-worker.ts';
+import type { JobLogs } from './job-logs.ts';
 import { WorkerFleetClass } from './worker-fleet-class.ts';
 
 export interface WorkerFleetProps {
@@ -20,6 +21,8 @@ export interface WorkerFleetProps {
   readonly provisionWorkerName: string;
   /** @default a VPC of the fleet's own */
   readonly network?: ExistingWorkerNetwork;
+  /** The agents ship jobs' output there. */
+  readonly jobLogs: JobLogs;
 }
 
 const pascal = (text: string) => text.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
@@ -62,6 +65,7 @@ export class WorkerFleet extends Construct {
           controlFunction: this.controlFunction.function,
           agentBundle: this.agentBundle,
           securityGroup: this.network.securityGroup,
+          jobLogs: props.jobLogs,
         }),
       );
     }

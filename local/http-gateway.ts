@@ -10,6 +10,8 @@ import type {
 import type { JWTPayload } from 'jose';
 // The gateway's own answers use the API's error shape, so a client handles one shape whoever answered.
 import { errorBody } from '../functions/api/http.ts';
+import { PUBLIC_ROUTE_KEYS } from '../functions/declarations/public-routes.ts';
+import type { StaticSite } from './console-site.ts';
 
 /** API Gateway's own payload limit; the api handler enforces its smaller one itself, as in AWS. */
 export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -25,12 +27,17 @@ export interface HttpGatewayOptions {
   /** 0 picks a free port. */
   port: number;
   log: (message: string) => void;
-  /** Routes (`METHOD /path`, exact) that have no authorizer, like `GET /health` in the deployed API. */
+  /** Routes (`METHOD /path`, exact) that have no authorizer; default those of the deployed API (PUBLIC_ROUTES). */
   publicRoutes?: readonly string[];
   maxBodyBytes?: number;
   timeoutMs?: number;
   /** Serves `GET /metrics` (Prometheus text) from the gateway itself, before any authorizer. */
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /**
+   * Static files the gateway serves itself, before any authorizer (the console, local/console-site.ts): answers a
+   * request it knows, undefined for the rest, which go on to the handler.
+   */
+  staticSite?: StaticSite;
 }
 
 export interface HttpGateway {
@@ -61,7 +68,7 @@ class ClientGoneError extends Error {}
  * format 2.0): each request becomes the event AWS would send, so the very same handler runs here and in AWS.
  */
 export async function startHttpGateway(options: HttpGatewayOptions): Promise<HttpGateway> {
-  const publicRoutes = new Set(options.publicRoutes ?? ['GET /health']);
+  const publicRoutes = new Set(options.publicRoutes ?? PUBLIC_ROUTE_KEYS);
   const maxBodyBytes = options.maxBodyBytes ?? GATEWAY_MAX_BODY_BYTES;
   let closing = false;
 
@@ -93,6 +100,8 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
         const { contentType, body } = await withTimeout(options.metrics(), options.timeoutMs ?? INTEGRATION_TIMEOUT_MS);
         return respond(res, { statusCode: 200, headers: { 'content-type': contentType }, body });
       }
+      const page = await options.staticSite?.({ method: req.method ?? 'GET', path: target.rawPath, host: req.headers.host });
+      if (page) return respond(res, page);
       const isPublic = publicRoutes.has(`${req.method} ${target.rawPath}`);
       const claims = isPublic ? undefined : await authorize(req.headers.authorization);
       const body = await readBody(req, maxBodyBytes);

@@ -23,6 +23,9 @@ import type { BucketConfig } from '../functions/core/token-bucket.ts';
 import type { FaultOptions } from './faults/fault-proxy.ts';
 import { injectFaults, type RuntimeFaults } from './faults/runtime-faults.ts';
 import { startLocalMetrics, type LocalMetrics } from './prometheus.ts';
+import { localConsoleSite } from './console-site.ts';
+import { FileJobLogStore } from '../functions/adapters/file/job-log-store.ts';
+import { JOB_LOGS } from '../functions/declarations/job-logs.ts';
 
 export interface LocalRuntimeOptions {
   /** FORGEFLOW_HOME: the signing key and the DynamoDB data live here, so a restart keeps both. */
@@ -128,8 +131,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Tapped before anything can publish, so the counters see every event of this run.
     const metrics = startLocalMetrics({ backbone, dynamoDbEndpoint: dynamo.endpoint, credentials, log: options.log });
     undo.push(() => metrics.stop());
+    // Job output (GET …/logs): the agents append, the api reads; kept as long as the log group keeps it in AWS.
+    const jobLogDir = join(home, 'job-logs');
+    await new FileJobLogStore(jobLogDir).pruneExpired();
     let environment: Record<string, string> = {
       ...lambdaEnvironment(dynamo.endpoint, options.optimisticPublish ?? true, credentials),
+      [JOB_LOGS.dirEnvVar]: jobLogDir,
       ...backbone.env,
       ...saga!.env,
       ...FLEET_ENVIRONMENT,
@@ -169,10 +176,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     const handler = await importHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('../functions/api/handler.ts');
 
-    const gateway = await startHttpGateway({ handler: invoker(FUNCTION_NAME, handler, FUNCTION_TIMEOUT_MS), verify: createVerifier(key), port: options.port, log: options.log, metrics: () => metrics.scrape() });
-    undo.push(() => gateway.close());
-
     const tokens = await issueLocalTokens(key);
+    // The console at /console (built on first visit), signing in with these tokens: loopback only.
+    let consolePort = options.port;
+    const staticSite = localConsoleSite({ tokens: () => tokens, port: () => consolePort, log: options.log });
+    const gateway = await startHttpGateway({ handler: invoker(FUNCTION_NAME, handler, FUNCTION_TIMEOUT_MS), verify: createVerifier(key), port: options.port, log: options.log, metrics: () => metrics.scrape(), staticSite });
+    undo.push(() => gateway.close());
+    consolePort = gateway.port;
     let stopped: Promise<void> | undefined;
     return {
       url: gateway.url,

@@ -8,9 +8,12 @@ import type { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
 import type { WorkerService } from '../core/fleet/worker-service.ts';
 import { webhookRoutes } from './webhook-routes.ts';
 import { actorFrom } from './auth.ts';
-import { errorBody, header, json, toErrorResult, type HttpEvent, type HttpResult } from './http.ts';
-import { Router } from './router.ts';
+import { errorBody, header, json, statusOf, toErrorResult, type HttpEvent, type HttpResult } from './http.ts';
+import { openApiRoute } from './openapi-route.ts';
+import { Router, type Route } from './router.ts';
 import { jobRoutes } from './routes.ts';
+import { logRoutes } from './log-routes.ts';
+import type { JobLogReader } from '../core/job-logs.ts';
 import type { TenantRateLimit } from './tenant-rate-limit.ts';
 import { workerRoutes } from './worker-routes.ts';
 
@@ -26,19 +29,35 @@ export interface ApiDeps {
   workers?: WorkerService;
   /** Every authenticated request takes a token from its tenant's bucket before its route runs. */
   tenantRateLimit: TenantRateLimit;
+  /** Jobs' output (the log group, or the local store); absent, `GET /v1/jobs/{id}/logs` does not exist (404). */
+  jobLogs?: JobLogReader;
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Builds the API: routes, auth, error mapping and request metrics. Same code in Lambda and in the local runtime. */
-export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResult> {
+/** What the routes are built from: no logger, metrics or rate limit, so the OpenAPI generator can build them too. */
+export type ApiRouteDeps = Pick<ApiDeps, 'store' | 'history' | 'deliveries' | 'secrets' | 'clock' | 'workers' | 'jobLogs'>;
+
+/**
+ * Every route the API serves, `GET /openapi.json` included, which describes this very list. Building them only
+ * captures their dependencies: nothing is called until a request comes.
+ */
+export function apiRoutes(deps: ApiRouteDeps): Route[] {
   const service = new JobService({ store: deps.store, clock: deps.clock });
-  const router = new Router([
+  const routes: Route[] = [
     ...jobRoutes({ service, store: deps.store, history: deps.history }),
+    ...(deps.jobLogs ? logRoutes({ service, logs: deps.jobLogs }) : []),
     ...webhookRoutes({ service, deliveries: deps.deliveries, secrets: deps.secrets, alerts: deps.secrets.alertSubscriptions() }),
     // Worker events are kept in the outbox like job events, under the worker id.
     ...(deps.workers ? workerRoutes({ workers: deps.workers, history: deps.history }) : []),
-  ]);
+  ];
+  routes.push(openApiRoute(() => routes));
+  return routes;
+}
+
+/** Builds the API: routes, auth, error mapping and request metrics. Same code in Lambda and in the local runtime. */
+export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResult> {
+  const router = new Router(apiRoutes(deps));
 
   return async (event) => {
     const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
@@ -68,5 +87,5 @@ export function createApi(deps: ApiDeps): (event: HttpEvent) => Promise<HttpResu
 function internalError(logger: Logger, error: unknown): HttpResult {
   // Log the cause for operators; the client gets a stable code and no internals.
   logger.error('unhandled error', error as Error);
-  return json(500, errorBody('INTERNAL_ERROR', 'The request could not be completed; try again'));
+  return json(statusOf('INTERNAL_ERROR'), errorBody('INTERNAL_ERROR', 'The request could not be completed; try again'));
 }

@@ -25,6 +25,7 @@ import { OptimisticPublishingStore } from './optimistic-publish.ts';
 import { readTenantRateLimit, TenantRateLimit } from './tenant-rate-limit.ts';
 import { flushMetrics } from '../shared/metrics.ts';
 import { fleetFromEnv } from '../fleet/wiring.ts';
+import { openJobLogStore, readJobLogTarget } from '../adapters/job-log-stores.ts';
 
 // Wiring happens once per cold start; a missing variable fails here with its name, not mid-request.
 const tableName = readTableNames([JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE]);
@@ -64,7 +65,9 @@ const tenantRateLimit = new TenantRateLimit({
   limit: tenantLimit,
   logger,
 });
-const api = createApi({ store, history, deliveries, secrets, clock: systemClock, logger, metrics, workers: fleet.workers, tenantRateLimit });
+// GET /v1/jobs/{id}/logs reads the stack's job log group (GetLogEvents), or the local runtime's store.
+const jobLogs = openJobLogStore(readJobLogTarget());
+const api = createApi({ store, history, deliveries, secrets, clock: systemClock, logger, metrics, workers: fleet.workers, tenantRateLimit, jobLogs });
 
 export const handler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
   logger.addContext(context);

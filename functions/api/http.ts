@@ -29,12 +29,25 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   };
 }
 
-export function errorBody(code: string, message: string, details: Record<string, unknown> = {}) {
+/** Every error the API answers has this body. */
+export const ErrorBodySchema = z
+  .object({
+    code: z.string().meta({ description: 'Stable, machine-readable; the catalogue is in the API description' }),
+    message: z.string().meta({ description: 'For people: may change between versions' }),
+    details: z.record(z.string(), z.unknown()).meta({ description: 'Facts about this error, by code (the failing fields of a VALIDATION_ERROR, the limit of a RATE_LIMITED, ...)' }),
+  })
+  .meta({ id: 'Error', description: 'An error: `code` says what happened, `details` the facts that go with it' });
+export type ErrorBody = z.output<typeof ErrorBodySchema>;
+
+export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): ErrorBody {
   return { code, message, details };
 }
 
-/** Domain error code → HTTP status. The only place the two vocabularies meet. */
-const STATUS_BY_CODE: Record<string, number> = {
+/**
+ * Error code → HTTP status: the domain's codes and the edge's own. The only place the two vocabularies meet, and the
+ * one the OpenAPI document reads (functions/api/openapi-errors.ts describes each code).
+ */
+const STATUS_BY_CODE = {
   VALIDATION_ERROR: 400,
   INVALID_CURSOR: 400,
   FORBIDDEN: 403,
@@ -55,13 +68,38 @@ const STATUS_BY_CODE: Record<string, number> = {
   METRICS_UNAVAILABLE: 503,
   WORKER_CONFLICT: 409,
   ILLEGAL_WORKER_TRANSITION: 409,
-};
+  // The edge's own: raised as HttpError (httpError below), never by the domain.
+  MALFORMED_PATH: 400,
+  MALFORMED_JSON: 400,
+  BODY_REQUIRED: 400,
+  INVALID_IDEMPOTENCY_KEY: 400,
+  UNAUTHORIZED: 401,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  STORE_UNREACHABLE: 503,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof STATUS_BY_CODE;
+export const ERROR_CODES = Object.keys(STATUS_BY_CODE) as [ErrorCode, ...ErrorCode[]];
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS_BY_CODE[code];
+}
+
+/** An HttpError whose status is the table's, so no throw site states a status of its own. */
+export function httpError(code: ErrorCode, message: string, details: Record<string, unknown> = {}, headers: Record<string, string> = {}): HttpError {
+  return new HttpError(STATUS_BY_CODE[code], code, message, details, headers);
+}
 
 export function toErrorResult(error: unknown): HttpResult | undefined {
   if (error instanceof HttpError) return json(error.statusCode, errorBody(error.code, error.message, error.details), error.headers);
-  if (error instanceof z.ZodError) return json(400, errorBody('VALIDATION_ERROR', 'The request is not valid', { issues: zodIssues(error) }));
+  if (error instanceof z.ZodError) return json(statusOf('VALIDATION_ERROR'), errorBody('VALIDATION_ERROR', 'The request is not valid', { issues: zodIssues(error) }));
   if (error instanceof DomainError) {
-    const status = STATUS_BY_CODE[error.code];
+    const status = (STATUS_BY_CODE as Record<string, number | undefined>)[error.code];
     if (status) return json(status, errorBody(error.code, error.message, error.details));
   }
   return undefined;
@@ -86,20 +124,20 @@ export function readJsonBody(event: HttpEvent, options: { required: boolean }): 
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes`, { limitBytes: MAX_BODY_BYTES, receivedBytes: bytes.length });
+    throw httpError('PAYLOAD_TOO_LARGE', `The request body is larger than ${MAX_BODY_BYTES} bytes`, { limitBytes: MAX_BODY_BYTES, receivedBytes: bytes.length });
   }
   if (bytes.length === 0) {
-    if (options.required) throw new HttpError(400, 'BODY_REQUIRED', 'This request needs a JSON body');
+    if (options.required) throw httpError('BODY_REQUIRED', 'This request needs a JSON body');
     return undefined;
   }
   const contentType = header(event, 'content-type');
   if (!isJsonContentType(contentType)) {
-    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'The request body must be JSON (Content-Type: application/json)', { contentType: contentType ?? null });
+    throw httpError('UNSUPPORTED_MEDIA_TYPE', 'The request body must be JSON (Content-Type: application/json)', { contentType: contentType ?? null });
   }
   const text = bytes.toString('utf8');
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new HttpError(400, 'MALFORMED_JSON', 'The request body is not valid JSON', { reason: (error as Error).message });
+    throw httpError('MALFORMED_JSON', 'The request body is not valid JSON', { reason: (error as Error).message });
   }
 }

@@ -1,5 +1,6 @@
 import type { Actor } from '../core/job-service.ts';
-import { HttpError, type HttpEvent, type HttpResult } from './http.ts';
+import { httpError, type HttpEvent, type HttpResult } from './http.ts';
+import type { RouteDoc } from './route-doc.ts';
 
 export interface RouteRequest {
   event: HttpEvent;
@@ -14,6 +15,8 @@ export interface Route {
   /** Path template such as `/v1/jobs/{id}`. */
   path: string;
   public?: boolean;
+  /** What the OpenAPI document says of the route: it lives here so that a route cannot exist undocumented. */
+  doc: RouteDoc;
   handle(request: RouteRequest): Promise<HttpResult>;
 }
 
@@ -42,11 +45,11 @@ export class Router {
 
   match(method: string, path: string): { route: Route; params: Record<string, string> } {
     const candidates = this.routes.filter((r) => r.pattern.test(path));
-    if (candidates.length === 0) throw new HttpError(404, 'ROUTE_NOT_FOUND', `No route for ${path}`, { path });
+    if (candidates.length === 0) throw httpError('ROUTE_NOT_FOUND', `No route for ${path}`, { path });
     const route = candidates.find((r) => r.method === method);
     if (!route) {
       const allow = candidates.map((r) => r.method).join(', ');
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, { allow }, { allow });
+      throw httpError('METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, { allow }, { allow });
     }
     const values = route.pattern.exec(path)!.slice(1);
     const params = Object.fromEntries(route.names.map((name, i) => [name, safeDecode(values[i]!)]));
@@ -58,6 +61,6 @@ function safeDecode(value: string): string {
   try {
     return decodeURIComponent(value);
   } catch {
-    throw new HttpError(400, 'MALFORMED_PATH', 'The path contains an invalid escape sequence');
+    throw httpError('MALFORMED_PATH', 'The path contains an invalid escape sequence');
   }
 }

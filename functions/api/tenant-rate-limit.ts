@@ -3,7 +3,7 @@ import * as z from 'zod';
 import type { RateLimiter } from '../core/ports.ts';
 import type { BucketConfig } from '../core/token-bucket.ts';
 import { readConfig } from '../shared/config.ts';
-import { HttpError } from './http.ts';
+import { httpError, type HttpError } from './http.ts';
 
 /**
  * Requests per tenant, all routes together: a burst of 50, then 20 a second. Well under the stage's throttle
@@ -70,8 +70,7 @@ export class TenantRateLimit {
 function rateLimited(limit: BucketConfig, waitMs: number): HttpError {
   // Whole seconds, at least 1: Retry-After has no fractions, and 0 would invite an immediate retry.
   const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000));
-  return new HttpError(
-    429,
+  return httpError(
     'RATE_LIMITED',
     `Too many requests for this tenant: the limit is ${limit.refillPerSecond} requests per second with bursts of ${limit.burst}`,
     { limit: { burst: limit.burst, requestsPerSecond: limit.refillPerSecond }, retryAfterSeconds },

@@ -15,6 +15,8 @@ const sha256Hex = (text: string) => createHash('sha256').update(text).digest('he
  * The job id is a function of (tenant, Idempotency-Key), so a retried submit addresses the same item and the
  * conditional put decides; two tenants using the same key still get different jobs.
  */
+export const JOB_ID_PATTERN = /^job_[0-9a-f]{32}$/;
+
 export function deriveJobId(tenantId: string, idempotencyKey: string): string {
   return `job_${sha256Hex(`${tenantId}\u0000${idempotencyKey}`).slice(0, 32)}`;
 }

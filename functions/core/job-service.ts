@@ -12,6 +12,7 @@ import { jobEvent, type EventContext } from './events.ts';
 import { describeFailure } from './failure-reasons.ts';
 import { deriveJobId, newEventId, requestHash } from './ids.ts';
 import { JobStatus } from './job-status.ts';
+import { canRetry } from './job-actions.ts';
 import { dispatchPayloadBytes, LIMITS, type JobRecord, type JobSpec } from './job.ts';
 import { transitionChange, type Clock, type JobPage, type JobStore, type ListJobsQuery } from './ports.ts';
 import { retryOnConflict } from './conflict-retry.ts';
@@ -122,7 +123,7 @@ export class JobService {
   /** Re-queues a FAILED or DEAD_LETTERED job as a new run with its attempts reset. */
   retry(actor: Actor, jobId: string, correlationId: string): Promise<JobRecord> {
     return this.withConflictRetry(actor, jobId, async (job) => {
-      if (job.status !== JobStatus.FAILED && job.status !== JobStatus.DEAD_LETTERED) {
+      if (!canRetry(job.status)) {
         throw new JobNotRetryableError(jobId, job.status);
       }
       const context = this.eventContext(correlationId);

@@ -50,27 +50,57 @@ export const JobCommandSchema = z.union(
 );
 
 /** What a client may submit. Strict: unknown fields are an error, not silently dropped. */
+// The `.meta` descriptions are the API's documentation of each field (docs/openapi.json); they sit before `.default`
+// so that the job resource, which has every default applied (JobResourceSchema), keeps them.
 export const JobSpecSchema = z.strictObject({
-  command: JobCommandSchema,
-  args: z.array(z.string().max(LIMITS.argMaxLength)).max(LIMITS.argsMax).default([]),
+  command: JobCommandSchema.meta({
+    description: 'A shell snippet (a string, run as `/bin/sh -c command` with `args` as its `$1`…) or a program and its arguments (an array, run with no shell)',
+  }),
+  args: z
+    .array(z.string().max(LIMITS.argMaxLength))
+    .max(LIMITS.argsMax)
+    .meta({ description: "The positional parameters of a shell snippet's `$1`…; not with a command array" })
+    .default([]),
   env: z
     .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,255}$/, 'environment variable names are letters, digits and _'), z.string().max(LIMITS.envValueMaxLength))
     .refine(maxEntries(LIMITS.envMax), `at most ${LIMITS.envMax} environment variables`)
+    .meta({ description: `The job's environment: at most ${LIMITS.envMax} variables, named with letters, digits and _ (not starting with a digit)` })
     .default({}),
-  priority: z.enum(PRIORITIES).default(DEFAULT_PRIORITY),
-  timeoutSeconds: z.number().int().min(1).max(LIMITS.timeoutSecondsMax).default(LIMITS.defaultTimeoutSeconds),
-  maxAttempts: z.number().int().min(MIN_ATTEMPTS).max(MAX_ATTEMPTS).default(DEFAULT_RETRY_POLICY.maxAttempts),
-  workerClass: z.string().regex(LIMITS.workerClassPattern, 'workerClass is 1-32 lowercase letters, digits or -').default('default'),
+  priority: z.enum(PRIORITIES).meta({ description: 'Workers take critical, high, medium and low work with weights 8:4:2:1: low never starves' }).default(DEFAULT_PRIORITY),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(LIMITS.timeoutSecondsMax)
+    .meta({ description: 'How long an attempt may run before it is stopped (EXECUTION_TIMEOUT)' })
+    .default(LIMITS.defaultTimeoutSeconds),
+  maxAttempts: z
+    .number()
+    .int()
+    .min(MIN_ATTEMPTS)
+    .max(MAX_ATTEMPTS)
+    .meta({ description: 'Attempts of a run: a retryable failure is retried with backoff until then, and the job ends DEAD_LETTERED' })
+    .default(DEFAULT_RETRY_POLICY.maxAttempts),
+  workerClass: z
+    .string()
+    .regex(LIMITS.workerClassPattern, 'workerClass is 1-32 lowercase letters, digits or -')
+    .meta({ description: 'The class of workers that run it' })
+    .default('default'),
   metadata: z
     .record(z.string().min(1).max(LIMITS.metadataKeyMaxLength), z.string().max(LIMITS.metadataValueMaxLength))
     .refine(maxEntries(LIMITS.metadataMax), `at most ${LIMITS.metadataMax} metadata entries`)
+    .meta({ description: `Your own labels, kept and returned as given: at most ${LIMITS.metadataMax} pairs` })
     .default({}),
   /** Every state change of the job is POSTed here, signed (see README, "Webhooks"). */
-  callbackUrl: CallbackUrlSchema.optional(),
-}).superRefine(({ command, args }, ctx) => {
-  const misuse = argsMisuse(command, args);
-  if (misuse) ctx.addIssue({ code: 'custom', path: ['args'], message: misuse });
-});
+  callbackUrl: CallbackUrlSchema.optional().meta({
+    description: 'Every state change of the job is POSTed here, signed (X-Forgeflow-Signature); https to a public address in AWS',
+  }),
+})
+  .superRefine(({ command, args }, ctx) => {
+    const misuse = argsMisuse(command, args);
+    if (misuse) ctx.addIssue({ code: 'custom', path: ['args'], message: misuse });
+  })
+  .meta({ id: 'JobSpec', description: 'What a client may submit; unknown fields are refused' });
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
 export type JobSpec = z.output<typeof JobSpecSchema>;
 

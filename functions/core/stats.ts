@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { JOB_STATUSES, JobStatus, TERMINAL_STATUSES } from './job-status.ts';
 import { PRIORITIES, type Priority } from './priority.ts';
 
@@ -17,18 +18,28 @@ export function counterDeltas(from: JobStatus | null, to: JobStatus, priority: P
   return deltas;
 }
 
-export type PriorityCounts = Record<Priority, number>;
+const count = z.number().int().nonnegative();
+/** An object with every key of `keys`, each a count (z.record with enum keys documents no `required`). */
+const countsOf = <K extends string>(keys: readonly [K, ...K[]], id: string) =>
+  z.record(z.enum(keys), count).meta({ id, required: [...keys] });
 
-export interface QueueStats {
-  /** Waiting for a worker: QUEUED plus RETRY_SCHEDULED. */
-  queued: PriorityCounts;
-  /** Held by a worker: DISPATCHED plus RUNNING. */
-  running: PriorityCounts;
-  /** Jobs that ended, per terminal status. */
-  totals: Record<'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'DEAD_LETTERED', number>;
-  /** The full status × priority matrix the figures above are drawn from. */
-  byStatus: Record<JobStatus, PriorityCounts>;
-}
+const PriorityCountsSchema = countsOf(PRIORITIES, 'PriorityCounts');
+export type PriorityCounts = z.output<typeof PriorityCountsSchema>;
+
+const TERMINAL_TOTALS = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'] as const satisfies readonly JobStatus[];
+
+/** The stats view of a scope's counters (GET /v1/queues/stats). */
+export const QueueStatsSchema = z
+  .object({
+    queued: PriorityCountsSchema.meta({ description: 'Waiting for a worker: QUEUED plus RETRY_SCHEDULED' }),
+    running: PriorityCountsSchema.meta({ description: 'Held by a worker: DISPATCHED plus RUNNING' }),
+    totals: countsOf(TERMINAL_TOTALS, 'TerminalTotals').meta({ description: 'Jobs that ended, per terminal status' }),
+    byStatus: z
+      .record(z.enum(JOB_STATUSES), PriorityCountsSchema)
+      .meta({ required: [...JOB_STATUSES], description: 'The full status × priority matrix the figures above are drawn from' }),
+  })
+  .meta({ id: 'QueueStats' });
+export type QueueStats = z.output<typeof QueueStatsSchema>;
 
 const zeroByPriority = (): PriorityCounts =>
   Object.fromEntries(PRIORITIES.map((p) => [p, 0])) as PriorityCounts;

@@ -20,7 +20,8 @@ export const RESPONSE_BODY_LIMIT_BYTES = 4096;
 
 export const DELIVERY_DEFAULTS = { timeoutMs: 5000, maxAttempts: 4, baseDelayMs: 1000, capDelayMs: 30_000 } as const;
 
-export type DeliveryErrorCode = 'TIMEOUT' | 'NETWORK_ERROR' | 'REDIRECT_NOT_FOLLOWED' | 'UNEXPECTED_STATUS' | 'TARGET_REFUSED';
+export const DELIVERY_ERROR_CODES = ['TIMEOUT', 'NETWORK_ERROR', 'REDIRECT_NOT_FOLLOWED', 'UNEXPECTED_STATUS', 'TARGET_REFUSED'] as const;
+export type DeliveryErrorCode = (typeof DELIVERY_ERROR_CODES)[number];
 
 /** What the caller stores per attempt, so users can see their receiver's answers. */
 export interface DeliveryAttempt {

@@ -1,7 +1,9 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_TIMEOUT_SECONDS, JOB_LOGS } from '../../functions/declarations/job-logs.ts';
 import { EVENT_BUS } from '../../functions/declarations/events.ts';
+import { PUBLIC_ROUTE_KEYS } from '../../functions/declarations/public-routes.ts';
 import { TABLES } from '../../functions/declarations/tables.ts';
 import type { ForgeflowStacks } from '../../lib/forgeflow-app.ts';
 import { synthForgeflow, type ForgeflowFixture, type Json, type Resource } from './fixture.ts';
@@ -32,7 +34,7 @@ function only<T>(resources: Record<string, unknown>): T {
 describe('api Lambda', () => {
   const apiFunction = () => fixture.resource(stacks.api, stacks.api.apiFunction.function);
 
-  it('runs Node 22 or newer on arm64 with tracing, 512 MB and 10 s', () => {
+  it(`runs Node 22 or newer on arm64 with tracing, 512 MB and ${API_TIMEOUT_SECONDS} s (a follow of a job's output waits up to ${JOB_LOGS.followWaitSeconds} s)`, () => {
     const fn = apiFunction();
     const runtime = String(fn.Properties.Runtime);
     expect(runtime).toMatch(/^nodejs\d+\.x$/);
@@ -40,7 +42,7 @@ describe('api Lambda', () => {
     expect(fn.Properties).toMatchObject({
       Architectures: ['arm64'],
       MemorySize: 512,
-      Timeout: 10,
+      Timeout: API_TIMEOUT_SECONDS,
       TracingConfig: { Mode: 'Active' },
       Handler: 'index.handler',
       LoggingConfig: { LogGroup: { Ref: apiLogicalId(stacks.api.apiFunction.logGroup.node.defaultChild as CfnElement) } },
@@ -85,13 +87,13 @@ describe('HTTP API', () => {
   const routes = () => Object.values(api.findResources('AWS::ApiGatewayV2::Route')) as Resource[];
   const route = (key: string) => routes().find((r) => r.Properties.RouteKey === key);
 
-  it('has exactly the public health route and the authorised /v1 proxy', () => {
-    expect(routes().map((r) => r.Properties.RouteKey).sort()).toEqual(['ANY /v1/{proxy+}', 'GET /health']);
+  it('has exactly the public health, description and console routes and the authorised /v1 proxy', () => {
+    expect(routes().map((r) => r.Properties.RouteKey).sort()).toEqual(['ANY /v1/{proxy+}', 'GET /console', 'GET /console/{proxy+}', 'GET /health', 'GET /openapi.json']);
   });
 
-  it('serves GET /health without an authorizer', () => {
-    expect(route('GET /health')!.Properties.AuthorizationType).toBe('NONE');
-    expect(route('GET /health')!.Properties.AuthorizerId).toBeUndefined();
+  it.each(PUBLIC_ROUTE_KEYS)('serves %s without an authorizer', (key) => {
+    expect(route(key)!.Properties.AuthorizationType).toBe('NONE');
+    expect(route(key)!.Properties.AuthorizerId).toBeUndefined();
   });
 
   it('puts ANY /v1/{proxy+} behind the Cognito JWT authorizer', () => {
@@ -102,7 +104,11 @@ describe('HTTP API', () => {
 
     const jwt = authorizer.Properties.JwtConfiguration as { Audience: unknown[]; Issuer: Json };
     expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'JWT', IdentitySource: ['$request.header.Authorization'] });
-    expect(jwt.Audience.map(produced)).toEqual([{ Ref: logicalId(stacks.stateful.auth.apiClient.node.defaultChild as CfnElement) }]);
+    // The API's client and the console's (lib/console.ts, in this stack): ID tokens of either are accepted.
+    expect(jwt.Audience.map((audience) => produced(audience) ?? audience)).toEqual([
+      { Ref: logicalId(stacks.stateful.auth.apiClient.node.defaultChild as CfnElement) },
+      { Ref: apiLogicalId(stacks.api.console.client.node.defaultChild as CfnElement) },
+    ]);
     const [, parts] = jwt.Issuer['Fn::Join'] as [string, unknown[]];
     expect(parts.slice(0, 3)).toEqual(['https://cognito-idp.', { Ref: 'AWS::Region' }, '.amazonaws.com/']);
     expect(produced(parts[3])).toEqual({ Ref: logicalId(stacks.stateful.auth.userPool.node.defaultChild as CfnElement) });

@@ -48,6 +48,10 @@ const PROVISIONING = `${FLEET}/${PROVISION_WORKER.id}`;
 /** Every acknowledgement in the app. Adding one is a deliberate change: it must be listed here, with its place. */
 const EXPECTED_ACKNOWLEDGEMENTS = [
   { id: 'AwsSolutions::AwsSolutions-APIG4', at: 'ForgeflowApi/HttpApi/HttpApi/GET--health' },
+  { id: 'AwsSolutions::AwsSolutions-APIG4', at: 'ForgeflowApi/HttpApi/HttpApi/GET--openapi.json' },
+  // The web console's static files (lib/console.ts): public pages; the API calls they make carry the JWT.
+  { id: 'AwsSolutions::AwsSolutions-APIG4', at: 'ForgeflowApi/HttpApi/HttpApi/GET--console' },
+  { id: 'AwsSolutions::AwsSolutions-APIG4', at: 'ForgeflowApi/HttpApi/HttpApi/GET--console--{proxy+}' },
   // X-Ray on "*" (Tracing.ACTIVE), plus ListStreams on "*" for the relay (DynamoEventSource); test/cdk/functions
   // pins the exact wildcard actions of each role.
   ...[
@@ -60,6 +64,7 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
     'DispatchDlqFunction',
     'ReconcilerFunction',
     'AdmissionFunction',
+    'Console/Function',
     ...SAGA_STEP_NAMES.map((step) => `${JOB_SAGA.id}/${step}Function`),
     // The fleet's: X-Ray, plus ec2:DescribeInstances (terminating functions, the api) or ec2:DescribeImages (Launch),
     // which take no resource; test/cdk/fleet.test.ts pins them.

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JOB_LOGS } from '../../functions/declarations/job-logs.ts';
 import { TAG_STACK } from '../../functions/adapters/ec2/worker-provider.ts';
 import { PRIORITIES } from '../../functions/core/priority.ts';
 import { JOB_SAGA, PROVISION_WORKER } from '../../functions/declarations/statemachines.ts';
@@ -168,7 +169,9 @@ describe('launch permissions', () => {
       expect(token(env[AGENT_CONTROL_FUNCTION_ENV])).toEqual(arn(fleet().controlFunction.function));
       expect(token(env.AWS_REGION)).toEqual({ Ref: 'AWS::Region' });
       const queues = [...PRIORITIES.map((p) => dispatchQueue(workerClass, p)), WORKER_REPORTS_QUEUE];
-      expect(sorted(Object.keys(env))).toEqual(sorted([AGENT_CONTROL_FUNCTION_ENV, 'AWS_REGION', ...queues.map((q) => q.envVar)]));
+      expect(sorted(Object.keys(env))).toEqual(sorted([AGENT_CONTROL_FUNCTION_ENV, 'AWS_REGION', JOB_LOGS.groupEnvVar, ...queues.map((q) => q.envVar)]));
+      // The agents ship jobs' output to the stack's job log group (test/cdk/job-logs.test.ts checks the grant).
+      expect(fixture.produced(token(env[JOB_LOGS.groupEnvVar]))).toEqual({ Ref: fixture.logicalId(fixture.stacks.stateful, fixture.stacks.stateful.jobLogs.logGroup) });
       for (const queue of queues) expect(fixture.produced(token(env[queue.envVar])), queue.envVar).toEqual({ Ref: fixture.logicalId(fixture.stacks.stateful, fixture.stacks.stateful.queues.get(queue).queue) });
     }
     expect(config.subnetIds.map(token)).toEqual(fleet().network.subnetIds.map((s) => api().resolve(s)));

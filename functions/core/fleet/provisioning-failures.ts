@@ -61,12 +61,14 @@ export const PROVISIONING_FAILURES = {
 export type ProvisioningFailureReason = keyof typeof PROVISIONING_FAILURES;
 export const PROVISIONING_FAILURE_REASONS = Object.keys(PROVISIONING_FAILURES) as [ProvisioningFailureReason, ...ProvisioningFailureReason[]];
 
-export const WorkerFailureSchema = z.object({
-  reason: z.enum(PROVISIONING_FAILURE_REASONS),
-  message: z.string(),
-  retryable: z.boolean(),
-  suggestedActions: z.array(z.string()),
-});
+export const WorkerFailureSchema = z
+  .object({
+    reason: z.enum(PROVISIONING_FAILURE_REASONS),
+    message: z.string(),
+    retryable: z.boolean(),
+    suggestedActions: z.array(z.string()),
+  })
+  .meta({ id: 'WorkerFailure', description: 'Why a worker could not be provisioned, whether a retry can help, and what to do' });
 export type WorkerFailure = z.infer<typeof WorkerFailureSchema>;
 
 export function describeProvisioningFailure(reason: ProvisioningFailureReason, message: string): WorkerFailure {

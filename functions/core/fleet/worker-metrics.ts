@@ -33,7 +33,7 @@ export const Ec2MetricsSchema = z.union([
     checkedAt: z.iso.datetime(),
   }),
   ...unavailable({ checkedAt: z.iso.datetime() }),
-]);
+]).meta({ id: 'Ec2Metrics', description: "EC2's view of the instance: its state, status checks and scheduled events" });
 export type Ec2Metrics = z.infer<typeof Ec2MetricsSchema>;
 
 export const CloudWatchMetricsSchema = z.union([
@@ -48,7 +48,7 @@ export const CloudWatchMetricsSchema = z.union([
     collectedAt: z.iso.datetime(),
   }),
   ...unavailable({ collectedAt: z.iso.datetime() }),
-]);
+]).meta({ id: 'CloudWatchMetrics', description: 'CPU and memory from CloudWatch (memory from the CloudWatch agent)' });
 export type CloudWatchMetrics = z.infer<typeof CloudWatchMetricsSchema>;
 
 /** What an agent reports with each heartbeat about itself and its host. */
@@ -83,7 +83,7 @@ export const AgentMetricsSchema = z.union([
     process: ProcessStatsSchema.optional(),
   }),
   ...unavailable({ reportedAt: z.iso.datetime() }),
-]);
+]).meta({ id: 'AgentMetrics', description: "The worker agent's own figures, from its heartbeats" });
 export type AgentMetrics = z.infer<typeof AgentMetricsSchema>;
 
 export interface WorkerMetrics {
@@ -98,7 +98,7 @@ export type ThresholdMetric = (typeof ThresholdMetric)[keyof typeof ThresholdMet
 export const THRESHOLD_METRICS = Object.values(ThresholdMetric) as [ThresholdMetric, ...ThresholdMetric[]];
 
 /** A threshold in breach: since when, and the value that crossed it. Absent: the metric is below its threshold. */
-export const ThresholdBreachSchema = z.object({ since: z.iso.datetime(), value: z.number(), threshold: z.number() });
+export const ThresholdBreachSchema = z.object({ since: z.iso.datetime(), value: z.number(), threshold: z.number() }).meta({ id: 'ThresholdBreach' });
 export type ThresholdBreach = z.infer<typeof ThresholdBreachSchema>;
 export type WorkerAlerts = Partial<Record<ThresholdMetric, ThresholdBreach>>;
 

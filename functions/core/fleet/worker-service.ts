@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { ForbiddenError } from '../errors.ts';
 import { isPlatformAdmin, seesFleet } from '../roles.ts';
 import type { Actor } from '../job-service.ts';
@@ -32,14 +33,16 @@ export interface WorkerServiceDeps {
 }
 
 /** What switching detailed monitoring costs, as the endpoint tells the admin. */
-export interface MonitoringCost {
-  detailedMonitoring: boolean;
-  metrics: number;
-  resolutionSeconds: number;
-  /** USD per month for this worker at list price; 0 with basic monitoring (free). */
-  monthlyCostUsd: number;
-  pricing: string;
-}
+export const MonitoringCostSchema = z
+  .object({
+    detailedMonitoring: z.boolean(),
+    metrics: z.number().int().nonnegative().meta({ description: 'EC2 metrics per instance the switch concerns' }),
+    resolutionSeconds: z.number().int().positive().meta({ description: '60 with detailed monitoring, 300 without' }),
+    monthlyCostUsd: z.number().nonnegative().meta({ description: 'USD per month for this worker at list price; 0 with basic monitoring (free)' }),
+    pricing: z.string().meta({ description: 'Where the price comes from' }),
+  })
+  .meta({ id: 'MonitoringCost' });
+export type MonitoringCost = z.output<typeof MonitoringCostSchema>;
 
 export interface LaunchWorkerRequest {
   workerClass: string;

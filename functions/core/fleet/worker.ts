@@ -1,7 +1,17 @@
+import * as z from 'zod';
 import type { Market } from '../../declarations/worker-classes.ts';
-import type { WorkerFailure } from './provisioning-failures.ts';
-import type { WorkerState } from './worker-state.ts';
-import type { AgentStats, WorkerAlerts, WorkerMetrics } from './worker-metrics.ts';
+import { WorkerFailureSchema, type WorkerFailure } from './provisioning-failures.ts';
+import { WORKER_STATES, type WorkerState } from './worker-state.ts';
+import {
+  AgentMetricsSchema,
+  CloudWatchMetricsSchema,
+  Ec2MetricsSchema,
+  THRESHOLD_METRICS,
+  ThresholdBreachSchema,
+  type AgentStats,
+  type WorkerAlerts,
+  type WorkerMetrics,
+} from './worker-metrics.ts';
 
 /** Why a worker that served ended: the reaper, the scaler handshake, spot and admins each leave their reason. */
 export const TerminationReason = {
@@ -84,8 +94,51 @@ export interface WorkerRecord extends Worker {
 /** The class market as the launch sees it. */
 export type ClassMarket = Market;
 
+const at = (description: string) => z.iso.datetime().optional().meta({ description });
+
+/** A worker as the API returns it (toWorkerResource). */
+export const WorkerResourceSchema = z
+  .object({
+    workerId: z.string().meta({ example: 'w-01j9z3q4m5n6p7q8r9s0t1v2w3' }),
+    class: z.string().meta({ description: 'Its worker class (functions/declarations/worker-classes.ts)' }),
+    state: z.enum(WORKER_STATES),
+    version: z.number().int().positive(),
+    region: z.string(),
+    instanceId: z.string().optional().meta({ description: 'The EC2 instance, once launched (absent for a local worker)' }),
+    availabilityZone: z.string().optional(),
+    instanceType: z.string().optional(),
+    market: z.enum(['spot', 'on-demand']).optional(),
+    amiName: z.string(),
+    amiId: z.string().optional(),
+    slots: z.number().int().nonnegative().meta({ description: 'Jobs it runs at once' }),
+    runningJobs: z.number().int().nonnegative(),
+    agentVersion: z.string().optional(),
+    launchedAt: at('When its instance was launched'),
+    readyAt: at('When its agent registered'),
+    lastHeartbeatAt: at("Its agent's last heartbeat"),
+    drainingAt: at('When it started draining'),
+    terminatedAt: at('When it ended'),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    requestedBy: z.string().meta({ description: "Who asked for it: the scaler, or an admin's `sub`" }),
+    failure: WorkerFailureSchema.optional(),
+    termination: z.object({ reason: z.enum(TERMINATION_REASONS), message: z.string() }).optional(),
+    detailedMonitoring: z.boolean().meta({ description: 'EC2 detailed (1-minute) monitoring' }),
+    metrics: z
+      .object({ ec2: Ec2MetricsSchema.optional(), cloudWatch: CloudWatchMetricsSchema.optional(), agent: AgentMetricsSchema.optional() })
+      .meta({ description: 'One block per source, each stamped with when it was read' }),
+    alerts: z
+      .partialRecord(z.enum(THRESHOLD_METRICS), ThresholdBreachSchema)
+      .meta({ description: 'CPU or memory thresholds in breach now; absent metrics are below their threshold' }),
+  })
+  .meta({ id: 'Worker' });
+export type WorkerResource = z.output<typeof WorkerResourceSchema>;
+
+// Compile-time: WorkerResourceSchema names exactly the fields of Worker, so the API's description cannot miss one.
+const _resourceHasWorkerFields: [keyof Worker] extends [keyof WorkerResource] ? ([keyof WorkerResource] extends [keyof Worker] ? true : never) : never = true;
+
 /** The public view: the task token and agent bookkeeping stay inside. */
-export function toWorkerResource(worker: WorkerRecord): Worker {
+export function toWorkerResource(worker: WorkerRecord): WorkerResource {
   const { registrationToken: _t, registeredAt: _r, directive: _d, runningJobIds: _j, preferredInstanceType: _p, agentReport: _a, ...resource } = worker;
   return { ...resource, detailedMonitoring: worker.detailedMonitoring ?? false, metrics: worker.metrics ?? {}, alerts: worker.alerts ?? {} };
 }
