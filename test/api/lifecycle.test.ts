@@ -82,15 +82,6 @@ describe('Job lifecycle routes', () => {
     expect((await api.outboxEventsFor(id)).filter((e) => e.type === 'JobCancelled')).toHaveLength(1);
   });
 
-  it('returns the output tail of a finished job as its logs, and an empty incomplete log before', async () => {
-    const id = await submit();
-    expect((await api.call('GET', `/v1/jobs/${id}/logs`)).body).toMatchObject({ complete: false, outputTail: '' });
-    await moveJob(api.store, id, ['DISPATCHED', 'RUNNING', 'SUCCEEDED']);
-    const logs = await api.call('GET', `/v1/jobs/${id}/logs`);
-    expect(logs.body).toMatchObject({ jobId: id, status: 'SUCCEEDED', complete: true, outputTail: 'done\n' });
-    expect((await api.call('GET', `/v1/jobs/${id}/logs`, { caller: bob })).status).toBe(404);
-  });
-
   it('keeps platform-wide stats for platform admins: a tenant admin is not one', async () => {
     expect((await api.call('GET', '/v1/queues/stats', { query: { scope: 'global' } })).status).toBe(403);
     expect((await api.call('GET', '/v1/queues/stats', { caller: tenantAdmin, query: { scope: 'global' } })).status).toBe(403);

@@ -29,12 +29,12 @@ describe('POST /v1/jobs', () => {
   });
 
   it('refuses with 413 SPEC_TOO_LARGE, naming the limit, a job whose command, args and env could not fit a saga state', async () => {
-    const body = { command: 'echo big', args: Array.from({ length: 9 }, () => 'a'.repeat(8000)) };
+    const body = { command: 'echo "$@"', args: Array.from({ length: 9 }, () => 'a'.repeat(8000)) };
     const res = await api.call('POST', '/v1/jobs', { body, headers: { 'Idempotency-Key': 'too-big-1' } });
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ code: 'SPEC_TOO_LARGE', details: { limitBytes: 65_536 } });
     expect(res.body.message).toContain('the limit is 65536 bytes');
-    const fits = await api.call('POST', '/v1/jobs', { body: { command: 'echo fits', args: Array.from({ length: 7 }, () => 'a'.repeat(8000)) } });
+    const fits = await api.call('POST', '/v1/jobs', { body: { command: 'echo "$@"', args: Array.from({ length: 7 }, () => 'a'.repeat(8000)) } });
     expect(fits.status).toBe(201);
   });
 

@@ -9,6 +9,7 @@ import { functionArnKey, SAGA_STEP_NAMES } from '../../functions/saga/steps.ts';
 import { DEFAULT_STACK_PREFIX, jobSagaName } from '../../lib/forgeflow-app.ts';
 import type { ForgeflowFunction } from '../../lib/lambda-function.ts';
 import { DLQ_VISIBILITY_TIMEOUT_SECONDS } from '../../lib/queues.ts';
+import { JOB_LOG_SHIP_ACTIONS } from '../../lib/job-logs.ts';
 import { AGENT_DISPATCH_ACTIONS, AGENT_TASK_ACTIONS } from '../../lib/worker-agent.ts';
 import { actionsOf, resourcesOf, sorted, synthForgeflow, type ForgeflowFixture, type Json, type Resource, type Statement } from './fixture.ts';
 
@@ -235,8 +236,10 @@ describe('worker agent role', () => {
     const on = (action: string) => statements.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf).map((r) => fixture.local(r));
     const classQueues = PRIORITIES.map((p) => statefulArn(stateful().queues.get(dispatchQueue(workerClass, p)).queue));
     expect(sorted(new Set(statements.flatMap(actionsOf)))).toEqual(
-      sorted([...AGENT_DISPATCH_ACTIONS, 'sqs:SendMessage', ...AGENT_TASK_ACTIONS, 'lambda:InvokeFunction', 's3:GetObject']),
+      sorted([...AGENT_DISPATCH_ACTIONS, 'sqs:SendMessage', ...AGENT_TASK_ACTIONS, 'lambda:InvokeFunction', 's3:GetObject', ...JOB_LOG_SHIP_ACTIONS]),
     );
+    // Job output goes to the stack's job log group and nowhere else.
+    for (const action of JOB_LOG_SHIP_ACTIONS) expect(on(action)).toEqual([statefulArn(stateful().jobLogs.logGroup)]);
     expect(AGENT_DISPATCH_ACTIONS).toEqual(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes']);
     expect(AGENT_TASK_ACTIONS).toEqual(['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat']);
     for (const action of AGENT_DISPATCH_ACTIONS) sameSet(on(action), classQueues);
