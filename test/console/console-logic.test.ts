@@ -5,6 +5,8 @@ import { JOB_STATUSES, TERMINAL_STATUSES } from '../../functions/core/job-status
 import { serveConsole, type ConsoleAssets } from '../../console/site.ts';
 import { phasesOf, timelineOf, type TimelineEvent } from '../../console/src/timeline.ts';
 import { niceMax, throughputBuckets } from '../../console/src/throughput.ts';
+import { specOf, type JobFormValues } from '../../console/src/job-form.ts';
+import { JobSpecSchema } from '../../functions/core/job.ts';
 import { isLoopbackHost } from '../../local/console-site.ts';
 import { chromiumPath } from './browser.ts';
 
@@ -142,5 +144,22 @@ describe('Console: the browser the tests drive', () => {
       if (saved === undefined) delete process.env.CHROMIUM_PATH;
       else process.env.CHROMIUM_PATH = saved;
     }
+  });
+});
+
+describe('Console: the submit form', () => {
+  const values = (patch: Partial<JobFormValues>): JobFormValues => ({ form: 'argv', command: '', priority: 'medium', timeoutSeconds: '', maxAttempts: '', ...patch });
+
+  it('sends one argv entry a line, keeping empty arguments but not the trailing newline', () => {
+    const spec = specOf(values({ command: 'printf\r\n%s|%s\n\nlast\n\n' }));
+    expect(spec.command).toEqual(['printf', '%s|%s', '', 'last']);
+    expect(JobSpecSchema.parse(spec).command).toEqual(['printf', '%s|%s', '', 'last']);
+  });
+
+  it('sends a snippet as written, and numbers only when they were filled in', () => {
+    expect(specOf(values({ form: 'shell', command: 'echo a\necho b\n', priority: 'low' }))).toEqual({ command: 'echo a\necho b\n', priority: 'low' });
+    expect(specOf(values({ command: 'true', timeoutSeconds: ' 30 ', maxAttempts: '2' }))).toMatchObject({ timeoutSeconds: 30, maxAttempts: 2 });
+    // What the API refuses goes to it as typed, so its error (not a silent default) is what the user sees.
+    expect(JobSpecSchema.safeParse(specOf(values({ command: 'true', timeoutSeconds: '1.5' }))).success).toBe(false);
   });
 });

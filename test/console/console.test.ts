@@ -103,6 +103,54 @@ describe('Console in a browser', { timeout: 120_000 }, () => {
     await screenshot(page, 'job');
   });
 
+  it('submits a job from the form once, however often it is clicked, and opens its page', async () => {
+    const page = await signIn('user', '/console/jobs');
+    const countJobs = async () => (await api<{ items: unknown[] }>('user', 'GET', '/v1/jobs?limit=100')).body.items.length;
+    const before = await countJobs();
+    await page.getByTestId('new-job').click();
+    const form = page.getByTestId('submit-form');
+    await form.getByLabel('Program and arguments (no shell)').check();
+    await form.locator('textarea[name=command]').fill('sh\n-c\necho from-the-form');
+    await form.locator('select[name=priority]').selectOption('high');
+    await form.locator('input[name=maxAttempts]').fill('2');
+    await form.getByRole('button', { name: 'Submit job' }).dblclick();
+
+    await page.waitForURL(/\/console\/jobs\/job_/);
+    const jobId = await page.getByTestId('job-id').textContent();
+    expect(new URL(page.url()).pathname).toBe(`/console/jobs/${jobId}`);
+    expect(await page.getByTestId('command').getAttribute('data-form')).toBe('argv');
+    await headerStatus(page, 'SUCCEEDED').waitFor({ timeout: 60_000 });
+    await page.getByTestId('logs').filter({ hasText: 'from-the-form' }).waitFor();
+    const job = await api<{ command: unknown; priority: string; maxAttempts: number }>('user', 'GET', `/v1/jobs/${jobId}`);
+    expect(job.body).toMatchObject({ command: ['sh', '-c', 'echo from-the-form'], priority: 'high', maxAttempts: 2 });
+    expect(await countJobs()).toBe(before + 1);
+  });
+
+  it("shows the API's error for a bad submit and stays on the form", async () => {
+    const page = await signIn('user', '/console/jobs');
+    const keys: (string | undefined)[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/v1/jobs') keys.push(request.headers()['idempotency-key']);
+    });
+    await page.getByTestId('new-job').click();
+    const form = page.getByTestId('submit-form');
+    await form.getByLabel('Shell snippet').check();
+    await form.getByRole('button', { name: 'Submit job' }).click();
+    await form.getByTestId('error').filter({ hasText: 'VALIDATION_ERROR' }).waitFor();
+    expect(await form.getByTestId('error').textContent()).toContain('HTTP 400');
+
+    // The program form with no program on its first line: the API names the entry at fault.
+    await form.getByLabel('Program and arguments (no shell)').check();
+    await form.locator('textarea[name=command]').fill('\necho');
+    await form.getByRole('button', { name: 'Submit job' }).click();
+    await form.getByTestId('error').filter({ hasText: 'the first entry of a command array is the program to run' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/console/jobs');
+    // One key for the form while it is open: a re-submit of it can never create a second job.
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keys[1]).toBe(keys[0]);
+  });
+
   it('cancels a running job from its page', async () => {
     const jobId = await submit({ command: 'echo started; sleep 30', maxAttempts: 1 });
     const page = await signIn('user', `/console/jobs/${jobId}`);

@@ -45,6 +45,8 @@ export interface RequestOptions {
   method?: string;
   body?: unknown;
   query?: Record<string, string | undefined>;
+  /** Headers of the call itself (an Idempotency-Key); the token and content type are added here. */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -56,7 +58,7 @@ export async function api<T extends z.ZodType>(path: string, schema: T, options:
   try {
     response = await fetch(url, {
       method: options.method ?? 'GET',
-      headers: { ...authHeaders(), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...options.headers, ...authHeaders(), ...(options.body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       ...(options.signal ? { signal: options.signal } : {}),
     });

@@ -8,6 +8,8 @@ const HINTS: Record<string, string> = {
   JOB_NOT_FOUND: 'No job with this id exists in your tenant.',
   WORKER_NOT_FOUND: 'No worker with this id exists.',
   RATE_LIMITED: 'Too many requests for your tenant: the console tries again on its next refresh.',
+  // Only a submit form's own key can be reused: its first submit created a job, and the form was changed since.
+  IDEMPOTENCY_KEY_REUSED: 'This form already created a job (details.jobId): open it from the list, or open a new form.',
   NETWORK_ERROR: 'Check that the API is running and reachable.',
 };
 

@@ -4,6 +4,7 @@ import { PRIORITIES } from '../../../functions/core/priority.ts';
 import { api } from '../api/client.ts';
 import { JobPageSchema, type JobSummary } from '../api/schemas.ts';
 import { ErrorBox, LiveNote, Pager, StatusBadge } from '../components/common.ts';
+import { SubmitJobForm } from '../components/submit-form.ts';
 import { formatDuration, formatTime } from '../format.ts';
 import { html } from '../html.ts';
 import { usePoll } from '../poll.ts';
@@ -45,6 +46,7 @@ function Filter({ name, value, options, onChange }: { name: string; value: strin
 export function JobsPage({ search }: { search: URLSearchParams }) {
   const status = search.get('status') ?? '';
   const priority = search.get('priority') ?? '';
+  const [composing, setComposing] = useState(false);
   // Cursors of the pages seen, to go back: the API's cursors only go forward. Reset when a filter changes.
   const [cursors, setCursors] = useState<{ key: string; stack: (string | undefined)[] }>({ key: '', stack: [undefined] });
   const filterKey = `${status}|${priority}`;
@@ -69,8 +71,12 @@ export function JobsPage({ search }: { search: URLSearchParams }) {
   return html`<section>
     <header class="page-head">
       <h1>Jobs</h1>
-      <${LiveNote} intervalMs=${REFRESH_MS} loading=${jobs.loading} />
+      <div class="head-actions">
+        <${LiveNote} intervalMs=${REFRESH_MS} loading=${jobs.loading} />
+        ${composing ? null : html`<button type="button" data-testid="new-job" onClick=${() => setComposing(true)}>New job</button>`}
+      </div>
     </header>
+    ${composing ? html`<${SubmitJobForm} onClose=${() => setComposing(false)} />` : null}
     <div class="toolbar">
       <${Filter} name="status" value=${status} options=${JOB_STATUSES} onChange=${(v: string) => setFilter('status', v)} />
       <${Filter} name="priority" value=${priority} options=${PRIORITIES} onChange=${(v: string) => setFilter('priority', v)} />
