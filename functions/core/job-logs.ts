@@ -1,3 +1,5 @@
+import { packInOrder } from './batches.ts';
+
 /**
  * A job's output while it runs: the agent appends each attempt's output in batches of events, the API reads them back
  * from a cursor. The ports are shaped after CloudWatch Logs (PutLogEvents, GetLogEvents), whose limits are declared
@@ -81,25 +83,12 @@ export function splitMessage(text: string, maxBytes: number = MAX_MESSAGE_BYTES)
  * count, byte and time-span limits allow, keeping their order.
  */
 export function packBatches(events: readonly LogEvent[]): LogEvent[][] {
-  const batches: LogEvent[][] = [];
-  let current: LogEvent[] = [];
-  let bytes = 0;
-  for (const event of events) {
-    const size = eventBytes(event);
-    const full =
-      current.length === LOG_LIMITS.maxBatchEvents ||
-      bytes + size > LOG_LIMITS.maxBatchBytes ||
-      (current.length > 0 && event.timestamp - current[0]!.timestamp > LOG_LIMITS.maxBatchSpanMs);
-    if (full && current.length > 0) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(event);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return packInOrder(events, {
+    maxCount: LOG_LIMITS.maxBatchEvents,
+    maxBytes: LOG_LIMITS.maxBatchBytes,
+    sizeOf: eventBytes,
+    splitBefore: (first, event) => event.timestamp - first.timestamp > LOG_LIMITS.maxBatchSpanMs,
+  });
 }
 
 /** Why CloudWatch Logs would refuse this batch as a whole, or undefined when it would take it. */

@@ -132,17 +132,12 @@ export class SagaService {
    * `cancelRequested` and whose task token won. With the dispatch's facts, the usual case needs no read (see
    * startRunning).
    */
-  async recordRunning(report: WorkerReport): Promise<StartedAttempt> {
-    let known: JobRecord | undefined;
-    if (report.facts) {
-      try {
-        return await this.startRunning(report, report.facts);
-      } catch (error) {
-        if (!(error instanceof ConcurrentModificationError)) throw error;
-        known = error.current;
-      }
-    }
-    return this.mutate(report.jobId, notFound(report.jobId), (job) => this.decideRunning(report, job), known);
+  recordRunning(report: WorkerReport): Promise<StartedAttempt> {
+    const { facts } = report;
+    return this.assumeThenDecide(
+      facts && (() => this.startRunning(report, facts)),
+      (known) => this.mutate(report.jobId, notFound(report.jobId), (job) => this.decideRunning(report, job), known),
+    );
   }
 
   /** DISPATCHED, not cancelled → RUNNING as a patch; anything else fails its condition and goes to decideRunning. */
@@ -180,18 +175,29 @@ export class SagaService {
    * accepted ends CANCELLED (its result kept): the user was told it would stop; only one that had already finished
    * before the cancel keeps its success.
    */
-  async recordSuccess(input: JobRun & { attempt: number; output: TaskSuccess; facts?: JobFacts | undefined }): Promise<SagaOutcome> {
-    let known: JobRecord | undefined;
-    if (input.facts) {
-      try {
-        return await this.succeedRunning(input, input.facts);
-      } catch (error) {
-        if (!(error instanceof ConcurrentModificationError)) throw error;
-        known = error.current;
-      }
+  recordSuccess(input: JobRun & { attempt: number; output: TaskSuccess; facts?: JobFacts | undefined }): Promise<SagaOutcome> {
+    const { facts } = input;
+    return this.assumeThenDecide(
+      facts && (() => this.succeedRunning(input, facts)),
+      async (known) => {
+        const job = await this.mutate(input.jobId, notFound(input.jobId), (current) => this.decideSuccess(input, current), known);
+        return { jobId: job.jobId, run: job.run, status: job.status };
+      },
+    );
+  }
+
+  /**
+   * The write that assumes the usual case from the facts it was handed (no read), when there are facts; if the job is
+   * not as assumed, the read-and-decide path, starting from the job the failed condition returned.
+   */
+  private async assumeThenDecide<T>(assumed: (() => Promise<T>) | undefined, decide: (known?: JobRecord) => Promise<T>): Promise<T> {
+    if (!assumed) return decide();
+    try {
+      return await assumed();
+    } catch (error) {
+      if (!(error instanceof ConcurrentModificationError)) throw error;
+      return decide(error.current);
     }
-    const job = await this.mutate(input.jobId, notFound(input.jobId), (current) => this.decideSuccess(input, current), known);
-    return { jobId: job.jobId, run: job.run, status: job.status };
   }
 
   /**

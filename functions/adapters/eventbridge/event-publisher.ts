@@ -1,6 +1,7 @@
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { EventEnvelope } from '../../core/events.ts';
 import type { EventPublisher, PublishOutcome } from '../../core/ports.ts';
+import { packInOrder } from '../../core/batches.ts';
 
 /** PutEvents accepts at most 10 entries per call, and at most 256 KB in all (EventBridge quotas). */
 export const PUT_EVENTS_BATCH = 10;
@@ -65,26 +66,18 @@ export class EventBridgePublisher implements EventPublisher {
    * and be refused whole. An event too large for any request can never be published: it is reported at once.
    */
   private batches(events: readonly EventEnvelope[]): { batches: EventEnvelope[][]; tooLarge: PublishOutcome['failed'] } {
-    const batches: EventEnvelope[][] = [];
     const tooLarge: PublishOutcome['failed'] = [];
-    let current: EventEnvelope[] = [];
-    let bytes = 0;
+    const sized: { event: EventEnvelope; size: number }[] = [];
     for (const event of events) {
       const size = putEventsEntrySize(toPutEventsEntry(this.options.busName, event));
       if (size > PUT_EVENTS_MAX_BYTES) {
         tooLarge.push({ eventId: event.id, errorCode: 'EntryTooLarge', errorMessage: `The event takes ${size} bytes; PutEvents accepts ${PUT_EVENTS_MAX_BYTES}` });
-        continue;
+      } else {
+        sized.push({ event, size });
       }
-      if (current.length === PUT_EVENTS_BATCH || bytes + size > PUT_EVENTS_MAX_BYTES) {
-        batches.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(event);
-      bytes += size;
     }
-    if (current.length > 0) batches.push(current);
-    return { batches, tooLarge };
+    const packed = packInOrder(sized, { maxCount: PUT_EVENTS_BATCH, maxBytes: PUT_EVENTS_MAX_BYTES, sizeOf: (entry) => entry.size });
+    return { batches: packed.map((batch) => batch.map((entry) => entry.event)), tooLarge };
   }
 
   /** Sends one batch; on partial failure (FailedEntryCount > 0) sends again only the entries that failed. */
