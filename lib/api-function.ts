@@ -1,9 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import { EVENT_BUS } from '../functions/declarations/events.ts';
+import { SAGA_STARTER_QUEUE } from '../functions/declarations/queues.ts';
 import {
   COUNTERS_TABLE,
   JOBS_TABLE,
@@ -29,6 +31,8 @@ export interface ApiFunctionProps {
   readonly tables: ForgeflowTables;
   /** The bus the api publishes to optimistically after each commit (the outbox relay remains the sure path). */
   readonly eventBus: IEventBus;
+  /** Where the api hands a queued run whose saga it could not start (the starter retries it). */
+  readonly sagaStarterQueue: IQueue;
   /** The fleet: the api lists, adds and removes workers (functions/fleet/wiring.ts with ec2 and releaseJobs). */
   readonly fleet: FleetBinding;
   /** GET /v1/jobs/{id}/logs reads the job log group's streams. */
@@ -41,7 +45,7 @@ export const API_FLEET_WIRING = { ec2: true, queueDepth: false, releaseJobs: tru
 /**
  * The api Lambda (functions/api/handler.ts) with its own log group and a role that holds nothing but what it uses:
  * write to its log group, X-Ray, each table at the access it needs, PutEvents on the Forgeflow bus, StartExecution
- * of the job saga (a submitted job's fast path), and for the workers routes: StartExecution of the provisioning saga (a new worker), TerminateInstances on this stack's
+ * of the job saga (a submitted job's run) and SendMessage to the saga starter's queue (a start that failed), and for the workers routes: StartExecution of the provisioning saga (a new worker), TerminateInstances on this stack's
  * instances (a removed worker), SendTaskFailure on the job saga (the jobs a removed worker held), reading worker
  * metrics and switching detailed monitoring of this stack's instances.
  */
@@ -78,6 +82,9 @@ export class ApiFunction extends ForgeflowFunction {
     fn.addEnvironment(EVENT_BUS.envVar, props.eventBus.eventBusName);
     props.eventBus.grantPutEventsTo(fn);
     fn.addToRolePolicy(new PolicyStatement({ sid: 'StartJobSagas', actions: ['states:StartExecution'], resources: [props.fleet.jobSagaArn] }));
+    // A start that fails goes to the saga starter's queue, which nothing else feeds but the starter itself.
+    fn.addEnvironment(SAGA_STARTER_QUEUE.envVar, props.sagaStarterQueue.queueUrl);
+    props.sagaStarterQueue.grantSendMessages(fn);
 
     // The fleet's store uses the workers, outbox and counters tables (the last two bound above at the access it
     // needs) and its job releaser reads jobs (readWrite above). Its state machine ARNs are built from their names.

@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { SAGA_STARTER_QUEUE } from '../functions/declarations/queues.ts';
 import { JOB_SAGA, PROVISION_WORKER } from '../functions/declarations/statemachines.ts';
 import type { WorkerClass } from '../functions/declarations/workers.ts';
 import { ApiFunction } from './api-function.ts';
@@ -90,7 +91,7 @@ export class ForgeflowApiStack extends Stack {
     // constructs, and the provisioning saga's own steps could not reference it without a cycle.
     const fleet = fleetBinding(this, { tables, queues, jobSagaName, provisionWorkerName });
 
-    this.apiFunction = new ApiFunction(this, 'ApiFunction', { tables, eventBus: events.bus, fleet, jobLogs });
+    this.apiFunction = new ApiFunction(this, 'ApiFunction', { tables, eventBus: events.bus, sagaStarterQueue: queues.get(SAGA_STARTER_QUEUE).queue, fleet, jobLogs });
     this.httpApi = new ForgeflowHttpApi(this, 'HttpApi', {
       handler: this.apiFunction.function,
       userPool: auth.userPool,

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb/client.ts';
@@ -12,6 +13,8 @@ import { EventHistory } from '../adapters/dynamodb/event-history.ts';
 import { SagaControl } from '../adapters/stepfunctions/saga-control.ts';
 import { systemClock, type JobStore } from '../core/ports.ts';
 import { EVENT_BUS } from '../declarations/events.ts';
+import { SAGA_STARTER_QUEUE } from '../declarations/queues.ts';
+import { SagaStarterQueue } from '../adapters/sqs/saga-starter-queue.ts';
 import { METRICS_NAMESPACE } from '../declarations/metrics.ts';
 import { JOB_SAGA } from '../declarations/statemachines.ts';
 import { metricsRecorder } from '../shared/platform-metrics.ts';
@@ -31,25 +34,29 @@ import { openJobLogStore, readJobLogTarget } from '../adapters/job-log-stores.ts
 const tableName = readTableNames([JOBS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE]);
 const config = readConfig({
   [EVENT_BUS.envVar]: z.string().min(1),
+  [SAGA_STARTER_QUEUE.envVar]: z.url(),
   OPTIMISTIC_PUBLISH: z.enum(['true', 'false']).default('true'),
 });
 const logger = new Logger({ serviceName: 'forgeflow-api' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'forgeflow-api' });
 const client = createDocumentClient();
 const dynamoStore = new DynamoJobStore(client, { jobs: tableName(JOBS_TABLE), outbox: tableName(OUTBOX_TABLE), counters: tableName(COUNTERS_TABLE) });
-// The fast path is a single try (the outbox relay is the path that retries): a queued run's saga started directly
-// (JOB_SAGA_ARN comes with the fleet's wiring below), anything else published to the bus.
+// The fast path is a single try: a queued run's saga started directly (JOB_SAGA_ARN comes with the fleet's wiring
+// below), or else handed to the saga starter's queue, which retries; anything else published to the bus, which the
+// outbox relay publishes again.
 const sagaControl = new SagaControl(new SFNClient({ maxAttempts: 1 }), readStateMachineArn(JOB_SAGA));
-const store: JobStore =
-  config.OPTIMISTIC_PUBLISH === 'true'
-    ? new OptimisticPublishingStore(
-        dynamoStore,
-        new EventBridgePublisher(new EventBridgeClient({}), { busName: String(config[EVENT_BUS.envVar]), maxAttempts: 1 }),
-        logger,
-        metrics,
-        (jobId, run) => sagaControl.start(jobId, run),
-      )
-    : dynamoStore;
+// An explicit endpoint locally (AWS_ENDPOINT_URL_SQS): local queue URLs name a host that does not resolve.
+const starterQueue = new SagaStarterQueue(
+  new SQSClient(process.env.AWS_ENDPOINT_URL_SQS ? { endpoint: process.env.AWS_ENDPOINT_URL_SQS } : {}),
+  String(config[SAGA_STARTER_QUEUE.envVar]),
+);
+const store: JobStore = new OptimisticPublishingStore(
+  dynamoStore,
+  { start: (jobId, run) => sagaControl.start(jobId, run), handOff: (event) => starterQueue.put(event) },
+  config.OPTIMISTIC_PUBLISH === 'true' ? new EventBridgePublisher(new EventBridgeClient({}), { busName: String(config[EVENT_BUS.envVar]), maxAttempts: 1 }) : undefined,
+  logger,
+  metrics,
+);
 const history = new EventHistory(client, tableName(OUTBOX_TABLE));
 const deliveries = new WebhookDeliveries(client, tableName(WEBHOOK_DELIVERIES_TABLE));
 const secrets = new TenantSecrets(client, tableName(TENANTS_TABLE));

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -18,11 +17,6 @@ const EventBridgeMessageSchema = z.object({
 
 export class MalformedMessageError extends Error {
   override name = 'MalformedMessageError';
-}
-
-/** The message body an EventBridge rule puts on an SQS target, for an event a consumer puts back on its own queue. */
-export function eventBridgeMessage(event: EventEnvelope): string {
-  return JSON.stringify({ id: randomUUID(), 'detail-type': event.type, source: event.source, time: event.time, detail: event });
 }
 
 /** Reads the domain event out of an SQS message body; anything else is a malformed message. */

@@ -13,7 +13,7 @@ import { describeFailure } from './failure-reasons.ts';
 import { deriveJobId, newEventId, requestHash } from './ids.ts';
 import { JobStatus } from './job-status.ts';
 import { canRetry } from './job-actions.ts';
-import { dispatchPayloadBytes, LIMITS, type JobRecord, type JobSpec } from './job.ts';
+import { dispatchPayloadBytes, LIMITS, queuedOverdueAt, type JobRecord, type JobSpec } from './job.ts';
 import { transitionChange, type Clock, type JobPage, type JobStore, type ListJobsQuery } from './ports.ts';
 import { retryOnConflict } from './conflict-retry.ts';
 import { isPlatformAdmin } from './roles.ts';
@@ -60,6 +60,7 @@ export class JobService {
       updatedAt: now,
       createdBy: actor.sub,
       requestHash: hash,
+      overdueAt: queuedOverdueAt(now),
     };
     const event = jobEvent(
       'JobQueued',
@@ -129,7 +130,7 @@ export class JobService {
       const context = this.eventContext(correlationId);
       // The new run starts clean: its own execution (named after the run), no traces of the last one's attempts.
       const { result: _r, failure: _f, startedAt: _s, finishedAt: _e, workerId: _w, execution: _x, resumes: _n, cancelRequestedAt: _c, ...rest } = job;
-      const next = this.next(rest, { status: JobStatus.QUEUED, run: job.run + 1, attempts: 0, cancelRequested: false });
+      const next = this.next(rest, { status: JobStatus.QUEUED, run: job.run + 1, attempts: 0, cancelRequested: false, overdueAt: queuedOverdueAt(context.time) });
       const event = jobEvent('JobQueued', next, job.status, { reason: 'retried', timeoutSeconds: next.timeoutSeconds, maxAttempts: next.maxAttempts }, context);
       await this.commitTransition(job, next, event);
       return next;

@@ -167,9 +167,22 @@ export interface JobRecord extends Job {
   execution?: string;
   /** How many times the reconciler resumed this run in a new execution (names the next one). */
   resumes?: number;
-  /** While a worker holds the job: when its saga should long have moved on (the reconciler's sweep looks after that). */
+  /**
+   * While a worker holds the job, or while a queued run waits for its saga's first step: when the saga should long
+   * have moved on (the reconciler's sweep looks after that).
+   */
   overdueAt?: string;
 }
+
+/**
+ * How long a queued run may wait for its saga to claim or park it before the reconciler's sweep makes sure the saga
+ * was started. The API starts it at once and hands a failed start to the saga starter's queue; this is for a start
+ * lost with both (an API function that died between its commit and the start).
+ */
+export const QUEUED_OVERDUE_SECONDS = 5 * 60;
+
+/** The overdue time of a run queued at `time` (an ISO instant). */
+export const queuedOverdueAt = (time: string) => new Date(Date.parse(time) + QUEUED_OVERDUE_SECONDS * 1000).toISOString();
 
 export const JobStatusSchema = z.enum(JOB_STATUSES);
 export const PrioritySchema = z.enum(PRIORITIES);

@@ -26,16 +26,26 @@ export interface SagaExecutions {
   start(name: string, input: { jobId: string; run: number }): Promise<void>;
 }
 
-/** Held jobs whose overdue time has passed (the byOverdue index). */
+/** Jobs whose overdue time has passed (the byOverdue index). */
 export interface OverdueJobs {
+  /** Held jobs (DISPATCHED, RUNNING). */
   overdue(now: Date, limit: number): Promise<string[]>;
+  /** Queued runs that no saga step has claimed or parked. */
+  queuedPastDue(now: Date, limit: number): Promise<string[]>;
+  /** Takes a queued run whose saga is known to be started out of the index. */
+  clearQueuedDue(jobId: string, run: number): Promise<void>;
 }
 
-export type ReconcileOutcome = 'in-order' | 'not-current' | 'still-running' | 'success-recorded' | 'failure-recorded' | 'resumed';
+export type ReconcileOutcome = 'in-order' | 'not-current' | 'still-running' | 'success-recorded' | 'failure-recorded' | 'resumed' | 'start-ensured';
 
 /** The state whose exit carries the worker's success (`$.output`) and the attempt it answered (`$.dispatch.attempt`). */
 const DISPATCH_STATE = 'Dispatch';
 const SWEEP_PAGE = 100;
+/**
+ * Queued runs looked at per sweep. Most are parked for a slot (their saga started and waits), each costs a read, a
+ * StartExecution and a write once, so a large backlog is worked through quickly without crowding out held jobs.
+ */
+const QUEUED_SWEEP_PAGE = 500;
 
 const holdsWorker = (job: JobRecord) => job.status === JobStatus.DISPATCHED || job.status === JobStatus.RUNNING;
 const waits = (job: JobRecord) => job.status === JobStatus.QUEUED || job.status === JobStatus.RETRY_SCHEDULED;
@@ -93,15 +103,32 @@ export class JobReconciler {
     return 'resumed';
   }
 
-  /** Held jobs past their overdue time: a still-running execution is stopped first, then each is reconciled. */
+  /**
+   * Held jobs past their overdue time: a still-running execution is stopped first, then each is reconciled. Then
+   * queued runs past theirs: their saga is started, under the name the API and the saga starter use.
+   */
   async sweepOverdue(): Promise<{ swept: number; outcomes: Partial<Record<ReconcileOutcome, number>> }> {
-    const jobIds = await this.deps.overdueJobs.overdue(this.deps.clock.now(), SWEEP_PAGE);
+    const now = this.deps.clock.now();
+    const held = await this.deps.overdueJobs.overdue(now, SWEEP_PAGE);
+    const queued = await this.deps.overdueJobs.queuedPastDue(now, QUEUED_SWEEP_PAGE);
     const outcomes: Partial<Record<ReconcileOutcome, number>> = {};
-    for (const jobId of jobIds) {
-      const outcome = await this.sweepOne(jobId);
-      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-    }
-    return { swept: jobIds.length, outcomes };
+    const count = (outcome: ReconcileOutcome) => (outcomes[outcome] = (outcomes[outcome] ?? 0) + 1);
+    for (const jobId of held) count(await this.sweepOne(jobId));
+    for (const jobId of queued) count(await this.ensureStarted(jobId));
+    return { swept: held.length + queued.length, outcomes };
+  }
+
+  /**
+   * A queued run no saga step has taken yet. Starting its execution by name is idempotent: a parked run's execution
+   * exists and waits, a lost start happens now. Either way the run leaves the index; an execution that then ends
+   * abnormally reaches executionEnded through its status-change event.
+   */
+  private async ensureStarted(jobId: string): Promise<ReconcileOutcome> {
+    const job = await this.deps.store.get(jobId);
+    if (!job || job.status !== JobStatus.QUEUED) return 'in-order';
+    await this.deps.executions.start(job.execution ?? sagaExecutionName(jobId, job.run), { jobId, run: job.run });
+    await this.deps.overdueJobs.clearQueuedDue(jobId, job.run);
+    return 'start-ensured';
   }
 
   private async sweepOne(jobId: string): Promise<ReconcileOutcome> {

@@ -1,5 +1,5 @@
 import { EVENT_SOURCE, SLOT_FREEING_EVENTS, SLOT_HOLDING_STATUSES, WORKER_ALERT_EVENT_TYPES, WORKER_EVENT_SOURCE } from '../core/events.ts';
-import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
+import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from './queues.ts';
 
 /** The EventBridge bus every job event is published to. */
 export const EVENT_BUS = { id: 'EventBus', name: 'forgeflow', envVar: 'EVENT_BUS_NAME' } as const;
@@ -34,13 +34,6 @@ export const RULES = [
     description: "A worker's CPU or memory threshold crossed or cleared: the tenants that subscribed get a webhook",
     pattern: { source: [WORKER_EVENT_SOURCE], 'detail-type': [...WORKER_ALERT_EVENT_TYPES] },
     target: WEBHOOKS_QUEUE,
-  },
-  {
-    id: 'SagaStarterRule',
-    name: 'forgeflow-saga-starter',
-    description: 'Every queued job run starts its saga',
-    pattern: { source: [EVENT_SOURCE], 'detail-type': ['JobQueued'] },
-    target: SAGA_STARTER_QUEUE,
   },
   {
     id: 'JobControlRule',

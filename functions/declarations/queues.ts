@@ -32,7 +32,10 @@ export const WEBHOOKS_QUEUE = {
   batchSize: 10,
 } as const satisfies QueueDefinition;
 
-/** JobQueued events, turned into one saga execution per job run. */
+/**
+ * JobQueued events whose saga the API could not start (and the starter's own throttled starts, delayed), turned
+ * into one saga execution per job run. No rule feeds it: the API starts runs itself (decision 0011).
+ */
 export const SAGA_STARTER_QUEUE = {
   id: 'SagaStarterQueue',
   name: 'forgeflow-saga-starter',

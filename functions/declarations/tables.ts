@@ -56,9 +56,10 @@ export const JOBS_BY_TENANT_STATUS = {
 } as const satisfies IndexDefinition;
 
 /**
- * Jobs a worker holds (DISPATCHED or RUNNING), by the time after which they are overdue: what the reconciler's
- * sweep reads. Sparse (only held jobs carry the keys) and spread over a few partitions so claims do not all write
- * one key; keys only, because the sweep reads each job consistently before it acts.
+ * Jobs a worker holds (DISPATCHED or RUNNING, partitions `held#N`), and queued runs whose saga has not reached its
+ * first step (`queued#N`), by the time after which they are overdue: what the reconciler's sweep reads. Sparse (no
+ * other job carries the keys) and spread over a few partitions so claims and submits do not all write one key; keys
+ * only, because the sweep reads each job consistently before it acts.
  */
 export const JOBS_BY_OVERDUE = {
   indexName: 'byOverdue',
@@ -67,8 +68,8 @@ export const JOBS_BY_OVERDUE = {
   projection: { type: 'KEYS_ONLY' },
 } as const satisfies IndexDefinition;
 
-/** How many partitions JOBS_BY_OVERDUE spreads held jobs over; the sweep queries each. */
-export const HELD_JOB_SHARDS = 4;
+/** How many partitions JOBS_BY_OVERDUE spreads held jobs (and, apart, queued ones) over; the sweep queries each. */
+export const OVERDUE_JOB_SHARDS = 4;
 
 export const JOBS_TABLE = {
   id: 'JobsTable',

@@ -344,12 +344,15 @@ describe('other permissions', () => {
     }
   });
 
-  it('lets each consumer receive from its own queue only, and the relay send to its failure queue only', () => {
+  it("lets each consumer receive from its own queue only, the relay send to its failure queue only, and the api send to the saga starter's only", () => {
     const queues = fixture.stacks.stateful.queues;
     const arnOf = (queue: { node: { defaultChild?: unknown } }) => ({ 'Fn::GetAtt': [fixture.logicalId(fixture.stacks.stateful, queue), 'Arn'] });
     const sqsResources = (name: string) =>
       fixture.statementsOf(functions[name]!).filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:'))).flatMap((s) => resourcesOf(s).map((r) => fixture.local(r)));
-    expect(sqsResources('api')).toEqual([]);
+    // A saga start the api could not make goes to the starter's queue: sending, nothing else.
+    expect(sqsResources('api')).toEqual([arnOf(queues.get(SAGA_STARTER_QUEUE).queue)]);
+    const apiSqsActions = fixture.statementsOf(functions.api!).flatMap(actionsOf).filter((a) => a.startsWith('sqs:'));
+    expect(sorted(apiSqsActions)).toEqual(sorted(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']));
     expect(sqsResources('relay')).toEqual([arnOf(queues.relayFailureQueue)]);
     expect(sqsResources('webhooks')).toEqual([arnOf(queues.get(WEBHOOKS_QUEUE).queue)]);
     expect(sqsResources('sagaStarter')).toEqual([arnOf(queues.get(SAGA_STARTER_QUEUE).queue)]);

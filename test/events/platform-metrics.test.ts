@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OptimisticPublishingStore } from '../../functions/api/optimistic-publish.ts';
+import { OptimisticPublishingStore, type RunStarter } from '../../functions/api/optimistic-publish.ts';
 import { jobEvent, type EventEnvelope } from '../../functions/core/events.ts';
 import { describeFailure } from '../../functions/core/failure-reasons.ts';
 import type { EventPublisher, JobChange, JobStore, PublishOutcome } from '../../functions/core/ports.ts';
@@ -200,52 +200,91 @@ describe('Optimistic publish metrics', () => {
   const notUsed = () => Promise.reject(new Error('not used by commit'));
   const inner = (commit: JobStore['commit'] = async () => {}): JobStore => ({ commit, get: notUsed, list: notUsed, counters: notUsed, ping: notUsed });
   const silent = new Logger({ logLevel: 'SILENT' });
-  const counts = () => Object.fromEntries(['OptimisticPublishAttempts', 'OptimisticPublishSuccesses', 'OptimisticPublishFailures'].map((n) => [n, values(n)]));
+  const counts = () => Object.fromEntries(['OptimisticPublishAttempts', 'OptimisticPublishSuccesses', 'OptimisticPublishFailures', 'SagaStartsLost'].map((n) => [n, values(n)]));
+  const cancelled = jobEvent('JobCancelRequested', job, 'QUEUED', { requestedBy: 'alice' }, { time: new Date().toISOString(), correlationId: 'c' });
+  /** A run starter that records what it was asked, failing the start or the hand-off when told to. */
+  const runStarter = (fail: { start?: Error; handOff?: Error } = {}) => {
+    const started: [string, number][] = [];
+    const handedOff: EventEnvelope[] = [];
+    const runs: RunStarter = {
+      start: async (jobId, run) => {
+        if (fail.start) throw fail.start;
+        started.push([jobId, run]);
+        return 'started';
+      },
+      handOff: async (event) => {
+        if (fail.handOff) throw fail.handOff;
+        handedOff.push(event);
+      },
+    };
+    return { runs, started, handedOff };
+  };
+  const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
 
   it('counts an attempt and a success, and times the publish', async () => {
     const bus = publisher();
-    await new OptimisticPublishingStore(inner(), bus, silent, handlerMetrics()).commit(change);
+    await new OptimisticPublishingStore(inner(), runStarter().runs, bus, silent, handlerMetrics()).commit({ ...change, event: cancelled });
 
-    expect(bus.published).toEqual([change.event]);
-    expect(counts()).toEqual({ OptimisticPublishAttempts: [1], OptimisticPublishSuccesses: [1], OptimisticPublishFailures: [] });
+    expect(bus.published).toEqual([cancelled]);
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1], OptimisticPublishSuccesses: [1], OptimisticPublishFailures: [], SagaStartsLost: [] });
     const [latency] = emf.named('OptimisticPublishLatency');
     expect(latency).toMatchObject({ unit: 'Milliseconds', dimensions: {} });
     expect(Number.isInteger(latency!.value) && (latency!.value as number) >= 0).toBe(true);
   });
 
   it('counts a refused and a failed publish as failures, and the request still succeeds', async () => {
-    await new OptimisticPublishingStore(inner(), publisher([change.event.id]), silent, handlerMetrics()).commit(change);
-    await new OptimisticPublishingStore(inner(), publisher([], new Error('network down')), silent, handlerMetrics()).commit(change);
+    await new OptimisticPublishingStore(inner(), runStarter().runs, publisher([cancelled.id]), silent, handlerMetrics()).commit({ ...change, event: cancelled });
+    await new OptimisticPublishingStore(inner(), runStarter().runs, publisher([], new Error('network down')), silent, handlerMetrics()).commit({ ...change, event: cancelled });
 
-    expect(counts()).toEqual({ OptimisticPublishAttempts: [1, 1], OptimisticPublishSuccesses: [], OptimisticPublishFailures: [1, 1] });
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1, 1], OptimisticPublishSuccesses: [], OptimisticPublishFailures: [1, 1], SagaStartsLost: [] });
     expect(emf.named('OptimisticPublishLatency')).toHaveLength(2);
   });
 
-  it("starts a queued run's saga directly instead of publishing, and publishes any other event", async () => {
+  it("starts a queued run's saga instead of publishing, and publishes any other event", async () => {
     const bus = publisher();
-    const started: [string, number][] = [];
-    const startSaga = async (jobId: string, run: number) => (started.push([jobId, run]), 'started' as const);
+    const { runs, started, handedOff } = runStarter();
     const queued = sampleEvent(job);
-    const cancelled = jobEvent('JobCancelRequested', job, 'QUEUED', { requestedBy: 'alice' }, { time: new Date().toISOString(), correlationId: 'c' });
 
-    await new OptimisticPublishingStore(inner(), bus, silent, handlerMetrics(), startSaga).commit({ ...change, event: queued });
-    await new OptimisticPublishingStore(inner(), bus, silent, handlerMetrics(), startSaga).commit({ ...change, event: cancelled });
+    await new OptimisticPublishingStore(inner(), runs, bus, silent, handlerMetrics()).commit({ ...change, event: queued });
+    await new OptimisticPublishingStore(inner(), runs, bus, silent, handlerMetrics()).commit({ ...change, event: cancelled });
 
     expect(started).toEqual([[job.jobId, job.run]]);
+    expect(handedOff).toEqual([]);
     expect(bus.published).toEqual([cancelled]);
-    expect(counts()).toEqual({ OptimisticPublishAttempts: [1, 1], OptimisticPublishSuccesses: [1, 1], OptimisticPublishFailures: [] });
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1, 1], OptimisticPublishSuccesses: [1, 1], OptimisticPublishFailures: [], SagaStartsLost: [] });
   });
 
-  it('leaves a saga start that failed (throttled) to the relay: a failure counted, the request still succeeds', async () => {
-    const throttled = async () => Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+  it('starts a queued run even with publishing off, and publishes nothing else', async () => {
+    const { runs, started } = runStarter();
+    await new OptimisticPublishingStore(inner(), runs, undefined, silent, handlerMetrics()).commit({ ...change, event: sampleEvent(job) });
+    await new OptimisticPublishingStore(inner(), runs, undefined, silent, handlerMetrics()).commit({ ...change, event: cancelled });
+
+    expect(started).toEqual([[job.jobId, job.run]]);
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1], OptimisticPublishSuccesses: [1], OptimisticPublishFailures: [], SagaStartsLost: [] });
+  });
+
+  it("hands a saga start that failed (throttled) to the saga starter's queue: a failure counted, the request still succeeds", async () => {
+    const { runs, handedOff } = runStarter({ start: throttled });
     const queued = sampleEvent(job);
-    await new OptimisticPublishingStore(inner(), publisher(), silent, handlerMetrics(), throttled).commit({ ...change, event: queued });
-    expect(counts()).toEqual({ OptimisticPublishAttempts: [1], OptimisticPublishSuccesses: [], OptimisticPublishFailures: [1] });
+    await new OptimisticPublishingStore(inner(), runs, publisher(), silent, handlerMetrics()).commit({ ...change, event: queued });
+
+    expect(handedOff).toEqual([queued]);
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1], OptimisticPublishSuccesses: [], OptimisticPublishFailures: [1], SagaStartsLost: [] });
+  });
+
+  it('counts a start lost when the hand-off fails too, and the request still succeeds', async () => {
+    const { runs } = runStarter({ start: throttled, handOff: new Error('SQS unavailable') });
+    await new OptimisticPublishingStore(inner(), runs, publisher(), silent, handlerMetrics()).commit({ ...change, event: sampleEvent(job) });
+
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1], OptimisticPublishSuccesses: [], OptimisticPublishFailures: [1], SagaStartsLost: [1] });
   });
 
   it('attempts nothing when the commit itself fails', async () => {
     const failing = inner(() => Promise.reject(new Error('ConditionalCheckFailed')));
-    await expect(new OptimisticPublishingStore(failing, publisher(), silent, handlerMetrics()).commit(change)).rejects.toThrow('ConditionalCheckFailed');
+    const { runs, started } = runStarter();
+    await expect(new OptimisticPublishingStore(failing, runs, publisher(), silent, handlerMetrics()).commit(change)).rejects.toThrow('ConditionalCheckFailed');
+    expect(started).toEqual([]);
     expect(emf.documents()).toEqual([]);
   });
 });
+

@@ -14,7 +14,8 @@ import { createEventConsumer } from '../../functions/consumers/consumer.ts';
 import { JobService } from '../../functions/core/job-service.ts';
 import { JobSpecSchema } from '../../functions/core/job.ts';
 import { systemClock } from '../../functions/core/ports.ts';
-import { EVENT_BUS, RULES } from '../../functions/declarations/events.ts';
+import { EVENT_BUS, type RuleDefinition } from '../../functions/declarations/events.ts';
+import { EVENT_SOURCE } from '../../functions/core/events.ts';
 import { RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE } from '../../functions/declarations/queues.ts';
 import { LocalEventBus } from '../../local/event-bus.ts';
 import { startJsonProtocolServer } from '../../local/json-protocol-server.ts';
@@ -51,12 +52,15 @@ describe('Outbox relay pipeline', () => {
   const service = () => new JobService({ store: new DynamoJobStore(tables.documentClient, tables.tableNames), clock: systemClock });
   const actor = { sub: 'alice', tenantId: 'acme', groups: [] };
 
+  // A rule of the test's own: no declared rule takes every JobQueued (the API starts runs itself).
+  const everyJobQueued: RuleDefinition = { id: 'PipelineTestRule', name: 'pipeline-test', description: 'Every JobQueued', pattern: { source: [EVENT_SOURCE], 'detail-type': ['JobQueued'] }, target: SAGA_STARTER_QUEUE };
+
   beforeAll(async () => {
     tables = await createTestTables();
     sqs = await startLocalSqs();
     queueUrl = (await sqs.ensureQueue(SAGA_STARTER_QUEUE)).url;
     failureUrl = (await sqs.ensurePlainQueue(RELAY_FAILURE_QUEUE.name)).url;
-    bus = new LocalEventBus(EVENT_BUS.name, RULES.filter((r) => r.target === SAGA_STARTER_QUEUE), () => async (body) => {
+    bus = new LocalEventBus(EVENT_BUS.name, [everyJobQueued], () => async (body) => {
       await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     });
     endpoint = await startJsonProtocolServer(bus.operations());

@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoOverdueJobs } from '../../functions/adapters/dynamodb/overdue-jobs.ts';
 import { SfnSagaExecutions } from '../../functions/adapters/stepfunctions/saga-executions.ts';
 import { JobReconciler } from '../../functions/core/reconciler.ts';
+import { QUEUED_OVERDUE_SECONDS } from '../../functions/core/job.ts';
+import { waitFor } from '../support/wait.ts';
 import type { DispatchMessage } from '../../functions/core/saga-messages.ts';
 import { executionArnOf, resumedExecutionName, sagaExecutionName } from '../../functions/declarations/statemachines.ts';
 import { createReconcilerHandler, EXECUTION_STATUS_CHANGE } from '../../functions/reconciler/reconcile-events.ts';
@@ -180,6 +182,46 @@ describe('Reconciler: abnormal execution ends and overdue jobs', () => {
     expect(await reconcile(await statusChange(sagaExecutionName(overdue, 1)))).toMatchObject({ outcome: 'in-order' });
     await rig.engine.stopExecution({ executionArn: executionArnOf(SAGA_ARN, sagaExecutionName(fresh, 1)) });
     expect(await reconcile(await statusChange(sagaExecutionName(fresh, 1)))).toMatchObject({ outcome: 'failure-recorded' });
+  });
+
+  it('the sweep starts a queued run whose start was lost, once it is past its overdue time, and it runs', async () => {
+    const reconcile = await setUp();
+    const lost = await rig.submit({ command: 'echo hi', maxAttempts: 1 });
+    rig.worker.script(lost, { kind: 'succeed' });
+    expect((await rig.job(lost)).overdueAt).toBe(new Date(Date.parse((await rig.job(lost)).createdAt) + QUEUED_OVERDUE_SECONDS * 1000).toISOString());
+
+    // Not yet overdue: the API's start or the starter's may still be on their way.
+    expect(await reconcile({})).toMatchObject({ kind: 'sweep', swept: 0 });
+    offsetMs = HOUR_MS;
+    expect(await reconcile({})).toMatchObject({ kind: 'sweep', swept: 1, outcomes: { 'start-ensured': 1 } });
+
+    expect((await rig.engine.waitForExecution(executionArnOf(SAGA_ARN, sagaExecutionName(lost, 1)))).status).toBe('SUCCEEDED');
+    expect(await rig.job(lost)).toMatchObject({ status: 'SUCCEEDED', attempts: 1 });
+    expect(await rig.eventTypes(lost)).toEqual(['JobQueued', 'JobDispatched', 'JobRunning', 'JobSucceeded']);
+    expect(await reconcile({})).toMatchObject({ swept: 0 });
+  });
+
+  it('the sweep looks once at a run parked for a slot: its execution is found waiting, left alone, and the run leaves the index', async () => {
+    const reconcile = await setUp({ slotLimit: 1 });
+    const holder = await rig.submit({ command: 'first', timeoutSeconds: 7200, maxAttempts: 1 });
+    const waiter = await rig.submit({ command: 'second', maxAttempts: 1 });
+    rig.worker.script(holder, { kind: 'manual' });
+    await rig.startSaga(holder);
+    const holderMessage = await rig.worker.nextDispatch(holder);
+    const waiterArn = await rig.startSaga(waiter);
+    await rig.engine.waitForState(waiterArn, 'WaitForSlot');
+    await waitFor('the second run to park', async () => (await testbed.waiting(rig.actor.tenantId)).length === 1);
+
+    offsetMs = HOUR_MS;
+    expect(await reconcile({})).toMatchObject({ kind: 'sweep', swept: 1, outcomes: { 'start-ensured': 1 } });
+    expect(await rig.job(waiter)).toMatchObject({ status: 'QUEUED' });
+    expect((await rig.job(waiter)).overdueAt).toBeUndefined();
+    expect(rig.engine.history(waiterArn).enteredStates).toEqual(['ClaimJob', 'WaitForSlot']);
+    expect(await reconcile({})).toMatchObject({ swept: 0 });
+
+    rig.worker.succeed(holderMessage);
+    expect(await rig.admitOne()).toEqual({ woken: 1, stale: 0 });
+    expect((await rig.engine.waitForExecution(waiterArn)).status).toBe('SUCCEEDED');
   });
 
   it('refuses what is neither a status change nor a sweep, and ignores executions that are not job runs', async () => {

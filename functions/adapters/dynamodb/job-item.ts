@@ -1,32 +1,44 @@
 import { createHash } from 'node:crypto';
 import type { JobRecord } from '../../core/job.ts';
 import { JobStatus } from '../../core/job-status.ts';
-import { HELD_JOB_SHARDS } from '../../declarations/tables.ts';
+import { OVERDUE_JOB_SHARDS } from '../../declarations/tables.ts';
 
 /** Attributes that exist only to serve the indexes; they never leave the adapter. */
 export interface JobItem extends JobRecord {
   tenantStatus: string;
   createdKey: string;
-  /** Only while a worker holds the job, so the byOverdue index holds nothing else. */
+  /**
+   * The byOverdue index's partition: `held#N` while a worker holds the job, `queued#N` while a queued run waits for
+   * its saga's first step (functions/core/reconciler.ts sweeps both). Absent otherwise, so the index holds nothing else.
+   */
   heldShard?: string;
 }
 
 export const tenantStatusKey = (tenantId: string, status: string) => `${tenantId}#${status}`;
 
-export const heldShardKey = (shard: number) => `held#${shard}`;
+export type OverdueKind = 'held' | 'queued';
 
-const shardOf = (jobId: string) => createHash('sha256').update(jobId).digest().readUInt32BE(0) % HELD_JOB_SHARDS;
+export const overdueShardKey = (kind: OverdueKind, shard: number) => `${kind}#${shard}`;
+
+const shardOf = (jobId: string) => createHash('sha256').update(jobId).digest().readUInt32BE(0) % OVERDUE_JOB_SHARDS;
 
 const isHeld = (status: JobStatus) => status === JobStatus.DISPATCHED || status === JobStatus.RUNNING;
 
+/** Which part of the byOverdue index a job belongs in, if any: only a held or queued job with an overdue time. */
+function overdueKind(job: JobRecord): OverdueKind | undefined {
+  if (job.overdueAt === undefined) return undefined;
+  if (isHeld(job.status)) return 'held';
+  return job.status === JobStatus.QUEUED ? 'queued' : undefined;
+}
+
 export function toJobItem(job: JobRecord): JobItem {
-  const held = isHeld(job.status) && job.overdueAt !== undefined;
+  const kind = overdueKind(job);
   return {
     ...job,
     tenantStatus: tenantStatusKey(job.tenantId, job.status),
     // createdAt first so the index sorts by time; the id breaks ties between jobs created in the same millisecond.
     createdKey: `${job.createdAt}#${job.jobId}`,
-    ...(held ? { heldShard: heldShardKey(shardOf(job.jobId)) } : {}),
+    ...(kind ? { heldShard: overdueShardKey(kind, shardOf(job.jobId)) } : {}),
   };
 }
 
@@ -36,10 +48,12 @@ export function fromJobItem(item: Record<string, unknown>): JobRecord {
 }
 
 /**
- * The index attributes a patch from one status into another changes. A held job's shard comes with its overdueAt,
- * which only a whole write sets: a patch may keep a job held (DISPATCHED → RUNNING) or end its hold, not begin one.
+ * The index attributes a patch from one status into another changes. An overdue shard comes with its overdueAt,
+ * which only a whole write sets: a patch may keep a job where it is in the index (DISPATCHED → RUNNING) or take it
+ * out, never put it in.
  */
 export function patchedIndexAttributes(tenantId: string, from: JobStatus, to: JobStatus): { set: Pick<JobItem, 'tenantStatus'>; remove: 'heldShard'[] } {
   if (!isHeld(from) && isHeld(to)) throw new Error(`A job patch cannot move a job from ${from} to ${to}; that needs a whole write`);
-  return { set: { tenantStatus: tenantStatusKey(tenantId, to) }, remove: isHeld(to) ? [] : ['heldShard'] };
+  const stays = from === to || (isHeld(from) && isHeld(to));
+  return { set: { tenantStatus: tenantStatusKey(tenantId, to) }, remove: stays ? [] : ['heldShard'] };
 }

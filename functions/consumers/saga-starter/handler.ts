@@ -1,18 +1,22 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
 import { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';
 import { SAGA_STARTER_QUEUE } from '../../declarations/queues.ts';
 import { JOB_SAGA } from '../../declarations/statemachines.ts';
 import { readConfig } from '../../shared/config.ts';
-import { createEventConsumer, eventBridgeMessage } from '../consumer.ts';
+import { SagaStarterQueue } from '../../adapters/sqs/saga-starter-queue.ts';
+import { createEventConsumer } from '../consumer.ts';
 import { sagaStarter } from './saga-starter.ts';
 
 const config = readConfig({ [JOB_SAGA.envVar]: z.string().startsWith('arn:'), [SAGA_STARTER_QUEUE.envVar]: z.url() });
 // An explicit endpoint locally (AWS_ENDPOINT_URL_SQS), as the agent does: local queue URLs name a host that does not resolve.
-const sqs = new SQSClient(process.env.AWS_ENDPOINT_URL_SQS ? { endpoint: process.env.AWS_ENDPOINT_URL_SQS } : {});
+const ownQueue = new SagaStarterQueue(
+  new SQSClient(process.env.AWS_ENDPOINT_URL_SQS ? { endpoint: process.env.AWS_ENDPOINT_URL_SQS } : {}),
+  String(config[SAGA_STARTER_QUEUE.envVar]),
+);
 
 export const handler = createEventConsumer({
   name: 'saga-starter',
@@ -20,8 +24,6 @@ export const handler = createEventConsumer({
   metrics: new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-saga-starter' }),
   handle: sagaStarter({
     saga: new SagaControl(new SFNClient({}), String(config[JOB_SAGA.envVar])),
-    defer: async (event, delaySeconds) => {
-      await sqs.send(new SendMessageCommand({ QueueUrl: String(config[SAGA_STARTER_QUEUE.envVar]), MessageBody: eventBridgeMessage(event), DelaySeconds: delaySeconds }));
-    },
+    defer: (event, delaySeconds) => ownQueue.put(event, delaySeconds),
   }),
 });
