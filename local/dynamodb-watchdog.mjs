@@ -21,7 +21,13 @@ if (!release) {
 }
 const releaseDir = join(packageDir, 'lib', release);
 const launcher = fileURLToPath(new URL('./java/LoopbackDynamoDbLocal.java', import.meta.url));
+// The JIT's first tier only, and the serial collector. DynamoDB Local runs a few minutes under a light, bursty load
+// beside the runtime and the agents on the same cores: C2's compiler threads and the parallel collector's workers
+// spend CPU they take from them. Measured on 2 cores (3,000 transactions, reads and conditional updates, 8 at a time,
+// after start): CPU to be ready 8.0 s → 3.4 s; per call while cold 5.8 ms → 2.4 ms, once warm 1.6 ms → 1.2 ms.
+const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 const args = [
+  ...JVM_OPTIONS,
   `-Djava.library.path=${join(releaseDir, 'DynamoDBLocal_lib')}`,
   '-cp',
   join(releaseDir, 'DynamoDBLocal.jar'),
