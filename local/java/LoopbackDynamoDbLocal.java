@@ -11,8 +11,9 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
  * and rewrite a developer's jobs, and the local agent would run what they wrote. This builds the same server from
  * the same command line, sets its connectors' host to loopback before starting it, and sends no telemetry.
  *
- * Run as a single-file source program (`java LoopbackDynamoDbLocal.java ...`, JEP 330): the JRE compiles it in
- * memory, so nothing is compiled, downloaded or committed as a binary.
+ * Compiled once into node_modules/.cache when a JDK's javac is at hand (local/dynamodb-watchdog.mjs), and otherwise
+ * run as a single-file source program (`java LoopbackDynamoDbLocal.java ...`, JEP 330) that the JRE compiles in
+ * memory at each start: either way nothing is downloaded or committed as a binary.
  */
 public class LoopbackDynamoDbLocal {
   public static void main(String[] args) throws Exception {
