@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -18,12 +17,9 @@ function entries(): string[] {
   return [...handlers, ...steps];
 }
 
-/** The AWS SDK as the Lambda runtime provides it: left out of a bundle that takes the runtime's copy. */
-const RUNTIME_SDK = ['@aws-sdk/*', '@smithy/*'];
-
-async function bundle(entry: string, outfile: string, external: string[] = []): Promise<void> {
+async function bundle(entry: string, outfile: string): Promise<void> {
   await build({
-    external,
+    external: FUNCTION_BUNDLING.externalModules ?? [],
     entryPoints: [join(ROOT, entry)],
     outfile,
     bundle: true,
@@ -39,7 +35,7 @@ async function bundle(entry: string, outfile: string, external: string[] = []): 
 }
 
 /**
- * Milliseconds to import a bundle in a fresh Node process, median of `runs`. The handlers read their configuration
+ * Milliseconds to import a module in a fresh Node process, median of `runs`. The handlers read their configuration
  * at import and refuse to load without it: the measure stops there, after every module was evaluated.
  */
 function coldImportMs(file: string, runs = 5): number {
@@ -48,37 +44,38 @@ function coldImportMs(file: string, runs = 5): number {
   return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
+/** Two yardsticks: a handler that does nothing, and one that makes the single DynamoDB client a handler needs. */
+const BARE_HANDLERS = {
+  bare: 'export const handler = async () => ({ statusCode: 200 });\n',
+  bareWithSdk: "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nconst client = new DynamoDBClient({});\nexport const handler = async () => ({ statusCode: 200, client: typeof client });\n",
+};
+
 /**
- * The size of every function's bundle as the CDK app builds it (minified, source maps apart) and the cold import of
- * the largest; and, as a measure only (the app bundles the SDK it was tested with, see lib/lambda-function.ts), the
- * same bundles with the SDK left to the runtime's copy. Those are written inside the checkout, so their SDK imports
- * resolve to node_modules as the runtime's would to its own.
+ * The size of every function's bundle as the CDK app builds it (minified, source maps apart, the runtime's AWS SDK
+ * left out) and the cold import of each. The bundles are written inside the checkout, so their SDK imports resolve
+ * to node_modules as the runtime's resolve to its own copy, and the import time includes loading the SDK.
  */
 export async function benchBundles() {
-  const dir = mkdtempSync(join(tmpdir(), 'ff-bundles-'));
-  const sdkApart = mkdtempSync(join(ROOT, 'node_modules', '.ff-bundles-'));
+  const dir = mkdtempSync(join(ROOT, 'node_modules', '.ff-bundles-'));
   try {
-    const sizes: Array<{ entry: string; kb: number; file: string; sdkApartKb: number; sdkApartFile: string }> = [];
+    const functions: Array<{ entry: string; kb: number; coldImportMs: number }> = [];
     for (const entry of entries()) {
-      const name = `${basename(dirname(entry))}-${basename(entry, '.ts')}.mjs`;
-      const [file, sdkApartFile] = [join(dir, name), join(sdkApart, name)];
+      const file = join(dir, `${basename(dirname(entry))}-${basename(entry, '.ts')}.mjs`);
       await bundle(entry, file);
-      await bundle(entry, sdkApartFile, RUNTIME_SDK);
-      sizes.push({ entry, kb: round(statSync(file).size / 1024), file, sdkApartKb: round(statSync(sdkApartFile).size / 1024), sdkApartFile });
+      functions.push({ entry, kb: round(statSync(file).size / 1024), coldImportMs: round(coldImportMs(file, 3)) });
     }
-    sizes.sort((a, b) => b.kb - a.kb);
-    const bare = join(dir, 'bare.mjs');
-    writeFileSync(bare, 'export const handler = async () => ({ statusCode: 200 });\n');
-    const largest = sizes[0]!;
-    return {
-      functions: sizes.map(({ entry, kb, sdkApartKb }) => ({ entry, kb, sdkApartKb })),
-      largest: largest.entry,
-      coldImportMs: round(coldImportMs(largest.file)),
-      sdkApartColdImportMs: round(coldImportMs(largest.sdkApartFile)),
-      bareImportMs: round(coldImportMs(bare)),
-    };
+    functions.sort((a, b) => b.kb - a.kb);
+    const yardsticks = Object.fromEntries(
+      Object.entries(BARE_HANDLERS).map(([name, code]) => {
+        const file = join(dir, `${name}.mjs`);
+        writeFileSync(file, code);
+        return [name, round(coldImportMs(file))];
+      }),
+    ) as Record<keyof typeof BARE_HANDLERS, number>;
+    const largest = functions[0]!;
+    const slowest = [...functions].sort((a, b) => b.coldImportMs - a.coldImportMs)[0]!;
+    return { functions, largest: largest.entry, coldImportMs: round(coldImportMs(join(dir, `${basename(dirname(largest.entry))}-${basename(largest.entry, '.ts')}.mjs`))), slowest, ...yardsticks };
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    rmSync(sdkApart, { recursive: true, force: true });
   }
 }

@@ -12,10 +12,17 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const POWERTOOLS_NAMESPACE = 'Forgeflow';
 
 /**
+ * The AWS SDK v3 every Node.js Lambda runtime carries: left out of the bundles, so each function ships only our
+ * code, Powertools and zod (decision 0018). The SDK the functions run with in AWS is then the runtime's, not
+ * package-lock.json's; they use nothing a runtime of the family lacks (test/cdk/functions.test.ts keeps the SDK
+ * out of every bundle, and the local runtime runs the same handlers with the locked SDK).
+ */
+export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*'];
+
+/**
  * Bundling shared by every Forgeflow function: one ESM file per function, minified, with a source map so that
- * stack traces name our TypeScript files. The AWS SDK is bundled rather than taken from the runtime, so the code
- * runs with the SDK versions of package-lock.json that the tests ran with. ESM bundles of CommonJS dependencies
- * still call `require` for Node built-ins, hence the createRequire banner.
+ * stack traces name our TypeScript files. ESM bundles of CommonJS dependencies still call `require` for Node
+ * built-ins, hence the createRequire banner.
  */
 export const FUNCTION_BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
@@ -25,7 +32,7 @@ export const FUNCTION_BUNDLING: BundlingOptions = {
   sourceMap: true,
   sourcesContent: false,
   mainFields: ['module', 'main'],
-  externalModules: [],
+  externalModules: RUNTIME_PROVIDED_MODULES,
   logLevel: LogLevel.WARNING,
   banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
 };

@@ -25,7 +25,7 @@ import { readConfig, readStateMachineArn, readTableNames } from '../shared/confi
 import { createApi } from './app.ts';
 import type { HttpEvent, HttpResult } from './http.ts';
 import { OptimisticPublishingStore } from './optimistic-publish.ts';
-import { readTenantRateLimit, TenantRateLimit } from './tenant-rate-limit.ts';
+import { readTenantRateLimit, TenantRateLimit, tenantRateLimitLease } from './tenant-rate-limit.ts';
 import { flushMetrics } from '../shared/metrics.ts';
 import { fleetFromEnv } from '../fleet/wiring.ts';
 import { openJobLogStore, readJobLogTarget } from '../adapters/job-log-stores.ts';
@@ -68,7 +68,7 @@ const fleet = fleetFromEnv({ ec2: true, queueDepth: false, releaseJobs: true, me
 // which runs this module): a bucket per instance would let N instances admit N times the limit.
 const tenantLimit = readTenantRateLimit();
 const tenantRateLimit = new TenantRateLimit({
-  limiter: new DynamoRateLimiter(client, { table: tableName(COUNTERS_TABLE), limits: tenantLimit }),
+  limiter: new DynamoRateLimiter(client, { table: tableName(COUNTERS_TABLE), limits: tenantLimit, lease: tenantRateLimitLease(tenantLimit) }),
   limit: tenantLimit,
   logger,
 });

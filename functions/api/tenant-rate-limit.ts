@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
+import type { RateLimitLease } from '../adapters/dynamodb/rate-limiter.ts';
 import type { RateLimiter } from '../core/ports.ts';
 import type { BucketConfig } from '../core/token-bucket.ts';
 import { readConfig } from '../shared/config.ts';
@@ -13,6 +14,14 @@ export const DEFAULT_TENANT_RATE_LIMIT = { burst: 50, refillPerSecond: 20 } as c
 
 /** The variables that override DEFAULT_TENANT_RATE_LIMIT, read by the api handler at cold start. */
 export const TENANT_RATE_LIMIT_ENV = { burst: 'TENANT_RATE_LIMIT_BURST', perSecond: 'TENANT_RATE_LIMIT_PER_SECOND' } as const;
+
+/**
+ * How far ahead an api instance takes a tenant's tokens (DynamoRateLimiter's lease): while it keeps serving the
+ * tenant, one write per up to 10 requests, never more than a fifth of the burst, and spares dropped after a second.
+ * A tenant at its limit may then see a 429 from one instance while another still holds a few of its tokens; the
+ * sustained rate is unchanged, since every token was taken from the shared bucket.
+ */
+export const tenantRateLimitLease = (limit: BucketConfig): RateLimitLease => ({ maxTokens: Math.max(1, Math.min(10, Math.floor(limit.burst / 5))), windowMs: 1000 });
 
 /** The limiter key of a tenant's bucket (an item `ratelimit#tenant#<id>` in the counters table). */
 export const tenantBucketKey = (tenantId: string) => `tenant#${tenantId}`;
@@ -42,11 +51,10 @@ export interface TenantRateLimitOptions {
 }
 
 /**
- * One token bucket per tenant in front of every authenticated route, reads and writes alike. It usually costs one
- * conditional write on the tenant's item in the counters table and no read (DynamoRateLimiter; ≈ $0.63 per million
- * requests on demand), and nothing to refuse a tenant this instance already saw empty. A per-container allowance
- * would save little: a Lambda instance serves one request at a time, so tokens it held back would be missing from
- * the tenant's other instances, and a remembered refusal lasts one token's interval (50 ms by default).
+ * One token bucket per tenant in front of every authenticated route, reads and writes alike. A request costs at
+ * most one conditional write on the tenant's item in the counters table and no read (DynamoRateLimiter; ≈ $0.63 per
+ * million writes on demand); an instance busy with the tenant takes tokens ahead (tenantRateLimitLease) and grants
+ * most requests with no call, and refusing a tenant this instance already saw empty costs nothing either.
  */
 export class TenantRateLimit {
   constructor(private readonly options: TenantRateLimitOptions) {}

@@ -2,7 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { CloudWatchInstanceMetrics } from '../adapters/cloudwatch/instance-metrics.ts';
 import { Ec2InstanceHealthSource, Ec2MonitoringControl } from '../adapters/ec2/instance-status.ts';
 import { DynamoWorkerMetricsStore } from '../adapters/dynamodb/worker-metrics-store.ts';
@@ -17,6 +16,7 @@ import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
 import { DynamoRateLimiter } from '../adapters/dynamodb/rate-limiter.ts';
 import { DynamoWorkerStore } from '../adapters/dynamodb/worker-store.ts';
 import { createEc2Clients, Ec2WorkerProvider } from '../adapters/ec2/worker-provider.ts';
+import { lazyEc2 } from '../adapters/ec2/lazy-clients.ts';
 import { SqsQueueDepth } from '../adapters/sqs/queue-depth.ts';
 import { SagaJobReleaser } from '../adapters/stepfunctions/job-releaser.ts';
 import { StepFunctionsProvisioningRunner } from '../adapters/stepfunctions/provisioning-runner.ts';
@@ -132,7 +132,7 @@ function metricSources(client: ReturnType<typeof createDocumentClient>, tables: 
   if (env[FLEET_ENV.metricSources] === 'local') {
     return { store, recordMetric, processStats: new ProcAgentProcessStats(), absentSourceReason: LOCAL_ABSENT_SOURCES };
   }
-  const ec2 = new EC2Client({});
+  const ec2 = lazyEc2({});
   return {
     store,
     recordMetric,

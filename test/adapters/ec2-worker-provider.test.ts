@@ -3,6 +3,7 @@ import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/clie
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { classifyEc2Error, createEc2Clients, Ec2WorkerProvider } from '../../functions/adapters/ec2/worker-provider.ts';
+import { asLazyEc2, asLazySsm } from '../../functions/adapters/ec2/lazy-clients.ts';
 import type { LaunchRequest } from '../../functions/core/fleet/ports.ts';
 import { launchCandidates, launchWithFallback } from '../../functions/core/fleet/launch-plan.ts';
 import { ProvisioningError } from '../../functions/core/fleet/provisioning-failures.ts';
@@ -292,11 +293,15 @@ describe('Method: Ec2WorkerProvider.listInstances and describe', () => {
 });
 
 describe('Function: createEc2Clients', () => {
-  it('builds clients that make a single attempt per call', async () => {
+  it('builds clients, on first use, that make a single attempt per call', async () => {
     const clients = createEc2Clients('eu-west-1');
-    expect(await clients.ec2.config.maxAttempts()).toBe(1);
-    expect(await clients.ssm.config.maxAttempts()).toBe(1);
-    expect(await clients.ec2.config.region()).toBe('eu-west-1');
+    const ec2 = asLazyEc2(clients.ec2);
+    const ssm = asLazySsm(clients.ssm);
+    expect(await ec2.use(async (client) => client.config.maxAttempts())).toBe(1);
+    expect(await ssm.use(async (client) => client.config.maxAttempts())).toBe(1);
+    expect(await ec2.use(async (client) => client.config.region())).toBe('eu-west-1');
+    // One client per lazy handle, however many calls.
+    expect(await ec2.use(async (a) => ec2.use(async (b) => a === b))).toBe(true);
   });
 });
 

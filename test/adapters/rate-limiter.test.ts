@@ -131,4 +131,78 @@ describe('Class: DynamoRateLimiter', () => {
 
     expect(await busy.take('busy')).toEqual({ granted: true, waitMs: 0 });
   });
+
+  describe('with a lease (tokens taken ahead by a busy instance)', () => {
+    const limits = { burst: 50, refillPerSecond: 20 };
+    const lease = { maxTokens: 10, windowMs: 1000 };
+    /** A limiter whose DynamoDB calls are counted. */
+    function leasing(now: () => number) {
+      const counter = { writes: 0 };
+      const client = { send: (command: never) => (counter.writes++, tables.documentClient.send(command)) } as unknown as typeof tables.documentClient;
+      return { bucket: new DynamoRateLimiter(client, { table: tables.tableNames.counters, limits, lease, now }), counter };
+    }
+
+    it('grants a steady stream under the limit with one write per up to ten takes', async () => {
+      let now = 1_700_000_000_000;
+      const { bucket, counter } = leasing(() => now);
+      // 100 takes, one every 70 ms: about 14 a second against a refill of 20.
+      const results = [];
+      for (let i = 0; i < 100; i++) {
+        results.push(await bucket.take('lease-steady'));
+        now += 70;
+      }
+      expect(results.every((r) => r.granted)).toBe(true);
+      // Leases of 1, 2, 4 and 8 while the instance's demand shows, then 10 at a time.
+      expect(counter.writes).toBeLessThanOrEqual(15);
+    });
+
+    it('never grants more than the bucket holds, however fast one instance takes', async () => {
+      let now = 1_700_000_000_000;
+      const { bucket } = leasing(() => now);
+      let granted = 0;
+      // 200 takes, one every 5 ms: a second at 200 a second against a bucket of 50 refilling 20 a second.
+      for (let i = 0; i < 200; i++) {
+        if ((await bucket.take('lease-fast')).granted) granted++;
+        now += 5;
+      }
+      // At most the burst plus a second's refill; at least that less one lease of spares still held here.
+      expect(granted).toBeLessThanOrEqual(50 + 20);
+      expect(granted).toBeGreaterThanOrEqual(50 + 20 - lease.maxTokens);
+    });
+
+    it('shares the bucket between instances: two leasing ones together are granted no more than it holds', async () => {
+      let now = 1_700_000_000_000;
+      const [a, b] = [leasing(() => now), leasing(() => now)];
+      let granted = 0;
+      for (let i = 0; i < 100; i++) {
+        if ((await a.bucket.take('lease-shared')).granted) granted++;
+        if ((await b.bucket.take('lease-shared')).granted) granted++;
+        now += 5;
+      }
+      // Half a second: the burst plus half a second's refill, split between them however the leases fell.
+      expect(granted).toBeLessThanOrEqual(50 + 10);
+      expect(Math.min(a.counter.writes, b.counter.writes)).toBeGreaterThan(0);
+    });
+
+    it('takes one token per write from an instance that is not busy, and drops spares a window old', async () => {
+      let now = 1_700_000_000_000;
+      const { bucket, counter } = leasing(() => now);
+      for (let i = 0; i < 3; i++) {
+        expect((await bucket.take('lease-idle')).granted).toBe(true);
+        now += 2_000;
+      }
+      expect(counter.writes).toBe(3);
+      const { Item } = await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.counters, Key: rateLimitKey('lease-idle') }));
+      // The last write found the bucket full and took one token: full again one interval (50 ms) after it.
+      expect(Item).toMatchObject({ fullAt: now - 2_000 + 50 });
+
+      // Busy for a moment: spares are taken ahead; a window later they are gone and the next take writes again.
+      for (let i = 0; i < 6; i++) await bucket.take('lease-idle');
+      const writesWhileBusy = counter.writes - 3;
+      expect(writesWhileBusy).toBeLessThan(6);
+      now += lease.windowMs;
+      await bucket.take('lease-idle');
+      expect(counter.writes).toBe(3 + writesWhileBusy + 1);
+    });
+  });
 });

@@ -9,14 +9,36 @@ export const rateLimitKey = (key: string) => ({ scope: `ratelimit#${key}`, shard
 /** Takes whose conditional writes keep missing (each a branch another taker just made stale) stop after this many. */
 const MAX_ATTEMPTS = 5;
 
+/**
+ * Tokens taken ahead: while this instance keeps taking from a key, one write takes as many tokens as it took in the
+ * last window (at most `maxTokens`), and the spare ones grant the next takes here with no call. They are already
+ * out of the shared bucket, so the limit still holds across instances; what a lease costs is tokens held here that
+ * another instance may miss for up to `windowMs`, after which unused ones are dropped.
+ */
+export interface RateLimitLease {
+  maxTokens: number;
+  windowMs: number;
+}
+
 export interface DynamoRateLimiterOptions {
   /** The counters table (COUNTERS_TABLE). */
   table: string;
   limits: RateLimits;
+  /** Off by default: one write per take (EC2's buckets, where every call counts). */
+  lease?: RateLimitLease;
   now?: () => number;
 }
 
 type Attempt = { granted: true; fullAt: number } | { granted: false; current: number | undefined };
+
+/** This instance's spare tokens of a key, and the times of its recent takes (what the next lease is sized by). */
+interface LeaseState {
+  spare: number;
+  expiresAt: number;
+  takes: number[];
+}
+
+const GRANTED = { granted: true, waitMs: 0 } as const;
 
 /**
  * A token bucket shared by every Lambda instance: one item per key holding `fullAt` (epoch ms), the time at which the
@@ -36,6 +58,7 @@ export class DynamoRateLimiter implements RateLimiter {
   private readonly now: () => number;
   /** The latest fullAt this instance saw per key: a lower bound of the stored one. */
   private readonly seen = new Map<string, number>();
+  private readonly leases = new Map<string, LeaseState>();
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -46,6 +69,8 @@ export class DynamoRateLimiter implements RateLimiter {
 
   async take(key: string): Promise<{ granted: boolean; waitMs: number }> {
     const config = bucketConfigFor(this.options.limits, key);
+    if (this.takeSpare(key)) return GRANTED;
+    let want = this.leaseSize(key, config);
     let known = this.seen.get(key);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       // The clock is read again for every attempt: a call that waited (a busy process, a slow network) must not
@@ -53,32 +78,67 @@ export class DynamoRateLimiter implements RateLimiter {
       const now = this.now();
       const { intervalMs, latestFullAt } = fullAtBounds(config, now);
       if (known !== undefined && known > latestFullAt) return { granted: false, waitMs: fullAtWait(known, config, now) };
-      const outcome = known !== undefined && known >= now ? await this.takeFromPartial(key, now, intervalMs, latestFullAt) : await this.takeFromFull(key, now, intervalMs);
+      const partial = known !== undefined && known >= now;
+      // Never ask a bucket that is not full for more than it holds: a lease shrinks, a single take still goes through.
+      if (partial) want = Math.min(want, Math.floor((latestFullAt - known!) / intervalMs) + 1);
+      const outcome = partial ? await this.takeFromPartial(key, now, intervalMs, latestFullAt, want) : await this.takeFromFull(key, now, intervalMs, want);
       known = outcome.granted ? outcome.fullAt : outcome.current;
       if (known !== undefined) this.seen.set(key, Math.max(known, this.seen.get(key) ?? known));
-      if (outcome.granted) return { granted: true, waitMs: 0 };
+      if (outcome.granted) {
+        this.keepSpare(key, want - 1, now);
+        return GRANTED;
+      }
     }
     // Every write missed a branch another taker had just changed: the bucket is busy, not empty (an empty one is
     // refused above). Refusing would answer 429 to a tenant well under its limit; granting lets the bucket run over
     // by at most the number of takers racing, which the next interval absorbs.
-    return { granted: true, waitMs: 0 };
+    return GRANTED;
   }
 
-  /** The bucket is not full: one interval later, if a whole token is left. */
-  private takeFromPartial(key: string, now: number, intervalMs: number, latestFullAt: number): Promise<Attempt> {
+  /** Grants from this instance's spare tokens of the key, if it holds any that have not expired. */
+  private takeSpare(key: string): boolean {
+    const lease = this.options.lease && this.leases.get(key);
+    if (!lease) return false;
+    const now = this.now();
+    // Only whether there were maxTokens takes matters (leaseSize), so no more are kept however busy the key is.
+    lease.takes = [...lease.takes.filter((at) => at > now - this.options.lease!.windowMs), now].slice(-this.options.lease!.maxTokens);
+    if (lease.spare === 0 || now >= lease.expiresAt) return false;
+    lease.spare -= 1;
+    return true;
+  }
+
+  /** How many tokens the next write takes: one, plus as many as this instance took in the last window. */
+  private leaseSize(key: string, config: { burst: number }): number {
+    const lease = this.options.lease;
+    if (!lease) return 1;
+    const recent = this.leases.get(key)?.takes.length ?? 0;
+    return Math.max(1, Math.min(lease.maxTokens, config.burst, recent));
+  }
+
+  private keepSpare(key: string, spare: number, now: number): void {
+    if (!this.options.lease) return;
+    const lease = this.leases.get(key) ?? { spare: 0, expiresAt: 0, takes: [now] };
+    // Concurrent takes of this instance may each have written: their spares add up rather than replace each other.
+    lease.spare = (now < lease.expiresAt ? lease.spare : 0) + spare;
+    lease.expiresAt = now + this.options.lease.windowMs;
+    this.leases.set(key, lease);
+  }
+
+  /** The bucket is not full: `count` intervals later, if `count` whole tokens are left. */
+  private takeFromPartial(key: string, now: number, intervalMs: number, latestFullAt: number, count: number): Promise<Attempt> {
     return this.conditionalUpdate(key, {
-      UpdateExpression: 'SET #fullAt = #fullAt + :interval',
+      UpdateExpression: 'SET #fullAt = #fullAt + :step',
       ConditionExpression: '#fullAt BETWEEN :now AND :latest',
-      ExpressionAttributeValues: { ':interval': intervalMs, ':now': now, ':latest': latestFullAt },
+      ExpressionAttributeValues: { ':step': count * intervalMs, ':now': now, ':latest': latestFullAt - (count - 1) * intervalMs },
     });
   }
 
-  /** The bucket is full (or new): one interval from now. */
-  private takeFromFull(key: string, now: number, intervalMs: number): Promise<Attempt> {
+  /** The bucket is full (or new): `count` intervals from now (count is at most the burst). */
+  private takeFromFull(key: string, now: number, intervalMs: number, count: number): Promise<Attempt> {
     return this.conditionalUpdate(key, {
       UpdateExpression: 'SET #fullAt = :next',
       ConditionExpression: 'attribute_not_exists(#fullAt) OR #fullAt < :now',
-      ExpressionAttributeValues: { ':next': now + intervalMs, ':now': now },
+      ExpressionAttributeValues: { ':next': now + count * intervalMs, ':now': now },
     });
   }
 

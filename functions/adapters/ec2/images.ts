@@ -1,9 +1,9 @@
-import { DescribeImagesCommand, type DescribeImagesCommandInput, type EC2Client, type Image } from '@aws-sdk/client-ec2';
-import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { DescribeImagesCommandInput, Image } from '@aws-sdk/client-ec2';
 import type { ResolvedImage } from '../../core/fleet/ports.ts';
 import { ProvisioningError } from '../../core/fleet/provisioning-failures.ts';
 import type { AmiSource, ResolvedWorkerClass } from '../../declarations/worker-classes.ts';
 import { ec2Call } from './errors.ts';
+import type { LazyEc2, LazySsm } from './lazy-clients.ts';
 
 export const DEFAULT_IMAGE_CACHE_TTL_MS = 10 * 60_000;
 
@@ -16,7 +16,7 @@ export class ImageResolver {
   private readonly cache = new Map<string, { image: ResolvedImage; expiresAt: number }>();
 
   constructor(
-    private readonly clients: { ec2: EC2Client; ssm: SSMClient },
+    private readonly clients: { ec2: LazyEc2; ssm: LazySsm },
     private readonly ttlMs: number,
     private readonly now: () => number,
   ) {}
@@ -39,7 +39,7 @@ export class ImageResolver {
     if ('imageId' in source) return this.byId(source.imageId, `image ${source.imageId}`);
     if ('ssmParameter' in source) {
       const { Parameter } = await ec2Call(`GetParameter ${source.ssmParameter}`, () =>
-        this.clients.ssm.send(new GetParameterCommand({ Name: source.ssmParameter })),
+        this.clients.ssm.use((ssm, sdk) => ssm.send(new sdk.GetParameterCommand({ Name: source.ssmParameter }))),
       );
       const imageId = Parameter?.Value?.trim();
       if (!imageId) throw new ProvisioningError('AMI_NOT_FOUND', `SSM parameter ${source.ssmParameter} holds no image id.`);
@@ -76,7 +76,7 @@ export class ImageResolver {
     const images: Image[] = [];
     let NextToken: string | undefined;
     do {
-      const page = await ec2Call('DescribeImages', () => this.clients.ec2.send(new DescribeImagesCommand({ ...input, NextToken })));
+      const page = await ec2Call('DescribeImages', () => this.clients.ec2.use((ec2, sdk) => ec2.send(new sdk.DescribeImagesCommand({ ...input, NextToken }))));
       images.push(...(page.Images ?? []));
       NextToken = page.NextToken;
     } while (NextToken);

@@ -1,4 +1,5 @@
-import { DescribeInstanceStatusCommand, MonitorInstancesCommand, UnmonitorInstancesCommand, type EC2Client, type InstanceStatus } from '@aws-sdk/client-ec2';
+import type { EC2Client, InstanceStatus } from '@aws-sdk/client-ec2';
+import { asLazyEc2, type LazyEc2 } from './lazy-clients.ts';
 import type { InstanceHealth, InstanceHealthSource, MonitoringControl, SourceResult } from '../../core/fleet/metrics-ports.ts';
 
 /** DescribeInstanceStatus takes at most 100 explicit instance ids, or pages of up to 1,000 without them. */
@@ -14,7 +15,11 @@ const errorOf = (error: unknown) => ({ code: (error as Error).name || 'Error', m
  * seen; an instance EC2 never mentions gets INSTANCE_NOT_FOUND (gone longer than EC2 remembers terminated ones).
  */
 export class Ec2InstanceHealthSource implements InstanceHealthSource {
-  constructor(private readonly ec2: EC2Client) {}
+  private readonly ec2: LazyEc2;
+
+  constructor(ec2: EC2Client | LazyEc2) {
+    this.ec2 = asLazyEc2(ec2);
+  }
 
   async describe(instanceIds: readonly string[]): Promise<Map<string, SourceResult<InstanceHealth>>> {
     const wanted = new Set(instanceIds);
@@ -39,7 +44,7 @@ export class Ec2InstanceHealthSource implements InstanceHealthSource {
   }
 
   private async page(input: { InstanceIds?: string[]; MaxResults?: number; NextToken?: string }, wanted: Set<string>, found: Map<string, SourceResult<InstanceHealth>>): Promise<string | undefined> {
-    const output = await this.ec2.send(new DescribeInstanceStatusCommand({ ...input, IncludeAllInstances: true }));
+    const output = await this.ec2.use((ec2, sdk) => ec2.send(new sdk.DescribeInstanceStatusCommand({ ...input, IncludeAllInstances: true })));
     for (const status of output.InstanceStatuses ?? []) {
       if (status.InstanceId && wanted.has(status.InstanceId)) found.set(status.InstanceId, { ok: true, value: healthOf(status) });
     }
@@ -62,9 +67,13 @@ function healthOf(status: InstanceStatus): InstanceHealth {
 
 /** MonitorInstances / UnmonitorInstances for one worker's instance; both are idempotent in EC2. */
 export class Ec2MonitoringControl implements MonitoringControl {
-  constructor(private readonly ec2: EC2Client) {}
+  private readonly ec2: LazyEc2;
+
+  constructor(ec2: EC2Client | LazyEc2) {
+    this.ec2 = asLazyEc2(ec2);
+  }
 
   async setDetailedMonitoring(instanceId: string, enabled: boolean): Promise<void> {
-    await this.ec2.send(enabled ? new MonitorInstancesCommand({ InstanceIds: [instanceId] }) : new UnmonitorInstancesCommand({ InstanceIds: [instanceId] }));
+    await this.ec2.use((ec2, sdk) => ec2.send(enabled ? new sdk.MonitorInstancesCommand({ InstanceIds: [instanceId] }) : new sdk.UnmonitorInstancesCommand({ InstanceIds: [instanceId] })));
   }
 }

@@ -1,20 +1,11 @@
-import {
-  DescribeInstancesCommand,
-  EC2Client,
-  RunInstancesCommand,
-  TerminateInstancesCommand,
-  type _InstanceType,
-  type DescribeInstancesCommandInput,
-  type Instance,
-  type RunInstancesCommandInput,
-  type Tag,
-} from '@aws-sdk/client-ec2';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import type { _InstanceType, DescribeInstancesCommandInput, EC2Client, Instance, RunInstancesCommandInput, Tag } from '@aws-sdk/client-ec2';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { InstanceSummary, LaunchedInstance, LaunchRequest, ResolvedImage, WorkerProvider } from '../../core/fleet/ports.ts';
 import { ProvisioningError } from '../../core/fleet/provisioning-failures.ts';
 import type { ResolvedWorkerClass } from '../../declarations/worker-classes.ts';
 import { ec2Call, ec2ErrorCode, toProvisioningError } from './errors.ts';
 import { DEFAULT_IMAGE_CACHE_TTL_MS, ImageResolver } from './images.ts';
+import { asLazyEc2, asLazySsm, lazyEc2, lazySsm, type LazyEc2, type LazySsm } from './lazy-clients.ts';
 
 export { classifyEc2Error } from './errors.ts';
 
@@ -39,9 +30,15 @@ export interface Ec2WorkerProviderOptions {
   now?: () => number;
 }
 
+/** Clients made already (tests, benches) or on first use (createEc2Clients, see lazy-clients.ts). */
 export interface Ec2Clients {
-  ec2: EC2Client;
-  ssm: SSMClient;
+  ec2: EC2Client | LazyEc2;
+  ssm: SSMClient | LazySsm;
+}
+
+interface LazyEc2Clients {
+  ec2: LazyEc2;
+  ssm: LazySsm;
 }
 
 /**
@@ -50,7 +47,7 @@ export interface Ec2Clients {
  * the calls of every throttled Lambda exactly when EC2 asks us to slow down.
  */
 export function createEc2Clients(region?: string): Ec2Clients {
-  return { ec2: new EC2Client({ region, maxAttempts: 1 }), ssm: new SSMClient({ region, maxAttempts: 1 }) };
+  return { ec2: lazyEc2({ region, maxAttempts: 1 }), ssm: lazySsm({ region, maxAttempts: 1 }) };
 }
 
 /**
@@ -60,13 +57,15 @@ export function createEc2Clients(region?: string): Ec2Clients {
 export class Ec2WorkerProvider implements WorkerProvider {
   private readonly images: ImageResolver;
   private readonly now: () => number;
+  private readonly clients: LazyEc2Clients;
 
   constructor(
-    private readonly clients: Ec2Clients,
+    clients: Ec2Clients,
     private readonly options: Ec2WorkerProviderOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.images = new ImageResolver(clients, options.imageCacheTtlMs ?? DEFAULT_IMAGE_CACHE_TTL_MS, this.now);
+    this.clients = { ec2: asLazyEc2(clients.ec2), ssm: asLazySsm(clients.ssm) };
+    this.images = new ImageResolver(this.clients, options.imageCacheTtlMs ?? DEFAULT_IMAGE_CACHE_TTL_MS, this.now);
   }
 
   resolveImage(workerClass: ResolvedWorkerClass, amiName: string): Promise<ResolvedImage> {
@@ -75,7 +74,7 @@ export class Ec2WorkerProvider implements WorkerProvider {
 
   async launch(request: LaunchRequest): Promise<LaunchedInstance> {
     const result = await ec2Call(`RunInstances (${request.candidate.instanceType}, ${request.candidate.market})`, () =>
-      this.clients.ec2.send(new RunInstancesCommand(this.runInstancesInput(request))),
+      this.clients.ec2.use((ec2, sdk) => ec2.send(new sdk.RunInstancesCommand(this.runInstancesInput(request)))),
     );
     const instance = result.Instances?.[0];
     if (!instance?.InstanceId) throw new ProvisioningError('UNKNOWN', `RunInstances returned no instance for worker ${request.workerId}.`);
@@ -140,7 +139,7 @@ export class Ec2WorkerProvider implements WorkerProvider {
     let remaining = ids;
     while (remaining.length > 0) {
       try {
-        await this.clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: remaining }));
+        await this.clients.ec2.use((ec2, sdk) => ec2.send(new sdk.TerminateInstancesCommand({ InstanceIds: remaining })));
         return;
       } catch (error) {
         const missing = ec2ErrorCode(error) === 'InvalidInstanceID.NotFound' ? instanceIdsIn(error) : new Set<string>();
@@ -178,7 +177,7 @@ export class Ec2WorkerProvider implements WorkerProvider {
   }
 
   private async describeInstances(input: DescribeInstancesCommandInput): Promise<{ instances: Instance[]; nextToken?: string }> {
-    const page = await ec2Call('DescribeInstances', () => this.clients.ec2.send(new DescribeInstancesCommand(input)));
+    const page = await ec2Call('DescribeInstances', () => this.clients.ec2.use((ec2, sdk) => ec2.send(new sdk.DescribeInstancesCommand(input))));
     return { instances: (page.Reservations ?? []).flatMap((r) => r.Instances ?? []), nextToken: page.NextToken };
   }
 
