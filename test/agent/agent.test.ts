@@ -153,7 +153,7 @@ describe('agent: asking before a command starts (fleet workers)', () => {
     const job = dispatch({ command: `touch ${file}` });
     await enqueue(h.client, queues, job);
     // More failures than the retries: the task check never gets an answer.
-    for (let i = 0; i < 12; i++) h.sfn.failNext.push({ operation: 'SendTaskHeartbeat', type: 'InternalFailure', status: 500 });
+    for (let i = 0; i < 12; i++) h.sfn.failNext.push({ operation: 'SendTaskHeartbeat', type: 'InternalFailure', status: 500, taskToken: job.taskToken });
     const { events } = start({}, async () => 'proceed');
 
     expect(await finished(events, job.taskToken)).toMatchObject({ end: 'unreported' });
@@ -250,7 +250,7 @@ describe('agent: answering the task', () => {
     const { queues, start } = await h.setup();
     const job = dispatch();
     // More failures than the SDK's own three attempts, so the agent's outer retry is what succeeds.
-    for (let i = 0; i < 4; i++) h.sfn.failNext.push({ operation: 'SendTaskSuccess', type: 'ServiceUnavailable', status: 503 });
+    for (let i = 0; i < 4; i++) h.sfn.failNext.push({ operation: 'SendTaskSuccess', type: 'ServiceUnavailable', status: 503, taskToken: job.taskToken });
     await enqueue(h.client, queues, job);
     const { events } = start();
 
@@ -262,7 +262,7 @@ describe('agent: answering the task', () => {
   it('deletes the message without retrying when the answer finds the task over', async () => {
     const { queues, start } = await h.setup();
     const job = dispatch();
-    h.sfn.failNext.push({ operation: 'SendTaskSuccess', type: 'TaskTimedOut', status: 400 });
+    h.sfn.failNext.push({ operation: 'SendTaskSuccess', type: 'TaskTimedOut', status: 400, taskToken: job.taskToken });
     await enqueue(h.client, queues, job);
     const { events } = start();
 
@@ -274,7 +274,7 @@ describe('agent: answering the task', () => {
   it('leaves the message to reappear when the answer keeps failing', async () => {
     const { queues, start } = await h.setup({ concurrency: 1 });
     const job = dispatch();
-    for (let i = 0; i < 9; i++) h.sfn.failNext.push({ operation: 'SendTaskSuccess', type: 'InternalFailure', status: 500 });
+    for (let i = 0; i < 9; i++) h.sfn.failNext.push({ operation: 'SendTaskSuccess', type: 'InternalFailure', status: 500, taskToken: job.taskToken });
     await enqueue(h.client, queues, job);
     const { events } = start();
 

@@ -51,8 +51,11 @@ export interface FakeStepFunctions {
   calls: Recorder<SfnCall>;
   /** Tokens whose task is over: every call for them answers TaskTimedOut. */
   over: Set<string>;
-  /** Per call, an error to answer instead of 200 (checked before `over`). */
-  failNext: Array<{ operation: SfnCall['operation']; type: string; status: number }>;
+  /**
+   * Per call, an error to answer instead of 200 (checked before `over`); with a `taskToken`, only that task's calls
+   * take it, so an agent another test left draining cannot use up a failure planned for this one.
+   */
+  failNext: Array<{ operation: SfnCall['operation']; type: string; status: number; taskToken?: string }>;
   /** Per call, a wait before answering (a slow service, an answer retried inside the SDK). */
   delayNext: Array<{ operation: SfnCall['operation']; ms: number }>;
   callsFor(token: string, operation?: SfnCall['operation']): SfnCall[];
@@ -71,7 +74,7 @@ export async function startFakeStepFunctions(): Promise<FakeStepFunctions> {
     checkTaskAnswer(input);
     const slow = delayNext.findIndex((d) => d.operation === name);
     if (slow >= 0) await new Promise((resolve) => setTimeout(resolve, delayNext.splice(slow, 1)[0]!.ms));
-    const planned = failNext.findIndex((f) => f.operation === name);
+    const planned = failNext.findIndex((f) => f.operation === name && (f.taskToken === undefined || f.taskToken === call.input.taskToken));
     if (planned >= 0) {
       const [failure] = failNext.splice(planned, 1);
       throw new ServiceError(failure!.type, 'planned failure', failure!.status);
