@@ -39,9 +39,10 @@ export class WorkerControlFunction extends ForgeflowFunction {
       extraWildcardReason: DESCRIBE_INSTANCES_REASON,
     });
     bindFleet(this, binding, { ec2: true, queueDepth: false, releaseJobs: false });
-    // A job's start is recorded through the saga's store (functions/saga/wiring.ts): the job read and conditionally
-    // put; the outbox and counters access the fleet already has covers its event and counters.
-    bindTable(this.function, binding.tables.get(JOBS_TABLE), ['read', 'append']);
+    // A job's start is recorded through the saga's store (functions/saga/wiring.ts): the job updated in place on the
+    // condition that it is as the dispatch said (or read and put when it is not); the outbox and counters access the
+    // fleet already has covers its event and counters.
+    bindTable(this.function, binding.tables.get(JOBS_TABLE), ['read', 'write']);
     grantTerminateStackInstances(this, binding);
     grantAnswerProvisioning(this, binding);
   }

@@ -31,7 +31,9 @@ export { aslPlaceholders } from './asl-state-machine.ts';
  * UpdateItem. No step deletes anything or reads the outbox or the counters.
  */
 const SAGA_TABLE_ACCESS = new Map<TableDefinition, TableAccess | readonly TableAccess[]>([
-  [JOBS_TABLE, ['read', 'append']],
+  // 'write': the claim and the failure path put the whole job; RUNNING and SUCCEEDED update it in place (a patch
+  // conditioned on what they assume, decision 0011), and the reconciler takes a started run out of its index.
+  [JOBS_TABLE, ['read', 'write']],
   [OUTBOX_TABLE, 'append'],
   [COUNTERS_TABLE, 'write'],
 ]);

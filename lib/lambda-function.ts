@@ -14,7 +14,7 @@ export const POWERTOOLS_NAMESPACE = 'Forgeflow';
 /**
  * The AWS SDK v3 every Node.js Lambda runtime carries: left out of the bundles, so each function ships only our
  * code, Powertools and zod (decision 0018). The SDK the functions run with in AWS is then the runtime's, not
- * package-lock.json's; they use nothing a runtime of the family lacks (test/cdk/functions.test.ts keeps the SDK
+ * package-lock.json's; they use nothing a runtime of the family lacks (test/cdk/bundling.test.ts keeps the SDK
  * out of every bundle, and the local runtime runs the same handlers with the locked SDK).
  */
 export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*'];

@@ -189,9 +189,13 @@ describe('DynamoDB permissions', () => {
   const READ_WRITE = sorted([...READ, 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
   const PUT = ['dynamodb:PutItem'];
   const CLAIM = ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-  /** The saga's store: reads and conditionally puts the job, appends the event, ADDs counters and slots. */
+  /**
+   * The saga's store: reads the job and puts it whole, or updates it in place (RUNNING and SUCCEEDED, decision 0011),
+   * appends the event, ADDs counters and slots. IAM authorises each item of a TransactWriteItems by its own action,
+   * so an Update inside a transaction needs dynamodb:UpdateItem like a lone UpdateItem does.
+   */
   const SAGA: [TableDefinition, string[]][] = [
-    [JOBS_TABLE, sorted([...READ, 'dynamodb:PutItem'])],
+    [JOBS_TABLE, READ_WRITE],
     [OUTBOX_TABLE, PUT],
     [COUNTERS_TABLE, ['dynamodb:ConditionCheckItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']],
   ];
@@ -250,7 +254,7 @@ describe('DynamoDB permissions', () => {
       [OUTBOX_TABLE, PUT],
     ],
     // Records each job's start (RUNNING) through the saga's store.
-    workerControl: [...FLEET, [JOBS_TABLE, sorted([...READ, 'dynamodb:PutItem'])]],
+    workerControl: [...FLEET, [JOBS_TABLE, READ_WRITE]],
   };
   const dynamo = (fn: ForgeflowFunction) => fixture.statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
 
