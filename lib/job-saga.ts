@@ -27,10 +27,11 @@ export { aslPlaceholders } from './asl-state-machine.ts';
 
 /**
  * How the saga's store uses each table (functions/adapters/dynamodb/job-store.ts): the job is read (GetItem) and
- * written with a conditional Put; the event is appended to the outbox; counters and tenant slots are ADDed with
- * UpdateItem. No step deletes anything or reads the outbox or the counters.
+ * written with a conditional Put or Update; the event is appended to the outbox; counters and tenant slots are ADDed
+ * with UpdateItem. No step deletes anything or reads the outbox or the counters. test/saga/iam-actions.test.ts
+ * records the calls real saga runs make and checks each is granted here.
  */
-const SAGA_TABLE_ACCESS = new Map<TableDefinition, TableAccess | readonly TableAccess[]>([
+export const SAGA_TABLE_ACCESS = new Map<TableDefinition, TableAccess | readonly TableAccess[]>([
   // 'write': the claim and the failure path put the whole job; RUNNING and SUCCEEDED update it in place (a patch
   // conditioned on what they assume, decision 0011), and the reconciler takes a started run out of its index.
   [JOBS_TABLE, ['read', 'write']],

@@ -24,7 +24,7 @@ const APPEND_ACTIONS = ['dynamodb:PutItem'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
 const CLAIM_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
-function itemActions(access: TableAccess): string[] {
+export function itemActions(access: TableAccess): string[] {
   switch (access) {
     case 'read':
       return READ_ACTIONS;
