@@ -35,13 +35,13 @@ export interface EventPipelineAlarmsProps {
 /** Failure rate in percent of two counts, 0 when there was no traffic (an idle period is healthy, not unknown). */
 const failurePercent = (failures: string, total: string) => `IF(${total} > 0, 100 * ${failures} / ${total}, 0)`;
 
-/** Alarms on the outbox → EventBridge path: relay down, relay publish errors, optimistic publish failures, DLQs. */
+/** Alarms on the outbox → EventBridge path: relay down, relay publish errors, optimistic publish failures, lost saga starts, DLQs. */
 export class EventPipelineAlarms extends Construct {
   readonly alarms: Alarm[];
 
   constructor(scope: Construct, id: string, props: EventPipelineAlarmsProps) {
     super(scope, id);
-    this.alarms = [this.relayDown(props), this.publishErrors(), this.optimisticFailures(), ...this.deadLetters(props.deadLetterQueues)];
+    this.alarms = [this.relayDown(props), this.publishErrors(), this.optimisticFailures(), this.sagaStartsLost(), ...this.deadLetters(props.deadLetterQueues)];
   }
 
   /**
@@ -102,6 +102,21 @@ export class EventPipelineAlarms extends Construct {
       }),
       threshold: OPTIMISTIC_FAILURE_PERCENT,
       evaluationPeriods: PIPELINE_PERIODS,
+    });
+  }
+
+  /**
+   * A run whose start the API could neither make nor hand to the saga starter: the reconciler's sweep starts it within
+   * about ten minutes, so nothing is lost, but it means Step Functions and SQS failed the API together. One is enough.
+   */
+  private sagaStartsLost(): Alarm {
+    const period = PIPELINE_PERIOD;
+    return forgeflowAlarm(this, 'SagaStartsLost', {
+      summary: "Job runs whose saga the API could neither start nor hand to the saga starter; the reconciler's sweep starts them late.",
+      runbook: Runbook.SAGA_STARTS_LOST,
+      metric: platformMetric('SagaStartsLost', {}, { statistic: Stats.SUM, period }),
+      threshold: 1,
+      evaluationPeriods: 1,
     });
   }
 

@@ -17,6 +17,7 @@ export const Runbook = {
   WORKERS_UNHEALTHY: 'workers-unhealthy',
   DISPATCH_STALLED: 'dispatch-stalled',
   OPTIMISTIC_PUBLISH_FAILURES: 'optimistic-publish-failures',
+  SAGA_STARTS_LOST: 'saga-starts-lost',
   SAGA_EXECUTIONS_FAILING: 'saga-executions-failing',
   PROVISIONING_FAILURES: 'provisioning-failures',
   WORKER_THRESHOLDS: 'worker-thresholds',

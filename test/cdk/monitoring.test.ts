@@ -216,6 +216,12 @@ describe('alarms', () => {
     expect(breaches(alarm!, { [failures]: undefined, [volume]: undefined })).toBe(false);
   });
 
+  it('saga starts lost: the first run the API could neither start nor hand off, in one period', () => {
+    const [alarm] = alarmsWithRunbook('saga-starts-lost');
+    expect(alarm).toMatchObject({ Namespace: 'Forgeflow', MetricName: 'SagaStartsLost', Statistic: 'Sum', Threshold: 1, EvaluationPeriods: 1, TreatMissingData: 'notBreaching' });
+    expect(alarm!.ComparisonOperator).toBe('GreaterThanOrEqualToThreshold');
+  });
+
   it('DLQ messages: every dead-letter queue the stack can see, at most ten per alarm, from the first message', () => {
     const statefulDlqs = [...stateful().queues.all.map((q) => q.dlq), stateful().queues.relayFailureQueue, ...stateful().events.all.map((r) => r.targetDlq)];
     const dlqAlarms = alarmsWithRunbook('dead-letter-messages');
