@@ -1,10 +1,10 @@
 import { isAbsolute } from 'node:path';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import * as z from 'zod';
 import type { JobLogReader, JobLogWriter } from '../core/job-logs.ts';
 import { JOB_LOGS } from '../declarations/job-logs.ts';
 import { ConfigurationError } from '../shared/config.ts';
-import { CloudWatchJobLogStore } from './cloudwatch-logs/job-log-store.ts';
+import { CloudWatchJobLogStore, lazyLogs } from './cloudwatch-logs/job-log-store.ts';
 import { FileJobLogStore } from './file/job-log-store.ts';
 
 /** Where job output goes: the stack's log group (AWS), or the local runtime's directory (`npm start`). */
@@ -33,5 +33,5 @@ export function readJobLogTarget(env: NodeJS.ProcessEnv = process.env): JobLogTa
 }
 
 export function openJobLogStore(target: JobLogTarget, client?: CloudWatchLogsClient): JobLogWriter & JobLogReader {
-  return target.kind === 'file' ? new FileJobLogStore(target.dir) : new CloudWatchJobLogStore(client ?? new CloudWatchLogsClient({}), target.logGroupName);
+  return target.kind === 'file' ? new FileJobLogStore(target.dir) : new CloudWatchJobLogStore(client ?? lazyLogs({}), target.logGroupName);
 }

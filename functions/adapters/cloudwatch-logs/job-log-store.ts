@@ -1,12 +1,16 @@
-import {
-  CreateLogStreamCommand,
-  GetLogEventsCommand,
-  PutLogEventsCommand,
-  type CloudWatchLogsClient,
-  type RejectedLogEventsInfo,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient, CloudWatchLogsClientConfig, RejectedLogEventsInfo } from '@aws-sdk/client-cloudwatch-logs';
 import { InvalidCursorError } from '../../core/errors.ts';
 import { logStreamName, type JobAttemptRef, type JobLogPage, type JobLogReader, type JobLogWriter, type LogEvent } from '../../core/job-logs.ts';
+import { LazyClient } from '../lazy-client.ts';
+
+type LogsSdk = typeof import('@aws-sdk/client-cloudwatch-logs');
+export type LazyLogs = LazyClient<LogsSdk, CloudWatchLogsClient>;
+
+// Loaded on the first read or append (lazy-client.ts): the api serves logs on one route of many.
+const loadLogs = (): Promise<LogsSdk> => import('@aws-sdk/client-cloudwatch-logs');
+
+/** A CloudWatch Logs client made on its first call. */
+export const lazyLogs = (config: CloudWatchLogsClientConfig): LazyLogs => new LazyClient(loadLogs, (sdk) => new sdk.CloudWatchLogsClient(config));
 
 /**
  * Job output in CloudWatch Logs: one log group per stack, one stream per job attempt (`<jobId>/<run>/<attempt>`).
@@ -21,16 +25,21 @@ export class CloudWatchJobLogStore implements JobLogWriter, JobLogReader {
   readonly visibilityLagMs = 3000;
   /** Streams this process created or found, so each costs one CreateLogStream per agent, not one per batch. */
   private readonly created = new Set<string>();
+  private readonly logs: LazyLogs;
 
+  /** A client made already (the agent, tests with aws-sdk-client-mock) or one made on first use (lazyLogs). */
   constructor(
-    private readonly client: CloudWatchLogsClient,
+    client: CloudWatchLogsClient | LazyLogs,
     private readonly logGroupName: string,
-  ) {}
+  ) {
+    this.logs = 'use' in client ? client : new LazyClient(loadLogs, () => client);
+  }
 
   async append(ref: JobAttemptRef, events: readonly LogEvent[]): Promise<{ rejectedEvents: number }> {
     const stream = logStreamName(ref);
     if (!this.created.has(stream)) await this.createStream(stream);
-    const put = () => this.client.send(new PutLogEventsCommand({ logGroupName: this.logGroupName, logStreamName: stream, logEvents: [...events] }));
+    const put = () =>
+      this.logs.use((client, sdk) => client.send(new sdk.PutLogEventsCommand({ logGroupName: this.logGroupName, logStreamName: stream, logEvents: [...events] })));
     let answer;
     try {
       answer = await put();
@@ -47,8 +56,8 @@ export class CloudWatchJobLogStore implements JobLogWriter, JobLogReader {
   async read(ref: JobAttemptRef, token: string | undefined, limit: number): Promise<JobLogPage> {
     let answer;
     try {
-      answer = await this.client.send(
-        new GetLogEventsCommand({ logGroupName: this.logGroupName, logStreamName: logStreamName(ref), startFromHead: true, limit, ...(token ? { nextToken: token } : {}) }),
+      answer = await this.logs.use((client, sdk) =>
+        client.send(new sdk.GetLogEventsCommand({ logGroupName: this.logGroupName, logStreamName: logStreamName(ref), startFromHead: true, limit, ...(token ? { nextToken: token } : {}) })),
       );
     } catch (error) {
       // The attempt printed nothing yet (or its stream expired): an empty stream, at its end.
@@ -65,7 +74,7 @@ export class CloudWatchJobLogStore implements JobLogWriter, JobLogReader {
 
   private async createStream(stream: string): Promise<void> {
     try {
-      await this.client.send(new CreateLogStreamCommand({ logGroupName: this.logGroupName, logStreamName: stream }));
+      await this.logs.use((client, sdk) => client.send(new sdk.CreateLogStreamCommand({ logGroupName: this.logGroupName, logStreamName: stream })));
     } catch (error) {
       // Another agent ran this attempt before (a redelivered dispatch), or our earlier try got through.
       if (errorName(error) !== 'ResourceAlreadyExistsException') throw error;

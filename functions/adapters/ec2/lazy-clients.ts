@@ -1,37 +1,11 @@
 import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
 import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm';
+import { LazyClient } from '../lazy-client.ts';
 
 export type Ec2Sdk = typeof import('@aws-sdk/client-ec2');
 export type SsmSdk = typeof import('@aws-sdk/client-ssm');
 
-/**
- * A client whose SDK module is imported on first use. @aws-sdk/client-ec2 takes about 0.8 s to import (Node 20, 2
- * cores) and client-ssm 0.2 s, against 0.15 s for most clients: the api, which calls EC2 on its worker routes only,
- * and the fleet steps that never call it, would pay that at every cold start. A dynamic import() of a module left
- * out of the bundle stays a dynamic import in it, so the cost moves to the first call that needs EC2.
- */
-export class LazyClient<Sdk, Client> {
-  private loaded?: Promise<{ sdk: Sdk; client: Client }>;
-
-  constructor(
-    private readonly load: () => Promise<Sdk>,
-    private readonly make: (sdk: Sdk) => Client,
-  ) {}
-
-  /** Runs `call` with the client and its module's commands, importing the module the first time. */
-  async use<T>(call: (client: Client, sdk: Sdk) => Promise<T>): Promise<T> {
-    this.loaded ??= this.load().then((sdk) => ({ sdk, client: this.make(sdk) }));
-    let loaded: { sdk: Sdk; client: Client };
-    try {
-      loaded = await this.loaded;
-    } catch (error) {
-      // A failed import is tried again by the next call rather than remembered for the life of the instance.
-      this.loaded = undefined;
-      throw error;
-    }
-    return call(loaded.client, loaded.sdk);
-  }
-}
+// EC2's client takes about 0.8 s to import and SSM's 0.2 s: only the calls that need them load them (lazy-client.ts).
 
 export type LazyEc2 = LazyClient<Ec2Sdk, EC2Client>;
 export type LazySsm = LazyClient<SsmSdk, SSMClient>;
