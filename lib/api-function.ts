@@ -67,9 +67,10 @@ export class ApiFunction extends ForgeflowFunction {
     // The outbox takes each change's event and is also its history: GET /v1/jobs/{id}/events and
     // /v1/workers/{id}/events Query it by subject.
     bindTable(fn, props.tables.get(OUTBOX_TABLE), ['append', 'read']);
-    // Stats and slots, and each tenant's request bucket (functions/api/tenant-rate-limit.ts: GetItem, then a
-    // conditional UpdateItem per request), which needs nothing beyond what the counters already had.
-    bindTable(fn, props.tables.get(COUNTERS_TABLE), 'readWrite');
+    // Stats and slots, and each tenant's request bucket (functions/api/tenant-rate-limit.ts: one conditional
+    // UpdateItem per request, or none). A platform admin's stats Scan the tenants' counters and sum them
+    // (functions/adapters/dynamodb/job-counters.ts): no state change writes platform-wide counters.
+    bindTable(fn, props.tables.get(COUNTERS_TABLE), ['readWrite', 'scan']);
     // GET /v1/jobs/{id}/webhook-deliveries only reads what the webhooks consumer wrote.
     bindTable(fn, props.tables.get(WEBHOOK_DELIVERIES_TABLE), 'read');
     // GET /v1/webhooks/secret reads the tenant's signing secret and creates it (a conditional put) on first use;

@@ -16,7 +16,7 @@ import type { DeclaredTable } from './tables.ts';
  * - `readWrite`: `read` and `write`.
  * Levels combine: `['read', 'append']` reads and creates items but never updates one.
  */
-export type TableAccess = 'read' | 'append' | 'write' | 'claim' | 'readWrite' | 'check' | 'delete' | 'update';
+export type TableAccess = 'read' | 'append' | 'write' | 'claim' | 'readWrite' | 'check' | 'delete' | 'update' | 'scan';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const INDEX_READ_ACTIONS = ['dynamodb:Query'];
@@ -44,6 +44,9 @@ export function itemActions(access: TableAccess): string[] {
     // Attributes of existing items only (the metrics collector's blocks): no item can be created or replaced.
     case 'update':
       return ['dynamodb:UpdateItem'];
+    // The whole table (the platform's stats, summed from every tenant's counters).
+    case 'scan':
+      return ['dynamodb:Scan'];
   }
 }
 

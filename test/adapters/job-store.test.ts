@@ -43,6 +43,21 @@ describe('Class: DynamoJobStore', () => {
     expect(await store.counters('global')).toMatchObject({ 'QUEUED#low': 1 });
   });
 
+  it("writes only the tenant's counters, and sums every tenant's for the platform's stats", async () => {
+    const before = await store.counters('global');
+    const [a, b, c] = [newJob('job_sum_a'), { ...newJob('job_sum_b'), tenantId: 'globex' }, { ...newJob('job_sum_c'), tenantId: 'initech', priority: 'high' as const }];
+    for (const job of [a, b, c]) await store.commit(creation(job));
+
+    expect(await store.counters({ tenantId: 'globex' })).toEqual({ 'QUEUED#low': 1 });
+    expect(await store.counters({ tenantId: 'initech' })).toEqual({ 'QUEUED#high': 1 });
+    const after = await store.counters('global');
+    expect(after['QUEUED#low']! - (before['QUEUED#low'] ?? 0)).toBe(2);
+    expect(after['QUEUED#high']! - (before['QUEUED#high'] ?? 0)).toBe(1);
+    // No platform-wide item: every counter item in the table is one tenant's shard, a slot, or a bucket.
+    const { Items = [] } = await tables.documentClient.send(new ScanCommand({ TableName: tables.tableNames.counters }));
+    expect(Items.filter((item) => String(item.scope).startsWith('global'))).toEqual([]);
+  });
+
   it('leaves neither the job nor its event when the transaction fails', async () => {
     // Prepare: an outbox row already holds the event id, so the event's conditional put fails.
     const change = creation(newJob('job_b'));

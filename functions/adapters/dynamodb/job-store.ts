@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { IdempotentParameterMismatchException, TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentModificationError, JobAlreadyExistsError } from '../../core/errors.ts';
 import { toJobSummary, type JobRecord, type JobSummary } from '../../core/job.ts';
@@ -9,6 +9,7 @@ import { NoCapacityError, TenantRunsParkedError } from '../../core/saga-errors.t
 import { counterDeltas } from '../../core/stats.ts';
 import { COUNTER_SHARDS, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS } from '../../declarations/tables.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { counterShardKey, readCounters } from './job-counters.ts';
 import { fromJobItem, patchedIndexAttributes, tenantStatusKey, toJobItem } from './job-item.ts';
 import { outboxPut } from './outbox-item.ts';
 import { transactWrite, type TransactItems } from './transact.ts';
@@ -27,14 +28,6 @@ const NONE_PARKED = { ConditionExpression: 'attribute_not_exists(parked) OR park
 
 /** Bounds the DynamoDB round trips one list call makes when a filter discards most items. */
 const MAX_QUERY_PAGES_PER_LIST = 10;
-
-export const counterScopeKey = (scope: StatsScope) => (scope === 'global' ? 'global' : `tenant#${scope.tenantId}`);
-
-/**
- * One shard of a scope's counters. The shard is part of the partition key, so the shards of one scope (the global
- * one above all: every state change of every tenant writes it) land on different partitions, not one hot key.
- */
-export const counterShardKey = (scope: StatsScope, shard: number) => ({ scope: `${counterScopeKey(scope)}#${shard}`, shard });
 
 /** A tenant's slot count: one item in the counters table, beside (never inside) the stats counter scopes. */
 export const slotKey = (tenantId: string) => ({ scope: `slots#${tenantId}`, shard: 0 });
@@ -136,25 +129,8 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
     return startKey ? { items, nextCursor: encodeCursor(startKey) } : { items };
   }
 
-  async counters(scope: StatsScope): Promise<Record<string, number>> {
-    // One BatchGetItem of a fixed number of shard items: O(1) whatever the number of jobs. (A Query of one partition
-    // would read them for less, but that partition would take every write: reads of stats are the rarer call.)
-    let keys: Record<string, unknown>[] = Array.from({ length: COUNTER_SHARDS }, (_, shard) => counterShardKey(scope, shard));
-    const items: Record<string, unknown>[] = [];
-    // Keys DynamoDB left unprocessed (throttling) are asked for again; the SDK already backs off between calls.
-    for (let attempt = 1; keys.length > 0; attempt++) {
-      if (attempt > 5) throw new Error(`Stats of ${counterScopeKey(scope)}: ${keys.length} counter shards stayed unprocessed`);
-      const result = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tables.counters]: { Keys: keys, ConsistentRead: true } } }));
-      items.push(...(result.Responses?.[this.tables.counters] ?? []));
-      keys = result.UnprocessedKeys?.[this.tables.counters]?.Keys ?? [];
-    }
-    const totals: Record<string, number> = {};
-    for (const item of items) {
-      for (const [name, value] of Object.entries(item)) {
-        if (name !== 'scope' && name !== 'shard' && typeof value === 'number') totals[name] = (totals[name] ?? 0) + value;
-      }
-    }
-    return totals;
+  counters(scope: StatsScope): Promise<Record<string, number>> {
+    return readCounters(this.client, this.tables.counters, scope);
   }
 
   async ping(): Promise<void> {
@@ -239,17 +215,10 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
       const names = Object.fromEntries(deltas.map((d, i) => [`#c${i}`, d.name]));
       const values = Object.fromEntries(deltas.map((d, i) => [`:d${i}`, d.delta]));
       const update = `ADD ${deltas.map((_, i) => `#c${i} :d${i}`).join(', ')}`;
-      for (const scope of [{ tenantId }, 'global'] as const) {
-        items.push({
-          Update: {
-            TableName: this.tables.counters,
-            Key: counterShardKey(scope, shard),
-            UpdateExpression: update,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          },
-        });
-      }
+      // The tenant's counters only: the platform's are summed from them when asked (job-counters.ts).
+      items.push({
+        Update: { TableName: this.tables.counters, Key: counterShardKey(tenantId, shard), UpdateExpression: update, ExpressionAttributeNames: names, ExpressionAttributeValues: values },
+      });
     }
     return items;
   }
