@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { ForgeflowClient } from '../client/index.ts';
 import { resolveConnection, type ConnectionFlags } from './config.ts';
 import type { Io } from './output.ts';
@@ -27,6 +27,28 @@ export function contextOf(command: Command, cli: Cli): Context {
   const flags = command.optsWithGlobals<GlobalFlags>();
   const connection = resolveConnection(flags, cli.env);
   return { client: new ForgeflowClient({ baseUrl: connection.baseUrl, token: connection.token }), io: { ...cli.io, json: flags.json === true } };
+}
+
+/** A command on one thing named by id (`get <jobId>`, `refresh <workerId>`), run with the invocation's context. */
+export function idCommand(cli: Cli, name: string, description: string, id: string, run: (context: Context, id: string) => Promise<void>): Command {
+  return new Command(name)
+    .description(description)
+    .argument(`<${id}>`)
+    .action(async (value: string, _flags: unknown, command: Command) => run(contextOf(command, cli), value));
+}
+
+/** The flags every paged `ls` takes: `--limit`, `--cursor` from an earlier page, or `--all` pages. */
+export interface PagingFlags {
+  limit: number;
+  cursor?: string;
+  all?: boolean;
+}
+
+export function withPaging(command: Command, things: string): Command {
+  return command
+    .option('-n, --limit <n>', `${things} per page (1-100)`, integerIn(1, 100), 20)
+    .option('--cursor <cursor>', 'go on from an earlier page (its nextCursor)')
+    .option('-a, --all', 'every page, not only the first');
 }
 
 /** Commander argument parser for a whole number within bounds. */

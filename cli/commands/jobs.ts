@@ -2,16 +2,13 @@ import { Command, Option } from 'commander';
 import { collect, type ForgeflowClient, type Job, type JobFilter, type JobSummary, type Page } from '../../client/index.ts';
 import { JOB_STATUSES } from '../../functions/core/job-status.ts';
 import { PRIORITIES } from '../../functions/core/priority.ts';
-import { contextOf, integerIn, type Cli } from '../context.ts';
+import { contextOf, idCommand, withPaging, type Cli, type PagingFlags } from '../context.ts';
 import { age, duration, fields, printJson, shellQuote, table, type Io } from '../output.ts';
 import { logsCommand } from './logs.ts';
 
-interface ListFlags {
+interface ListFlags extends PagingFlags {
   status?: JobFilter['status'];
   priority?: JobFilter['priority'];
-  limit: number;
-  cursor?: string;
-  all?: boolean;
 }
 
 /** `forgeflow jobs ls|get|cancel|retry|events|logs`. */
@@ -22,66 +19,45 @@ export function jobsCommand(cli: Cli): Command {
 }
 
 function listCommand(cli: Cli): Command {
-  return new Command('ls')
+  const ls = new Command('ls')
     .description('list jobs, newest first')
     .addOption(new Option('-s, --status <status>', 'only jobs in this status').choices(JOB_STATUSES))
-    .addOption(new Option('-p, --priority <priority>', 'only jobs of this priority').choices(PRIORITIES))
-    .option('-n, --limit <n>', 'jobs per page (1-100)', integerIn(1, 100), 20)
-    .option('--cursor <cursor>', 'go on from an earlier page (its nextCursor)')
-    .option('-a, --all', 'every page, not only the first')
-    .action(async (flags: ListFlags, command: Command) => {
-      const { client, io } = contextOf(command, cli);
-      const filter: JobFilter = { limit: flags.limit, ...(flags.status ? { status: flags.status } : {}), ...(flags.priority ? { priority: flags.priority } : {}) };
-      const page = flags.all ? await allJobs(client, filter, cli.signal) : await client.list({ ...filter, ...(flags.cursor ? { cursor: flags.cursor } : {}) }, { signal: cli.signal });
-      printJobPage(io, page);
-    });
+    .addOption(new Option('-p, --priority <priority>', 'only jobs of this priority').choices(PRIORITIES));
+  return withPaging(ls, 'jobs').action(async (flags: ListFlags, command: Command) => {
+    const { client, io } = contextOf(command, cli);
+    const filter: JobFilter = { limit: flags.limit, ...(flags.status ? { status: flags.status } : {}), ...(flags.priority ? { priority: flags.priority } : {}) };
+    const page = flags.all ? await allJobs(client, filter, cli.signal) : await client.list({ ...filter, ...(flags.cursor ? { cursor: flags.cursor } : {}) }, { signal: cli.signal });
+    printJobPage(io, page);
+  });
 }
 
 function getCommand(cli: Cli): Command {
-  return new Command('get')
-    .description('show one job')
-    .argument('<jobId>')
-    .action(async (jobId: string, _flags: unknown, command: Command) => {
-      const { client, io } = contextOf(command, cli);
-      printJob(io, await client.get(jobId, { signal: cli.signal }));
-    });
+  return idCommand(cli, 'get', 'show one job', 'jobId', async ({ client, io }, jobId) => printJob(io, await client.get(jobId, { signal: cli.signal })));
 }
 
 function cancelCommand(cli: Cli): Command {
-  return new Command('cancel')
-    .description('cancel a job: a waiting one at once, a running one is stopped by its worker')
-    .argument('<jobId>')
-    .action(async (jobId: string, _flags: unknown, command: Command) => {
-      const { client, io } = contextOf(command, cli);
-      const job = await client.cancel(jobId, { signal: cli.signal });
-      if (io.json) printJson(io, job);
-      else io.out.write(job.cancelRequested && job.status !== 'CANCELLED' ? `${job.jobId} ${job.status}: cancel requested, its worker stops it\n` : `${job.jobId} ${job.status}\n`);
-    });
+  return idCommand(cli, 'cancel', 'cancel a job: a waiting one at once, a running one is stopped by its worker', 'jobId', async ({ client, io }, jobId) => {
+    const job = await client.cancel(jobId, { signal: cli.signal });
+    if (io.json) printJson(io, job);
+    else io.out.write(job.cancelRequested && job.status !== 'CANCELLED' ? `${job.jobId} ${job.status}: cancel requested, its worker stops it\n` : `${job.jobId} ${job.status}\n`);
+  });
 }
 
 function retryCommand(cli: Cli): Command {
-  return new Command('retry')
-    .description('run a FAILED or DEAD_LETTERED job again, as a new run')
-    .argument('<jobId>')
-    .action(async (jobId: string, _flags: unknown, command: Command) => {
-      const { client, io } = contextOf(command, cli);
-      const job = await client.retry(jobId, { signal: cli.signal });
-      if (io.json) printJson(io, job);
-      else io.out.write(`${job.jobId} ${job.status} (run ${job.run})\n`);
-    });
+  return idCommand(cli, 'retry', 'run a FAILED or DEAD_LETTERED job again, as a new run', 'jobId', async ({ client, io }, jobId) => {
+    const job = await client.retry(jobId, { signal: cli.signal });
+    if (io.json) printJson(io, job);
+    else io.out.write(`${job.jobId} ${job.status} (run ${job.run})\n`);
+  });
 }
 
 function eventsCommand(cli: Cli): Command {
-  return new Command('events')
-    .description("a job's history, oldest first")
-    .argument('<jobId>')
-    .action(async (jobId: string, _flags: unknown, command: Command) => {
-      const { client, io } = contextOf(command, cli);
-      const events = await collect(client.events(jobId, { limit: 100 }, { signal: cli.signal }));
-      if (io.json) return printJson(io, events);
-      const rows = events.map((e) => [e.time, e.type, field(e.data, 'status'), field(e.data, 'run'), field(e.data, 'attempts')]);
-      io.out.write(table(['TIME', 'TYPE', 'STATUS', 'RUN', 'ATTEMPT'], rows));
-    });
+  return idCommand(cli, 'events', "a job's history, oldest first", 'jobId', async ({ client, io }, jobId) => {
+    const events = await collect(client.events(jobId, { limit: 100 }, { signal: cli.signal }));
+    if (io.json) return printJson(io, events);
+    const rows = events.map((e) => [e.time, e.type, field(e.data, 'status'), field(e.data, 'run'), field(e.data, 'attempts')]);
+    io.out.write(table(['TIME', 'TYPE', 'STATUS', 'RUN', 'ATTEMPT'], rows));
+  });
 }
 
 async function allJobs(client: ForgeflowClient, filter: JobFilter, signal: AbortSignal): Promise<Page<JobSummary>> {

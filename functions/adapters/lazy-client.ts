@@ -26,3 +26,8 @@ export class LazyClient<Sdk, Client> {
     return call(loaded.client, loaded.sdk);
   }
 }
+
+/** A client made already (the agent, tests with aws-sdk-client-mock, benches) as a LazyClient, or the one given. */
+export function asLazy<Sdk, Client>(client: Client | LazyClient<Sdk, Client>, load: () => Promise<Sdk>): LazyClient<Sdk, Client> {
+  return client instanceof LazyClient ? client : new LazyClient(load, () => client);
+}

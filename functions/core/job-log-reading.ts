@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { InvalidCursorError } from './errors.ts';
+import { decodeOpaqueCursor, encodeOpaqueCursor } from './opaque-cursor.ts';
 import type { JobLogReader, LogEvent } from './job-logs.ts';
 import { isTerminal } from './job-status.ts';
 import type { JobRecord } from './job.ts';
@@ -53,19 +54,11 @@ const PositionSchema = z.strictObject({
 
 export function encodeLogCursor(position: LogPosition): string {
   const { run: r, attempt: a, token: t, skip: k, seq: s } = position;
-  return Buffer.from(JSON.stringify({ v: 1, r, a, ...(t === undefined ? {} : { t }), k, s })).toString('base64url');
+  return encodeOpaqueCursor({ v: 1, r, a, ...(t === undefined ? {} : { t }), k, s });
 }
 
 export function decodeLogCursor(cursor: string): LogPosition {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidCursorError();
-  }
-  const result = PositionSchema.safeParse(parsed);
-  if (!result.success) throw new InvalidCursorError();
-  const { r, a, t, k, s } = result.data;
+  const { r, a, t, k, s } = decodeOpaqueCursor(cursor, PositionSchema);
   return { run: r, attempt: a, ...(t === undefined ? {} : { token: t }), skip: k, seq: s };
 }
 

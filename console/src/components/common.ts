@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import { ApiError } from '../api/client.ts';
 import { html } from '../html.ts';
 
@@ -56,6 +57,28 @@ export function Pager({ hasPrevious, hasNext, onPrevious, onNext, page }: PagerP
     <span class="muted">Page ${page}</span>
     <button type="button" onClick=${onNext} disabled=${!hasNext}>Next →</button>
   </nav>`;
+}
+
+/**
+ * The cursors of the pages seen, to go back: the API's cursors only go forward. They start over when `filterKey`
+ * (the list's filters) changes, since a cursor belongs to the query that gave it.
+ */
+export function useCursorPages(filterKey: string) {
+  const [cursors, setCursors] = useState<{ key: string; stack: (string | undefined)[] }>({ key: filterKey, stack: [undefined] });
+  const stack = cursors.key === filterKey ? cursors.stack : [undefined];
+  return {
+    cursor: stack.at(-1),
+    /** The Pager's props for the page on screen, given the cursor that page offered for the next. */
+    pagerProps: (nextCursor: string | null | undefined): PagerProps => ({
+      page: stack.length,
+      hasPrevious: stack.length > 1,
+      hasNext: Boolean(nextCursor),
+      onPrevious: () => setCursors({ key: filterKey, stack: stack.slice(0, -1) }),
+      onNext: () => {
+        if (nextCursor) setCursors({ key: filterKey, stack: [...stack, nextCursor] });
+      },
+    }),
+  };
 }
 
 /** When the data on screen was loaded, so a stale view is visible as such. */

@@ -3,7 +3,7 @@ import { JOB_STATUSES } from '../../../functions/core/job-status.ts';
 import { PRIORITIES } from '../../../functions/core/priority.ts';
 import { api } from '../api/client.ts';
 import { JobPageSchema, type JobSummary } from '../api/schemas.ts';
-import { ErrorBox, LiveNote, Pager, StatusBadge } from '../components/common.ts';
+import { ErrorBox, LiveNote, Pager, StatusBadge, useCursorPages } from '../components/common.ts';
 import { SubmitJobForm } from '../components/submit-form.ts';
 import { formatDuration, formatTime } from '../format.ts';
 import { html } from '../html.ts';
@@ -47,11 +47,8 @@ export function JobsPage({ search }: { search: URLSearchParams }) {
   const status = search.get('status') ?? '';
   const priority = search.get('priority') ?? '';
   const [composing, setComposing] = useState(false);
-  // Cursors of the pages seen, to go back: the API's cursors only go forward. Reset when a filter changes.
-  const [cursors, setCursors] = useState<{ key: string; stack: (string | undefined)[] }>({ key: '', stack: [undefined] });
-  const filterKey = `${status}|${priority}`;
-  const stack = cursors.key === filterKey ? cursors.stack : [undefined];
-  const cursor = stack.at(-1);
+  const pages = useCursorPages(`${status}|${priority}`);
+  const cursor = pages.cursor;
 
   const jobs = usePoll(
     (signal) => api('/v1/jobs', JobPageSchema, { query: { status, priority, cursor, limit: PAGE_SIZE }, signal }),
@@ -94,12 +91,6 @@ export function JobsPage({ search }: { search: URLSearchParams }) {
           </tbody>
         </table>`
       : null}
-    <${Pager}
-      page=${stack.length}
-      hasPrevious=${stack.length > 1}
-      hasNext=${Boolean(page?.nextCursor)}
-      onPrevious=${() => setCursors({ key: filterKey, stack: stack.slice(0, -1) })}
-      onNext=${() => page?.nextCursor && setCursors({ key: filterKey, stack: [...stack, page.nextCursor] })}
-    />
+    <${Pager} ...${pages.pagerProps(page?.nextCursor)} />
   </section>`;
 }

@@ -4,7 +4,7 @@ import { ROLES, seesFleet } from '../../../functions/core/roles.ts';
 import type { Actor } from '../../../functions/core/job-service.ts';
 import { api } from '../api/client.ts';
 import { WorkerPageSchema, type Worker } from '../api/schemas.ts';
-import { ErrorBox, LiveNote, Pager, StatusBadge } from '../components/common.ts';
+import { ErrorBox, LiveNote, Pager, StatusBadge, useCursorPages } from '../components/common.ts';
 import { FigureCell, figuresOf, HealthBadge } from '../components/worker-figures.ts';
 import { html } from '../html.ts';
 import { usePoll } from '../poll.ts';
@@ -36,8 +36,8 @@ function Row({ worker }: { worker: Worker }) {
 }
 
 function WorkerList({ state }: { state: string }) {
-  const [stack, setStack] = useState<(string | undefined)[]>([undefined]);
-  const cursor = stack.at(-1);
+  const pages = useCursorPages(state);
+  const cursor = pages.cursor;
   const workers = usePoll((signal) => api('/v1/workers', WorkerPageSchema, { query: { state, cursor, limit: '20' }, signal }), REFRESH_MS, [state, cursor]);
   const page = workers.data;
   return html`
@@ -53,13 +53,7 @@ function WorkerList({ state }: { state: string }) {
           </tbody>
         </table>`
       : null}
-    <${Pager}
-      page=${stack.length}
-      hasPrevious=${stack.length > 1}
-      hasNext=${Boolean(page?.nextCursor)}
-      onPrevious=${() => setStack(stack.slice(0, -1))}
-      onNext=${() => page?.nextCursor && setStack([...stack, page.nextCursor])}
-    />`;
+    <${Pager} ...${pages.pagerProps(page?.nextCursor)} />`;
 }
 
 /** The fleet: every worker with its state, class, instance, health and latest CPU and memory. */

@@ -1,7 +1,7 @@
 import type { CloudWatchLogsClient, CloudWatchLogsClientConfig, RejectedLogEventsInfo } from '@aws-sdk/client-cloudwatch-logs';
 import { InvalidCursorError } from '../../core/errors.ts';
 import { logStreamName, type JobAttemptRef, type JobLogPage, type JobLogReader, type JobLogWriter, type LogEvent } from '../../core/job-logs.ts';
-import { LazyClient } from '../lazy-client.ts';
+import { asLazy, LazyClient } from '../lazy-client.ts';
 
 type LogsSdk = typeof import('@aws-sdk/client-cloudwatch-logs');
 export type LazyLogs = LazyClient<LogsSdk, CloudWatchLogsClient>;
@@ -32,7 +32,7 @@ export class CloudWatchJobLogStore implements JobLogWriter, JobLogReader {
     client: CloudWatchLogsClient | LazyLogs,
     private readonly logGroupName: string,
   ) {
-    this.logs = 'use' in client ? client : new LazyClient(loadLogs, () => client);
+    this.logs = asLazy(client, loadLogs);
   }
 
   async append(ref: JobAttemptRef, events: readonly LogEvent[]): Promise<{ rejectedEvents: number }> {

@@ -1,6 +1,6 @@
 import type { EC2Client, EC2ClientConfig } from '@aws-sdk/client-ec2';
 import type { SSMClient, SSMClientConfig } from '@aws-sdk/client-ssm';
-import { LazyClient } from '../lazy-client.ts';
+import { asLazy, LazyClient } from '../lazy-client.ts';
 
 export type Ec2Sdk = typeof import('@aws-sdk/client-ec2');
 export type SsmSdk = typeof import('@aws-sdk/client-ssm');
@@ -18,5 +18,5 @@ export const lazyEc2 = (config: EC2ClientConfig): LazyEc2 => new LazyClient(load
 export const lazySsm = (config: SSMClientConfig): LazySsm => new LazyClient(loadSsm, (sdk) => new sdk.SSMClient(config));
 
 /** An EC2 client made already (tests with aws-sdk-client-mock, benches), or one to make on first use. */
-export const asLazyEc2 = (client: EC2Client | LazyEc2): LazyEc2 => ('use' in client ? client : new LazyClient(loadEc2, () => client));
-export const asLazySsm = (client: SSMClient | LazySsm): LazySsm => ('use' in client ? client : new LazyClient(loadSsm, () => client));
+export const asLazyEc2 = (client: EC2Client | LazyEc2): LazyEc2 => asLazy(client, loadEc2);
+export const asLazySsm = (client: SSMClient | LazySsm): LazySsm => asLazy(client, loadSsm);
