@@ -1,7 +1,7 @@
 import { DescribeImagesCommand, DescribeInstancesCommand, EC2Client, EC2ServiceException, RunInstancesCommand, TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyEc2Error, createEc2Clients, Ec2WorkerProvider } from '../../functions/adapters/ec2/worker-provider.ts';
 import { asLazyEc2, asLazySsm } from '../../functions/adapters/ec2/lazy-clients.ts';
 import type { LaunchRequest } from '../../functions/core/fleet/ports.ts';
@@ -11,6 +11,11 @@ import { resolveWorkerClass, type WorkerClassDefinition } from '../../functions/
 
 const ec2 = mockClient(EC2Client);
 const ssm = mockClient(SSMClient);
+// Test files share a process (the unit project does not isolate them): the stubs must not outlive this file.
+afterAll(() => {
+  ec2.restore();
+  ssm.restore();
+});
 
 const definition: WorkerClassDefinition = {
   name: 'default', instanceTypes: ['m7g.large', 'm6g.large'], market: 'spot-with-on-demand-fallback', defaultAmi: 'al2023', maxWorkers: 10, slotsPerWorker: 4, rootVolumeGiB: 40,

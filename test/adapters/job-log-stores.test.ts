@@ -11,7 +11,7 @@ import {
   InvalidParameterException as CloudWatchInvalidParameter,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchJobLogStore } from '../../functions/adapters/cloudwatch-logs/job-log-store.ts';
 import { FileJobLogStore, InvalidParameterException } from '../../functions/adapters/file/job-log-store.ts';
 import { InvalidCursorError } from '../../functions/core/errors.ts';
@@ -147,6 +147,8 @@ describe('FileJobLogStore (the local stand-in for the job log group)', () => {
 
 describe('CloudWatchJobLogStore', () => {
   const logs = mockClient(CloudWatchLogsClient);
+  // Test files share a process (the unit project does not isolate them): the stub must not outlive this file.
+  afterAll(() => logs.restore());
   const group = 'ForgeflowStateful-JobLogsGroup-abc';
   const stream = `${REF.jobId}/1/2`;
   let store: CloudWatchJobLogStore;

@@ -1,7 +1,7 @@
 import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstanceStatusCommand, EC2Client, MonitorInstancesCommand, UnmonitorInstancesCommand, type InstanceStatus } from '@aws-sdk/client-ec2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudWatchInstanceMetrics, MAX_QUERIES_PER_CALL } from '../../functions/adapters/cloudwatch/instance-metrics.ts';
 import { Ec2InstanceHealthSource, Ec2MonitoringControl, MAX_IDS_PER_CALL, MAX_RESULTS_PER_PAGE } from '../../functions/adapters/ec2/instance-status.ts';
 
@@ -24,6 +24,8 @@ const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'Throt
 describe('EC2 status checks (DescribeInstanceStatus)', () => {
   const ec2 = mockClient(EC2Client);
   beforeEach(() => ec2.reset());
+  // Test files share a process (the unit project does not isolate them): the stub must not outlive this file.
+  afterAll(() => ec2.restore());
 
   it('reads up to 100 workers in one call naming them, with state, both checks and scheduled events', async () => {
     const [a, b, gone] = ids(3);
@@ -100,6 +102,7 @@ function answer(input: GetMetricDataCommandInput, value: (id: string, instanceId
 describe('CloudWatch CPU and memory (GetMetricData)', () => {
   const cw = mockClient(CloudWatchClient);
   beforeEach(() => cw.reset());
+  afterAll(() => cw.restore());
   const now = new Date('2026-11-30T10:00:00Z');
 
   it('reads 1,200 workers in 5 calls of at most 500 queries: AWS/EC2 CPUUtilization and CWAgent mem_used_percent per instance', async () => {

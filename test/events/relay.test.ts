@@ -1,11 +1,13 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgePublisher, PUT_EVENTS_MAX_BYTES, putEventsEntrySize } from '../../functions/adapters/eventbridge/event-publisher.ts';
 import { PoisonRecordError, relayBatch } from '../../functions/relay/relay.ts';
 import { sampleEvent, sampleJob, streamRecord } from '../support/events.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
+// Test files share a process (the unit project does not isolate them): the stub must not outlive this file.
+afterAll(() => eventBridge.restore());
 const noSleep = async () => {};
 
 function events(n: number) {
