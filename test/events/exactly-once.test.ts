@@ -14,12 +14,13 @@ import { sampleEvent, sampleJob, sqsRecord } from '../support/events.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
- * 1,000 events (3,000 deliveries) over 50 jobs keep every race this test is for (claims lost and retried, delivery
- * partitions with many events, concurrent batches) at a tenth of the old soak's cost: the suite has a 10-minute
- * budget, and `npm run bench -- faults` is where thousands of jobs go through the same consumers.
+ * 400 events (1,200 deliveries, 120 batches with 8 in flight) over 20 jobs keep every race this test is for (claims
+ * lost and retried, delivery partitions of 20 events each, concurrent batches) at a twenty-fifth of the old soak's
+ * cost: the suite has a 4-minute budget, and `npm run bench -- faults` is where thousands of jobs go through the same
+ * consumers.
  */
-const EVENTS = 1_000;
-const JOB_COUNT = 50;
+const EVENTS = 400;
+const JOB_COUNT = 20;
 const DELIVERIES = 3;
 const context = {} as Context;
 const sorted = (values: string[]) => [...values].sort();
