@@ -88,6 +88,7 @@ export function createAgent(options: AgentOptions): Agent {
     weights: PRIORITY_WEIGHTS,
     slots,
     idleWaitSeconds: config.idleWaitSeconds,
+    visibilityTimeoutSeconds: config.visibilityExtensionSeconds,
     logger,
     onMessage: (queue, message) => {
       emit({ type: 'received', queue: queue.priority, messageId: message.MessageId ?? '?', receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1) });

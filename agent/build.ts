@@ -14,7 +14,13 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function buildAgent(outfile = resolve(root, 'dist/agent.mjs')): Promise<string> {
-  await build({
+  await buildAgentWithInputs(outfile);
+  return outfile;
+}
+
+/** The same build, answering with every file it read (paths relative to the project root), for a cache to check. */
+export async function buildAgentWithInputs(outfile: string): Promise<string[]> {
+  const { metafile } = await build({
     entryPoints: [resolve(root, 'bin/agent.ts')],
     outfile,
     bundle: true,
@@ -24,8 +30,10 @@ export async function buildAgent(outfile = resolve(root, 'dist/agent.mjs')): Pro
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     legalComments: 'none',
     logLevel: 'warning',
+    metafile: true,
+    absWorkingDir: root,
   });
-  return outfile;
+  return Object.keys(metafile.inputs);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

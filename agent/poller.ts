@@ -35,6 +35,12 @@ export interface PollerOptions {
   weights: Readonly<Record<Priority, number>>;
   slots: Slots;
   idleWaitSeconds: number;
+  /**
+   * The visibility a received message starts with: the agent's liveness window from the first moment, not the
+   * queue's default. The same as the queue's in AWS (VISIBILITY_EXTENSION_SECONDS); an agent given a shorter window
+   * (FORGEFLOW_VISIBILITY_EXTENSION_SECONDS) has a dead agent's messages back that much sooner, at no extra call.
+   */
+  visibilityTimeoutSeconds: number;
   /** Takes ownership of one message and of the one slot reserved for it; the caller releases the slot when done. */
   onMessage: (queue: DispatchQueueRef, message: Message) => void;
   logger: AgentLogger;
@@ -122,7 +128,7 @@ export class Poller {
     let messages: Message[];
     try {
       const output = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: max, WaitTimeSeconds: waitSeconds, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+        new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: max, WaitTimeSeconds: waitSeconds, VisibilityTimeout: this.options.visibilityTimeoutSeconds, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
         { abortSignal: this.receiveAbort.signal },
       );
       messages = (output.Messages ?? []).slice(0, max);

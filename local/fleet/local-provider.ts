@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { InstanceSummary, LaunchedInstance, LaunchRequest, ResolvedImage, WorkerProvider } from '../../functions/core/fleet/ports.ts';
 import type { ResolvedWorkerClass } from '../../functions/declarations/worker-classes.ts';
 import { AGENT_FLEET_ENV } from '../../functions/declarations/workers.ts';
-
-const AGENT = fileURLToPath(new URL('../../bin/agent.ts', import.meta.url));
+import { currentAgentBundle } from './agent-bundle.ts';
 
 export interface LocalProviderOptions {
   /** What every agent gets: queue URLs, endpoints, credentials, the control function: as an EC2 worker's env file. */
@@ -40,7 +38,8 @@ export class LocalWorkerProvider implements WorkerProvider {
 
   async launch(request: LaunchRequest): Promise<LaunchedInstance> {
     const instanceId = `local-${this.next++}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', AGENT], {
+    const agent = await currentAgentBundle();
+    const child = spawn(process.execPath, [agent], {
       stdio: ['pipe', 'ignore', 'pipe'],
       env: {
         ...process.env,

@@ -15,7 +15,7 @@ import { createQueues, CREDENTIALS, Recorder, startFakeStepFunctions, testConfig
 /** Agents under test: in-process (with an event log and an SQS call spy) or as a real child process. */
 export interface SqsCall {
   command: string;
-  input: { QueueUrl?: string; MaxNumberOfMessages?: number; WaitTimeSeconds?: number };
+  input: { QueueUrl?: string; MaxNumberOfMessages?: number; WaitTimeSeconds?: number; VisibilityTimeout?: number };
   phase: 'sent' | 'answered';
   /** Receives sent but not answered yet, and their MaxNumberOfMessages, at the time of this call. */
   inFlightReceives: number;

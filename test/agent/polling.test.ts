@@ -53,6 +53,8 @@ describe('agent: taking work', () => {
     const receives = sqsCalls.items.filter((c) => c.command === 'ReceiveMessageCommand' && c.phase === 'sent');
     expect(receives.length).toBeGreaterThan(4);
     expect(Math.max(...receives.map((c) => c.held + c.inFlightMax))).toBeLessThanOrEqual(3);
+    // A message is hidden for the agent's liveness window from its receipt (testConfig: 2 s), not the queue's default.
+    expect(new Set(receives.map((c) => c.input.VisibilityTimeout))).toEqual(new Set([2]));
     const reports = await drainReports(queues);
     expect(new Set(reports.map((r) => r.jobId))).toEqual(new Set(jobs.map((j) => j.jobId)));
   });
