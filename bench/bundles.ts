@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { HTTP_FUNCTIONS } from '../functions/declarations/http-functions.ts';
 import { FUNCTION_BUNDLING } from '../lib/lambda-function.ts';
 import { round } from './stats.ts';
 
@@ -10,11 +11,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Every Lambda entry of the CDK app: the handler modules (lib/*-function.ts and the step functions name these). */
 function entries(): string[] {
-  const handlers = ['functions/api', 'functions/relay', 'functions/reconciler', ...readdirSync(join(ROOT, 'functions/consumers'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `functions/consumers/${d.name}`)]
+  const http = Object.values(HTTP_FUNCTIONS).map((fn) => fn.entry);
+  const handlers = ['functions/relay', 'functions/reconciler', ...readdirSync(join(ROOT, 'functions/consumers'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `functions/consumers/${d.name}`)]
     .map((dir) => `${dir}/handler.ts`)
     .filter((file) => statSync(join(ROOT, file), { throwIfNoEntry: false })?.isFile());
   const steps = ['functions/saga/handlers', 'functions/fleet/handlers'].flatMap((dir) => readdirSync(join(ROOT, dir)).map((f) => `${dir}/${f}`));
-  return [...handlers, ...steps];
+  return [...http, ...handlers, ...steps];
 }
 
 async function bundle(entry: string, outfile: string): Promise<void> {

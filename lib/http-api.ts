@@ -14,9 +14,7 @@ import type { IUserPool, IUserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { PUBLIC_ROUTES } from '../functions/declarations/public-routes.ts';
-
-export const AUTHENTICATED_PATH = '/v1/{proxy+}';
+import { HTTP_FUNCTION_NAMES, HTTP_FUNCTIONS, isPublicGatewayRoute, type HttpFunctionName } from '../functions/declarations/http-functions.ts';
 
 /** Stage-wide defaults; a tenant that needs more gets a usage plan later, not a bigger default. */
 export const DEFAULT_THROTTLE: ThrottleSettings = { rateLimit: 100, burstLimit: 200 };
@@ -40,7 +38,8 @@ const ACCESS_LOG_FIELDS = {
 };
 
 export interface ForgeflowHttpApiProps {
-  readonly handler: IFunction;
+  /** The Lambda behind each HTTP function of HTTP_FUNCTIONS: API Gateway sends it that function's routes. */
+  readonly functions: Readonly<Record<HttpFunctionName, IFunction>>;
   readonly userPool: IUserPool;
   readonly apiClient: IUserPoolClient;
   /** @default DEFAULT_THROTTLE */
@@ -48,10 +47,12 @@ export interface ForgeflowHttpApiProps {
 }
 
 /**
- * The HTTP API in front of the api Lambda. The public routes of PUBLIC_ROUTES (`GET /health` for probes,
- * `GET /openapi.json`, the API's description) and `ANY /v1/{proxy+}` behind a JWT authorizer on the Cognito user
- * pool; the handler routes `/v1/...` itself and answers unknown paths and methods with its own JSON 404/405. Every
- * route is authorised by default: a new route is public only if it says so.
+ * The HTTP API in front of the HTTP functions, with the routes HTTP_FUNCTIONS declares for each: the public routes
+ * of PUBLIC_ROUTES (`GET /health` for probes, `GET /openapi.json`, the API's description) and the rest behind a JWT
+ * authorizer on the Cognito user pool (`ANY /v1/{proxy+}` to the api, `ANY /v1/workers` and
+ * `ANY /v1/workers/{proxy+}`, more specific, to the workers-api). Each handler routes its paths itself and answers
+ * unknown paths and methods with its own JSON 404/405. Every route is authorised by default: a new route is public
+ * only if it is one of PUBLIC_ROUTES.
  */
 export class ForgeflowHttpApi extends Construct {
   readonly api: HttpApi;
@@ -81,13 +82,16 @@ export class ForgeflowHttpApi extends Construct {
       defaultAuthorizer: authorizer,
     });
 
-    const integration = new HttpLambdaIntegration('ApiIntegration', props.handler);
-    // The API's public routes (GET /health, GET /openapi.json) are declared once, with why each needs no token.
-    for (const { method, path, why } of Object.values(PUBLIC_ROUTES)) {
-      const [route] = this.api.addRoutes({ path, methods: [HttpMethod[method]], integration, authorizer: new HttpNoneAuthorizer() });
-      Validations.of(route!).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason: why });
+    for (const name of HTTP_FUNCTION_NAMES) {
+      const integration = new HttpLambdaIntegration(`${name[0]!.toUpperCase()}${name.slice(1)}Integration`, props.functions[name]);
+      for (const route of HTTP_FUNCTIONS[name].routes) {
+        if (isPublicGatewayRoute(route)) {
+          const [added] = this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration, authorizer: new HttpNoneAuthorizer() });
+          // Each public route is declared once, with why it needs no token.
+          Validations.of(added!).acknowledge({ id: 'AwsSolutions::AwsSolutions-APIG4', reason: route.why });
+        } else this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration, authorizer });
+      }
     }
-    this.api.addRoutes({ path: AUTHENTICATED_PATH, methods: [HttpMethod.ANY], integration, authorizer });
 
     this.accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.THREE_MONTHS });
     this.stage = this.api.addStage('DefaultStage', {

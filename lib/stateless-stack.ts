@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import { SAGA_STARTER_QUEUE } from '../functions/declarations/queues.ts';
 import { JOB_SAGA, PROVISION_WORKER } from '../functions/declarations/statemachines.ts';
 import type { WorkerClass } from '../functions/declarations/workers.ts';
-import { ApiFunction } from './api-function.ts';
+import { ApiFunction, OpenApiFunction, WorkersApiFunction } from './api-function.ts';
 import type { ForgeflowAuth } from './auth.ts';
 import { WebhooksFunction } from './consumer-functions.ts';
 import type { ForgeflowEventBus } from './event-bus.ts';
@@ -44,10 +44,11 @@ export interface ForgeflowApiStackProps extends StackProps {
 const pascal = (text: string) => text.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
 /**
- * The stateless side: the api Lambda with the HTTP API, the outbox relay, the event consumers, the job saga (its
- * step Lambdas and state machine) with the consumers that drive it, and the EC2 worker fleet (lib/worker-fleet.ts:
- * network, agent roles and launch templates, the provisioning saga, scaler, reaper, worker-control, spot
- * handling). It receives the tables, the user pool, the bus and the queues (dispatch queues included) through props.
+ * The stateless side: the HTTP API and its three Lambdas (api, workers-api, openapi), the outbox relay, the event
+ * consumers, the job saga (its step Lambdas and state machine) with the consumers that drive it, and the EC2 worker
+ * fleet (lib/worker-fleet.ts: network, agent roles and launch templates, the provisioning saga, scaler, reaper,
+ * worker-control, spot handling). It receives the tables, the user pool, the bus and the queues (dispatch queues
+ * included) through props.
  *
  * The state machine lives here, beside the functions it invokes: its definition changes with their code, and an
  * update never touches running executions (each keeps the definition it started with). Tearing this stack down
@@ -63,7 +64,10 @@ const pascal = (text: string) => text.replace(/(^|-)([a-z0-9])/g, (_, __, c: str
  * stateful one).
  */
 export class ForgeflowApiStack extends Stack {
+  /** The HTTP API's functions (functions/declarations/http-functions.ts): jobs and the rest, workers, the description. */
   readonly apiFunction: ApiFunction;
+  readonly workersApiFunction: WorkersApiFunction;
+  readonly openApiFunction: OpenApiFunction;
   readonly httpApi: ForgeflowHttpApi;
   /** The web console at /console of the same API, signing in through the user pool's hosted UI. */
   readonly console: ForgeflowConsole;
@@ -84,16 +88,18 @@ export class ForgeflowApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ForgeflowApiStackProps) {
     const { tables, auth, queues, events, jobLogs, jobSagaName = JOB_SAGA.name, provisionWorkerName = PROVISION_WORKER.name, workerNetwork, ...stackProps } = props;
     super(scope, id, {
-      description: 'Forgeflow stateless: api Lambda and HTTP API, outbox relay, event consumers, job saga, EC2 worker fleet',
+      description: 'Forgeflow stateless: HTTP API and its Lambdas, outbox relay, event consumers, job saga, EC2 worker fleet',
       ...stackProps,
     });
-    // State machine ARNs built from the names: the api and the fleet functions need them before (or without) the
+    // State machine ARNs built from the names: the API and the fleet functions need them before (or without) the
     // constructs, and the provisioning saga's own steps could not reference it without a cycle.
     const fleet = fleetBinding(this, { tables, queues, jobSagaName, provisionWorkerName });
 
-    this.apiFunction = new ApiFunction(this, 'ApiFunction', { tables, eventBus: events.bus, sagaStarterQueue: queues.get(SAGA_STARTER_QUEUE).queue, fleet, jobLogs });
+    this.apiFunction = new ApiFunction(this, 'ApiFunction', { tables, eventBus: events.bus, sagaStarterQueue: queues.get(SAGA_STARTER_QUEUE).queue, jobSagaArn: fleet.jobSagaArn, jobLogs });
+    this.workersApiFunction = new WorkersApiFunction(this, 'WorkersApiFunction', { fleet });
+    this.openApiFunction = new OpenApiFunction(this, 'OpenApiFunction');
     this.httpApi = new ForgeflowHttpApi(this, 'HttpApi', {
-      handler: this.apiFunction.function,
+      functions: { api: this.apiFunction.function, workersApi: this.workersApiFunction.function, openApi: this.openApiFunction.function },
       userPool: auth.userPool,
       apiClient: auth.apiClient,
     });

@@ -10,6 +10,7 @@ import type {
 import type { JWTPayload } from 'jose';
 // The gateway's own answers use the API's error shape, so a client handles one shape whoever answered.
 import { errorBody } from '../functions/api/http.ts';
+import { httpFunctionFor, type HttpFunctionName } from '../functions/declarations/http-functions.ts';
 import { PUBLIC_ROUTE_KEYS } from '../functions/declarations/public-routes.ts';
 import type { StaticSite } from './console-site.ts';
 
@@ -20,8 +21,15 @@ const INTEGRATION_TIMEOUT_MS = 30_000;
 
 export type GatewayHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
+/** A handler per HTTP function of HTTP_FUNCTIONS, as the deployed API integrates one Lambda per function. */
+export type GatewayIntegrations = Readonly<Record<HttpFunctionName, GatewayHandler>>;
+
 export interface HttpGatewayOptions {
-  handler: GatewayHandler;
+  /**
+   * One handler behind every path, or one per HTTP function, picked by the routes HTTP_FUNCTIONS declares as API
+   * Gateway picks them (the most specific route); a path no route matches is a 404 without a token, as in AWS.
+   */
+  handler: GatewayHandler | GatewayIntegrations;
   /** Verifies a bearer token and returns its claims; throws when the token must be refused. */
   verify: (token: string) => Promise<JWTPayload>;
   /** 0 picks a free port. */
@@ -64,8 +72,8 @@ class GatewayError extends Error {
 class ClientGoneError extends Error {}
 
 /**
- * A local stand-in for an API Gateway HTTP API with a JWT authorizer and one Lambda proxy integration (payload
- * format 2.0): each request becomes the event AWS would send, so the very same handler runs here and in AWS.
+ * A local stand-in for an API Gateway HTTP API with a JWT authorizer and Lambda proxy integrations (payload format
+ * 2.0): each request becomes the event AWS would send, so the very same handlers run here and in AWS.
  */
 export async function startHttpGateway(options: HttpGatewayOptions): Promise<HttpGateway> {
   const publicRoutes = new Set(options.publicRoutes ?? PUBLIC_ROUTE_KEYS);
@@ -102,11 +110,12 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       }
       const page = await options.staticSite?.({ method: req.method ?? 'GET', path: target.rawPath, host: req.headers.host });
       if (page) return respond(res, page);
+      const handler = integrationFor(req.method ?? 'GET', target.rawPath);
       const isPublic = publicRoutes.has(`${req.method} ${target.rawPath}`);
       const claims = isPublic ? undefined : await authorize(req.headers.authorization);
       const body = await readBody(req, maxBodyBytes);
       const event = toEvent(req, target, body, requestId, claims);
-      const result = await withTimeout(options.handler(event), options.timeoutMs ?? INTEGRATION_TIMEOUT_MS);
+      const result = await withTimeout(handler(event), options.timeoutMs ?? INTEGRATION_TIMEOUT_MS);
       respond(res, result);
     } catch (error) {
       if (error instanceof ClientGoneError) return;
@@ -130,6 +139,15 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     if (res.headersSent || res.destroyed) return;
     if (closing) res.setHeader('connection', 'close');
     writeResult(res, result);
+  }
+
+  /** Route selection comes before any authorizer in API Gateway: an unrouted path is a 404 even without a token. */
+  function integrationFor(method: string, path: string): GatewayHandler {
+    const { handler } = options;
+    if (typeof handler === 'function') return handler;
+    const selected = httpFunctionFor(method, path);
+    if (!selected) throw new GatewayError(404, 'ROUTE_NOT_FOUND', `No route for ${method} ${path}`);
+    return handler[selected.name];
   }
 
   async function authorize(header: string | undefined): Promise<JWTPayload> {

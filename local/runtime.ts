@@ -1,12 +1,13 @@
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { HTTP_FUNCTION_NAMES, HTTP_FUNCTIONS } from '../functions/declarations/http-functions.ts';
 import { localTableName, TABLES } from '../functions/declarations/tables.ts';
 import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
 import { FLEET_ENV } from '../functions/fleet/config.ts';
 import { LOCAL_REGION, startDynamoDbLocal, type LocalCredentials } from './dynamodb-local.ts';
 import { loadOrCreateLocalCredentials } from './credentials.ts';
-import { PortInUseError, startHttpGateway } from './http-gateway.ts';
+import { PortInUseError, startHttpGateway, type GatewayHandler, type GatewayIntegrations } from './http-gateway.ts';
 import { isPortFree } from './ports.ts';
 import { ensureTables } from './tables.ts';
 import { createVerifier, issueLocalTokens, loadOrCreateSigningKey, type LocalTokens } from './tokens.ts';
@@ -84,7 +85,6 @@ export interface LocalRuntime {
 /** For load tests and benches: they measure the platform, not one tenant's share of it. */
 export const LOAD_TEST_TENANT_RATE_LIMIT: BucketConfig = { burst: 100_000, refillPerSecond: 100_000 };
 
-const FUNCTION_NAME = 'forgeflow-api-local';
 /** What getRemainingTimeInMillis counts down from: an API function's timeout stays under the 30 s integration limit. */
 const FUNCTION_TIMEOUT_MS = 29_000;
 
@@ -92,8 +92,9 @@ const FUNCTION_TIMEOUT_MS = 29_000;
 let running = false;
 
 /**
- * Starts what `npm start` serves: DynamoDB Local with the declared tables, then the api Lambda handler behind the
- * HTTP API emulation. The handler is the very module Lambda runs, wired by the environment variables it reads in AWS.
+ * Starts what `npm start` serves: DynamoDB Local with the declared tables, then the HTTP functions' handlers behind
+ * the HTTP API emulation, each behind the routes HTTP_FUNCTIONS gives it. The handlers are the very modules Lambda
+ * runs, wired by the environment variables they read in AWS.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   if (running) throw new Error('A local runtime is already running in this process; stop it before starting another.');
@@ -174,13 +175,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       // Stopped before the services its agents talk to: they drain, answering or releasing what they hold.
       undo.push(() => fleet!.stop());
     }
-    const handler = await importHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>('../functions/api/handler.ts');
+    const integrations = await importHttpFunctions();
 
     const tokens = await issueLocalTokens(key);
     // The console at /console (built on first visit), signing in with these tokens: loopback only.
     let consolePort = options.port;
     const staticSite = localConsoleSite({ tokens: () => tokens, port: () => consolePort, log: options.log });
-    const gateway = await startHttpGateway({ handler: invoker(FUNCTION_NAME, handler, FUNCTION_TIMEOUT_MS), verify: createVerifier(key), port: options.port, log: options.log, metrics: () => metrics.scrape(), staticSite });
+    const gateway = await startHttpGateway({ handler: integrations, verify: createVerifier(key), port: options.port, log: options.log, metrics: () => metrics.scrape(), staticSite });
     undo.push(() => gateway.close());
     consolePort = gateway.port;
     let stopped: Promise<void> | undefined;
@@ -204,7 +205,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   }
 }
 
-/** What the api function reads to reach the fleet (the same variables the CDK app sets). */
+/** Each HTTP function's handler, invoked as Lambda invokes it, under its own name (`forgeflow-workersApi-local`). */
+async function importHttpFunctions(): Promise<GatewayIntegrations> {
+  const entries = await Promise.all(
+    HTTP_FUNCTION_NAMES.map(async (name) => {
+      const handler = await importHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(`../${HTTP_FUNCTIONS[name].entry}`);
+      return [name, invoker(`forgeflow-${name}-local`, handler, FUNCTION_TIMEOUT_MS)] as [string, GatewayHandler];
+    }),
+  );
+  return Object.fromEntries(entries) as GatewayIntegrations;
+}
+
+/** What the workers-api function reads to reach the fleet (the same variables the CDK app sets). */
 const FLEET_ENVIRONMENT = { [FLEET_ENV.stackName]: LOCAL_STACK_NAME, [FLEET_ENV.metricSources]: 'local' };
 
 /**
@@ -226,7 +238,7 @@ function agentEnvironment(environment: Record<string, string>): Record<string, s
   };
 }
 
-/** What the CDK app gives the api function, with local values: table names from the declarations, the local endpoint. */
+/** What the CDK app gives the HTTP functions, with local values: table names from the declarations, the local endpoint. */
 function lambdaEnvironment(dynamoDbEndpoint: string, optimisticPublish: boolean, credentials: LocalCredentials): Record<string, string> {
   return {
     ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table)])),

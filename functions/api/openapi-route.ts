@@ -11,8 +11,9 @@ const OpenApiDocumentSchema = z
   .meta({ id: 'OpenApiDocument', description: 'An OpenAPI 3.1 document' });
 
 /**
- * `GET /openapi.json`: the OpenAPI document of `routes()`, the routes the router serves (this one included). Built at
- * the first request rather than at a cold start: the generator and its library load only when someone asks.
+ * `GET /openapi.json`: the OpenAPI document of `routes()`, the routes of every HTTP function (this one included),
+ * served by the openapi function alone. Built at the first request rather than at a cold start: the generator and its
+ * library load only when someone asks.
  */
 export function openApiRoute(routes: () => readonly Route[]): Route {
   let served: Promise<string> | undefined;

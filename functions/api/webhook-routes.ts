@@ -5,7 +5,7 @@ import { ForbiddenError } from '../core/errors.ts';
 import { WORKER_ALERT_EVENT_TYPES } from '../core/events.ts';
 import type { JobService } from '../core/job-service.ts';
 import { isTenantAdmin, ROLES } from '../core/roles.ts';
-import { RecordedAttemptSchema } from '../consumers/webhooks/deliveries.ts';
+import { RecordedAttemptSchema } from '../consumers/webhooks/delivery-record.ts';
 import { EXAMPLE_JOB_ID } from './examples.ts';
 import { json, readJsonBody } from './http.ts';
 import { pageSchema } from './page.ts';

@@ -4,14 +4,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { BaseResolver, lintDocument, loadConfig, makeDocumentFromString } from '@redocly/openapi-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi } from '../../functions/api/app.ts';
+import { apiRoutesByFunction, createApi } from '../../functions/api/app.ts';
 import { documentationDeps, documentedRoutes } from '../../functions/api/documented-routes.ts';
 import type { HttpEvent } from '../../functions/api/http.ts';
 import { openApiDocument, serializeOpenApi } from '../../functions/api/openapi.ts';
 import { Router } from '../../functions/api/router.ts';
 import { TenantRateLimit } from '../../functions/api/tenant-rate-limit.ts';
+import { gatewayRouteKey, HTTP_FUNCTION_NAMES, HTTP_FUNCTIONS, httpFunctionFor, isPublicGatewayRoute } from '../../functions/declarations/http-functions.ts';
 import { PUBLIC_ROUTE_KEYS } from '../../functions/declarations/public-routes.ts';
-import { startHttpGateway, type HttpGateway } from '../../local/http-gateway.ts';
+import { startHttpGateway, type GatewayIntegrations, type HttpGateway } from '../../local/http-gateway.ts';
+import { lambdaContext } from '../../local/lambda.ts';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const checkedIn = () => readFileSync(root('docs/openapi.json'), 'utf8');
@@ -68,18 +70,30 @@ describe('The OpenAPI document', () => {
     expect(problems.filter((p) => p.severity === 'error').map(describe)).toEqual([]);
   });
 
-  it('describes every route the router serves, and nothing else', () => {
-    const routes = documentedRoutes();
-    const router = new Router(routes);
-    const served = routes.map((route) => `${route.method} ${route.path}`);
+  it('describes every route of the three HTTP functions, and nothing else', () => {
+    const byFunction = apiRoutesByFunction(documentationDeps());
+    const served = Object.values(byFunction).flatMap((routes) => routes.map((route) => `${route.method} ${route.path}`));
 
     expect(documentedOperations().sort()).toEqual([...served].sort());
     expect(new Set(served).size).toBe(served.length);
-    // Each is reachable: a concrete path of its template reaches that very route's handler.
+    expect(documentedRoutes().map((route) => `${route.method} ${route.path}`)).toEqual(served);
+  });
+
+  it.each(HTTP_FUNCTION_NAMES)("serves each route of %s's router in that function: the gateway routes it there, and its router reaches it", (name) => {
+    const routes = apiRoutesByFunction(documentationDeps())[name];
+    const router = new Router(routes);
+    expect(routes.length).toBeGreaterThan(0);
     for (const route of routes) {
+      // A concrete path of its template, as a client sends it.
       const path = route.path.replace(/\{\w+\}/g, 'x');
+      expect(httpFunctionFor(route.method, path)?.name, `${route.method} ${route.path}`).toBe(name);
       expect(router.match(route.method, path).route.handle).toBe(route.handle);
     }
+  });
+
+  it('gives each public route to exactly one function, and declares no other route public', () => {
+    const declaredPublic = Object.values(HTTP_FUNCTIONS).flatMap((fn) => fn.routes.filter(isPublicGatewayRoute).map(gatewayRouteKey));
+    expect(declaredPublic.sort()).toEqual([...PUBLIC_ROUTE_KEYS].sort());
   });
 
   it('marks exactly the routes the gateways let through as public, and only those need no token', () => {
@@ -96,14 +110,29 @@ describe('The OpenAPI document', () => {
 });
 
 describe('GET /openapi.json', () => {
-  it('answers the checked-in document through the API handler, without a token or a rate-limit token', async () => {
-    const takes: string[] = [];
-    const api = apiWithoutStore(takes);
+  /** The openapi function's own handler module, as Lambda runs it: it reads no variable and makes no client. */
+  const openApiHandler = async () => (await import('../../functions/api/openapi-handler.ts')).handler;
+  const invoke = async (event: HttpEvent) => (await openApiHandler())(event, lambdaContext('openapi-test', 10_000));
 
-    const result = await api(anonymous('GET', '/openapi.json'));
+  it('answers the checked-in document through the openapi function, without a token', async () => {
+    const result = await invoke(anonymous('GET', '/openapi.json'));
 
     expect(result.statusCode).toBe(200);
     expect(result.headers['content-type']).toMatch(/^application\/json/);
+    expect(result.body).toBe(checkedIn());
+  });
+
+  it('serves nothing else from the openapi function', async () => {
+    const result = await invoke(anonymous('GET', '/v1/jobs'));
+
+    expect(result.statusCode).toBe(404);
+    expect(JSON.parse(result.body as string)).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
+  });
+
+  it('takes no rate-limit token in the whole API either', async () => {
+    const takes: string[] = [];
+    const result = await apiWithoutStore(takes)(anonymous('GET', '/openapi.json'));
+
     expect(result.body).toBe(checkedIn());
     expect(takes).toEqual([]);
   });
@@ -111,8 +140,11 @@ describe('GET /openapi.json', () => {
   describe('through the local gateway', () => {
     let gateway: HttpGateway;
     beforeAll(async () => {
+      const whole = apiWithoutStore([]);
+      const openApi = await openApiHandler();
+      const integrations: GatewayIntegrations = { api: whole, workersApi: whole, openApi: (event) => openApi(event as HttpEvent, lambdaContext('openapi-test', 10_000)) };
       gateway = await startHttpGateway({
-        handler: apiWithoutStore([]),
+        handler: integrations,
         verify: async () => {
           throw new Error('no token is valid here');
         },
@@ -125,10 +157,12 @@ describe('GET /openapi.json', () => {
     it('is public there too, while a /v1 route is not', async () => {
       const description = await fetch(`${gateway.url}/openapi.json`);
       const jobs = await fetch(`${gateway.url}/v1/jobs`);
+      const workers = await fetch(`${gateway.url}/v1/workers`);
 
       expect(description.status).toBe(200);
       expect(await description.text()).toBe(checkedIn());
       expect(jobs.status).toBe(401);
+      expect(workers.status).toBe(401);
     });
   });
 });

@@ -3,6 +3,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TIMEOUT_SECONDS, JOB_LOGS } from '../../functions/declarations/job-logs.ts';
 import { EVENT_BUS } from '../../functions/declarations/events.ts';
+import { gatewayRouteKey, HTTP_FUNCTION_NAMES, HTTP_FUNCTIONS } from '../../functions/declarations/http-functions.ts';
 import { PUBLIC_ROUTE_KEYS } from '../../functions/declarations/public-routes.ts';
 import { TABLES } from '../../functions/declarations/tables.ts';
 import type { ForgeflowStacks } from '../../lib/forgeflow-app.ts';
@@ -87,8 +88,26 @@ describe('HTTP API', () => {
   const routes = () => Object.values(api.findResources('AWS::ApiGatewayV2::Route')) as Resource[];
   const route = (key: string) => routes().find((r) => r.Properties.RouteKey === key);
 
-  it('has exactly the public health, description and console routes and the authorised /v1 proxy', () => {
-    expect(routes().map((r) => r.Properties.RouteKey).sort()).toEqual(['ANY /v1/{proxy+}', 'GET /console', 'GET /console/{proxy+}', 'GET /health', 'GET /openapi.json']);
+  it('has exactly the public health, description and console routes and the authorised /v1 proxies', () => {
+    expect(routes().map((r) => r.Properties.RouteKey).sort()).toEqual([
+      'ANY /v1/workers',
+      'ANY /v1/workers/{proxy+}',
+      'ANY /v1/{proxy+}',
+      'GET /console',
+      'GET /console/{proxy+}',
+      'GET /health',
+      'GET /openapi.json',
+    ]);
+  });
+
+  it.each(HTTP_FUNCTION_NAMES)('sends the routes HTTP_FUNCTIONS declares for %s to that function alone', (name) => {
+    const fn = { api: stacks.api.apiFunction, workersApi: stacks.api.workersApiFunction, openApi: stacks.api.openApiFunction }[name];
+    const functionArn = { 'Fn::GetAtt': [apiLogicalId(fn.function.node.defaultChild as CfnElement), 'Arn'] };
+    const integrations = api.findResources('AWS::ApiGatewayV2::Integration') as Record<string, Resource>;
+    const ownIntegrations = Object.keys(integrations).filter((id) => JSON.stringify(integrations[id]!.Properties.IntegrationUri) === JSON.stringify(functionArn));
+    expect(ownIntegrations).toHaveLength(1);
+    const served = routes().filter((r) => JSON.stringify(r.Properties.Target).includes(`"${ownIntegrations[0]}"`));
+    expect(served.map((r) => r.Properties.RouteKey).sort()).toEqual(HTTP_FUNCTIONS[name].routes.map(gatewayRouteKey).sort());
   });
 
   it.each(PUBLIC_ROUTE_KEYS)('serves %s without an authorizer', (key) => {
@@ -96,11 +115,13 @@ describe('HTTP API', () => {
     expect(route(key)!.Properties.AuthorizerId).toBeUndefined();
   });
 
-  it('puts ANY /v1/{proxy+} behind the Cognito JWT authorizer', () => {
+  it('puts the /v1 routes behind the Cognito JWT authorizer', () => {
     const authorizers = api.findResources('AWS::ApiGatewayV2::Authorizer');
     const [authorizerId, authorizer] = Object.entries(authorizers)[0] as [string, Resource];
     expect(Object.keys(authorizers)).toHaveLength(1);
-    expect(route('ANY /v1/{proxy+}')!.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    for (const key of ['ANY /v1/{proxy+}', 'ANY /v1/workers', 'ANY /v1/workers/{proxy+}']) {
+      expect(route(key)!.Properties, key).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    }
 
     const jwt = authorizer.Properties.JwtConfiguration as { Audience: unknown[]; Issuer: Json };
     expect(authorizer.Properties).toMatchObject({ AuthorizerType: 'JWT', IdentitySource: ['$request.header.Authorization'] });

@@ -56,6 +56,8 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
   // pins the exact wildcard actions of each role.
   ...[
     'ApiFunction',
+    'WorkersApiFunction',
+    'OpenApiFunction',
     'RelayFunction',
     'WebhooksFunction',
     'SagaStarterFunction',
@@ -66,7 +68,7 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
     'AdmissionFunction',
     'Console/Function',
     ...SAGA_STEP_NAMES.map((step) => `${JOB_SAGA.id}/${step}Function`),
-    // The fleet's: X-Ray, plus ec2:DescribeInstances (terminating functions, the api) or ec2:DescribeImages (Launch),
+    // The fleet's: X-Ray, plus ec2:DescribeInstances (terminating functions, the workers-api) or ec2:DescribeImages (Launch),
     // which take no resource; test/cdk/fleet.test.ts pins them.
     'WorkerFleet/WorkerControlFunction',
     'WorkerFleet/ScalerFunction',
@@ -86,7 +88,7 @@ const EXPECTED_ACKNOWLEDGEMENTS = [
   { id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]', at: `${PROVISIONING}/StateMachine/Role/DefaultPolicy` },
   // TerminateInstances on instance/* with the condition aws:ResourceTag/forgeflow:stack = this stack.
   ...[
-    'ForgeflowApi/ApiFunction',
+    'ForgeflowApi/WorkersApiFunction',
     `${FLEET}/WorkerControlFunction`,
     `${FLEET}/ReaperFunction`,
     `${FLEET}/SpotInterruptionFunction`,

@@ -45,9 +45,9 @@ const asl = JSON.parse(readFileSync(PROVISION_WORKER.definitionPath, 'utf8')) as
 const stateOf = (step: string) => Object.values(asl.States).find((s) => [s.Resource, s.Parameters?.FunctionName].includes(`\${${functionArnKey(step)}}`))!;
 const step = (name: (typeof PROVISION_STEP_NAMES)[number]) => provisioning().steps.get(name)!;
 
-/** Every fleet function by name, and the api, which removes workers too. */
+/** Every fleet function by name, and the workers-api, which removes workers too. */
 const FUNCTIONS: Record<string, () => ForgeflowFunction> = {
-  api: () => api().apiFunction,
+  workersApi: () => api().workersApiFunction,
   workerControl: () => fleet().controlFunction,
   scaler: () => fleet().scalerFunction,
   reaper: () => fleet().reaperFunction,
@@ -180,9 +180,9 @@ describe('launch permissions', () => {
 });
 
 describe('terminating and describing instances', () => {
-  const TERMINATORS = ['api', 'provisionTerminateInstance', 'reaper', 'spotInterruption', 'workerControl'];
+  const TERMINATORS = ['provisionTerminateInstance', 'reaper', 'spotInterruption', 'workerControl', 'workersApi'];
 
-  it('lets exactly the api, TerminateInstance, the reaper, spot handling and worker-control terminate, only instances tagged with this stack', () => {
+  it('lets exactly the workers-api, TerminateInstance, the reaper, spot handling and worker-control terminate, only instances tagged with this stack', () => {
     expect(sorted(holders('ec2:TerminateInstances'))).toEqual(TERMINATORS);
     for (const name of TERMINATORS) {
       const statements = statementsWith(FUNCTIONS[name]!(), 'ec2:TerminateInstances');
@@ -198,8 +198,9 @@ describe('Step Functions permissions', () => {
   const grants = (fn: ForgeflowFunction) =>
     sorted(fixture.statementsOf(fn).filter((s) => actionsOf(s).some((a) => a.startsWith('states:'))).flatMap((s) => actionsOf(s).map((a) => json([a, s.Resource]))));
   const EXPECTED: Record<string, [string, unknown][]> = {
-    // A new worker's provisioning; a removed worker's jobs failed; a submitted job's saga started (the fast path).
-    api: [['states:StartExecution', provisionArn()], ['states:SendTaskFailure', jobSagaArn()], ['states:StartExecution', jobSagaArn()]],
+    // A new worker's provisioning; a removed worker's jobs failed. (The api's start of a job's saga, its only state
+    // machine action, is pinned in test/cdk/functions.test.ts.)
+    workersApi: [['states:StartExecution', provisionArn()], ['states:SendTaskFailure', jobSagaArn()]],
     workerControl: [['states:SendTaskSuccess', provisionArn()]],
     scaler: [['states:StartExecution', provisionArn()]],
     reaper: [['states:StartExecution', provisionArn()], ['states:SendTaskFailure', jobSagaArn()]],
@@ -211,8 +212,8 @@ describe('Step Functions permissions', () => {
     expect(grants(FUNCTIONS[name]!()), name).toEqual(sorted((EXPECTED[name] ?? []).map((g) => json(g))));
     const variables = fixture.environmentOf(FUNCTIONS[name]!());
     expect(variables[PROVISION_WORKER.envVar], name).toEqual(provisionArn());
-    // The job releaser's (the api and the reaper): the job saga's ARN, built from its name too.
-    expect(variables[JOB_SAGA.envVar], name).toEqual(['api', 'reaper'].includes(name) ? jobSagaArn() : undefined);
+    // The job releaser's (the workers-api and the reaper): the job saga's ARN, built from its name too.
+    expect(variables[JOB_SAGA.envVar], name).toEqual(['workersApi', 'reaper'].includes(name) ? jobSagaArn() : undefined);
   });
 
   it('names the provisioning state machine so the built ARN is its ARN, and another copy gets its own name', () => {

@@ -31,6 +31,8 @@ let functions: Record<string, ForgeflowFunction>;
 /** Every function of the app by a short name; saga steps as saga<Step>. */
 const FUNCTION_OF: Record<string, (stack: ForgeflowApiStack) => ForgeflowFunction> = {
   api: (stack) => stack.apiFunction,
+  workersApi: (stack) => stack.workersApiFunction,
+  openApi: (stack) => stack.openApiFunction,
   relay: (stack) => stack.relayFunction,
   webhooks: (stack) => stack.webhooksFunction,
   sagaStarter: (stack) => stack.sagaStarterFunction,
@@ -157,7 +159,7 @@ describe('environment', () => {
     const withLaunch = names().filter((name) => FLEET_ENV.launch in fixture.environmentOf(functions[name]!));
     expect(withLaunch).toEqual(['provisionLaunch']);
     expect(reads.get('provisionLaunch')).toContain(FLEET_ENV.launch);
-    for (const name of [...FLEET_NAMES, 'api']) {
+    for (const name of [...FLEET_NAMES, 'workersApi']) {
       expect(fixture.environmentOf(functions[name]!), name).toMatchObject({ [FLEET_ENV.stackName]: fixture.stacks.api.stackName });
       expect(reads.get(name), name).toContain(PROVISION_WORKER.envVar);
     }
@@ -207,16 +209,20 @@ describe('DynamoDB permissions', () => {
   ];
   /** Least access per function and table, from what each handler does (see lib/*-function.ts for the why). */
   const EXPECTED: Record<string, [TableDefinition, string[]][]> = {
+    // No workers table: the fleet's routes are the workers-api's.
     api: [
       [JOBS_TABLE, READ_WRITE],
-      // Appends each change's event, and Queries a job's or worker's history.
+      // Appends each change's event, and Queries a job's history.
       [OUTBOX_TABLE, sorted([...READ, ...PUT])],
       // Scan: the platform's stats are summed from every tenant's counters.
       [COUNTERS_TABLE, sorted([...READ_WRITE, 'dynamodb:Scan'])],
       [WEBHOOK_DELIVERIES_TABLE, READ],
       [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'])],
-      [WORKERS_TABLE, READ_WRITE],
     ],
+    // The fleet's store and job releaser, a worker's history (Query on the outbox), the tenant's request bucket.
+    workersApi: [...FLEET.filter(([t]) => t !== OUTBOX_TABLE), [OUTBOX_TABLE, sorted([...READ, ...PUT])], [JOBS_TABLE, READ]],
+    // It calls nothing: the description is built from the routes' code.
+    openApi: [],
     relay: [],
     webhooks: [
       [INBOX_TABLE, CLAIM],
@@ -339,8 +345,8 @@ describe('other permissions', () => {
   });
 
   it('uses Resource "*" only for X-Ray, ListStreams in the relay, DescribeInstances and DescribeImages in the fleet, and the metric reads', () => {
-    const describesInstances = ['api', 'workerControl', 'reaper', 'spotInterruption', 'provisionTerminateInstance'];
-    const readsMetrics = ['api', 'metricsCollector'];
+    const describesInstances = ['workersApi', 'workerControl', 'reaper', 'spotInterruption', 'provisionTerminateInstance'];
+    const readsMetrics = ['workersApi', 'metricsCollector'];
     for (const name of names()) {
       const wildcard = fixture.statementsOf(functions[name]!).filter((s) => resourcesOf(s).includes('*'));
       const expected = [
@@ -364,6 +370,9 @@ describe('other permissions', () => {
     expect(sqsResources('api')).toEqual([arnOf(queues.get(SAGA_STARTER_QUEUE).queue)]);
     const apiSqsActions = fixture.statementsOf(functions.api!).flatMap(actionsOf).filter((a) => a.startsWith('sqs:'));
     expect(sorted(apiSqsActions)).toEqual(sorted(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']));
+    // Neither of the other HTTP functions touches a queue.
+    expect(sqsResources('workersApi')).toEqual([]);
+    expect(sqsResources('openApi')).toEqual([]);
     expect(sqsResources('relay')).toEqual([arnOf(queues.relayFailureQueue)]);
     expect(sqsResources('webhooks')).toEqual([arnOf(queues.get(WEBHOOKS_QUEUE).queue)]);
     expect(sqsResources('sagaStarter')).toEqual([arnOf(queues.get(SAGA_STARTER_QUEUE).queue)]);
@@ -380,6 +389,42 @@ describe('other permissions', () => {
     const consumed = scalerStatements.filter((s) => actionsOf(s).includes('sqs:ReceiveMessage')).flatMap(resourcesOf).map((r) => fixture.local(r));
     expect(consumed).toEqual([arnOf(queues.get(SCALER_QUEUE).queue)]);
     for (const name of FLEET_NAMES.filter((n) => n !== 'scaler')) expect(sqsResources(name), name).toEqual([]);
+  });
+
+  it("pins every action of the HTTP functions: the api holds nothing of the fleet, the openapi function nothing but its logs", () => {
+    const OWN_LOGS_AND_XRAY = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+    const otherThanTables = (name: string) => sorted(new Set(fixture.statementsOf(functions[name]!).flatMap(actionsOf).filter((a) => !a.startsWith('dynamodb:'))));
+    // Publish, start the job's run or hand it to the starter's queue, read job output: no EC2, CloudWatch or
+    // provisioning, and no SendTaskFailure (a removed worker's jobs are the workers-api's).
+    expect(otherThanTables('api')).toEqual(
+      sorted([...OWN_LOGS_AND_XRAY, 'events:PutEvents', 'states:StartExecution', 'sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'logs:GetLogEvents']),
+    );
+    const startsOf = (name: string) => fixture.statementsOf(functions[name]!).filter((s) => actionsOf(s).includes('states:StartExecution')).flatMap(resourcesOf);
+    // A state machine's ARN as Stack.formatArn builds it from the name (lib/fleet-access.ts stateMachineArnOf).
+    const machineArn = (name: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:stateMachine:${name}`]],
+    });
+    expect(startsOf('api')).toEqual([machineArn(JOB_SAGA.name)]);
+    const apiVariables = Object.keys(fixture.environmentOf(functions.api!));
+    for (const fleetVariable of [WORKERS_TABLE.envVar, PROVISION_WORKER.envVar, FLEET_ENV.stackName]) expect(apiVariables).not.toContain(fleetVariable);
+
+    expect(otherThanTables('workersApi')).toEqual(
+      sorted([
+        ...OWN_LOGS_AND_XRAY,
+        'states:StartExecution',
+        'states:SendTaskFailure',
+        'ec2:DescribeInstances',
+        'ec2:TerminateInstances',
+        'ec2:DescribeInstanceStatus',
+        'ec2:MonitorInstances',
+        'ec2:UnmonitorInstances',
+        'cloudwatch:GetMetricData',
+      ]),
+    );
+    expect(startsOf('workersApi')).toEqual([machineArn(PROVISION_WORKER.name)]);
+
+    expect(otherThanTables('openApi')).toEqual(sorted(OWN_LOGS_AND_XRAY));
+    expect(sorted(Object.keys(fixture.environmentOf(functions.openApi!)))).toEqual(['NODE_OPTIONS', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME']);
   });
 
   it('gives every function its own role, log group with bounded retention, arm64, tracing', () => {

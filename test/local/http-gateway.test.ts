@@ -2,7 +2,8 @@ import { request as httpRequest, Agent, type OutgoingHttpHeaders } from 'node:ht
 import { connect } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GATEWAY_MAX_BODY_BYTES, parseTarget, startHttpGateway, stringifyClaim, type HttpGateway } from '../../local/http-gateway.ts';
+import { httpFunctionFor, type HttpFunctionName } from '../../functions/declarations/http-functions.ts';
+import { GATEWAY_MAX_BODY_BYTES, parseTarget, startHttpGateway, stringifyClaim, type GatewayIntegrations, type HttpGateway } from '../../local/http-gateway.ts';
 
 interface Reply {
   status: number;
@@ -235,6 +236,60 @@ describe('Local: HTTP gateway integration timeout', () => {
     } finally {
       await gateway.close();
     }
+  });
+});
+
+describe('Local: HTTP gateway with a handler per HTTP function', () => {
+  let gateway: HttpGateway;
+  let invoked: HttpFunctionName[];
+
+  beforeEach(async () => {
+    invoked = [];
+    const recording = (name: HttpFunctionName) => async () => (invoked.push(name), { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{}' });
+    const integrations: GatewayIntegrations = { api: recording('api'), workersApi: recording('workersApi'), openApi: recording('openApi') };
+    gateway = await startHttpGateway({ port: 0, log: () => {}, verify: async () => ({ sub: 'u-1', tenant: 't-1' }), handler: integrations });
+  });
+
+  afterEach(async () => {
+    await gateway.close();
+  });
+
+  const auth = { authorization: 'Bearer any' };
+
+  it.each([
+    ['GET', '/health', 'api'],
+    ['GET', '/openapi.json', 'openApi'],
+    ['POST', '/v1/jobs', 'api'],
+    ['GET', '/v1/jobs/job_1/events', 'api'],
+    ['GET', '/v1/workers', 'workersApi'],
+    ['DELETE', '/v1/workers/w-1', 'workersApi'],
+    ['POST', '/v1/workers/w-1/refresh', 'workersApi'],
+    // Greedy routes match from the segment on: a path merely starting with `workers` is the api's.
+    ['GET', '/v1/workersx', 'api'],
+    ['GET', '/v1/queues/stats', 'api'],
+  ] as const)('sends %s %s to %s, the function whose route is the most specific', async (method, path, name) => {
+    const reply = await send(`${gateway.url}${path}`, { method, headers: auth });
+
+    expect(reply.status).toBe(200);
+    expect(invoked).toEqual([name]);
+    expect(httpFunctionFor(method, path)?.name).toBe(name);
+  });
+
+  it('answers a path no route matches with 404 before asking for a token, as API Gateway does', async () => {
+    const unrouted = [await send(`${gateway.url}/elsewhere`), await send(`${gateway.url}/health`, { method: 'POST' }), await send(`${gateway.url}/v1`)];
+
+    for (const reply of unrouted) {
+      expect(reply.status).toBe(404);
+      expect(json(reply)).toMatchObject({ code: 'ROUTE_NOT_FOUND' });
+    }
+    expect(invoked).toEqual([]);
+  });
+
+  it('still asks for a token on every routed path but the public ones', async () => {
+    const workers = await send(`${gateway.url}/v1/workers`);
+
+    expect(workers.status).toBe(401);
+    expect(invoked).toEqual([]);
   });
 });
 

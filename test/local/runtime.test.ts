@@ -12,6 +12,7 @@ import { tenantBucketKey } from '../../functions/api/tenant-rate-limit.ts';
 import { COUNTERS_TABLE, localTableName } from '../../functions/declarations/tables.ts';
 import { LOCAL_REGION } from '../../local/dynamodb-local.ts';
 import { PortInUseError } from '../../local/http-gateway.ts';
+import { invocationCounts } from '../../local/lambda.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
 import { waitFor } from '../support/wait.ts';
@@ -119,6 +120,21 @@ describe('Local: runtime', () => {
 
     expect(asAdmin.status).toBe(200);
     expect(asUser.status).toBe(403);
+  });
+
+  it('runs each HTTP function behind its own routes: workers, the description and the rest each reach their handler', async () => {
+    const counts = () => Object.fromEntries(['api', 'workersApi', 'openApi'].map((name) => [name, invocationCounts.get(`forgeflow-${name}-local`) ?? 0]));
+    const before = counts();
+
+    const workers = await call('/v1/workers', runtime.tokens.admin);
+    const description = await call('/openapi.json');
+    const jobs = await call('/v1/jobs', runtime.tokens.user);
+
+    expect([workers.status, description.status, jobs.status]).toEqual([200, 200, 200]);
+    expect(await workers.json()).toMatchObject({ items: expect.any(Array) });
+    expect(await description.json()).toMatchObject({ openapi: '3.1.0' });
+    const after = counts();
+    expect({ api: after.api! - before.api!, workersApi: after.workersApi! - before.workersApi!, openApi: after.openApi! - before.openApi! }).toEqual({ api: 1, workersApi: 1, openApi: 1 });
   });
 
   it("limits each tenant's requests with the handler's own bucket in DynamoDB Local, Retry-After passed through", async () => {

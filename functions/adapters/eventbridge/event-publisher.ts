@@ -1,5 +1,6 @@
-import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { EventEnvelope } from '../../core/events.ts';
+import { asLazyEventBridge, type LazyEventBridge } from '../lazy-clients.ts';
 import type { EventPublisher, PublishOutcome } from '../../core/ports.ts';
 import { packInOrder } from '../../core/batches.ts';
 
@@ -44,11 +45,13 @@ export class EventBridgePublisher implements EventPublisher {
   private readonly baseDelayMs: number;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly client: LazyEventBridge;
 
   constructor(
-    private readonly client: EventBridgeClient,
+    client: EventBridgeClient | LazyEventBridge,
     private readonly options: EventBridgePublisherOptions,
   ) {
+    this.client = asLazyEventBridge(client);
     this.maxAttempts = options.maxAttempts ?? 4;
     this.baseDelayMs = options.baseDelayMs ?? 50;
     this.random = options.random ?? Math.random;
@@ -87,9 +90,8 @@ export class EventBridgePublisher implements EventPublisher {
     for (let attempt = 1; attempt <= this.maxAttempts && pending.length > 0; attempt++) {
       if (attempt > 1) await this.sleep(this.random() * this.baseDelayMs * 2 ** (attempt - 1));
       try {
-        const result = await this.client.send(
-          new PutEventsCommand({ Entries: pending.map((event) => toPutEventsEntry(this.options.busName, event)) }),
-        );
+        const request = { Entries: pending.map((event) => toPutEventsEntry(this.options.busName, event)) };
+        const result = await this.client.use((client, sdk) => client.send(new sdk.PutEventsCommand(request)));
         const entries = result.Entries ?? [];
         failed = [];
         const retry: EventEnvelope[] = [];

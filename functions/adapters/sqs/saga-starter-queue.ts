@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventEnvelope } from '../../core/events.ts';
+import { asLazySqs, type LazySqs } from '../lazy-clients.ts';
 
 /** The message body an EventBridge rule puts on an SQS target, for an event we put on a consumer's queue ourselves. */
 export function eventBridgeMessage(event: EventEnvelope): string {
@@ -13,12 +14,17 @@ export function eventBridgeMessage(event: EventEnvelope): string {
  * reads them as any consumer reads its queue.
  */
 export class SagaStarterQueue {
+  private readonly sqs: LazySqs;
+
   constructor(
-    private readonly sqs: SQSClient,
+    sqs: SQSClient | LazySqs,
     private readonly queueUrl: string,
-  ) {}
+  ) {
+    this.sqs = asLazySqs(sqs);
+  }
 
   async put(event: EventEnvelope, delaySeconds?: number): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: eventBridgeMessage(event), ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}) }));
+    const message = { QueueUrl: this.queueUrl, MessageBody: eventBridgeMessage(event), ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}) };
+    await this.sqs.use((client, sdk) => client.send(new sdk.SendMessageCommand(message)));
   }
 }
