@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudWatchInstanceMetrics } from '../adapters/cloudwatch/instance-metrics.ts';
 import { Ec2InstanceHealthSource, Ec2MonitoringControl } from '../adapters/ec2/instance-status.ts';
 import { DynamoWorkerMetricsStore } from '../adapters/dynamodb/worker-metrics-store.ts';
@@ -17,6 +16,7 @@ import { DynamoRateLimiter } from '../adapters/dynamodb/rate-limiter.ts';
 import { DynamoWorkerStore } from '../adapters/dynamodb/worker-store.ts';
 import { createEc2Clients, Ec2WorkerProvider } from '../adapters/ec2/worker-provider.ts';
 import { lazyEc2 } from '../adapters/ec2/lazy-clients.ts';
+import { lazyCloudWatch, lazySfn, lazySqs, type LazySfn } from '../adapters/lazy-clients.ts';
 import { SqsQueueDepth } from '../adapters/sqs/queue-depth.ts';
 import { SagaJobReleaser } from '../adapters/stepfunctions/job-releaser.ts';
 import { StepFunctionsProvisioningRunner } from '../adapters/stepfunctions/provisioning-runner.ts';
@@ -45,15 +45,26 @@ export interface FleetWiringOptions {
   metrics?: MetricsRecorder;
 }
 
+/**
+ * The clients a handler calls on every invocation, made by it at init: the scaler's SQS (it reads the queues' depth
+ * each run), the collector's CloudWatch. Every other client is made on first use (lazy-clients.ts): most fleet
+ * functions never start or answer a saga, and none but the collector reads CloudWatch on most of its calls. This
+ * module imports no SDK client itself, since a bundle keeps every import of the SDK it sees, used or not.
+ */
+export interface FleetClients {
+  sqs?: SQSClient;
+  cloudWatch?: CloudWatchClient;
+}
+
 export const FLEET_TABLES = [WORKERS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE];
 
 /** Builds the fleet a Lambda uses from its environment, once, at cold start (fail fast on a missing setting). */
-export function fleetFromEnv(options: FleetWiringOptions, env: NodeJS.ProcessEnv = process.env): Fleet {
+export function fleetFromEnv(options: FleetWiringOptions, env: NodeJS.ProcessEnv = process.env, clients: FleetClients = {}): Fleet {
   validateWorkerClasses(WORKER_CLASS_DEFINITIONS);
   const tableName = readTableNames(options.releaseJobs ? [...FLEET_TABLES, JOBS_TABLE] : FLEET_TABLES, env);
   const config = readConfig({ [PROVISION_WORKER.envVar]: z.string().startsWith('arn:'), AWS_REGION: z.string().min(1), [FLEET_ENV.stackName]: z.string().min(1) }, env) as Record<string, string>;
   const client = createDocumentClient();
-  const sfn = new SFNClient({});
+  const sfn = lazySfn({});
   const logger = new Logger({ serviceName: 'forgeflow-fleet' });
   return createFleet({
     store: new DynamoWorkerStore(client, { workers: tableName(WORKERS_TABLE), outbox: tableName(OUTBOX_TABLE), counters: tableName(COUNTERS_TABLE) }),
@@ -64,9 +75,9 @@ export function fleetFromEnv(options: FleetWiringOptions, env: NodeJS.ProcessEnv
     region: config.AWS_REGION!,
     limiter: new DynamoRateLimiter(client, { table: tableName(COUNTERS_TABLE), limits: EC2_RATE_LIMITS }),
     ...(options.ec2 && env[FLEET_ENV.launch] ? { defaultSubnetIds: launchConfig(env).subnetIds } : {}),
-    ...(options.queueDepth ? { queueDepth: new SqsQueueDepth(new SQSClient({}), queueUrls(env)) } : {}),
+    ...(options.queueDepth ? { queueDepth: new SqsQueueDepth(clients.sqs ?? lazySqs({}), queueUrls(env)) } : {}),
     ...(options.releaseJobs ? { releaser: jobReleaser(tableName, sfn, env) } : {}),
-    ...(options.metrics ? { metrics: metricSources(client, { workers: tableName(WORKERS_TABLE), outbox: tableName(OUTBOX_TABLE) }, options.metrics, env) } : {}),
+    ...(options.metrics ? { metrics: metricSources(client, { workers: tableName(WORKERS_TABLE), outbox: tableName(OUTBOX_TABLE) }, options.metrics, env, clients) } : {}),
     log: (message, details) => logger.warn(message, details),
   });
 }
@@ -75,7 +86,7 @@ export function fleetFromEnv(options: FleetWiringOptions, env: NodeJS.ProcessEnv
  * The collector function's wiring: the worker store and the metric sources, nothing else. It launches, terminates
  * and starts nothing, so it gets no provider, runner or limiter (and is granted none).
  */
-export function collectorFromEnv(recordMetric: MetricsRecorder, env: NodeJS.ProcessEnv = process.env): WorkerMetricsCollector {
+export function collectorFromEnv(recordMetric: MetricsRecorder, env: NodeJS.ProcessEnv = process.env, clients: FleetClients = {}): WorkerMetricsCollector {
   validateWorkerClasses(WORKER_CLASS_DEFINITIONS);
   const tableName = readTableNames([WORKERS_TABLE, OUTBOX_TABLE], env);
   const client = createDocumentClient();
@@ -83,7 +94,7 @@ export function collectorFromEnv(recordMetric: MetricsRecorder, env: NodeJS.Proc
   // The counters table is only written by state changes, which the collector never makes.
   const store = new DynamoWorkerStore(client, { ...tables, counters: '' });
   const runtime = env[FLEET_ENV.metricSources] === 'local' ? 'local' : 'aws';
-  return new WorkerMetricsCollector({ ...metricSources(client, tables, recordMetric, env), fleet: new FleetContext(store, systemClock, classLookup(runtime)) });
+  return new WorkerMetricsCollector({ ...metricSources(client, tables, recordMetric, env, clients), fleet: new FleetContext(store, systemClock, classLookup(runtime)) });
 }
 
 function launchConfig(env: NodeJS.ProcessEnv) {
@@ -116,7 +127,7 @@ function queueUrls(env: NodeJS.ProcessEnv): (envVar: string) => string {
   };
 }
 
-function jobReleaser(tableName: (t: typeof JOBS_TABLE) => string, sfn: SFNClient, env: NodeJS.ProcessEnv): SagaJobReleaser {
+function jobReleaser(tableName: (t: typeof JOBS_TABLE) => string, sfn: LazySfn, env: NodeJS.ProcessEnv): SagaJobReleaser {
   const sagaArn = readStateMachineArn(JOB_SAGA, env);
   // Only `get` is used: the outbox and counters names are never written through this store.
   const jobs = new DynamoJobStore(createDocumentClient(), { jobs: tableName(JOBS_TABLE), outbox: '', counters: '' });
@@ -127,7 +138,13 @@ function jobReleaser(tableName: (t: typeof JOBS_TABLE) => string, sfn: SFNClient
  * The collector's sources. In AWS: EC2 status checks, CloudWatch, and EC2's monitoring switch. On the local runtime
  * (FLEET_METRIC_SOURCES=local) workers are processes: EC2 and CloudWatch say `not-applicable`, /proc stands in.
  */
-function metricSources(client: ReturnType<typeof createDocumentClient>, tables: { workers: string; outbox: string }, recordMetric: MetricsRecorder, env: NodeJS.ProcessEnv): NonNullable<FleetPorts['metrics']> {
+function metricSources(
+  client: ReturnType<typeof createDocumentClient>,
+  tables: { workers: string; outbox: string },
+  recordMetric: MetricsRecorder,
+  env: NodeJS.ProcessEnv,
+  clients: FleetClients,
+): NonNullable<FleetPorts['metrics']> {
   const store = new DynamoWorkerMetricsStore(client, tables);
   if (env[FLEET_ENV.metricSources] === 'local') {
     return { store, recordMetric, processStats: new ProcAgentProcessStats(), absentSourceReason: LOCAL_ABSENT_SOURCES };
@@ -137,7 +154,7 @@ function metricSources(client: ReturnType<typeof createDocumentClient>, tables: 
     store,
     recordMetric,
     ec2: new Ec2InstanceHealthSource(ec2),
-    cloudWatch: new CloudWatchInstanceMetrics(new CloudWatchClient({})),
+    cloudWatch: new CloudWatchInstanceMetrics(clients.cloudWatch ?? lazyCloudWatch({})),
     monitoring: new Ec2MonitoringControl(ec2),
     absentSourceReason: '',
   };

@@ -1,7 +1,7 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { createDocumentClient } from '../adapters/dynamodb/client.ts';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
 import { DynamoOverdueJobs } from '../adapters/dynamodb/overdue-jobs.ts';
+import { lazySfn } from '../adapters/lazy-clients.ts';
 import { SfnSagaExecutions } from '../adapters/stepfunctions/saga-executions.ts';
 import { systemClock } from '../core/ports.ts';
 import { JobReconciler } from '../core/reconciler.ts';
@@ -20,7 +20,8 @@ export function reconcilerFromEnv(env: NodeJS.ProcessEnv = process.env): JobReco
   return new JobReconciler({
     store,
     saga: new SagaService({ store, clock: systemClock }),
-    executions: new SfnSagaExecutions(new SFNClient({}), stateMachineArn),
+    // Made on first use: the sweep, every five minutes, calls Step Functions only for the jobs it finds overdue.
+    executions: new SfnSagaExecutions(lazySfn({}), stateMachineArn),
     overdueJobs: new DynamoOverdueJobs(client, tableName(JOBS_TABLE)),
     clock: systemClock,
   });

@@ -1,6 +1,7 @@
-import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { WORKER_CPU_METRIC, WORKER_MEMORY_METRIC } from '../../declarations/metrics.ts';
 import type { InstanceMetricsQuery, InstanceMetricsSource, InstanceUtilization, SourceResult } from '../../core/fleet/metrics-ports.ts';
+import { asLazyCloudWatch, type LazyCloudWatch } from '../lazy-clients.ts';
 
 /** GetMetricData takes at most 500 queries per call; two per instance (CPU, memory). */
 export const MAX_QUERIES_PER_CALL = 500;
@@ -20,7 +21,11 @@ const errorOf = (error: unknown) => ({ code: (error as Error).name || 'Error', m
  * CloudWatch agent not running yet, has none.
  */
 export class CloudWatchInstanceMetrics implements InstanceMetricsSource {
-  constructor(private readonly cloudWatch: CloudWatchClient) {}
+  private readonly cloudWatch: LazyCloudWatch;
+
+  constructor(cloudWatch: CloudWatchClient | LazyCloudWatch) {
+    this.cloudWatch = asLazyCloudWatch(cloudWatch);
+  }
 
   async read(queries: readonly InstanceMetricsQuery[], now: Date): Promise<Map<string, SourceResult<InstanceUtilization>>> {
     const results = new Map<string, SourceResult<InstanceUtilization>>();
@@ -46,16 +51,18 @@ export class CloudWatchInstanceMetrics implements InstanceMetricsSource {
       ScanBy: 'TimestampDescending' as const,
     };
     const answers = new Map<string, MetricDataResult>();
-    let token: string | undefined;
-    do {
-      const output = await this.cloudWatch.send(new GetMetricDataCommand({ ...input, ...(token ? { NextToken: token } : {}) }));
-      for (const result of output.MetricDataResults ?? []) {
-        const previous = answers.get(result.Id!);
-        // A later page continues the same series with older values: the first page holds the latest one.
-        answers.set(result.Id!, previous ? { ...previous, StatusCode: result.StatusCode } : result);
-      }
-      token = output.NextToken;
-    } while (token);
+    await this.cloudWatch.use(async (cloudWatch, sdk) => {
+      let token: string | undefined;
+      do {
+        const output = await cloudWatch.send(new sdk.GetMetricDataCommand({ ...input, ...(token ? { NextToken: token } : {}) }));
+        for (const result of output.MetricDataResults ?? []) {
+          const previous = answers.get(result.Id!);
+          // A later page continues the same series with older values: the first page holds the latest one.
+          answers.set(result.Id!, previous ? { ...previous, StatusCode: result.StatusCode } : result);
+        }
+        token = output.NextToken;
+      } while (token);
+    });
     return answers;
   }
 }

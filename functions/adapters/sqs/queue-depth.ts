@@ -1,7 +1,8 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { QueueDepth } from '../../core/fleet/ports.ts';
 import { PRIORITIES } from '../../core/priority.ts';
 import { dispatchQueue } from '../../declarations/workers.ts';
+import { asLazySqs, type LazySqs } from '../lazy-clients.ts';
 
 /**
  * The scaler's demand signal: the dispatch queues of a class. Visible and delayed messages wait for a worker;
@@ -9,19 +10,25 @@ import { dispatchQueue } from '../../declarations/workers.ts';
  * minute and on dispatches, so the lag costs at most one run.
  */
 export class SqsQueueDepth implements QueueDepth {
+  private readonly client: LazySqs;
+
   constructor(
-    private readonly client: SQSClient,
+    client: SQSClient | LazySqs,
     private readonly queueUrl: (envVar: string) => string,
-  ) {}
+  ) {
+    this.client = asLazySqs(client);
+  }
 
   async depth(workerClass: string): Promise<{ waiting: number; inFlight: number }> {
-    const answers = await Promise.all(
-      PRIORITIES.map((priority) =>
-        this.client.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: this.queueUrl(dispatchQueue(workerClass, priority).envVar),
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-          }),
+    const answers = await this.client.use((sqs, sdk) =>
+      Promise.all(
+        PRIORITIES.map((priority) =>
+          sqs.send(
+            new sdk.GetQueueAttributesCommand({
+              QueueUrl: this.queueUrl(dispatchQueue(workerClass, priority).envVar),
+              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+            }),
+          ),
         ),
       ),
     );

@@ -1,12 +1,7 @@
-import {
-  DescribeExecutionCommand,
-  ExecutionDoesNotExist,
-  GetExecutionHistoryCommand,
-  StopExecutionCommand,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionEnd, SagaExecutions } from '../../core/reconciler.ts';
 import { executionArnOf } from '../../declarations/statemachines.ts';
+import { asLazySfn, type LazySfn } from '../lazy-clients.ts';
 import { startExecutionOnce } from './start-once.ts';
 
 /** History pages read looking for a state's exit, newest first: the exit the reconciler wants is near the end. */
@@ -14,45 +9,55 @@ const MAX_HISTORY_PAGES = 3;
 
 /** The job saga's executions on Step Functions, by name, for the reconciler. */
 export class SfnSagaExecutions implements SagaExecutions {
-  constructor(
-    private readonly client: SFNClient,
-    private readonly stateMachineArn: string,
-  ) {}
+  private readonly client: LazySfn;
 
-  async describe(name: string): Promise<ExecutionEnd> {
-    try {
-      const execution = await this.client.send(new DescribeExecutionCommand({ executionArn: this.arn(name) }));
-      return { name, status: asEnded(execution.status), ...(execution.error ? { error: execution.error } : {}), ...(execution.cause ? { cause: execution.cause } : {}) };
-    } catch (error) {
-      if (error instanceof ExecutionDoesNotExist) return { name, status: 'GONE' };
-      throw error;
-    }
+  constructor(
+    client: SFNClient | LazySfn,
+    private readonly stateMachineArn: string,
+  ) {
+    this.client = asLazySfn(client);
   }
 
-  async stateOutput(name: string, stateName: string): Promise<unknown> {
-    let nextToken: string | undefined;
-    for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
-      let history;
+  describe(name: string): Promise<ExecutionEnd> {
+    return this.client.use(async (sfn, sdk) => {
       try {
-        history = await this.client.send(new GetExecutionHistoryCommand({ executionArn: this.arn(name), reverseOrder: true, maxResults: 1000, nextToken, includeExecutionData: true }));
+        const execution = await sfn.send(new sdk.DescribeExecutionCommand({ executionArn: this.arn(name) }));
+        return { name, status: asEnded(execution.status), ...(execution.error ? { error: execution.error } : {}), ...(execution.cause ? { cause: execution.cause } : {}) };
       } catch (error) {
-        if (error instanceof ExecutionDoesNotExist) return undefined;
+        if (error instanceof sdk.ExecutionDoesNotExist) return { name, status: 'GONE' };
         throw error;
       }
-      const exit = history.events?.find((event) => event.stateExitedEventDetails?.name === stateName);
-      if (exit) return JSON.parse(exit.stateExitedEventDetails?.output ?? 'null') as unknown;
-      nextToken = history.nextToken;
-      if (!nextToken) return undefined;
-    }
-    return undefined;
+    });
   }
 
-  async stop(name: string, error: string, cause: string): Promise<void> {
-    try {
-      await this.client.send(new StopExecutionCommand({ executionArn: this.arn(name), error, cause }));
-    } catch (caught) {
-      if (!(caught instanceof ExecutionDoesNotExist)) throw caught;
-    }
+  stateOutput(name: string, stateName: string): Promise<unknown> {
+    return this.client.use(async (sfn, sdk) => {
+      let nextToken: string | undefined;
+      for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
+        let history;
+        try {
+          history = await sfn.send(new sdk.GetExecutionHistoryCommand({ executionArn: this.arn(name), reverseOrder: true, maxResults: 1000, nextToken, includeExecutionData: true }));
+        } catch (error) {
+          if (error instanceof sdk.ExecutionDoesNotExist) return undefined;
+          throw error;
+        }
+        const exit = history.events?.find((event) => event.stateExitedEventDetails?.name === stateName);
+        if (exit) return JSON.parse(exit.stateExitedEventDetails?.output ?? 'null') as unknown;
+        nextToken = history.nextToken;
+        if (!nextToken) return undefined;
+      }
+      return undefined;
+    });
+  }
+
+  stop(name: string, error: string, cause: string): Promise<void> {
+    return this.client.use(async (sfn, sdk) => {
+      try {
+        await sfn.send(new sdk.StopExecutionCommand({ executionArn: this.arn(name), error, cause }));
+      } catch (caught) {
+        if (!(caught instanceof sdk.ExecutionDoesNotExist)) throw caught;
+      }
+    });
   }
 
   async start(name: string, input: { jobId: string; run: number }): Promise<void> {

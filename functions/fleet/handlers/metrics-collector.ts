@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { CollectionReport } from '../../core/fleet/metrics-collector.ts';
@@ -14,7 +15,9 @@ export const CollectorInputSchema = z.strictObject({ workerClass: z.enum(WORKER_
 
 const logger = new Logger({ serviceName: 'forgeflow-metrics-collector' });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'forgeflow-metrics-collector' });
-const collector = collectorFromEnv(metricsRecorder(metrics));
+// Each run with a worker up reads CloudWatch, so its client is made at init. EC2's is still made on first use: its
+// import takes 0.8 s, which a run with no worker need not pay (decision 0018).
+const collector = collectorFromEnv(metricsRecorder(metrics), process.env, { cloudWatch: new CloudWatchClient({}) });
 
 /**
  * Lambda entry of the metrics collector, on one EventBridge Scheduler schedule per worker class. A bad input fails
