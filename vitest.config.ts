@@ -1,30 +1,12 @@
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { testKinds } from './test/support/test-kinds.ts';
 
 // Node 20 is supported by the SDK versions we pin; its notice about 2027 is noise in test output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const root = fileURLToPath(new URL('.', import.meta.url));
-const kinds = testKinds(root);
-const wholePlatform = new Set(kinds.wholePlatform.map((file) => resolve(root, file)));
-
-/**
- * vitest's order (projects in turn; longest first by the last run's durations, or largest file first without them),
- * with each project's files that start the whole platform moved to its front. A clean clone (CI) has no durations,
- * and by size the e2e and process tests came late: a 30 to 60 s file starting near the end left one worker busy
- * and the other idle (386 s on 2 cores).
- */
-class WholePlatformFirst extends BaseSequencer {
-  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const byProject = new Map<string, TestSpecification[]>();
-    for (const file of await super.sort(files)) byProject.set(file.project.name, [...(byProject.get(file.project.name) ?? []), file]);
-    return [...byProject.values()].flatMap((project) => [...project.filter((f) => wholePlatform.has(f.moduleId)), ...project.filter((f) => !wholePlatform.has(f.moduleId))]);
-  }
-}
+const kinds = testKinds(fileURLToPath(new URL('.', import.meta.url)));
 const shared = {
   testTimeout: 30_000,
   hookTimeout: 120_000,
@@ -44,7 +26,6 @@ const shared = {
  */
 export default defineConfig({
   test: {
-    sequence: { sequencer: WholePlatformFirst },
     projects: [
       {
         test: {

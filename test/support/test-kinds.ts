@@ -19,33 +19,23 @@ function testFiles(dir: string): string[] {
   });
 }
 
-/** Whether `file` reaches one of `modules` through the test helpers it imports (test/ files are followed). */
-function reachesIntegration(root: string, file: string, seen = new Set<string>(), modules = INTEGRATION_MODULES): boolean {
+/** Whether `file` reaches an integration module through the test helpers it imports (test/ files are followed). */
+function reachesIntegration(root: string, file: string, seen = new Set<string>()): boolean {
   if (seen.has(file)) return false;
   seen.add(file);
   for (const [, specifier] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
     const target = resolve(dirname(file), specifier!);
     const path = relative(root, target);
-    if (modules.includes(path)) return true;
-    if (path.startsWith('test/') && existsSync(target) && reachesIntegration(root, target, seen, modules)) return true;
+    if (INTEGRATION_MODULES.includes(path)) return true;
+    if (path.startsWith('test/') && existsSync(target) && reachesIntegration(root, target, seen)) return true;
   }
   return false;
 }
 
-/** Modules whose tests start a whole local runtime or an `npm start` process: the longest files of the suite. */
-const WHOLE_PLATFORM_MODULES = ['test/support/local-process.ts', 'local/runtime.ts'];
-
-/**
- * Test files relative to `root`, split into unit tests (no Java, no processes) and integration tests; `wholePlatform`
- * are the integration files that start the whole platform, which the suite runs first (vitest.config.ts).
- */
-export function testKinds(root: string): { unit: string[]; integration: string[]; wholePlatform: string[] } {
+/** Test files relative to `root`, split into unit tests (no Java, no processes) and integration tests. */
+export function testKinds(root: string): { unit: string[]; integration: string[] } {
   const unit: string[] = [];
   const integration: string[] = [];
-  const wholePlatform: string[] = [];
-  for (const file of testFiles(join(root, 'test'))) {
-    (reachesIntegration(root, file) ? integration : unit).push(relative(root, file));
-    if (reachesIntegration(root, file, new Set(), WHOLE_PLATFORM_MODULES)) wholePlatform.push(relative(root, file));
-  }
-  return { unit: unit.sort(), integration: integration.sort(), wholePlatform: wholePlatform.sort() };
+  for (const file of testFiles(join(root, 'test'))) (reachesIntegration(root, file) ? integration : unit).push(relative(root, file));
+  return { unit: unit.sort(), integration: integration.sort() };
 }
