@@ -35,12 +35,6 @@ export interface LocalRuntimeOptions {
   port: number;
   /** Defaults to a free port. */
   dynamoPort?: number;
-  /**
-   * A DynamoDB Local already running with one database per key, used instead of starting one (and left running at
-   * stop): the tests start one for every runtime they run in-process. This home's key keeps its tables apart from
-   * other runtimes'. Its data lives as long as that process, not in the home.
-   */
-  sharedDynamoDbEndpoint?: string;
   log: (message: string) => void;
   /** The api's direct publish after commit (the relay publishes too). Default true, as in AWS. */
   optimisticPublish?: boolean;
@@ -119,10 +113,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const key = await loadOrCreateSigningKey(home);
     const credentials = loadOrCreateLocalCredentials(home);
 
-    const dynamo = options.sharedDynamoDbEndpoint
-      ? { endpoint: options.sharedDynamoDbEndpoint }
-      : await startDynamoDbLocal({ dataDir: join(home, 'dynamodb'), port: options.dynamoPort, credentials });
-    if ('stop' in dynamo) undo.push(() => dynamo.stop());
+    const dynamo = await startDynamoDbLocal({ dataDir: join(home, 'dynamodb'), port: options.dynamoPort, credentials });
+    undo.push(() => dynamo.stop());
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials });
     try {
       await ensureTables(client, localTableName);

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, ForgeflowApiError, ForgeflowClient, type LogChunk } from '../../client/index.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
-import { sharedRuntimeDynamoDb } from '../support/dynamodb.ts';
 
 /** The client against the local runtime over real HTTP: the same handler, gateway and JWT checks as the deployed API. */
 describe('Client: against the local runtime', { timeout: 120_000 }, () => {
@@ -16,7 +15,7 @@ describe('Client: against the local runtime', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'ff-client-'));
-    runtime = await startLocalRuntime({ ...sharedRuntimeDynamoDb(), home, port: 0, log: () => {}, workers: 1 });
+    runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 1 });
     const as = (token: string) => new ForgeflowClient({ baseUrl: runtime.url, token });
     [user, other, admin] = [as(runtime.tokens.user), as(runtime.tokens.other), as(runtime.tokens.admin)];
   });

@@ -6,7 +6,6 @@ import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
 import { carefulClient, FAULT_SCENARIO_FLEET, killWorkerRunningAJob, ranAgainAfterFinishing, sideEffectCommand, slotsInUse } from '../../local/faults/scenario.ts';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { waitFor } from '../support/wait.ts';
-import { sharedRuntimeDynamoDb } from '../support/dynamodb.ts';
 
 interface JobView {
   jobId: string;
@@ -53,7 +52,6 @@ describe(`End to end over HTTP: ${JOBS} mixed jobs at a 2% fault rate, a worker 
     // Jobs run as an unprivileged user when the tests run as root.
     chmodSync(sideEffects, 0o777);
     runtime = await startLocalRuntime({
-      ...sharedRuntimeDynamoDb(),
       home: mkdtempSync(join(tmpdir(), 'ff-faults-')),
       port: 0,
       log: () => {},

@@ -8,7 +8,6 @@ import { workerClassNamed } from '../../functions/declarations/worker-classes.ts
 import type { LocalFleetSettings } from '../../local/fleet/local-fleet.ts';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { waitFor } from '../support/wait.ts';
-import { sharedRuntimeDynamoDb } from '../support/dynamodb.ts';
 
 interface JobView {
   jobId: string;
@@ -31,7 +30,6 @@ describe('Fleet on the local runtime', { timeout: 180_000 }, () => {
 
   const start = async (fleet: LocalFleetSettings) => {
     runtime = await startLocalRuntime({
-      ...sharedRuntimeDynamoDb(),
       home: mkdtempSync(join(tmpdir(), 'ff-fleet-')),
       port: 0,
       log: () => {},

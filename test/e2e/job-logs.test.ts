@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
-import { sharedRuntimeDynamoDb } from '../support/dynamodb.ts';
 
 interface Chunk {
   attempt: number;
@@ -23,7 +22,7 @@ describe('Job logs on the local runtime', { timeout: 180_000 }, () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'ff-job-logs-e2e-'));
-    runtime = await startLocalRuntime({ ...sharedRuntimeDynamoDb(), home, port: 0, log: () => {}, workers: 1 });
+    runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 1 });
   });
   afterAll(async () => {
     await runtime?.stop();

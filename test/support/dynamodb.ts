@@ -7,14 +7,6 @@ import { COUNTERS_TABLE, INBOX_TABLE, JOBS_TABLE, OUTBOX_TABLE, TABLES, TENANTS_
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local.ts';
 import { ensureTables } from '../../local/tables.ts';
 
-/**
- * For a local runtime started in-process: the run's DynamoDB Local with one database per key (global-setup.ts), in
- * place of a Java process of its own. Not for a test of what a restart keeps: the data lives in that process.
- */
-export function sharedRuntimeDynamoDb(): { sharedDynamoDbEndpoint: string } {
-  return { sharedDynamoDbEndpoint: inject('runtimeDynamoDbEndpoint') };
-}
-
 export function localClientConfig() {
   return { endpoint: inject('dynamoDbEndpoint'), region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
 }
