@@ -11,7 +11,7 @@ import type { JWTPayload } from 'jose';
 // The gateway's own answers use the API's error shape, so a client handles one shape whoever answered.
 import { errorBody } from '../functions/api/http.ts';
 import { httpFunctionFor, type HttpFunctionName } from '../functions/declarations/http-functions.ts';
-import { PUBLIC_ROUTE_KEYS } from '../functions/declarations/public-routes.ts';
+import { PUBLIC_ROUTE_KEYS, routeKey } from '../functions/declarations/public-routes.ts';
 import type { StaticSite } from './console-site.ts';
 
 /** API Gateway's own payload limit; the api handler enforces its smaller one itself, as in AWS. */
@@ -111,7 +111,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       const page = await options.staticSite?.({ method: req.method ?? 'GET', path: target.rawPath, host: req.headers.host });
       if (page) return respond(res, page);
       const handler = integrationFor(req.method ?? 'GET', target.rawPath);
-      const isPublic = publicRoutes.has(`${req.method} ${target.rawPath}`);
+      const isPublic = publicRoutes.has(routeKey({ method: req.method ?? 'GET', path: target.rawPath }));
       const claims = isPublic ? undefined : await authorize(req.headers.authorization);
       const body = await readBody(req, maxBodyBytes);
       const event = toEvent(req, target, body, requestId, claims);

@@ -66,9 +66,6 @@ export const API_SERVICE_NAME = 'forgeflow-api';
 /** Public means listed in PUBLIC_ROUTES, nothing else: a route cannot lose its authorizer by its shape alone. */
 export const isPublicGatewayRoute = (route: GatewayRoute): route is PublicRoute => (Object.values(PUBLIC_ROUTES) as readonly GatewayRoute[]).includes(route);
 
-/** `METHOD /path`, as API Gateway spells a route key. */
-export const gatewayRouteKey = (route: GatewayRoute) => `${route.method} ${route.path}`;
-
 const GREEDY = /\{\w+\+\}$/;
 
 function matches(route: GatewayRoute, method: string, path: string): boolean {

@@ -24,5 +24,7 @@ export const PUBLIC_ROUTES = {
 
 export type PublicRoute = (typeof PUBLIC_ROUTES)[keyof typeof PUBLIC_ROUTES];
 
-/** `METHOD /path`, as the local gateway and API Gateway route keys spell them. */
-export const PUBLIC_ROUTE_KEYS: readonly string[] = Object.values(PUBLIC_ROUTES).map(({ method, path }) => `${method} ${path}`);
+/** `METHOD /path`, as API Gateway spells a route key (and the local gateway with it). */
+export const routeKey = (route: { readonly method: string; readonly path: string }) => `${route.method} ${route.path}`;
+
+export const PUBLIC_ROUTE_KEYS: readonly string[] = Object.values(PUBLIC_ROUTES).map(routeKey);

@@ -10,8 +10,8 @@ import type { HttpEvent } from '../../functions/api/http.ts';
 import { openApiDocument, serializeOpenApi } from '../../functions/api/openapi.ts';
 import { Router } from '../../functions/api/router.ts';
 import { TenantRateLimit } from '../../functions/api/tenant-rate-limit.ts';
-import { gatewayRouteKey, HTTP_FUNCTION_NAMES, HTTP_FUNCTIONS, httpFunctionFor, isPublicGatewayRoute } from '../../functions/declarations/http-functions.ts';
-import { PUBLIC_ROUTE_KEYS } from '../../functions/declarations/public-routes.ts';
+import { HTTP_FUNCTION_NAMES, HTTP_FUNCTIONS, httpFunctionFor, isPublicGatewayRoute } from '../../functions/declarations/http-functions.ts';
+import { PUBLIC_ROUTE_KEYS, routeKey } from '../../functions/declarations/public-routes.ts';
 import { startHttpGateway, type GatewayIntegrations, type HttpGateway } from '../../local/http-gateway.ts';
 import { lambdaContext } from '../../local/lambda.ts';
 
@@ -92,7 +92,7 @@ describe('The OpenAPI document', () => {
   });
 
   it('gives each public route to exactly one function, and declares no other route public', () => {
-    const declaredPublic = Object.values(HTTP_FUNCTIONS).flatMap((fn) => fn.routes.filter(isPublicGatewayRoute).map(gatewayRouteKey));
+    const declaredPublic = Object.values(HTTP_FUNCTIONS).flatMap((fn) => fn.routes.filter(isPublicGatewayRoute).map(routeKey));
     expect(declaredPublic.sort()).toEqual([...PUBLIC_ROUTE_KEYS].sort());
   });
 

@@ -3,8 +3,8 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_TIMEOUT_SECONDS, JOB_LOGS } from '../../functions/declarations/job-logs.ts';
 import { EVENT_BUS } from '../../functions/declarations/events.ts';
-import { gatewayRouteKey, HTTP_FUNCTION_NAMES, HTTP_FUNCTIONS } from '../../functions/declarations/http-functions.ts';
-import { PUBLIC_ROUTE_KEYS } from '../../functions/declarations/public-routes.ts';
+import { HTTP_FUNCTION_NAMES, HTTP_FUNCTIONS } from '../../functions/declarations/http-functions.ts';
+import { PUBLIC_ROUTE_KEYS, routeKey } from '../../functions/declarations/public-routes.ts';
 import { TABLES } from '../../functions/declarations/tables.ts';
 import type { ForgeflowStacks } from '../../lib/forgeflow-app.ts';
 import { synthForgeflow, type ForgeflowFixture, type Json, type Resource } from './fixture.ts';
@@ -107,7 +107,7 @@ describe('HTTP API', () => {
     const ownIntegrations = Object.keys(integrations).filter((id) => JSON.stringify(integrations[id]!.Properties.IntegrationUri) === JSON.stringify(functionArn));
     expect(ownIntegrations).toHaveLength(1);
     const served = routes().filter((r) => JSON.stringify(r.Properties.Target).includes(`"${ownIntegrations[0]}"`));
-    expect(served.map((r) => r.Properties.RouteKey).sort()).toEqual(HTTP_FUNCTIONS[name].routes.map(gatewayRouteKey).sort());
+    expect(served.map((r) => r.Properties.RouteKey).sort()).toEqual(HTTP_FUNCTIONS[name].routes.map(routeKey).sort());
   });
 
   it.each(PUBLIC_ROUTE_KEYS)('serves %s without an authorizer', (key) => {
