@@ -33,9 +33,14 @@ export async function createWorkDir(owner: DirOwner): Promise<string> {
  * our unlink, and a recursive delete as root would then follow it. As the job user the worst case is deleting the
  * job user's own files. `chmod -R u+rwX` first, so a job cannot leave litter behind just by removing its write bits.
  *
+ * A directory the job left empty, as most do, goes with one rmdir and no process: rmdir removes only an empty
+ * directory and never follows a symlink, so it is safe as root, and a job that fills the directory meanwhile only
+ * sends us the long way.
+ *
  * Rejects when something is left; the caller logs it (it never fails the job, whose result is already known).
  */
 export async function removeWorkDir(dir: string, owner: DirOwner): Promise<void> {
+  if (await removedIfEmpty(dir)) return;
   const { code, stderr } = await runAs(owner, ['/bin/sh', '-c', 'chmod -R u+rwX -- "$1" 2>/dev/null; exec rm -rf -- "$1"', 'sh', dir]);
   // The job user may not be allowed to unlink the directory itself when TMPDIR is not a sticky, world-writable
   // directory like /tmp. rmdir only removes an empty directory and never follows a symlink, so it is safe as root.
@@ -45,6 +50,15 @@ export async function removeWorkDir(dir: string, owner: DirOwner): Promise<void>
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     const detail = code === 0 ? '' : ` (rm exited with ${code}: ${stderr.trim().split('\n').slice(0, 3).join('; ')})`;
     throw new Error(`${dir} could not be removed: ${(error as Error).message}${detail}`, { cause: error });
+  }
+}
+
+async function removedIfEmpty(dir: string): Promise<boolean> {
+  try {
+    await rmdir(dir);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { categorizeOutcome } from '../../agent/categorize.ts';
 import { AgentConfigError, agentHelp, parseAgentConfig } from '../../agent/config.ts';
 import { JobUserError, resolveJobUser, type JobUserSystem } from '../../agent/job-user.ts';
 import { runJobProcess, type JobProcessOutcome } from '../../agent/process-runner.ts';
+import { removeWorkDir } from '../../agent/work-dir.ts';
 import { TaskSuccessSchema } from '../../functions/core/saga-messages.ts';
 import { finished, useAgentHarness } from './agents.ts';
 import { dispatch, enqueue } from './fakes.ts';
@@ -117,6 +118,28 @@ describe.runIf(isRoot)('a job run as the job user', () => {
       expect(existsSync(join(dir, 'planted', 'root-file'))).toBe(true);
       expect(existsSync(join(dir, 'go'))).toBe(false);
       expect(cleanupErrors).toEqual([{ dir, error: expect.objectContaining({ message: expect.stringContaining(`${dir} could not be removed`) }) }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('removing a job directory', () => {
+  // An owner no process can be started as: only a removal that starts no process can succeed with it.
+  const nobodyCanBe = { uid: -5, gid: -5 };
+
+  it('removes a directory the job left empty with one rmdir, starting no process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-empty-'));
+    await expect(removeWorkDir(dir, nobodyCanBe)).resolves.toBeUndefined();
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('takes the long way, as the job user, for a directory with something in it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ff-full-'));
+    writeFileSync(join(dir, 'left'), '');
+    try {
+      await expect(removeWorkDir(dir, nobodyCanBe)).rejects.toThrow();
+      expect(existsSync(join(dir, 'left'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
