@@ -12,7 +12,7 @@ import { sleep } from './retry.ts';
 import { followLogs, type FollowOptions } from './sse.ts';
 import { Transport, type TransportOptions } from './transport.ts';
 import { isTerminalStatus } from './types.ts';
-import type { EventEnvelope, Job, JobFilter, JobSpecInput, JobSummary, LogChunk, LogEnd, LogPage, LogQuery, Page, PageQuery, StatsResponse, StatsScope } from './types.ts';
+import type { EventEnvelope, Job, JobBatchEntryInput, JobBatchEntryResult, JobFilter, JobSpecInput, JobSummary, LogChunk, LogEnd, LogPage, LogQuery, Page, PageQuery, StatsResponse, StatsScope } from './types.ts';
 import { WorkersApi } from './workers.ts';
 
 export * from './errors.ts';
@@ -56,6 +56,16 @@ export class ForgeflowClient {
     const key = options.idempotencyKey ?? randomUUID();
     const response = await this.transport.json<Job>('POST', '/v1/jobs', { body: spec, headers: { 'idempotency-key': key }, signal: options.signal });
     return response.body;
+  }
+
+  /**
+   * Submits up to 25 jobs in one request, committed together. A job given without a key gets a random UUID, sent
+   * again with every retry of this call, so a lost answer never creates a second job. Each job's outcome (`created`,
+   * `replayed`, or `failed` with its error) comes back in the order sent; a batch that does not validate throws.
+   */
+  async submitBatch(jobs: readonly JobBatchEntryInput[], options: CallOptions = {}): Promise<JobBatchEntryResult[]> {
+    const body = { jobs: jobs.map((entry) => ({ ...entry, idempotencyKey: entry.idempotencyKey ?? randomUUID() })) };
+    return (await this.transport.json<{ results: JobBatchEntryResult[] }>('POST', '/v1/jobs/batch', { body, signal: options.signal })).body.results;
   }
 
   async get(jobId: string, options: CallOptions = {}): Promise<Job> {

@@ -16,6 +16,8 @@ import type { QueueStats } from '../functions/core/stats.ts';
 export type { JobSpecInput, JobStatus, Priority, QueueStats, WorkerState };
 /** A job as `GET /v1/jobs/{id}` returns it. */
 export type Job = JobResource;
+/** One job of a batch submit (`submitBatch`), and how it fared. */
+export type { JobBatchEntryInput, JobBatchEntryResult } from '../functions/api/batch-submit-route.ts';
 /** A job as a list shows it: no command, environment or output. */
 export type JobSummary = z.output<typeof JobSummarySchema>;
 /** A job or worker event of the history, `data` typed by `type`. */

@@ -4,6 +4,7 @@ import type { WebhookDeliveries } from '../consumers/webhooks/deliveries.ts';
 import type { JobLogReader } from '../core/job-logs.ts';
 import { JobService } from '../core/job-service.ts';
 import type { Clock, JobStore } from '../core/ports.ts';
+import { batchSubmitRoute } from './batch-submit-route.ts';
 import { logRoutes } from './log-routes.ts';
 import type { Route } from './router.ts';
 import { jobRoutes } from './routes.ts';
@@ -27,6 +28,7 @@ export function jobApiRoutes(deps: JobApiRouteDeps): Route[] {
   const service = new JobService({ store: deps.store, clock: deps.clock });
   return [
     ...jobRoutes({ service, store: deps.store, history: deps.history }),
+    batchSubmitRoute(service),
     ...(deps.jobLogs ? logRoutes({ service, logs: deps.jobLogs }) : []),
     ...webhookRoutes({ service, deliveries: deps.deliveries, secrets: deps.secrets, alerts: deps.secrets.alertSubscriptions() }),
   ];

@@ -38,7 +38,16 @@ export class OptimisticPublishingStore implements JobStore {
 
   async commit(change: JobChange): Promise<void> {
     await this.inner.commit(change);
-    const { event } = change;
+    await this.takeEffect(change.event);
+  }
+
+  /** A batch's runs start side by side once it is committed; each that fails is handed off on its own. */
+  async commitAll(changes: readonly JobChange[]): Promise<void> {
+    await this.inner.commitAll(changes);
+    await Promise.all(changes.map((change) => this.takeEffect(change.event)));
+  }
+
+  private async takeEffect(event: EventEnvelope): Promise<void> {
     if (event.type !== 'JobQueued' && !this.publisher) return;
     emitMetric(this.metrics, 'OptimisticPublishAttempts', 1, {});
     const started = performance.now();

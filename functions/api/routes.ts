@@ -14,7 +14,7 @@ import type { RouteDoc } from './route-doc.ts';
 import type { Route } from './router.ts';
 
 /** RFC draft "The Idempotency-Key HTTP Header Field": we accept 1–255 printable ASCII characters. */
-const IdempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/, 'printable ASCII only');
+export const IdempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x20-\x7E]+$/, 'printable ASCII only');
 
 const ListQuerySchema = z.strictObject({
   status: JobStatusSchema.optional(),
@@ -44,7 +44,7 @@ const HealthSchema = z.object({ status: z.literal('ok'), store: z.literal('reach
 /** The events of a job or a worker, one page. */
 export const EventPageSchema = pageSchema(EventResourceSchema, 'EventPage');
 
-const jobLocation = z.string().meta({ description: "The job's URL", example: `/v1/jobs/${EXAMPLE_JOB_ID}` });
+export const jobLocation = z.string().meta({ description: "The job's URL", example: `/v1/jobs/${EXAMPLE_JOB_ID}` });
 
 export function jobIdParam(params: Record<string, string>): string {
   const result = JobIdSchema.safeParse(params.id);

@@ -1,5 +1,6 @@
 import {
   ConcurrentModificationError,
+  DomainError,
   ForbiddenError,
   IdempotencyKeyReusedError,
   JobAlreadyExistsError,
@@ -14,7 +15,7 @@ import { deriveJobId, newEventId, requestHash } from './ids.ts';
 import { JobStatus } from './job-status.ts';
 import { canRetry } from './job-actions.ts';
 import { dispatchPayloadBytes, LIMITS, queuedOverdueAt, type JobRecord, type JobSpec } from './job.ts';
-import { transitionChange, type Clock, type JobPage, type JobStore, type ListJobsQuery } from './ports.ts';
+import { transitionChange, type Clock, type JobChange, type JobPage, type JobStore, type ListJobsQuery } from './ports.ts';
 import { retryOnConflict } from './conflict-retry.ts';
 import { isPlatformAdmin } from './roles.ts';
 import { toQueueStats, type QueueStats } from './stats.ts';
@@ -36,16 +37,70 @@ export interface SubmitResult {
   replayed: boolean;
 }
 
+/** One job of a batch submit, with the key that makes retrying the batch safe. */
+export interface BatchEntry {
+  spec: JobSpec;
+  idempotencyKey?: string;
+}
+
+/** How one job of a batch fared, in the batch's order. */
+export type BatchEntryResult = { outcome: 'created' | 'replayed'; job: JobRecord } | { outcome: 'failed'; error: DomainError };
+
+/** A new job and the change that creates it. */
+interface Submission {
+  change: JobChange;
+}
+
+/** A domain error (a refusal meant for the caller) as a value; anything else is thrown on. */
+async function domainFailureAsValue<T>(run: () => T | Promise<T>): Promise<T | DomainError> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof DomainError) return error;
+    throw error;
+  }
+}
+
 
 /** The job use cases. Pure orchestration over the JobStore port: no AWS SDK here. */
 export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
 
   async submit(actor: Actor, spec: JobSpec, idempotencyKey: string | undefined, correlationId: string): Promise<SubmitResult> {
+    return this.commitSubmission(this.prepareSubmission(actor, spec, idempotencyKey, correlationId));
+  }
+
+  /**
+   * Up to LIMITS.batchJobsMax jobs of one tenant in one write: jobs, events and counters commit together, so a batch
+   * costs one transaction however many jobs it holds. When one of its jobs exists already (a retried batch, a key
+   * used before), that write is refused whole and each job goes on its own, exactly as a single submit would: created,
+   * replayed, or refused with its own error. A job refused by the domain fails alone; the others are queued.
+   */
+  async submitBatch(actor: Actor, entries: readonly BatchEntry[], correlationId: string): Promise<BatchEntryResult[]> {
+    const prepared = await Promise.all(entries.map((entry) => domainFailureAsValue(() => this.prepareSubmission(actor, entry.spec, entry.idempotencyKey, correlationId))));
+    const submissions = prepared.filter((p): p is Submission => !(p instanceof DomainError));
+    if (submissions.length > 0) {
+      try {
+        await this.deps.store.commitAll(submissions.map((s) => s.change));
+        return prepared.map((p) => (p instanceof DomainError ? { outcome: 'failed', error: p } : { outcome: 'created', job: p.change.job }));
+      } catch (error) {
+        if (!(error instanceof JobAlreadyExistsError)) throw error;
+      }
+    }
+    return Promise.all(
+      prepared.map(async (p): Promise<BatchEntryResult> => {
+        if (p instanceof DomainError) return { outcome: 'failed', error: p };
+        const result = await domainFailureAsValue(() => this.commitSubmission(p));
+        if (result instanceof DomainError) return { outcome: 'failed', error: result };
+        return { outcome: result.replayed ? 'replayed' : 'created', job: result.job };
+      }),
+    );
+  }
+
+  private prepareSubmission(actor: Actor, spec: JobSpec, idempotencyKey: string | undefined, correlationId: string): Submission {
     const bytes = dispatchPayloadBytes(spec);
     if (bytes > LIMITS.dispatchPayloadBytes) throw new SpecTooLargeError(bytes, LIMITS.dispatchPayloadBytes);
     const jobId = deriveJobId(actor.tenantId, idempotencyKey ?? newEventId());
-    const hash = requestHash(spec);
     const now = this.deps.clock.now().toISOString();
     const job: JobRecord = {
       ...spec,
@@ -59,7 +114,7 @@ export class JobService {
       createdAt: now,
       updatedAt: now,
       createdBy: actor.sub,
-      requestHash: hash,
+      requestHash: requestHash(spec),
       overdueAt: queuedOverdueAt(now),
     };
     const event = jobEvent(
@@ -69,14 +124,20 @@ export class JobService {
       { reason: 'submitted', timeoutSeconds: job.timeoutSeconds, maxAttempts: job.maxAttempts },
       { time: now, correlationId },
     );
+    return { change: { job, event, statusMove: { from: null, to: JobStatus.QUEUED, priority: job.priority } } };
+  }
+
+  /** Creates the job, or finds the one an earlier request with the same key created (a replay when the bodies match). */
+  private async commitSubmission({ change }: Submission): Promise<SubmitResult> {
+    const { job } = change;
     try {
-      await this.deps.store.commit({ job, event, statusMove: { from: null, to: JobStatus.QUEUED, priority: job.priority } });
+      await this.deps.store.commit(change);
       return { job, replayed: false };
     } catch (error) {
       if (!(error instanceof JobAlreadyExistsError)) throw error;
-      const existing = (error.existing as JobRecord | undefined) ?? (await this.deps.store.get(jobId));
-      if (!existing) throw new ConcurrentModificationError(jobId, { cause: error });
-      if (existing.requestHash !== hash) throw new IdempotencyKeyReusedError(jobId);
+      const existing = (error.existing as JobRecord | undefined) ?? (await this.deps.store.get(job.jobId));
+      if (!existing) throw new ConcurrentModificationError(job.jobId, { cause: error });
+      if (existing.requestHash !== job.requestHash) throw new IdempotencyKeyReusedError(job.jobId);
       return { job: existing, replayed: true };
     }
   }

@@ -24,6 +24,11 @@ export const LIMITS = {
    * 64 KiB keeps the worst case well under Step Functions' 256 KB state limit, which cannot be caught.
    */
   dispatchPayloadBytes: 64 * 1024,
+  /**
+   * Jobs per batch submit: each takes two items (job, event) of the one transaction that commits the batch, plus one
+   * counter update, well under DynamoDB's 100 items; and 25 job starts stay quick within one request.
+   */
+  batchJobsMax: 25,
 } as const;
 
 /** The bytes a spec adds to its saga's state and dispatch message. */

@@ -85,6 +85,11 @@ export interface JobStore {
   get(jobId: string): Promise<JobRecord | undefined>;
   /** Throws JobAlreadyExistsError (with the stored job), ConcurrentModificationError, or NoCapacityError (slot). */
   commit(change: JobChange): Promise<void>;
+  /**
+   * New jobs of one tenant (changes without `expected`), all or none, in one write. Throws JobAlreadyExistsError,
+   * without the stored job, when any of them exists.
+   */
+  commitAll(changes: readonly JobChange[]): Promise<void>;
   list(query: ListJobsQuery): Promise<JobPage>;
   counters(scope: StatsScope): Promise<Record<string, number>>;
   /** Resolves when the store answers; used by /health. */

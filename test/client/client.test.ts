@@ -25,9 +25,21 @@ describe('Client: against the local runtime', { timeout: 120_000 }, () => {
     rmSync(home, { recursive: true, force: true });
   });
 
+  it('runs every job of a batch to SUCCEEDED, and a batch sent again is replayed, not run twice', async () => {
+    const jobs = [{ idempotencyKey: 'client-batch-a', job: { command: 'true' } }, { idempotencyKey: 'client-batch-b', job: { command: ['sh', '-c', 'echo b'] } }];
+    const first = await user.submitBatch(jobs);
+    const again = await user.submitBatch(jobs);
+    const ids = first.map((r) => (r.outcome === 'failed' ? '' : r.job.jobId));
+    expect(again.map((r) => [r.outcome, r.outcome === 'failed' ? '' : r.job.jobId])).toEqual(ids.map((id) => ['replayed', id]));
+    const done = await Promise.all(ids.map((id) => user.waitFor(id, { pollIntervalMs: 50 })));
+    expect(done.map((job) => [job.status, job.run, job.attempts])).toEqual([['SUCCEEDED', 1, 1], ['SUCCEEDED', 1, 1]]);
+    expect(done[1]!.result?.outputTail).toBe('b\n');
+  });
+
   it('walks every page: 25 jobs, 10 a page, are 3 pages and all 25 jobs once', async () => {
-    const jobs = await Promise.all(Array.from({ length: 25 }, () => user.submit({ command: 'true', priority: 'low' })));
-    const submitted = new Set(jobs.map((job) => job.jobId));
+    const results = await user.submitBatch(Array.from({ length: 25 }, () => ({ job: { command: 'true', priority: 'low' } })));
+    expect(results.map((r) => r.outcome)).toEqual(Array.from({ length: 25 }, () => 'created'));
+    const submitted = new Set(results.map((r) => (r.outcome === 'failed' ? '' : r.job.jobId)));
 
     const first = await user.list({ priority: 'low', limit: 10 });
     const second = await user.list({ priority: 'low', limit: 10, cursor: first.nextCursor! });

@@ -198,7 +198,7 @@ describe('Optimistic publish metrics', () => {
   const job = sampleJob();
   const change: JobChange = { job, event: sampleEvent(job), statusMove: { from: null, to: 'QUEUED', priority: job.priority } };
   const notUsed = () => Promise.reject(new Error('not used by commit'));
-  const inner = (commit: JobStore['commit'] = async () => {}): JobStore => ({ commit, get: notUsed, list: notUsed, counters: notUsed, ping: notUsed });
+  const inner = (commit: JobStore['commit'] = async () => {}): JobStore => ({ commit, commitAll: notUsed, get: notUsed, list: notUsed, counters: notUsed, ping: notUsed });
   const silent = new Logger({ logLevel: 'SILENT' });
   const counts = () => Object.fromEntries(['OptimisticPublishAttempts', 'OptimisticPublishSuccesses', 'OptimisticPublishFailures', 'SagaStartsLost'].map((n) => [n, values(n)]));
   const cancelled = jobEvent('JobCancelRequested', job, 'QUEUED', { requestedBy: 'alice' }, { time: new Date().toISOString(), correlationId: 'c' });
@@ -277,6 +277,22 @@ describe('Optimistic publish metrics', () => {
     await new OptimisticPublishingStore(inner(), runs, publisher(), silent, handlerMetrics()).commit({ ...change, event: sampleEvent(job) });
 
     expect(counts()).toEqual({ OptimisticPublishAttempts: [1], OptimisticPublishSuccesses: [], OptimisticPublishFailures: [1], SagaStartsLost: [1] });
+  });
+
+  it('starts every run of a committed batch, and hands off only the one whose start failed', async () => {
+    const jobs = ['a', 'b', 'c'].map((c) => sampleJob(`job_${c.repeat(32)}`));
+    const changes: JobChange[] = jobs.map((j) => ({ job: j, event: sampleEvent(j), statusMove: { from: null, to: 'QUEUED', priority: j.priority } }));
+    const committed: JobChange[][] = [];
+    const store: JobStore = { ...inner(), commitAll: async (all) => void committed.push([...all]) };
+    const { runs, started, handedOff } = runStarter();
+    const throttledOnce: RunStarter = { ...runs, start: (jobId, run) => (jobId === jobs[1]!.jobId ? Promise.reject(throttled) : runs.start(jobId, run)) };
+
+    await new OptimisticPublishingStore(store, throttledOnce, publisher(), silent, handlerMetrics()).commitAll(changes);
+
+    expect(committed).toEqual([changes]);
+    expect(started.map(([jobId]) => jobId).sort()).toEqual([jobs[0]!.jobId, jobs[2]!.jobId].sort());
+    expect(handedOff).toEqual([changes[1]!.event]);
+    expect(counts()).toEqual({ OptimisticPublishAttempts: [1, 1, 1], OptimisticPublishSuccesses: [1, 1], OptimisticPublishFailures: [1], SagaStartsLost: [] });
   });
 
   it('attempts nothing when the commit itself fails', async () => {

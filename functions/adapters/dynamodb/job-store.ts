@@ -6,7 +6,7 @@ import { ConcurrentModificationError, JobAlreadyExistsError } from '../../core/e
 import { toJobSummary, type JobRecord, type JobSummary } from '../../core/job.ts';
 import type { JobBookkeepingChange, JobChange, JobPage, JobPatchChange, JobPatchStore, JobStore, ListJobsQuery, SlotDelta, SlotStore, StatsScope } from '../../core/ports.ts';
 import { NoCapacityError, TenantRunsParkedError } from '../../core/saga-errors.ts';
-import { counterDeltas } from '../../core/stats.ts';
+import { counterDeltas, type CounterDelta } from '../../core/stats.ts';
 import { COUNTER_SHARDS, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS } from '../../declarations/tables.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { counterShardKey, readCounters } from './job-counters.ts';
@@ -52,6 +52,34 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
 
   async commit(change: JobChange): Promise<void> {
     await this.writeChange(this.jobPut(change.job, change.expected), { jobId: change.job.jobId, tenantId: change.job.tenantId, creates: !change.expected }, change);
+  }
+
+  /**
+   * Every job, every event, and one counter update for all of them: one transaction for the batch (a submit batch
+   * holds at most LIMITS.batchJobsMax jobs, so 2 × 25 + 1 items, under DynamoDB's 100).
+   */
+  async commitAll(changes: readonly JobChange[]): Promise<void> {
+    const first = changes[0];
+    if (!first) return;
+    if (changes.some((c) => c.expected || c.slot || c.noneParked || c.job.tenantId !== first.job.tenantId)) {
+      throw new Error('commitAll takes new jobs of one tenant, with no slot');
+    }
+    const deltas = changes.flatMap((c) => counterDeltas(c.statusMove.from, c.statusMove.to, c.statusMove.priority));
+    const items: TransactItems = [
+      ...changes.map((c) => this.jobPut(c.job, undefined)),
+      ...changes.map((c) => outboxPut(this.tables.outbox, c.event)),
+      ...this.counterItems(deltas, first.job.tenantId, first.event.id),
+    ];
+    // The batch's event ids name it, as one event id names a single change; ClientRequestToken allows 36 characters.
+    const token = createHash('sha256').update(changes.map((c) => c.event.id).join(',')).digest('hex').slice(0, 36);
+    try {
+      await transactWrite(this.client, items, this.random, token);
+    } catch (error) {
+      if (error instanceof IdempotentParameterMismatchException) throw new ConcurrentModificationError(first.job.jobId, { cause: error });
+      const existing = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).findIndex((r, i) => i < changes.length && r.Code === 'ConditionalCheckFailed') : -1;
+      if (existing >= 0) throw new JobAlreadyExistsError(undefined, changes[existing]!.job.jobId);
+      throw error;
+    }
   }
 
   /** The same transaction as `commit`, with an UpdateItem conditioned on facts in place of the job's whole Put. */
@@ -206,21 +234,23 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
 
   /** What every state change writes besides the job: its outbox event and the counters its status move changes. */
   private eventItems(event: JobChange['event'], statusMove: JobChange['statusMove'], tenantId: string): TransactItems {
-    const items: TransactItems = [outboxPut(this.tables.outbox, event)];
-    const deltas = counterDeltas(statusMove.from, statusMove.to, statusMove.priority);
-    if (deltas.length > 0) {
-      // From the event id, not a random draw: a repeated call must be the very same request (ClientRequestToken), and
-      // a ULID's random part spreads the shards just as well.
-      const shard = createHash('sha256').update(event.id).digest().readUInt32BE(0) % COUNTER_SHARDS;
-      const names = Object.fromEntries(deltas.map((d, i) => [`#c${i}`, d.name]));
-      const values = Object.fromEntries(deltas.map((d, i) => [`:d${i}`, d.delta]));
-      const update = `ADD ${deltas.map((_, i) => `#c${i} :d${i}`).join(', ')}`;
-      // The tenant's counters only: the platform's are summed from them when asked (job-counters.ts).
-      items.push({
-        Update: { TableName: this.tables.counters, Key: counterShardKey(tenantId, shard), UpdateExpression: update, ExpressionAttributeNames: names, ExpressionAttributeValues: values },
-      });
-    }
-    return items;
+    return [outboxPut(this.tables.outbox, event), ...this.counterItems(counterDeltas(statusMove.from, statusMove.to, statusMove.priority), tenantId, event.id)];
+  }
+
+  /** One update of one shard of the tenant's counters, moving every counter `deltas` names (summed); none if none. */
+  private counterItems(deltas: readonly CounterDelta[], tenantId: string, eventId: string): TransactItems {
+    const sums = new Map<string, number>();
+    for (const d of deltas) sums.set(d.name, (sums.get(d.name) ?? 0) + d.delta);
+    const moves = [...sums].filter(([, delta]) => delta !== 0);
+    if (moves.length === 0) return [];
+    // From the event id, not a random draw: a repeated call must be the very same request (ClientRequestToken), and
+    // a ULID's random part spreads the shards just as well.
+    const shard = createHash('sha256').update(eventId).digest().readUInt32BE(0) % COUNTER_SHARDS;
+    const names = Object.fromEntries(moves.map(([name], i) => [`#c${i}`, name]));
+    const values = Object.fromEntries(moves.map(([, delta], i) => [`:d${i}`, delta]));
+    const update = `ADD ${moves.map((_, i) => `#c${i} :d${i}`).join(', ')}`;
+    // The tenant's counters only: the platform's are summed from them when asked (job-counters.ts).
+    return [{ Update: { TableName: this.tables.counters, Key: counterShardKey(tenantId, shard), UpdateExpression: update, ExpressionAttributeNames: names, ExpressionAttributeValues: values } }];
   }
 }
 
