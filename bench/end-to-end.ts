@@ -16,8 +16,11 @@ import { percentile, round } from './stats.ts';
 
 interface JobView { jobId: string; status: string; createdAt: string; updatedAt: string }
 
-/** `batch`: jobs per submit request; 1 (the default) sends each alone. */
-export async function benchEndToEnd(options: { jobs: number; inFlight?: number; batch?: number }) {
+/**
+ * `batch`: jobs per submit request; 1 (the default) sends each alone. `inMemoryTables`: DynamoDB Local without its disk,
+ * as the BullMQ side's Redis runs without persistence; by default the tables are on disk, as `npm start` keeps them.
+ */
+export async function benchEndToEnd(options: { jobs: number; inFlight?: number; batch?: number; inMemoryTables?: boolean }) {
   const home = mkdtempSync(join(tmpdir(), 'ff-bench-e2e-'));
   // Worker metrics are priced per worker per month (docs/pricing.md), not per job: one collection at start, no more.
   const fleet = { collectIntervalMs: 3_600_000 };
@@ -25,7 +28,7 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number; 
   // One tenant submits every job: its slot limit (20 held jobs by default) would park most of the burst, and parking
   // (a transaction, a wake-up, a claim that may lose to a newer run and park again) is a tenant's fairness cap, not
   // the pipeline this measures. BullMQ has no such cap either. The cost of a parked burst is its own question.
-  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 2, workerConcurrency: 4, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, tenantSlotLimit: options.jobs, fleet, faults: { rate: 0 } });
+  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, inMemoryTables: options.inMemoryTables ?? false, workers: 2, workerConcurrency: 4, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, tenantSlotLimit: options.jobs, fleet, faults: { rate: 0 } });
   const wireBefore = runtime.faults!.operations();
   const tablesBefore = runtime.faults!.dynamoDbTables();
   invocationCounts.clear();
@@ -91,6 +94,7 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number; 
     return {
       jobs: options.jobs,
       batch,
+      inMemoryTables: options.inMemoryTables ?? false,
       succeeded: succeeded.length,
       submitPerSecond: round(options.jobs / submitSeconds),
       jobsPerSecond: round(succeeded.length / ((last - first) / 1000)),
@@ -170,7 +174,7 @@ function capacityUnits(dynamodb: Record<string, { calls: number; items: number }
 }
 
 export function printEndToEnd(r: Awaited<ReturnType<typeof benchEndToEnd>>): void {
-  console.log(`submit only (API + commit)   ${r.submitPerSecond} jobs/s  (${r.batch === 1 ? 'each job alone' : `${r.batch} jobs per request`}, while the jobs run)`);
+  console.log(`submit only (API + commit)   ${r.submitPerSecond} jobs/s  (${r.batch === 1 ? 'each job alone' : `${r.batch} jobs per request`}, while the jobs run; tables ${r.inMemoryTables ? 'in memory' : 'on disk'})`);
   console.log(`submit → SUCCEEDED           ${r.jobsPerSecond} jobs/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${r.succeeded}/${r.jobs} succeeded)`);
   console.log(`state transitions per job    ${r.transitionsPerJob} (Step Functions), ${r.stateChangesPerJob} job state changes`);
   console.log(`calls per job                lambda ${r.callsPerJob.lambda}, sqs ${r.callsPerJob.sqs}, events ${r.callsPerJob.events}`);

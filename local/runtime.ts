@@ -35,6 +35,11 @@ export interface LocalRuntimeOptions {
   port: number;
   /** Defaults to a free port. */
   dynamoPort?: number;
+  /**
+   * DynamoDB Local keeps its tables in memory, not under `home`: nothing survives a stop. For runs that never restart
+   * (benchmarks, most tests); it spares the disk writes of every commit. Default false: `npm start` keeps its data.
+   */
+  inMemoryTables?: boolean;
   log: (message: string) => void;
   /** The api's direct publish after commit (the relay publishes too). Default true, as in AWS. */
   optimisticPublish?: boolean;
@@ -113,7 +118,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const key = await loadOrCreateSigningKey(home);
     const credentials = loadOrCreateLocalCredentials(home);
 
-    const dynamo = await startDynamoDbLocal({ dataDir: join(home, 'dynamodb'), port: options.dynamoPort, credentials });
+    const dynamo = await startDynamoDbLocal({ ...(options.inMemoryTables ? {} : { dataDir: join(home, 'dynamodb') }), port: options.dynamoPort, credentials });
     undo.push(() => dynamo.stop());
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials });
     try {
