@@ -15,7 +15,7 @@ describe('Client: against the local runtime', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'ff-client-'));
-    runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 1 });
+    runtime = await startLocalRuntime({ home, port: 0, inMemoryTables: true, log: () => {}, workers: 1 });
     const as = (token: string) => new ForgeflowClient({ baseUrl: runtime.url, token });
     [user, other, admin] = [as(runtime.tokens.user), as(runtime.tokens.other), as(runtime.tokens.admin)];
   });

@@ -24,7 +24,7 @@ describe('Console in a browser', { timeout: 120_000 }, () => {
     home = mkdtempSync(join(tmpdir(), 'ff-console-'));
     // The browser first: without Chromium the tests fail at once, with the message that says how to install it.
     browser = await launchBrowser();
-    runtime = await startLocalRuntime({ home, port: 0, log: () => {} });
+    runtime = await startLocalRuntime({ home, port: 0, inMemoryTables: true, log: () => {} });
   });
 
   afterAll(async () => {

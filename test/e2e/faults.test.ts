@@ -54,6 +54,7 @@ describe(`End to end over HTTP: ${JOBS} mixed jobs at a 2% fault rate, a worker 
     runtime = await startLocalRuntime({
       home: mkdtempSync(join(tmpdir(), 'ff-faults-')),
       port: 0,
+      inMemoryTables: true,
       log: () => {},
       workers: 4,
       fleet: FAULT_SCENARIO_FLEET,

@@ -32,6 +32,7 @@ describe('Fleet on the local runtime', { timeout: 180_000 }, () => {
     runtime = await startLocalRuntime({
       home: mkdtempSync(join(tmpdir(), 'ff-fleet-')),
       port: 0,
+      inMemoryTables: true,
       log: () => {},
       workers: fleet.minWorkers ?? 0,
       fleet,

@@ -22,7 +22,7 @@ describe('Job logs on the local runtime', { timeout: 180_000 }, () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'ff-job-logs-e2e-'));
-    runtime = await startLocalRuntime({ home, port: 0, log: () => {}, workers: 1 });
+    runtime = await startLocalRuntime({ home, port: 0, inMemoryTables: true, log: () => {}, workers: 1 });
   });
   afterAll(async () => {
     await runtime?.stop();
