@@ -43,7 +43,7 @@ const starterQueue = new SagaStarterQueue(
 );
 const store: JobStore = new OptimisticPublishingStore(
   dynamoStore,
-  { start: (jobId, run) => sagaControl.start(jobId, run), handOff: (event) => starterQueue.put(event) },
+  { start: (jobId, run, spec) => sagaControl.start(jobId, run, spec), handOff: (event) => starterQueue.put(event) },
   config.OPTIMISTIC_PUBLISH === 'true' ? new EventBridgePublisher(lazyEventBridge({}), { busName: String(config[EVENT_BUS.envVar]), maxAttempts: 1 }) : undefined,
   logger,
   metrics,

@@ -1,11 +1,13 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { jobRunOf, type EventEnvelope } from '../core/events.ts';
+import type { JobRecord } from '../core/job.ts';
+import { claimSpec, type ClaimSpec } from '../core/claim-spec.ts';
 import type { EventPublisher, JobChange, JobStore } from '../core/ports.ts';
 import { emitMetric } from '../shared/platform-metrics.ts';
 
-/** Starts the saga of a job run; 'exists' when it was started before (SagaControl.start). */
-export type SagaStart = (jobId: string, run: number) => Promise<'started' | 'exists'>;
+/** Starts the saga of a job run, handing it the job's spec; 'exists' when it was started before (SagaControl.start). */
+export type SagaStart = (jobId: string, run: number, spec: ClaimSpec) => Promise<'started' | 'exists'>;
 
 /** How the API starts the run a JobQueued queues. */
 export interface RunStarter {
@@ -38,22 +40,22 @@ export class OptimisticPublishingStore implements JobStore {
 
   async commit(change: JobChange): Promise<void> {
     await this.inner.commit(change);
-    await this.takeEffect(change.event);
+    await this.takeEffect(change);
   }
 
   /** A batch's runs start side by side once it is committed; each that fails is handed off on its own. */
   async commitAll(changes: readonly JobChange[]): Promise<void> {
     await this.inner.commitAll(changes);
-    await Promise.all(changes.map((change) => this.takeEffect(change.event)));
+    await Promise.all(changes.map((change) => this.takeEffect(change)));
   }
 
-  private async takeEffect(event: EventEnvelope): Promise<void> {
+  private async takeEffect({ event, job }: JobChange): Promise<void> {
     if (event.type !== 'JobQueued' && !this.publisher) return;
     emitMetric(this.metrics, 'OptimisticPublishAttempts', 1, {});
     const started = performance.now();
     let taken = false;
     try {
-      taken = await this.fastPath(event);
+      taken = await this.fastPath(event, job);
     } catch (error) {
       this.logger.warn('optimistic publish failed', { eventId: event.id, type: event.type, error: (error as Error).message });
     }
@@ -64,10 +66,10 @@ export class OptimisticPublishingStore implements JobStore {
   }
 
   /** True when the effect was taken (or found taken); false when the bus refused the event. */
-  private async fastPath(event: EventEnvelope): Promise<boolean> {
+  private async fastPath(event: EventEnvelope, job: JobRecord): Promise<boolean> {
     if (event.type === 'JobQueued') {
       const { jobId, run } = jobRunOf(event);
-      await this.runs.start(jobId, run);
+      await this.runs.start(jobId, run, claimSpec(job));
       return true;
     }
     const { failed } = await this.publisher!.publish([event]);

@@ -9,11 +9,6 @@ import { isArgvCommand } from './job-command.ts';
  */
 
 /**
- * What the Dispatch state sends to the dispatch queue (with the task token the agent must answer). `command` has
- * either form; a submit refuses args with a command array, so a message that has both was not made by the platform.
- * A snippet with args it never reads is accepted: jobs stored before the array form existed still run.
- */
-/**
  * What names a job in its events, carried through the saga (the claim's payload, the dispatch message, the worker's
  * report) so that RUNNING and SUCCEEDED are written without reading the job first. Optional where it arrives from
  * outside, so messages sent before it existed still count: their job is read instead.
@@ -27,22 +22,30 @@ export const JobFactsSchema = z.object({
 });
 export type JobFacts = z.infer<typeof JobFactsSchema>;
 
-export const DispatchMessageSchema = z
-  .object({
-    taskToken: z.string().min(1),
-    jobId: z.string(),
-    tenantId: z.string(),
-    run: z.number().int().positive(),
-    attempt: z.number().int().positive(),
-    command: JobCommandSchema,
-    args: z.array(z.string()),
-    env: z.record(z.string(), z.string()),
-    timeoutSeconds: z.number().int().positive(),
-    workerClass: z.string(),
-    priority: PrioritySchema,
-    facts: JobFactsSchema.optional(),
-  })
-  .refine((message) => !isArgvCommand(message.command) || message.args.length === 0, { path: ['args'], message: 'a command array takes no args' });
+/** What a claim dispatches of a job (core/saga.ts ClaimSpec): the API hands it to the execution it starts. */
+export const ClaimSpecSchema = z.object({
+  command: JobCommandSchema,
+  args: z.array(z.string()),
+  env: z.record(z.string(), z.string()),
+  timeoutSeconds: z.number().int().positive(),
+  workerClass: z.string(),
+  priority: PrioritySchema,
+  facts: JobFactsSchema,
+});
+
+/**
+ * What the Dispatch state sends to the dispatch queue (with the task token the agent must answer). `command` has
+ * either form; a submit refuses args with a command array, so a message that has both was not made by the platform.
+ * A snippet with args it never reads is accepted: jobs stored before the array form existed still run.
+ */
+export const DispatchMessageSchema = ClaimSpecSchema.extend({
+  taskToken: z.string().min(1),
+  jobId: z.string(),
+  tenantId: z.string(),
+  run: z.number().int().positive(),
+  attempt: z.number().int().positive(),
+  facts: JobFactsSchema.optional(),
+}).refine((message) => !isArgvCommand(message.command) || message.args.length === 0, { path: ['args'], message: 'a command array takes no args' });
 export type DispatchMessage = z.infer<typeof DispatchMessageSchema>;
 
 /** What an agent reports when it starts a job; a consumer records RUNNING. */

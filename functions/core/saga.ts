@@ -11,6 +11,7 @@ import { transitionChange, type Clock, type JobChange, type JobPatchChange, type
 import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { JobNotClaimableError, TenantRunsParkedError, UnknownWorkerClassError } from './saga-errors.ts';
 import { categorizeError, decideAfterFailure, type CategorizedFailure, type StepError } from './saga-failure.ts';
+import { claimSpec, type ClaimSpec } from './claim-spec.ts';
 import type { JobFacts, TaskSuccess, WorkerReport } from './saga-messages.ts';
 
 /** Who the saga's own events name as the actor (e.g. `cancelledBy` when it ends a cancel-requested job). */
@@ -57,16 +58,18 @@ export interface DispatchPayload {
   facts: JobFacts;
 }
 
+/** What a claim assumes of the stored job when its execution knows it: its spec, its status and attempts so far. */
+export interface KnownClaim {
+  spec: ClaimSpec;
+  status: typeof JobStatus.QUEUED | typeof JobStatus.RETRY_SCHEDULED;
+  attempts: number;
+}
+
 /** Where a step left the job. */
 export type SagaOutcome = Pick<JobRecord, 'jobId' | 'run' | 'status'>;
 
 /** Where an attempt stands once its start is recorded (or found over): what an agent's start gate decides from. */
 export type StartedAttempt = SagaOutcome & Pick<JobRecord, 'attempts' | 'cancelRequested' | 'taskToken' | 'workerId'>;
-
-/** What names the job in its events (JobFacts), as the claim hands it on. */
-function jobFacts(job: JobRecord): JobFacts {
-  return { tenantId: job.tenantId, priority: job.priority, workerClass: job.workerClass, createdAt: job.createdAt, ...(job.callbackUrl ? { callbackUrl: job.callbackUrl } : {}) };
-}
 
 export interface JobRun {
   jobId: string;
@@ -106,25 +109,66 @@ const holdsWorker = (job: JobRecord) => job.status === DISPATCHED || job.status 
 export class SagaService {
   constructor(private readonly deps: SagaServiceDeps) {}
 
-  /** QUEUED or RETRY_SCHEDULED → DISPATCHED: one more attempt, one tenant slot. */
-  claim(input: JobRun): Promise<DispatchPayload> {
+  /**
+   * QUEUED or RETRY_SCHEDULED → DISPATCHED: one more attempt, one tenant slot. Handed what its execution knows of the
+   * job (`known`), the usual case is one conditional patch and no read (claimAssumed); anything else reads and decides.
+   */
+  claim(input: JobRun & { known?: KnownClaim | undefined }): Promise<DispatchPayload> {
     const missing = () => new JobNotClaimableError(input.jobId, 'it does not exist');
-    return this.mutate(input.jobId, missing, async (job) => {
-      if (job.run !== input.run) throw new JobNotClaimableError(job.jobId, `it is on run ${job.run}, not ${input.run}`);
-      // A claim that committed and is run again (a Lambda retry) gets the same answer, and no second slot.
-      if (holdsWorker(job)) return this.payload(job);
-      if (job.status !== QUEUED && job.status !== RETRY_SCHEDULED) throw new JobNotClaimableError(job.jobId, `it is ${job.status}`);
-      if (!(WORKER_CLASSES as readonly string[]).includes(job.workerClass)) throw new UnknownWorkerClassError(job.workerClass, WORKER_CLASSES);
-      // The previous attempt's traces go: the events keep them.
-      const { taskToken: _t, stopRequested: _s, workerId: _w, startedAt: _b, finishedAt: _e, result: _r, failure: _f, ...fresh } = job;
-      const execution = input.correlationId ?? sagaExecutionName(job.jobId, job.run);
-      const overdueAt = new Date(this.deps.clock.now().getTime() + (this.dispatchTimeoutSeconds(job) + OVERDUE_MARGIN_SECONDS) * 1000).toISOString();
-      const { next, context } = this.next(input, fresh, { status: DISPATCHED, attempts: job.attempts + 1, slotHeld: true, execution, overdueAt });
-      const limit = this.deps.tenantSlotLimit?.(job.tenantId) ?? DEFAULT_TENANT_SLOT_LIMIT;
-      const payload = this.payload(next);
-      await this.commit(job, next, jobEvent('JobDispatched', next, job.status, {}, context), { tenantId: job.tenantId, delta: 1, limit });
-      return payload;
+    const { known } = input;
+    const assumable = known && (WORKER_CLASSES as readonly string[]).includes(known.spec.workerClass);
+    return this.assumeThenDecide(
+      assumable ? () => this.claimAssumed(input, known) : undefined,
+      (current) => this.mutate(input.jobId, missing, (job) => this.decideClaim(input, job), current),
+    );
+  }
+
+  private async decideClaim(input: JobRun, job: JobRecord): Promise<DispatchPayload> {
+    if (job.run !== input.run) throw new JobNotClaimableError(job.jobId, `it is on run ${job.run}, not ${input.run}`);
+    // A claim that committed and is run again (a Lambda retry) gets the same answer, and no second slot.
+    if (holdsWorker(job)) return this.payload(job, claimSpec(job));
+    if (job.status !== QUEUED && job.status !== RETRY_SCHEDULED) throw new JobNotClaimableError(job.jobId, `it is ${job.status}`);
+    if (!(WORKER_CLASSES as readonly string[]).includes(job.workerClass)) throw new UnknownWorkerClassError(job.workerClass, WORKER_CLASSES);
+    // The previous attempt's traces go: the events keep them.
+    const { taskToken: _t, stopRequested: _s, workerId: _w, startedAt: _b, finishedAt: _e, result: _r, failure: _f, ...fresh } = job;
+    const { execution, overdueAt } = this.dispatchTerms(input, job.timeoutSeconds);
+    const { next, context } = this.next(input, fresh, { status: DISPATCHED, attempts: job.attempts + 1, slotHeld: true, execution, overdueAt });
+    const payload = this.payload(next, claimSpec(next));
+    await this.commit(job, next, jobEvent('JobDispatched', next, job.status, {}, context), this.reserve(job.tenantId));
+    return payload;
+  }
+
+  /** The claim decideClaim would make of a job that is as `known` says, written as a patch conditioned on just that. */
+  private async claimAssumed(input: JobRun, known: KnownClaim): Promise<DispatchPayload> {
+    const { jobId, run } = input;
+    const { spec, status } = known;
+    const attempts = known.attempts + 1;
+    const { execution, overdueAt } = this.dispatchTerms(input, spec.timeoutSeconds);
+    const time = this.deps.clock.now().toISOString();
+    const context = { time, correlationId: input.correlationId ?? sagaExecutionName(jobId, run) };
+    const event = jobEvent('JobDispatched', { ...spec.facts, jobId, run, attempts, status: DISPATCHED }, status, {}, context);
+    await this.deps.store.commitPatch({
+      jobId,
+      tenantId: spec.facts.tenantId,
+      expected: { status, run, attempts: known.attempts, slotHeld: false, cancelRequested: false },
+      set: { status: DISPATCHED, attempts, slotHeld: true, execution, overdueAt, updatedAt: time },
+      remove: ['taskToken', 'stopRequested', 'workerId', 'startedAt', 'finishedAt', 'result', 'failure'],
+      event,
+      statusMove: { from: status, to: DISPATCHED, priority: spec.facts.priority },
+      slot: this.reserve(spec.facts.tenantId),
     });
+    return this.payload({ jobId, run, attempts }, spec);
+  }
+
+  /** The execution that holds the attempt, and when it is overdue: its dispatch timeout and a margin from now. */
+  private dispatchTerms(input: JobRun, timeoutSeconds: number): Pick<JobRecord, 'execution' | 'overdueAt'> {
+    const execution = input.correlationId ?? sagaExecutionName(input.jobId, input.run);
+    const overdueAt = new Date(this.deps.clock.now().getTime() + (this.dispatchTimeoutSeconds(timeoutSeconds) + OVERDUE_MARGIN_SECONDS) * 1000).toISOString();
+    return { execution, overdueAt };
+  }
+
+  private reserve(tenantId: string): SlotDelta {
+    return { tenantId, delta: 1, limit: this.deps.tenantSlotLimit?.(tenantId) ?? DEFAULT_TENANT_SLOT_LIMIT };
   }
 
   /**
@@ -339,27 +383,27 @@ export class SagaService {
     });
   }
 
-  private payload(job: JobRecord): DispatchPayload {
+  private payload(attempt: Pick<JobRecord, 'jobId' | 'run' | 'attempts'>, spec: ClaimSpec): DispatchPayload {
     if (!this.deps.queueUrl) throw new Error('SagaService was built without queueUrl; only the ClaimJob wiring provides it');
     return {
-      jobId: job.jobId,
-      tenantId: job.tenantId,
-      run: job.run,
-      attempt: job.attempts,
-      command: job.command,
-      args: job.args,
-      env: job.env,
-      timeoutSeconds: job.timeoutSeconds,
-      workerClass: job.workerClass,
-      priority: job.priority,
-      queueUrl: this.deps.queueUrl(dispatchQueue(job.workerClass, job.priority)),
-      dispatchTimeoutSeconds: this.dispatchTimeoutSeconds(job),
-      facts: jobFacts(job),
+      jobId: attempt.jobId,
+      tenantId: spec.facts.tenantId,
+      run: attempt.run,
+      attempt: attempt.attempts,
+      command: spec.command,
+      args: spec.args,
+      env: spec.env,
+      timeoutSeconds: spec.timeoutSeconds,
+      workerClass: spec.workerClass,
+      priority: spec.priority,
+      queueUrl: this.deps.queueUrl(dispatchQueue(spec.workerClass, spec.priority)),
+      dispatchTimeoutSeconds: this.dispatchTimeoutSeconds(spec.timeoutSeconds),
+      facts: spec.facts,
     };
   }
 
-  private dispatchTimeoutSeconds(job: JobRecord): number {
-    return job.timeoutSeconds + (this.deps.dispatchGraceSeconds ?? DEFAULT_DISPATCH_GRACE_SECONDS);
+  private dispatchTimeoutSeconds(timeoutSeconds: number): number {
+    return timeoutSeconds + (this.deps.dispatchGraceSeconds ?? DEFAULT_DISPATCH_GRACE_SECONDS);
   }
 
   private release(job: JobRecord): SlotDelta | undefined {

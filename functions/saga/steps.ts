@@ -1,9 +1,10 @@
 import * as z from 'zod';
 import { JobFailureSchema, JobResultSchema } from '../core/job.ts';
 import type { AdmissionService } from '../core/admission.ts';
-import type { SagaService } from '../core/saga.ts';
+import { JobStatus } from '../core/job-status.ts';
+import type { KnownClaim, SagaService } from '../core/saga.ts';
 import { categorizeError } from '../core/saga-failure.ts';
-import { JobFactsSchema, TaskSuccessSchema } from '../core/saga-messages.ts';
+import { ClaimSpecSchema, JobFactsSchema, TaskSuccessSchema } from '../core/saga-messages.ts';
 import { newEventId } from '../core/ids.ts';
 
 /**
@@ -26,6 +27,26 @@ export const SagaExecutionInputSchema = z.object({
 export type SagaExecutionInput = z.infer<typeof SagaExecutionInputSchema>;
 
 const JobRunInput = SagaExecutionInputSchema.extend({ correlationId: z.string().min(1).optional() });
+
+/**
+ * ClaimJob is handed the execution's whole state: the spec the API started it with, or an earlier claim's dispatch
+ * (a retry). Either tells what the job is, so the claim need not read it; a state that shows neither (an execution
+ * the saga starter or the reconciler started) or does not parse leaves the claim to read the job.
+ */
+const ClaimJobInput = JobRunInput.extend({
+  state: z
+    .object({ spec: ClaimSpecSchema.optional(), dispatch: ClaimSpecSchema.extend({ attempt: z.number().int().positive() }).optional() })
+    .optional()
+    .catch(undefined),
+});
+
+function knownClaim(state: z.output<typeof ClaimJobInput>['state']): KnownClaim | undefined {
+  if (state?.dispatch) {
+    const { attempt, ...spec } = state.dispatch;
+    return { spec, status: JobStatus.RETRY_SCHEDULED, attempts: attempt };
+  }
+  return state?.spec && { spec: state.spec, status: JobStatus.QUEUED, attempts: 0 };
+}
 
 const ParkJobInput = SagaExecutionInputSchema.extend({ taskToken: z.string().min(1) });
 
@@ -63,7 +84,10 @@ export const parkJobStep =
 /** Every step; `admission` only where ParkJob runs too (the local engine, tests): each Lambda builds its own step. */
 export function createSagaSteps(saga: SagaService, admission?: Pick<AdmissionService, 'park'>): Record<SagaStepName, SagaStep> {
   return {
-    ClaimJob: async (input) => saga.claim(JobRunInput.parse(input)),
+    ClaimJob: async (input) => {
+      const { state, ...run } = ClaimJobInput.parse(input);
+      return saga.claim({ ...run, known: knownClaim(state) });
+    },
     ParkJob: admission ? parkJobStep(admission) : () => Promise.reject(new Error('These saga steps were built without admission; ParkJob runs in its own Lambda')),
     RecordSuccess: async (input) => saga.recordSuccess(RecordSuccessInput.parse(input)),
     Categorize: categorizeStep,

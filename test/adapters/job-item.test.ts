@@ -30,10 +30,14 @@ describe('The byOverdue index attributes of a job item', () => {
   });
 
   it('keeps a patched job where it is in the index while it stays held or queued, and takes it out otherwise', () => {
-    expect(patchedIndexAttributes('acme', JobStatus.DISPATCHED, JobStatus.RUNNING).remove).toEqual([]);
-    expect(patchedIndexAttributes('acme', JobStatus.QUEUED, JobStatus.QUEUED).remove).toEqual([]);
-    expect(patchedIndexAttributes('acme', JobStatus.QUEUED, JobStatus.CANCELLED)).toEqual({ set: { tenantStatus: 'acme#CANCELLED' }, remove: ['heldShard'] });
-    expect(patchedIndexAttributes('acme', JobStatus.RUNNING, JobStatus.SUCCEEDED).remove).toEqual(['heldShard']);
-    expect(() => patchedIndexAttributes('acme', JobStatus.QUEUED, JobStatus.DISPATCHED)).toThrow(/needs a whole write/);
+    const job = { jobId: 'job_1', tenantId: 'acme' };
+    expect(patchedIndexAttributes(job, JobStatus.DISPATCHED, { status: JobStatus.RUNNING }).remove).toEqual([]);
+    expect(patchedIndexAttributes(job, JobStatus.QUEUED, { status: JobStatus.QUEUED }).remove).toEqual([]);
+    expect(patchedIndexAttributes(job, JobStatus.QUEUED, { status: JobStatus.CANCELLED })).toEqual({ set: { tenantStatus: 'acme#CANCELLED' }, remove: ['heldShard'] });
+    expect(patchedIndexAttributes(job, JobStatus.RUNNING, { status: JobStatus.SUCCEEDED }).remove).toEqual(['heldShard']);
+    expect(() => patchedIndexAttributes(job, JobStatus.QUEUED, { status: JobStatus.DISPATCHED })).toThrow(/must set overdueAt/);
+    // A claim's patch puts the job in the held part of the index, in the shard a whole write would choose.
+    const claimed = patchedIndexAttributes(job, JobStatus.RETRY_SCHEDULED, { status: JobStatus.DISPATCHED, overdueAt: '2026-12-01T00:00:00.000Z' });
+    expect(claimed).toEqual({ set: { tenantStatus: 'acme#DISPATCHED', heldShard: toJobItem({ ...sampleJob('job_1'), status: JobStatus.DISPATCHED, overdueAt: '2026-12-01T00:00:00.000Z' }).heldShard }, remove: [] });
   });
 });

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { claimSpec, type ClaimSpec } from '../../functions/core/claim-spec.ts';
 import { OptimisticPublishingStore, type RunStarter } from '../../functions/api/optimistic-publish.ts';
 import { jobEvent, type EventEnvelope } from '../../functions/core/events.ts';
 import { describeFailure } from '../../functions/core/failure-reasons.ts';
@@ -205,11 +206,13 @@ describe('Optimistic publish metrics', () => {
   /** A run starter that records what it was asked, failing the start or the hand-off when told to. */
   const runStarter = (fail: { start?: Error; handOff?: Error } = {}) => {
     const started: [string, number][] = [];
+    const specs: ClaimSpec[] = [];
     const handedOff: EventEnvelope[] = [];
     const runs: RunStarter = {
-      start: async (jobId, run) => {
+      start: async (jobId, run, spec) => {
         if (fail.start) throw fail.start;
         started.push([jobId, run]);
+        specs.push(spec);
         return 'started';
       },
       handOff: async (event) => {
@@ -217,7 +220,7 @@ describe('Optimistic publish metrics', () => {
         handedOff.push(event);
       },
     };
-    return { runs, started, handedOff };
+    return { runs, started, specs, handedOff };
   };
   const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
 
@@ -242,10 +245,12 @@ describe('Optimistic publish metrics', () => {
 
   it("starts a queued run's saga instead of publishing, and publishes any other event", async () => {
     const bus = publisher();
-    const { runs, started, handedOff } = runStarter();
+    const { runs, started, specs, handedOff } = runStarter();
     const queued = sampleEvent(job);
 
     await new OptimisticPublishingStore(inner(), runs, bus, silent, handlerMetrics()).commit({ ...change, event: queued });
+    // The job's spec goes with the start, so the run's first claim need not read the job.
+    expect(specs).toEqual([claimSpec(job)]);
     await new OptimisticPublishingStore(inner(), runs, bus, silent, handlerMetrics()).commit({ ...change, event: cancelled });
 
     expect(started).toEqual([[job.jobId, job.run]]);
@@ -285,7 +290,7 @@ describe('Optimistic publish metrics', () => {
     const committed: JobChange[][] = [];
     const store: JobStore = { ...inner(), commitAll: async (all) => void committed.push([...all]) };
     const { runs, started, handedOff } = runStarter();
-    const throttledOnce: RunStarter = { ...runs, start: (jobId, run) => (jobId === jobs[1]!.jobId ? Promise.reject(throttled) : runs.start(jobId, run)) };
+    const throttledOnce: RunStarter = { ...runs, start: (jobId, run, spec) => (jobId === jobs[1]!.jobId ? Promise.reject(throttled) : runs.start(jobId, run, spec)) };
 
     await new OptimisticPublishingStore(store, throttledOnce, publisher(), silent, handlerMetrics()).commitAll(changes);
 

@@ -23,6 +23,7 @@ import { lambdaContext } from '../../local/lambda.ts';
 import { LocalStepFunctionsEngine, type StepHandler } from '../../local/stepfunctions/engine.ts';
 import { localStateMachineArn, type AslDefinition } from '../../local/stepfunctions/local-definition.ts';
 import { TaskTokenRegistry } from '../../local/stepfunctions/token-registry.ts';
+import { claimSpec } from '../../functions/core/claim-spec.ts';
 import { createTestTables } from '../support/dynamodb.ts';
 
 export const SAGA_ARN = localStateMachineArn(JOB_SAGA.name);
@@ -187,8 +188,11 @@ export async function createSagaTestbed() {
 
     const submit = async (spec: JobSpecInput = { command: 'echo hi' }): Promise<string> =>
       (await jobs.submit(actor, JobSpecSchema.parse(spec), undefined, 'test')).job.jobId;
-    const startSaga = async (jobId: string, run = 1) =>
-      (await engine.startExecution({ stateMachineArn: SAGA_ARN, name: sagaExecutionName(jobId, run), input: JSON.stringify({ jobId, run }) })).executionArn;
+    // Started as the API starts a run: with the job's spec, so the first claim needs no read.
+    const startSaga = async (jobId: string, run = 1) => {
+      const spec = claimSpec((await store.get(jobId))!);
+      return (await engine.startExecution({ stateMachineArn: SAGA_ARN, name: sagaExecutionName(jobId, run), input: JSON.stringify({ jobId, run, spec }) })).executionArn;
+    };
     return {
       actor, saga, engine, worker, report, submit, startSaga, admission,
       /** What the admission consumer does for one freed slot of this rig's tenant. */

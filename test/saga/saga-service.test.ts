@@ -4,6 +4,8 @@ import { newEventId } from '../../functions/core/ids.ts';
 import { toJobResource } from '../../functions/core/job.ts';
 import { JobNotClaimableError, NoCapacityError } from '../../functions/core/saga-errors.ts';
 import type { WorkerReport } from '../../functions/core/saga-messages.ts';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { claimSpec } from '../../functions/core/claim-spec.ts';
 import { createSagaTestbed } from './harness.ts';
 
 type Testbed = Awaited<ReturnType<typeof createSagaTestbed>>;
@@ -32,6 +34,63 @@ describe('Class: SagaService', () => {
     expect(await rig.slotsInUse()).toBe(1);
     expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched']);
     expect(await rig.job(jobId)).toMatchObject({ status: 'DISPATCHED', attempts: 1, slotHeld: true });
+  });
+
+  /** The stored item as DynamoDB holds it, index attributes included. */
+  const item = async (jobId: string) =>
+    (await testbed.tables.documentClient.send(new GetCommand({ TableName: testbed.tables.tableNames.jobs, Key: { jobId }, ConsistentRead: true }))).Item!;
+  /** What two jobs claimed the same way share: all but their ids, times and the index keys made of those. */
+  const sameItem = ({ jobId: _j, createdAt: _c, updatedAt: _u, execution: _e, overdueAt: _o, createdKey: _k, heldShard, ...rest }: Record<string, unknown>) => ({ ...rest, held: String(heldShard).split('#')[0] });
+
+  it('claims from the spec its execution started with, without reading the job, as a read and write would', async () => {
+    const rig = testbed.rig();
+    const spec = { command: 'echo hi', env: { A: '1' }, priority: 'high' as const, callbackUrl: 'https://hooks.example.com/forgeflow' };
+    const [assumed, read] = [await rig.submit(spec), await rig.submit(spec)];
+    const known = { spec: claimSpec(await rig.job(assumed)), status: 'QUEUED' as const, attempts: 0 };
+
+    const reads = vi.spyOn(testbed.store, 'get');
+    const payload = await rig.saga.claim({ jobId: assumed, run: 1, known });
+    expect(reads).not.toHaveBeenCalled();
+    reads.mockRestore();
+    const fromRead = await rig.saga.claim({ jobId: read, run: 1 });
+
+    expect({ ...payload, jobId: read, facts: { ...payload.facts, createdAt: fromRead.facts.createdAt } }).toEqual(fromRead);
+    expect(sameItem(await item(assumed))).toEqual(sameItem(await item(read)));
+    expect((await item(assumed)).heldShard).toMatch(/^held#/);
+    expect(await rig.slotsInUse()).toBe(2);
+    const [a, b] = [(await testbed.outbox(assumed)).at(-1)!, (await testbed.outbox(read)).at(-1)!];
+    expect(a.type).toBe('JobDispatched');
+    expect({ ...a.data, jobId: read, createdAt: (b.data as { createdAt: string }).createdAt }).toEqual(b.data);
+  });
+
+  it('answers a claim from the spec that runs again (a Lambda retry) with the same payload, and no second slot or event', async () => {
+    const rig = testbed.rig({ slotLimit: 1 });
+    const jobId = await rig.submit();
+    const known = { spec: claimSpec(await rig.job(jobId)), status: 'QUEUED' as const, attempts: 0 };
+
+    const first = await rig.saga.claim({ jobId, run: 1, known });
+    const again = await rig.saga.claim({ jobId, run: 1, known });
+
+    expect(again).toEqual(first);
+    expect(await rig.slotsInUse()).toBe(1);
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched']);
+  });
+
+  it('claims a retry from the last dispatch, and refuses a job that is not as the spec assumed as the read would', async () => {
+    const rig = testbed.rig();
+    const [retried, cancelled] = [await rig.submit({ command: 'x', maxAttempts: 3 }), await rig.submit()];
+    const first = await rig.saga.claim({ jobId: retried, run: 1 });
+    await rig.saga.recordFailure({ jobId: retried, run: 1, failure: describeFailure('NON_ZERO_EXIT_CODE', 'exit 1'), decisionId: newEventId() });
+    await rig.saga.releaseSlot({ jobId: retried, run: 1 });
+    await testbed.jobs.cancel(rig.actor, cancelled, 'test');
+
+    const second = await rig.saga.claim({ jobId: retried, run: 1, known: { spec: claimSpec(await rig.job(retried)), status: 'RETRY_SCHEDULED', attempts: first.attempt } });
+    const refused = claimSpec(await rig.job(cancelled));
+    await expect(rig.saga.claim({ jobId: cancelled, run: 1, known: { spec: refused, status: 'QUEUED', attempts: 0 } })).rejects.toMatchObject({ name: 'JobNotClaimable', details: { reason: 'it is CANCELLED' } });
+
+    expect(second).toMatchObject({ attempt: 2 });
+    expect(await rig.job(retried)).toMatchObject({ status: 'DISPATCHED', attempts: 2, slotHeld: true });
+    expect(await rig.slotsInUse()).toBe(1);
   });
 
   it('records a failure decision once: a RecordFailure retried after it committed answers the same, with no second event', async () => {

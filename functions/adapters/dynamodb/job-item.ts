@@ -48,12 +48,21 @@ export function fromJobItem(item: Record<string, unknown>): JobRecord {
 }
 
 /**
- * The index attributes a patch from one status into another changes. An overdue shard comes with its overdueAt,
- * which only a whole write sets: a patch may keep a job where it is in the index (DISPATCHED → RUNNING) or take it
- * out, never put it in.
+ * The index attributes a patch of a job changes, from its status now (`from`) to what the patch sets. A patch that
+ * puts a job in the byOverdue index (a claim: into DISPATCHED) must set its `overdueAt` too; otherwise a patch may keep
+ * the job where it is in the index (DISPATCHED → RUNNING) or take it out.
  */
-export function patchedIndexAttributes(tenantId: string, from: JobStatus, to: JobStatus): { set: Pick<JobItem, 'tenantStatus'>; remove: 'heldShard'[] } {
-  if (!isHeld(from) && isHeld(to)) throw new Error(`A job patch cannot move a job from ${from} to ${to}; that needs a whole write`);
+export function patchedIndexAttributes(
+  job: { jobId: string; tenantId: string },
+  from: JobStatus,
+  set: Pick<JobRecord, 'status'> & Partial<Pick<JobRecord, 'overdueAt'>>,
+): { set: Pick<JobItem, 'tenantStatus' | 'heldShard'>; remove: 'heldShard'[] } {
+  const to = set.status;
+  const tenantStatus = tenantStatusKey(job.tenantId, to);
+  if (!isHeld(from) && isHeld(to)) {
+    if (set.overdueAt === undefined) throw new Error(`A job patch from ${from} to ${to} must set overdueAt: the job enters the byOverdue index`);
+    return { set: { tenantStatus, heldShard: overdueShardKey('held', shardOf(job.jobId)) }, remove: [] };
+  }
   const stays = from === to || (isHeld(from) && isHeld(to));
-  return { set: { tenantStatus: tenantStatusKey(tenantId, to) }, remove: stays ? [] : ['heldShard'] };
+  return { set: { tenantStatus }, remove: stays ? [] : ['heldShard'] };
 }

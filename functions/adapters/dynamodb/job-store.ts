@@ -191,7 +191,7 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
   }
 
   private jobPatch(change: JobPatchChange): TransactItems[number] {
-    const index = patchedIndexAttributes(change.tenantId, change.expected.status, change.set.status);
+    const index = patchedIndexAttributes(change, change.expected.status, change.set);
     const names: Record<string, string> = { '#version': 'version' };
     const values: Record<string, unknown> = { ':one': 1 };
     const sets = Object.entries({ ...change.set, ...index.set }).map(([field, value], i) => {

@@ -1,6 +1,7 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { executionArnOf, sagaExecutionName } from '../../declarations/statemachines.ts';
 import { asLazySfn, type LazySfn } from '../lazy-clients.ts';
+import type { ClaimSpec } from '../../core/claim-spec.ts';
 import { startExecutionOnce } from './start-once.ts';
 
 /**
@@ -24,9 +25,12 @@ export class SagaControl {
     this.client = asLazySfn(client);
   }
 
-  /** Starts the saga of one job run; 'exists' when that run's execution was started before. */
-  start(jobId: string, run: number): Promise<'started' | 'exists'> {
-    return startExecutionOnce(this.client, this.stateMachineArn, sagaExecutionName(jobId, run), { jobId, run });
+  /**
+   * Starts the saga of one job run; 'exists' when that run's execution was started before. With the job's `spec`, its
+   * first claim needs no read of the job.
+   */
+  start(jobId: string, run: number, spec?: ClaimSpec): Promise<'started' | 'exists'> {
+    return startExecutionOnce(this.client, this.stateMachineArn, sagaExecutionName(jobId, run), { jobId, run, ...(spec ? { spec } : {}) });
   }
 
   /**
