@@ -32,7 +32,7 @@ export interface SqsPollerOptions {
   /** The record's eventSourceARN; looked up with GetQueueAttributes when omitted. */
   queueArn?: string;
   handler: SqsBatchHandler;
-  /** Messages per invocation, 1–10. */
+  /** Messages per invocation: 1–10, or up to 10,000 with a batching window of 1 s or more (Lambda's rule). */
   batchSize: number;
   /**
    * Lambda's MaximumBatchingWindowInSeconds: after the first message, keep gathering until the batch is full or the
@@ -74,8 +74,10 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   const { client, queueUrl, handler, batchSize } = options;
   const waitTimeSeconds = options.waitTimeSeconds ?? 1;
   const concurrency = options.concurrency ?? 2;
-  checkInteger('batchSize', batchSize, 1, 10);
   const windowMs = (options.maxBatchingWindowSeconds ?? 0) * 1000;
+  // Lambda's rule: over 10 messages a batch takes more than one receive, so it needs a window of 1 s at least.
+  if (batchSize > SQS_BATCH_MAX && windowMs < 1000) throw new RangeError(`batchSize ${batchSize} is over ${SQS_BATCH_MAX}: it needs maxBatchingWindowSeconds of 1 or more`);
+  checkInteger('batchSize', batchSize, 1, 10_000);
   // Lambda's own bounds for the window.
   checkInteger('maxBatchingWindowSeconds', options.maxBatchingWindowSeconds ?? 0, 0, 300);
   // WaitTimeSeconds 0 would turn an idle queue into a busy loop of empty receives.
@@ -122,7 +124,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
         const out = await client.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: batchSize,
+            MaxNumberOfMessages: Math.min(batchSize, SQS_BATCH_MAX),
             WaitTimeSeconds: waitTimeSeconds,
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
@@ -154,7 +156,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
         const out = await client.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: batchSize - messages.length,
+            MaxNumberOfMessages: Math.min(batchSize - messages.length, SQS_BATCH_MAX),
             WaitTimeSeconds: Math.min(waitTimeSeconds, Math.max(1, Math.ceil((closesAt - Date.now()) / 1000))),
             MessageSystemAttributeNames: ['All'],
             MessageAttributeNames: ['All'],
@@ -187,30 +189,35 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
     }
     const done = messages.filter((message) => !failed.has(message.MessageId ?? ''));
     if (done.length === 0) return true;
-    try {
-      const Entries = done.map((message, i) => ({ Id: `m${i}`, ReceiptHandle: message.ReceiptHandle }));
-      const out = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries }));
-      if (out.Failed?.length) {
-        const ids = out.Failed.map((entry) => done[Number(entry.Id?.slice(1))]?.MessageId ?? String(entry.Id));
-        const reasons = out.Failed.map((entry) => `${entry.Code}: ${entry.Message}`).join('; ');
-        const error = new Error(`DeleteMessageBatch failed for ${ids.length} message(s), which will be redelivered: ${reasons}`);
-        report(error, { phase: 'delete', messageIds: ids });
+    let refused = false;
+    for (const chunk of chunks(done)) {
+      try {
+        const Entries = chunk.map((message, i) => ({ Id: `m${i}`, ReceiptHandle: message.ReceiptHandle }));
+        const out = await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries }));
+        if (out.Failed?.length) {
+          const ids = out.Failed.map((entry) => chunk[Number(entry.Id?.slice(1))]?.MessageId ?? String(entry.Id));
+          const reasons = out.Failed.map((entry) => `${entry.Code}: ${entry.Message}`).join('; ');
+          const error = new Error(`DeleteMessageBatch failed for ${ids.length} message(s), which will be redelivered: ${reasons}`);
+          report(error, { phase: 'delete', messageIds: ids });
+        }
+      } catch (error) {
+        // Undeleted messages come back after the visibility timeout: a duplicate delivery, never a loss.
+        report(error, { phase: 'delete', messageIds: chunk.map((message) => message.MessageId ?? '') });
+        refused = true;
       }
-      return true;
-    } catch (error) {
-      // Undeleted messages come back after the visibility timeout: a duplicate delivery, never a loss.
-      report(error, { phase: 'delete', messageIds: done.map((message) => message.MessageId ?? '') });
-      return false;
     }
+    return !refused;
   };
 
   /** Gives back messages that arrived after stop(), so the next consumer need not wait out their visibility timeout. */
   const release = async (messages: Message[]) => {
-    try {
-      const Entries = messages.map((message, i) => ({ Id: `m${i}`, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
-      await client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries }));
-    } catch (error) {
-      report(error, { phase: 'release', messageIds: messages.map((message) => message.MessageId ?? '') });
+    for (const chunk of chunks(messages)) {
+      try {
+        const Entries = chunk.map((message, i) => ({ Id: `m${i}`, ReceiptHandle: message.ReceiptHandle, VisibilityTimeout: 0 }));
+        await client.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries }));
+      } catch (error) {
+        report(error, { phase: 'release', messageIds: chunk.map((message) => message.MessageId ?? '') });
+      }
     }
   };
 
@@ -298,6 +305,13 @@ function toMessageAttributes(attributes: Record<string, MessageAttributeValue>):
   );
 }
 
+
+/** What one ReceiveMessage returns and one batch call takes, at most. */
+const SQS_BATCH_MAX = 10;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  return Array.from({ length: Math.ceil(items.length / SQS_BATCH_MAX) }, (_, i) => items.slice(i * SQS_BATCH_MAX, (i + 1) * SQS_BATCH_MAX));
+}
 
 function checkInteger(name: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {

@@ -261,6 +261,18 @@ describe('startSqsPoller', () => {
     expect(ids(event)).toEqual([first!, ...later].sort());
   });
 
+  it('with a window, gathers more than ten messages into one invocation and deletes them ten a call', async () => {
+    const queue = await sqs.ensureQueue(testQueue({ visibilityTimeoutSeconds: 30 }));
+    const sent = await send(queue.url, ...Array.from({ length: 25 }, (_, i) => `m${i}`));
+    const calls = new Invocations();
+    const { poller, errors } = poll({ queueUrl: queue.url, handler: calls.handler(), batchSize: 25, maxBatchingWindowSeconds: 2 });
+    const { event } = await calls.nth(0);
+    expect(ids(event)).toEqual([...sent].sort());
+    await poller.stop();
+    expect(await depth(queue.url)).toEqual({ visible: 0, inFlight: 0 });
+    expect(errors).toEqual([]);
+  });
+
   it('deletes the successes of a partial batch and redelivers only the reported failure', async () => {
     const queue = await sqs.ensureQueue(testQueue({ visibilityTimeoutSeconds: 1 }));
     const sent = await send(queue.url, 'a', 'b', 'c');
@@ -358,7 +370,8 @@ describe('startSqsPoller', () => {
 
   it('rejects settings Lambda would not accept', () => {
     const base = { client: {} as SQSClient, queueUrl: 'u', handler: async () => {}, onError: () => {} };
-    expect(() => startSqsPoller({ ...base, batchSize: 11 })).toThrow(RangeError);
+    expect(() => startSqsPoller({ ...base, batchSize: 11 })).toThrow(/needs maxBatchingWindowSeconds of 1 or more/);
+    expect(() => startSqsPoller({ ...base, batchSize: 10_001, maxBatchingWindowSeconds: 1 })).toThrow(RangeError);
     expect(() => startSqsPoller({ ...base, batchSize: 10, waitTimeSeconds: 0 })).toThrow(RangeError);
   });
 });
