@@ -4,6 +4,7 @@ import { PERSONAS } from './config.ts';
 import type { Cli } from './context.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { statsCommand } from './commands/stats.ts';
+import { submitBatchCommand } from './commands/submit-batch.ts';
 import { submitCommand } from './commands/submit.ts';
 import { workersCommand } from './commands/workers.ts';
 
@@ -23,7 +24,7 @@ export function program(cli: Cli): Command {
     .showSuggestionAfterError()
     .exitOverride();
   // Added after the settings above, which they inherit (exitOverride, output, the hint after errors).
-  for (const command of [submitCommand(cli), jobsCommand(cli), workersCommand(cli), statsCommand(cli)]) {
+  for (const command of [submitCommand(cli), submitBatchCommand(cli), jobsCommand(cli), workersCommand(cli), statsCommand(cli)]) {
     root.addCommand(inherit(command, root));
   }
   // The likeliest slip: the job's own flags (`sh -c …`) typed without the `--` that ends forgeflow's.

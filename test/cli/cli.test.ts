@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -76,6 +76,33 @@ describe('CLI: the forgeflow binary against the local runtime', { timeout: 180_0
     expect(listed.code).toBe(0);
     const page = JSON.parse(listed.stdout) as { items: Array<{ jobId: string }>; nextCursor: string | null };
     expect(page.items.map((item) => item.jobId)).toContain(job.jobId);
+  });
+
+  it('submit-batch sends a file of jobs 25 a request, in order; sent again, each keyed job is replayed', async () => {
+    const file = join(home, 'jobs.jsonl');
+    const lines = Array.from({ length: 27 }, (_, i) => JSON.stringify({ idempotencyKey: `cli-batch-${i}`, job: { command: ['echo', String(i)] } }));
+    writeFileSync(file, `${lines.join('\n')}\n\n`);
+
+    const first = await forgeflow(['submit-batch', file], env);
+    const again = await forgeflow(['--json', 'submit-batch', file], env);
+
+    expect(first.code).toBe(0);
+    const created = first.stdout.trim().split('\n');
+    expect(created).toHaveLength(27);
+    expect(created.every((line) => /^job_[0-9a-f]{32} created$/.test(line))).toBe(true);
+    const replayed = again.stdout.trim().split('\n').map((line) => JSON.parse(line) as { line: number; outcome: string; job: { jobId: string; command: string[] } });
+    expect(replayed.map((r) => [r.line, r.outcome])).toEqual(lines.map((_, i) => [i + 1, 'replayed']));
+    expect(replayed.map((r) => r.job.jobId)).toEqual(created.map((line) => line.split(' ')[0]));
+    expect(replayed[26]!.job.command).toEqual(['echo', '26']);
+  });
+
+  it('submit-batch refuses a file with a line that is not a JSON object before sending anything, with exit 64', async () => {
+    const file = join(home, 'broken.jsonl');
+    writeFileSync(file, '{"job":{"command":"true"}}\n{"job":\n');
+    const run = await forgeflow(['submit-batch', file], env);
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain(`line 2 of ${file} is not a JSON object`);
+    expect(run.stdout).toBe('');
   });
 
   it('a bad flag is a one-line error with a usage hint, and exit 64', async () => {
