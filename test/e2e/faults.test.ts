@@ -14,7 +14,7 @@ interface JobView {
   attempts: number;
   workerId?: string;
   result?: { exitCode: number | null; outputTail: string };
-  failure?: { reason: string; category: string; suggestedActions: string[] };
+  failure?: { reason: string; message: string; category: string; suggestedActions: string[] };
 }
 
 // Fifteen of each failing kind and sixty side effects: every path, at the size the suite's time allows
@@ -101,8 +101,10 @@ describe(`End to end over HTTP: ${JOBS} mixed jobs at a 2% fault rate, a worker 
     // A job the killed worker held may end with WORKER_LOST as its last reason; any other reason must be its own.
     const wrongReason = outcomes.flatMap((o, i) => (o.reason === KINDS[o.kind].reason ? [] : [{ ...o, id: ids[i]! }]));
     for (const { id, reason } of wrongReason) {
-      const { items } = await api<{ items: { type: string; data: { workerId?: string } }[] }>('GET', `/v1/jobs/${id}/events`);
-      expect({ id, reason, ranOnVictim: items.some((e) => e.type === 'JobRunning' && e.data.workerId === victim) }).toEqual({ id, reason: 'WORKER_LOST', ranOnVictim: true });
+      const { items } = await api<{ items: { type: string; time: string; data: { workerId?: string; attempts?: number } }[] }>('GET', `/v1/jobs/${id}/events`);
+      // On a failure, the job's failure message and history say which path declared it lost (the reaper or the DLQ).
+      const story = JSON.stringify({ victim, failure: views[ids.indexOf(id)]!.failure?.message, events: items.map((e) => [e.type, e.time, e.data.workerId, e.data.attempts]) });
+      expect({ id, reason, ranOnVictim: items.some((e) => e.type === 'JobRunning' && e.data.workerId === victim) }, story).toEqual({ id, reason: 'WORKER_LOST', ranOnVictim: true });
     }
     const byKind = (kind: Kind) => views.filter((_, i) => kinds[i] === kind && !wrongReason.some((w) => w.id === ids[i]));
     expect(byKind('exit1').every((j) => j.attempts === 2 && j.result?.outputTail.includes('failing'))).toBe(true);
