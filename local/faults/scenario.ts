@@ -11,8 +11,14 @@ import type { LocalRuntime } from '../runtime.ts';
  * run, the client they submit with, the worker they kill, and how they read side effects and slots afterwards.
  */
 
-/** Four agents of eight slots, with the fleet's loops fast enough for a kill to be noticed within seconds. */
-export const FAULT_SCENARIO_FLEET: LocalFleetSettings = { minWorkers: 4, maxWorkers: 4, slotsPerWorker: 8, heartbeatIntervalSeconds: 1, scaleIntervalMs: 500, reapIntervalMs: 1000 };
+/**
+ * Four agents of eight slots, with the fleet's loops fast enough for a kill to be noticed within seconds. Heartbeats
+ * every 2 s, as `npm start` has them, so a worker is lost after 8 s of silence: at 1 s (lost after 4 s) a live worker
+ * whose heartbeats were late on a starved machine (the suite, faults retried with backoff) was removed twice, and its
+ * jobs failed WORKER_LOST or ran again after it had finished them. The killed worker's jobs come back within the
+ * agents' 10 s visibility window either way.
+ */
+export const FAULT_SCENARIO_FLEET: LocalFleetSettings = { minWorkers: 4, maxWorkers: 4, slotsPerWorker: 8, heartbeatIntervalSeconds: 2, scaleIntervalMs: 500, reapIntervalMs: 1000 };
 
 export type ApiCall = <T>(method: string, path: string, body?: unknown, headers?: Record<string, string>) => Promise<T>;
 
