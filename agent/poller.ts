@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Priority } from '../functions/core/priority.ts';
+import { SQS_BATCH_MAX } from '../functions/declarations/queues.ts';
 import type { AgentLogger } from './job.ts';
 import { errorName } from './retry.ts';
 import { SmoothWeightedRoundRobin } from './scheduler.ts';
@@ -46,7 +47,6 @@ export interface PollerOptions {
   logger: AgentLogger;
 }
 
-const MAX_BATCH = 10;
 export const EMPTY_RECHECK_MS = 1000;
 const MAX_ERROR_BACKOFF_MS = 20_000;
 
@@ -99,7 +99,7 @@ export class Poller {
       const candidates = queues.filter(({ priority: p }) => !this.longPolls.has(p) && !this.cooling(p, now) && (this.emptyUntil.get(p) ?? 0) <= now);
       const pick = this.scheduler.pick(candidates.map((q) => q.priority));
       if (pick) {
-        await this.receive(queues.find((q) => q.priority === pick)!, Math.min(MAX_BATCH, free), 0);
+        await this.receive(queues.find((q) => q.priority === pick)!, Math.min(SQS_BATCH_MAX, free), 0);
         continue;
       }
       this.startLongPolls(free, now);

@@ -9,6 +9,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { SQS_BATCH_MAX } from '../functions/declarations/queues.ts';
 import { lambdaContext } from './lambda.ts';
 
 /**
@@ -305,9 +306,6 @@ function toMessageAttributes(attributes: Record<string, MessageAttributeValue>):
   );
 }
 
-
-/** What one ReceiveMessage returns and one batch call takes, at most. */
-const SQS_BATCH_MAX = 10;
 
 function chunks<T>(items: readonly T[]): T[][] {
   return Array.from({ length: Math.ceil(items.length / SQS_BATCH_MAX) }, (_, i) => items.slice(i * SQS_BATCH_MAX, (i + 1) * SQS_BATCH_MAX));

@@ -40,22 +40,17 @@ export const SAGA_STEPS = [
 export type CompensationName = (typeof SAGA_STEPS)[number]['compensation'];
 export const COMPENSATION_ORDER: readonly CompensationName[] = SAGA_STEPS.map((s) => s.compensation).reverse();
 
-/** What ClaimJob hands the Dispatch state: the DispatchMessage fields plus where and how long to wait. */
-export interface DispatchPayload {
+/**
+ * What ClaimJob hands the Dispatch state: the DispatchMessage fields plus where and how long to wait. Its spec part
+ * (command, where it runs, and the facts that let RUNNING and SUCCEEDED name the job without reading it) is ClaimSpec.
+ */
+export interface DispatchPayload extends ClaimSpec {
   jobId: string;
   tenantId: string;
   run: number;
   attempt: number;
-  command: JobRecord['command'];
-  args: string[];
-  env: Record<string, string>;
-  timeoutSeconds: number;
-  workerClass: string;
-  priority: JobRecord['priority'];
   queueUrl: string;
   dispatchTimeoutSeconds: number;
-  /** What RUNNING and SUCCEEDED need to name the job in their events without reading it. */
-  facts: JobFacts;
 }
 
 /** What a claim assumes of the stored job when its execution knows it: its spec, its status and attempts so far. */

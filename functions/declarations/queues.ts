@@ -2,6 +2,9 @@
  * The queues, declared once: names, visibility, redrive. The CDK app creates them, the local runtime creates the
  * same queues in fauxqs, and consumers learn their URLs through the declared environment variables.
  */
+/** What one ReceiveMessage returns and one SQS batch call (delete, change visibility) takes, at most: an AWS limit. */
+export const SQS_BATCH_MAX = 10;
+
 export interface QueueDefinition {
   id: string;
   /** Physical name locally; CloudFormation names them in AWS. */
