@@ -11,7 +11,7 @@ import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.t
 import { LOCAL_REGION, type LocalCredentials } from './dynamodb-local.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startJsonProtocolServer, type JsonProtocolServer, type Operation } from './json-protocol-server.ts';
-import { importHandler, invoker } from './lambda.ts';
+import { importHandler, invoker, onInvocationEnd } from './lambda.ts';
 import { startSqsPoller, type SqsPoller } from './sqs-poller.ts';
 import { startLocalSqs, type LocalSqs } from './sqs.ts';
 import { fileCheckpointStore, startStreamPoller, type StreamPoller } from './stream-poller.ts';
@@ -100,29 +100,30 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
       ddb.destroy();
       const relay = invoker('forgeflow-relay', await importHandler<DynamoDBStreamEvent, { batchItemFailures: { itemIdentifier: string }[] }>('../functions/relay/handler.ts'), 60_000);
       const streamsClient = new DynamoDBStreamsClient(clientConfig);
-      pollers.push(
-        startStreamPoller({
-          streamsClient,
-          streamArn: Table!.LatestStreamArn!,
-          handler: relay,
-          checkpointStore: fileCheckpointStore(join(home, 'checkpoints', 'outbox-stream.json')),
-          // The same failure policy as the event source mapping in the CDK app.
-          maximumRetryAttempts: 3,
-          maximumRecordAgeSeconds: 3600,
-          bisectBatchOnFunctionError: true,
-          onFailure: async (records, info) => {
-            log(`relay gave up on ${records.length} outbox record(s) (${info.reason}); their position is in ${RELAY_FAILURE_QUEUE.name} (npm run replay-relay-failures)`);
-            // What Lambda sends: where the batch is in the stream, not its records (the replay reads them back).
-            const message = onFailureMessage({ streamArn: info.streamArn, shardId: info.shardId, startSequenceNumber: info.startSequenceNumber ?? '', endSequenceNumber: info.endSequenceNumber ?? '', batchSize: info.batchSize, condition: info.reason, attempts: info.attempts });
-            await sqs.client.send(new SendMessageCommand({ QueueUrl: relayFailures.url, MessageBody: JSON.stringify(message) }));
-          },
-          onError: (error, context) => {
-            // DynamoDB Local answers a fresh shard's first read this way; the poller re-reads from the checkpoint.
-            if ((error as Error).name !== 'TrimmedDataAccessException') log(`outbox stream: ${context.operation} failed: ${(error as Error).message}`);
-          },
-        }),
-      );
-      stops.unshift(async () => streamsClient.destroy());
+      const outboxPoller = startStreamPoller({
+        streamsClient,
+        streamArn: Table!.LatestStreamArn!,
+        handler: relay,
+        checkpointStore: fileCheckpointStore(join(home, 'checkpoints', 'outbox-stream.json')),
+        // The same failure policy as the event source mapping in the CDK app.
+        maximumRetryAttempts: 3,
+        maximumRecordAgeSeconds: 3600,
+        bisectBatchOnFunctionError: true,
+        onFailure: async (records, info) => {
+          log(`relay gave up on ${records.length} outbox record(s) (${info.reason}); their position is in ${RELAY_FAILURE_QUEUE.name} (npm run replay-relay-failures)`);
+          // What Lambda sends: where the batch is in the stream, not its records (the replay reads them back).
+          const message = onFailureMessage({ streamArn: info.streamArn, shardId: info.shardId, startSequenceNumber: info.startSequenceNumber ?? '', endSequenceNumber: info.endSequenceNumber ?? '', batchSize: info.batchSize, condition: info.reason, attempts: info.attempts });
+          await sqs.client.send(new SendMessageCommand({ QueueUrl: relayFailures.url, MessageBody: JSON.stringify(message) }));
+        },
+        onError: (error, context) => {
+          // DynamoDB Local answers a fresh shard's first read this way; the poller re-reads from the checkpoint.
+          if ((error as Error).name !== 'TrimmedDataAccessException') log(`outbox stream: ${context.operation} failed: ${(error as Error).message}`);
+        },
+      });
+      pollers.push(outboxPoller);
+      // Every outbox write comes from a function invoked in this process: read the stream as soon as one ends.
+      const unsubscribe = onInvocationEnd(() => outboxPoller.wake());
+      stops.unshift(async () => unsubscribe(), async () => streamsClient.destroy());
       for (const consumer of LOCAL_CONSUMERS) {
         const handler = invoker(consumer.functionName, await importHandler<SQSEvent, { batchItemFailures: { itemIdentifier: string }[] }>(consumer.handler), consumer.queue.visibilityTimeoutSeconds * 1000);
         pollers.push(

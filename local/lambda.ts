@@ -25,14 +25,26 @@ export async function importHandler<E, R>(relativePath: string): Promise<LambdaH
   return module.handler;
 }
 
+const invocationEndListeners = new Set<() => void>();
+
+/**
+ * Calls `listener` each time an invocation in this process ends: what the function wrote may now be in a table's
+ * stream, and the local stream poller reads it at once instead of at its next poll. Returns the unsubscribe.
+ */
+export function onInvocationEnd(listener: () => void): () => void {
+  invocationEndListeners.add(listener);
+  return () => void invocationEndListeners.delete(listener);
+}
+
 /** The Lambda invoke boundary: the event and the result cross it as JSON, with a context like Lambda's. */
 export function invoker<E, R>(functionName: string, handler: LambdaHandler<E, R>, timeoutMs: number): (event: E) => Promise<R> {
   return async (event) => {
     invocationCounts.set(functionName, (invocationCounts.get(functionName) ?? 0) + 1);
     const started = performance.now();
-    const result = await handler(JSON.parse(JSON.stringify(event)) as E, lambdaContext(functionName, timeoutMs)).finally(() =>
-      invocationMillis.set(functionName, (invocationMillis.get(functionName) ?? 0) + performance.now() - started),
-    );
+    const result = await handler(JSON.parse(JSON.stringify(event)) as E, lambdaContext(functionName, timeoutMs)).finally(() => {
+      invocationMillis.set(functionName, (invocationMillis.get(functionName) ?? 0) + performance.now() - started);
+      for (const listener of invocationEndListeners) listener();
+    });
     return result === undefined ? result : (JSON.parse(JSON.stringify(result)) as R);
   };
 }

@@ -21,6 +21,7 @@ import { createScalerHandler } from '../../functions/fleet/scaler-handler.ts';
 import { createProvisionSteps } from '../../functions/fleet/steps.ts';
 import { createWorkerControl } from '../../functions/fleet/worker-control.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalCredentials } from '../dynamodb-local.ts';
+import { invoker } from '../lambda.ts';
 import type { EventBackbone } from '../event-backbone.ts';
 import type { SagaRuntime } from '../saga-runtime.ts';
 import { startSqsPoller } from '../sqs-poller.ts';
@@ -113,7 +114,8 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
   });
   options.saga.bindProvisionSteps(createProvisionSteps(fleet));
   const jobStarts = new SagaService({ store: new DynamoJobStore(client, { jobs: localTableName(JOBS_TABLE), outbox: localTableName(OUTBOX_TABLE), counters: localTableName(COUNTERS_TABLE) }), clock: systemClock });
-  options.backbone.endpoint.registerFunction(LOCAL_CONTROL_FUNCTION, createWorkerControl(fleet.agents, jobStarts, logger));
+  // Through the invoke boundary as every local function: a job's start gate writes its RUNNING event.
+  options.backbone.endpoint.registerFunction(LOCAL_CONTROL_FUNCTION, invoker(LOCAL_CONTROL_FUNCTION, createWorkerControl(fleet.agents, jobStarts, logger), 30_000));
   options.backbone.endpoint.registerQueryService(localEc2Endpoint(provider));
 
   const previousRun = endWorkersOfPreviousRun(fleet, options.log);

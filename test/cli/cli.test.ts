@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { writeTokens } from '../../local/tokens.ts';
+import { sharedDynamoDb } from '../support/dynamodb.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -44,7 +45,7 @@ describe('CLI: the forgeflow binary against the local runtime', { timeout: 180_0
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'ff-cli-'));
-    runtime = await startLocalRuntime({ home, port: 0, inMemoryTables: true, log: () => {}, workers: 1 });
+    runtime = await startLocalRuntime({ home, port: 0, sharedDynamoDb: sharedDynamoDb(), log: () => {}, workers: 1 });
     // What `npm start` does after starting: the CLI finds its token in this file, as a developer's would.
     await writeTokens(home);
     env = { FORGEFLOW_HOME: home, FORGEFLOW_API: runtime.url };

@@ -2,8 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { collect, ForgeflowApiError, ForgeflowClient, type LogChunk } from '../../client/index.ts';
+import { JOBS_TABLE, localTableName } from '../../functions/declarations/tables.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
+import { sharedDynamoDb } from '../support/dynamodb.ts';
 
 /** The client against the local runtime over real HTTP: the same handler, gateway and JWT checks as the deployed API. */
 describe('Client: against the local runtime', { timeout: 120_000 }, () => {
@@ -15,7 +19,7 @@ describe('Client: against the local runtime', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'ff-client-'));
-    runtime = await startLocalRuntime({ home, port: 0, inMemoryTables: true, log: () => {}, workers: 1 });
+    runtime = await startLocalRuntime({ home, port: 0, sharedDynamoDb: sharedDynamoDb(), log: () => {}, workers: 1 });
     const as = (token: string) => new ForgeflowClient({ baseUrl: runtime.url, token });
     [user, other, admin] = [as(runtime.tokens.user), as(runtime.tokens.other), as(runtime.tokens.admin)];
   });
@@ -23,6 +27,21 @@ describe('Client: against the local runtime', { timeout: 120_000 }, () => {
   afterAll(async () => {
     await runtime?.stop();
     rmSync(home, { recursive: true, force: true });
+  });
+
+  it("keeps its tables in the run's shared DynamoDB Local under its own key, out of the other tests' sight", async () => {
+    const tables = async (credentials: { accessKeyId: string; secretAccessKey: string }) => {
+      const client = new DynamoDBClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials });
+      try {
+        return (await client.send(new ListTablesCommand({}))).TableNames ?? [];
+      } finally {
+        client.destroy();
+      }
+    };
+    expect(runtime.dynamoDbEndpoint).toBe(sharedDynamoDb().endpoint);
+    expect(await tables(runtime.credentials)).toContain(localTableName(JOBS_TABLE));
+    // The key every other test file's tables are under.
+    expect(await tables(LOCAL_CREDENTIALS)).not.toContain(localTableName(JOBS_TABLE));
   });
 
   it('runs every job of a batch to SUCCEEDED, and a batch sent again is replayed, not run twice', async () => {

@@ -8,6 +8,7 @@ import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { issueToken, loadOrCreateSigningKey, type LocalTokens } from '../../local/tokens.ts';
 import { SESSION_KEY, sessionFor } from '../../console/src/auth/token.ts';
 import { launchBrowser, screenshot, VIEWPORT } from './browser.ts';
+import { sharedDynamoDb } from '../support/dynamodb.ts';
 
 /**
  * The console in a real browser (headless Chromium) against `npm start`'s runtime: the same API, the same tokens.
@@ -24,7 +25,7 @@ describe('Console in a browser', { timeout: 120_000 }, () => {
     home = mkdtempSync(join(tmpdir(), 'ff-console-'));
     // The browser first: without Chromium the tests fail at once, with the message that says how to install it.
     browser = await launchBrowser();
-    runtime = await startLocalRuntime({ home, port: 0, inMemoryTables: true, log: () => {} });
+    runtime = await startLocalRuntime({ home, port: 0, sharedDynamoDb: sharedDynamoDb(), log: () => {} });
   });
 
   afterAll(async () => {

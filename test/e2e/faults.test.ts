@@ -6,6 +6,7 @@ import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
 import { carefulClient, FAULT_SCENARIO_FLEET, killWorkerRunningAJob, ranAgainAfterFinishing, sideEffectCommand, slotsInUse } from '../../local/faults/scenario.ts';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { waitFor } from '../support/wait.ts';
+import { sharedDynamoDb } from '../support/dynamodb.ts';
 
 interface JobView {
   jobId: string;
@@ -54,7 +55,7 @@ describe(`End to end over HTTP: ${JOBS} mixed jobs at a 2% fault rate, a worker 
     runtime = await startLocalRuntime({
       home: mkdtempSync(join(tmpdir(), 'ff-faults-')),
       port: 0,
-      inMemoryTables: true,
+      sharedDynamoDb: sharedDynamoDb(),
       log: () => {},
       workers: 4,
       fleet: FAULT_SCENARIO_FLEET,

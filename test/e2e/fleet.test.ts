@@ -8,6 +8,7 @@ import { workerClassNamed } from '../../functions/declarations/worker-classes.ts
 import type { LocalFleetSettings } from '../../local/fleet/local-fleet.ts';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { waitFor } from '../support/wait.ts';
+import { sharedDynamoDb } from '../support/dynamodb.ts';
 
 interface JobView {
   jobId: string;
@@ -32,7 +33,7 @@ describe('Fleet on the local runtime', { timeout: 180_000 }, () => {
     runtime = await startLocalRuntime({
       home: mkdtempSync(join(tmpdir(), 'ff-fleet-')),
       port: 0,
-      inMemoryTables: true,
+      sharedDynamoDb: sharedDynamoDb(),
       log: () => {},
       workers: fleet.minWorkers ?? 0,
       fleet,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
+import { sharedDynamoDb } from '../support/dynamodb.ts';
 
 interface Chunk {
   attempt: number;
@@ -22,7 +23,7 @@ describe('Job logs on the local runtime', { timeout: 180_000 }, () => {
   let runtime: LocalRuntime;
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'ff-job-logs-e2e-'));
-    runtime = await startLocalRuntime({ home, port: 0, inMemoryTables: true, log: () => {}, workers: 1 });
+    runtime = await startLocalRuntime({ home, port: 0, sharedDynamoDb: sharedDynamoDb(), log: () => {}, workers: 1 });
   });
   afterAll(async () => {
     await runtime?.stop();

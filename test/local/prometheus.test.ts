@@ -7,6 +7,7 @@ import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { parseMetrics, samples, total } from '../support/prometheus.ts';
 import { waitFor } from '../support/wait.ts';
+import { sharedDynamoDb } from '../support/dynamodb.ts';
 
 interface JobView {
   jobId: string;
@@ -45,7 +46,7 @@ describe('Local: GET /metrics', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'forgeflow-metrics-'));
-    runtime = await startLocalRuntime({ home, port: 0, inMemoryTables: true, log: (message) => logged.push(message), workers: 1, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT });
+    runtime = await startLocalRuntime({ home, port: 0, sharedDynamoDb: sharedDynamoDb(), log: (message) => logged.push(message), workers: 1, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT });
     runtime.backbone.bus.onPublished(({ detail }) => {
       const event = detail as { id: string; type: string; subject: string };
       const seen = onBus.get(event.id) ?? { type: event.type, subject: event.subject, entries: 0 };

@@ -7,14 +7,14 @@ import {
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
+  SQSClient,
   type MessageAttributeValue,
-  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueDefinition } from '../../functions/declarations/queues.ts';
 import { failedMessageIds, InvalidBatchResponseError, startSqsPoller, type PollerErrorInfo, type SqsBatchHandler, type SqsPoller, type SqsPollerOptions } from '../../local/sqs-poller.ts';
-import { LOCAL_SQS_MESSAGE_LIMIT_BYTES, startLocalSqs, type LocalSqs } from '../../local/sqs.ts';
+import { LOCAL_SQS_MESSAGE_LIMIT_BYTES, localSqsClientConfig, startLocalSqs, type LocalSqs } from '../../local/sqs.ts';
 
 let sqs: LocalSqs;
 let client: SQSClient;
@@ -246,6 +246,49 @@ describe('startSqsPoller', () => {
     await poller.stop(); // waits for the delete that follows the handler
     expect(await depth(queue.url)).toEqual({ visible: 0, inFlight: 0 });
     expect(errors).toEqual([]);
+  });
+
+  it('keeps one receive in flight while the queue is idle, and runs `concurrency` batches at once under a backlog', async () => {
+    const queue = await sqs.ensureQueue(testQueue({ visibilityTimeoutSeconds: 30 }));
+    // Counts the receives the poller has in flight at once, on a client of its own.
+    const counted = new SQSClient(localSqsClientConfig(sqs.endpoint));
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let receives = 0;
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'ReceiveMessageCommand') return next(args);
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        try {
+          return await next(args);
+        } finally {
+          inFlight--;
+          receives++;
+        }
+      },
+      { step: 'initialize' },
+    );
+    const release = deferred();
+    let running = 0;
+    let mostRunning = 0;
+    const calls = new Invocations();
+    poll({ client: counted, queueUrl: queue.url, batchSize: 1, concurrency: 4, handler: async (event, context) => {
+      calls.record(event, context);
+      mostRunning = Math.max(mostRunning, ++running);
+      await release.promise;
+      running--;
+    } });
+
+    await waitFor('two empty long polls', async () => receives >= 2);
+    expect(mostInFlight).toBe(1);
+
+    await send(queue.url, ...Array.from({ length: 12 }, (_, i) => `m${i}`));
+    await calls.until(() => calls.count === 4);
+    expect(mostRunning).toBe(4);
+    release.resolve();
+    await calls.until(() => calls.count === 12);
+    expect(mostRunning).toBe(4);
+    counted.destroy();
   });
 
   it('with a batching window, gathers what arrives after the first message into the same invocation', async () => {

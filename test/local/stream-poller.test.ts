@@ -359,6 +359,34 @@ describe('Function: startStreamPoller (shard lifecycle, against a mocked Streams
   });
 });
 
+describe('Function: startStreamPoller (wake)', () => {
+  it('reads at once after wake(), even when the wake came while an empty read was on its way back', async () => {
+    const client = new DynamoDBStreamsClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    const mock = mockClient(client);
+    const streamArn = 'arn:aws:dynamodb:us-east-1:123456789012:table/outbox/stream/2026-01-01T00:00:00.000';
+    const pending: _Record[] = [];
+    let reads = 0;
+    mock.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: 'only' }] } });
+    mock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'only@0' });
+    mock.on(GetRecordsCommand).callsFake(async () => {
+      const records = pending.splice(0);
+      // The first read answers empty; a write and its wake() land before that answer is back, as when a function
+      // commits while the poller's request is in flight.
+      if (++reads === 1) {
+        pending.push({ eventID: 'ev-w1', eventName: 'INSERT', dynamodb: { Keys: { eventId: { S: 'w1' } }, NewImage: { eventId: { S: 'w1' } }, SequenceNumber: '1', StreamViewType: 'NEW_AND_OLD_IMAGES' } });
+        poller.wake();
+      }
+      return { Records: records, NextShardIterator: 'only@next' };
+    });
+    const seen = observer();
+    // An idle wait far beyond the test's timeout: only the wake can bring the record in time.
+    const poller = startStreamPoller({ streamsClient: client, streamArn, checkpointStore: { load: async () => ({}), save: async () => {} }, handler: seen.handler(), onFailure: seen.onFailure, pollIntervalMs: 600_000 });
+    await seen.until(() => seen.succeeded.length === 1, 'the record written during the first read', 5_000);
+    expect(seen.succeeded).toEqual(['w1']);
+    await poller.stop();
+  });
+});
+
 describe('Function: fileCheckpointStore', () => {
   it('keys checkpoints by stream ARN, so a recreated table starts afresh, and writes atomically', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'checkpoints-'));

@@ -30,3 +30,6 @@ export async function createTestTables() {
   const env = Object.fromEntries(TABLES.map((table) => [table.envVar, nameOf(table)]));
   return { client, documentClient: createDocumentClient(localClientConfig()), tableNames, env, prefix };
 }
+
+/** The run's DynamoDB Local for a local runtime: its tables under its home's own key, with no Java start of its own. */
+export const sharedDynamoDb = () => ({ endpoint: inject('dynamoDbEndpoint') });
