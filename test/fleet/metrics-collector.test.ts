@@ -4,7 +4,7 @@ import { CloudWatchClient, GetMetricDataCommand, type GetMetricDataCommandInput 
 import { DescribeInstanceStatusCommand, EC2Client, MonitorInstancesCommand, UnmonitorInstancesCommand } from '@aws-sdk/client-ec2';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApi } from '../../functions/api/app.ts';
 import { CloudWatchInstanceMetrics } from '../../functions/adapters/cloudwatch/instance-metrics.ts';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
@@ -24,6 +24,11 @@ import { fleetFixture, identityOf, TEST_CLASS, type FleetFixture } from './fakes
 
 const ec2 = mockClient(EC2Client);
 const cloudWatch = mockClient(CloudWatchClient);
+// Every EC2 and CloudWatch client of the process is mocked, and the next file in this worker shares the process.
+afterAll(() => {
+  ec2.restore();
+  cloudWatch.restore();
+});
 const stats = { runningJobs: 1, freeSlots: 3, jobsDone: 12, uptimeSeconds: 600, loadAverage: [0.7, 0.5, 0.4] as [number, number, number], memoryRssBytes: 80_000_000 };
 const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
 
