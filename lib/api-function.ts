@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { EVENT_BUS } from '../functions/declarations/events.ts';
 import { API_SERVICE_NAME, HTTP_FUNCTIONS } from '../functions/declarations/http-functions.ts';
@@ -18,7 +18,8 @@ import { bindTable } from './table-access.ts';
 import type { ForgeflowTables } from './tables.ts';
 
 // Kept as exports of this module: other code and the tests import them from here.
-export { FUNCTION_BUNDLING, FUNCTION_RUNTIME, POWERTOOLS_NAMESPACE } from './lambda-function.ts';
+export { FUNCTION_RUNTIME, POWERTOOLS_NAMESPACE } from './lambda-function.ts';
+export { FUNCTION_BUNDLING } from './function-code.ts';
 export { API_SERVICE_NAME } from '../functions/declarations/http-functions.ts';
 
 export interface ApiFunctionProps {
@@ -49,7 +50,7 @@ export class ApiFunction extends ForgeflowFunction {
       // A follow of a job's output (?follow=true) waits up to JOB_LOGS.followWaitSeconds for new output.
       timeout: Duration.seconds(API_TIMEOUT_SECONDS),
     });
-    const fn: NodejsFunction = this.function;
+    const fn: LambdaFunction = this.function;
 
     // Each call sets the table's env var (named by its declaration) and grants access: they cannot drift apart.
     bindTable(fn, props.tables.get(JOBS_TABLE), 'readWrite');

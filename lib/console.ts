@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Aws, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import { HttpMethod, HttpNoneAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -15,6 +18,8 @@ import { CALLBACK_PATH, CONSOLE_BASE, SIGNED_OUT_PATH } from '../console/src/con
 import { TENANT_ATTRIBUTE } from './auth.ts';
 import type { ForgeflowHttpApi } from './http-api.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface ForgeflowConsoleProps {
   readonly httpApi: ForgeflowHttpApi;
@@ -83,14 +88,9 @@ export class ForgeflowConsole extends Construct {
       description: 'Forgeflow web console: its static files and sign-in settings',
       memorySize: 256,
       timeout: Duration.seconds(5),
-      bundling: {
-        // The built console goes beside index.mjs, where the handler reads it (functions/console/handler.ts).
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [`cd "${inputDir}" && node --import tsx console/build.ts "${outputDir}/console"`],
-        },
-      },
+      // The built console goes beside index.mjs, where the handler reads it (functions/console/handler.ts).
+      afterBundling: (outputDir) =>
+        execFileSync(process.execPath, ['--import', 'tsx', 'console/build.ts', path.join(outputDir, 'console')], { cwd: PROJECT_ROOT, stdio: ['ignore', 'ignore', 'inherit'] }),
     });
     this.function.function.addEnvironment(CONSOLE_ENV.authDomain, this.domain.baseUrl());
     this.function.function.addEnvironment(CONSOLE_ENV.clientId, this.client.userPoolClientId);

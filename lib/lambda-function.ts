@@ -2,40 +2,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Validations, type Duration } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, Function as LambdaFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { bundledFunctionCode, HANDLER } from './function-code.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const POWERTOOLS_NAMESPACE = 'Forgeflow';
-
-/**
- * The AWS SDK v3 every Node.js Lambda runtime carries: left out of the bundles, so each function ships only our
- * code, Powertools and zod (decision 0018). The SDK the functions run with in AWS is then the runtime's, not
- * package-lock.json's; they use nothing a runtime of the family lacks (test/cdk/bundling.test.ts keeps the SDK
- * out of every bundle, and the local runtime runs the same handlers with the locked SDK).
- */
-export const RUNTIME_PROVIDED_MODULES = ['@aws-sdk/*'];
-
-/**
- * Bundling shared by every Forgeflow function: one ESM file per function, minified, with a source map so that
- * stack traces name our TypeScript files. ESM bundles of CommonJS dependencies still call `require` for Node
- * built-ins, hence the createRequire banner.
- */
-export const FUNCTION_BUNDLING: BundlingOptions = {
-  format: OutputFormat.ESM,
-  minify: true,
-  // Error names are matched by the state machines' Retry and Catch and logged by name: minifying must not rename them.
-  keepNames: true,
-  sourceMap: true,
-  sourcesContent: false,
-  mainFields: ['module', 'main'],
-  externalModules: RUNTIME_PROVIDED_MODULES,
-  logLevel: LogLevel.WARNING,
-  banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-};
 
 /**
  * The newest Node.js runtime aws-cdk-lib knows (cdk-nag AwsSolutions-L1 requires the newest of the family, so a
@@ -65,8 +39,8 @@ export interface ForgeflowFunctionProps {
    * The acknowledgement below covers the whole policy, so the tests pin the exact wildcard actions per function.
    */
   readonly extraWildcardReason?: string;
-  /** Bundling beyond FUNCTION_BUNDLING, e.g. command hooks that add files beside the bundle (the console's). */
-  readonly bundling?: Partial<BundlingOptions>;
+  /** Runs after the bundle is written, to add files beside it (the console's built pages). */
+  readonly afterBundling?: (outputDir: string) => void;
 }
 
 /**
@@ -75,7 +49,7 @@ export interface ForgeflowFunctionProps {
  * but writing to the function's own log group and X-Ray.
  */
 export class ForgeflowFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly logGroup: LogGroup;
   readonly role: Role;
   /** Absolute path of the handler module, so the tests can check the function against the code it runs. */
@@ -94,12 +68,10 @@ export class ForgeflowFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
+    this.function = new LambdaFunction(this, 'Function', {
       description: props.description,
-      entry: this.entry,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      code: bundledFunctionCode(this.entry, { target: FUNCTION_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1'), afterBundling: props.afterBundling }),
+      handler: HANDLER,
       runtime: FUNCTION_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -114,7 +86,6 @@ export class ForgeflowFunction extends Construct {
           ? {}
           : { POWERTOOLS_SERVICE_NAME: props.serviceName, POWERTOOLS_METRICS_NAMESPACE: POWERTOOLS_NAMESPACE }),
       },
-      bundling: { ...FUNCTION_BUNDLING, ...props.bundling },
     });
 
     // Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords on "*" to this policy. The test suite

@@ -3,7 +3,7 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FUNCTION_BUNDLING } from '../../lib/lambda-function.ts';
+import { FUNCTION_BUNDLING } from '../../lib/function-code.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const SDK = /^@aws-sdk\/[a-z0-9-]+$/;
@@ -19,20 +19,7 @@ describe('Lambda bundles', () => {
 
   /** The packages a bundle imports from outside, and the ones of them it imports at start (not by import()). */
   async function externalImports(entry: string): Promise<{ all: string[]; atStart: string[] }> {
-    const result = await build({
-      entryPoints: [join(root, entry)],
-      outdir: dir,
-      bundle: true,
-      write: false,
-      metafile: true,
-      platform: 'node',
-      format: 'esm',
-      external: FUNCTION_BUNDLING.externalModules ?? [],
-      minify: FUNCTION_BUNDLING.minify,
-      keepNames: FUNCTION_BUNDLING.keepNames,
-      mainFields: FUNCTION_BUNDLING.mainFields,
-      logLevel: 'silent',
-    });
+    const result = await build({ ...FUNCTION_BUNDLING, entryPoints: [join(root, entry)], outdir: dir, write: false, metafile: true, logLevel: 'silent' });
     // No SDK source went into the bundle itself.
     expect(Object.keys(result.metafile.inputs).filter((input) => input.includes('node_modules/@aws-sdk/'))).toEqual([]);
     const imports = Object.values(result.metafile.outputs)

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { VALIDATION_REPORT_FILE, type CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RULES } from '../../functions/declarations/events.ts';
@@ -12,6 +13,7 @@ import { JOB_SAGA, PROVISION_WORKER } from '../../functions/declarations/statema
 import { PROVISION_STEP_NAMES } from '../../functions/fleet/steps.ts';
 import { SAGA_STEP_NAMES } from '../../functions/saga/steps.ts';
 import { createForgeflowApp, type ForgeflowStacks } from '../../lib/forgeflow-app.ts';
+import { ForgeflowFunction } from '../../lib/lambda-function.ts';
 
 /**
  * The one fully validated synth: the app exactly as bin/app.ts builds it (cdk.json context, cdk-nag AwsSolutions),
@@ -174,6 +176,20 @@ describe('bundled assets', () => {
     expect(statSync(bundle).size).toBeGreaterThan(100_000);
     // The banner agent/build.ts puts first: the ESM bundle's CommonJS dependencies call require().
     expect(readFileSync(bundle, 'utf8').slice(0, 200)).toContain('createRequire');
+  });
+
+  it('bundles every function from its own entry, with its source map, and the console function with its pages', () => {
+    const functions = stacks.api.node.findAll().filter((c): c is ForgeflowFunction => c instanceof ForgeflowFunction);
+    expect(functions.length).toBeGreaterThan(20);
+    const dirOf = (fn: ForgeflowFunction) => path.join(assembly.directory, (fn.function.node.findChild('Code') as Asset).assetPath);
+    for (const fn of functions) {
+      const map = JSON.parse(readFileSync(path.join(dirOf(fn), 'index.mjs.map'), 'utf8')) as { sources: string[] };
+      const entry = path.relative(path.join(import.meta.dirname, '..', '..'), fn.entry);
+      expect(map.sources.some((source) => source.endsWith(entry)), `${fn.node.path} bundles ${entry}`).toBe(true);
+    }
+    // One bundle each: CDK's asset cache must not hand one function's bundle to another.
+    expect(new Set(functions.map(dirOf)).size).toBe(functions.length);
+    expect(statSync(path.join(dirOf(stacks.api.console.function), 'console', 'index.html')).isFile()).toBe(true);
   });
 });
 

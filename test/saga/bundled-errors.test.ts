@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JOB_SAGA, PROVISION_WORKER } from '../../functions/declarations/statemachines.ts';
-import { FUNCTION_BUNDLING } from '../../lib/lambda-function.ts';
+import { FUNCTION_BUNDLING } from '../../lib/function-code.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -46,18 +46,7 @@ describe('Error names in the bundled Lambda code', () => {
       ].join('\n'),
     );
     const outfile = join(dir, 'bundle.mjs');
-    await build({
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      minify: FUNCTION_BUNDLING.minify,
-      keepNames: FUNCTION_BUNDLING.keepNames,
-      mainFields: FUNCTION_BUNDLING.mainFields,
-      banner: { js: FUNCTION_BUNDLING.banner ?? '' },
-      logLevel: 'silent',
-    });
+    await build({ ...FUNCTION_BUNDLING, entryPoints: [entry], outfile, logLevel: 'silent' });
     const { thrown } = (await import(pathToFileURL(outfile).href)) as { thrown: string[] };
     for (const name of matchedErrorNames()) expect(thrown, `no bundled error is named ${name}`).toContain(name);
   });
