@@ -179,8 +179,12 @@ export function useAgentHarness(): Harness {
     harness.client = harness.sqsServer.client;
     harness.sfn = await startFakeStepFunctions();
   });
-  afterEach(() => Promise.all(harness.agents.splice(0).map((a) => a.stop())));
+  // A stop waits out the agent's long polls (up to idleWaitSeconds, a second here). Each test has queues of its own,
+  // so the next one starts meanwhile; the file waits for every stop, and sees any failure, at its end.
+  const stopping: Promise<void>[] = [];
+  afterEach(() => void stopping.push(...harness.agents.splice(0).map((a) => a.stop())));
   afterAll(async () => {
+    await Promise.all(stopping);
     await harness.sfn?.close();
     await harness.sqsServer?.stop();
     rmSync(harness.tempDir, { recursive: true, force: true });
