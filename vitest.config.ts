@@ -15,6 +15,15 @@ const shared = {
 } as const;
 
 /**
+ * One module graph per worker, not per file: each file re-imported aws-cdk-lib, the SDK, zod and (integration) the
+ * runtime. Unit phase 102 s → 62 s on 2 cores; integration imports 52 s → 11 s, the phase 290 s → 245 s. The price
+ * is that files share a process: a file restores what it stubs (aws-sdk-client-mock's restore(); env and globals are
+ * restored by the options), and a local runtime restores the environment it sets and takes fresh handler modules at
+ * each start (local/lambda.ts), as three runtimes in one file always did.
+ */
+const oneModuleGraphPerWorker = { isolate: false, unstubEnvs: true, unstubGlobals: true } as const;
+
+/**
  * Two projects. `unit`: no Java, no processes, so `npm run test:unit` is the quick loop. `integration`: DynamoDB
  * Local (one in-memory instance per run, started by the global setup), the local runtime and agent processes.
  * `npm test` runs both, one after the other. test/support/test-kinds.ts tells them apart from what each file imports.
@@ -33,12 +42,7 @@ export default defineConfig({
           name: 'unit',
           include: kinds.unit,
           maxWorkers: Math.max(2, availableParallelism()),
-          // One module graph per worker, not per file: each file re-imported aws-cdk-lib, the SDK and zod, more than
-          // half of the unit phase (102 s → 62 s on 2 cores). The price is that files share a process: a file
-          // restores what it stubs (aws-sdk-client-mock's restore(); env and globals are restored by the options).
-          isolate: false,
-          unstubEnvs: true,
-          unstubGlobals: true,
+          ...oneModuleGraphPerWorker,
           sequence: { groupOrder: 0 },
         },
       },
@@ -49,13 +53,7 @@ export default defineConfig({
           include: kinds.integration,
           globalSetup: ['test/support/global-setup.ts'],
           maxWorkers: 2,
-          // One module graph per worker here too: each file re-imported the runtime, the SDK and zod (52 s of import
-          // over the phase, now 11 s; the phase went from 290 s to 245 s). Safe for the same reasons as above, and
-          // because a local runtime restores the environment it sets and takes fresh handler modules at each start
-          // (local/lambda.ts), as three runtimes in one file always did.
-          isolate: false,
-          unstubEnvs: true,
-          unstubGlobals: true,
+          ...oneModuleGraphPerWorker,
           sequence: { groupOrder: 1 },
         },
       },

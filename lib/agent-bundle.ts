@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AssetHashType, BundlingOutput, DockerImage } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
+import { PROJECT_ROOT } from './project-root.ts';
 
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const AGENT_BUILD = path.join(PROJECT_ROOT, 'agent', 'build.ts');
 /** The file name inside the bundling output; the S3 key is `<hash>.mjs`. */
 const BUNDLE_FILE = 'agent.mjs';

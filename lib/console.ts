@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Aws, Duration, Fn, Stack, Validations } from 'aws-cdk-lib';
 import { HttpMethod, HttpNoneAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -18,8 +17,7 @@ import { CALLBACK_PATH, CONSOLE_BASE, SIGNED_OUT_PATH } from '../console/src/con
 import { TENANT_ATTRIBUTE } from './auth.ts';
 import type { ForgeflowHttpApi } from './http-api.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
-
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { PROJECT_ROOT } from './project-root.ts';
 
 export interface ForgeflowConsoleProps {
   readonly httpApi: ForgeflowHttpApi;

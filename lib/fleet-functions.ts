@@ -6,6 +6,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SCALER_QUEUE } from '../functions/declarations/queues.ts';
 import { JOBS_TABLE } from '../functions/declarations/tables.ts';
+import { WORKER_CONTROL_TIMEOUT_SECONDS } from '../functions/declarations/workers.ts';
 import { QueueConsumerFunction } from './consumer-functions.ts';
 import {
   bindFleet,
@@ -34,8 +35,7 @@ export class WorkerControlFunction extends ForgeflowFunction {
       entry: 'functions/fleet/handlers/worker-control.ts',
       description: 'Forgeflow worker control: agent registration, heartbeats and drains',
       memorySize: 256,
-      // A DescribeInstances, a few DynamoDB writes and at most one TerminateInstances or SendTaskSuccess.
-      timeout: Duration.seconds(15),
+      timeout: Duration.seconds(WORKER_CONTROL_TIMEOUT_SECONDS),
       extraWildcardReason: DESCRIBE_INSTANCES_REASON,
     });
     bindFleet(this, binding, { ec2: true, queueDepth: false, releaseJobs: false });

@@ -1,10 +1,8 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import { buildSync, type BuildOptions } from 'esbuild';
-
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { PROJECT_ROOT } from './project-root.ts';
 
 /**
  * The AWS SDK v3 every Node.js Lambda runtime carries: left out of the bundles, so each function ships only our
@@ -34,8 +32,9 @@ export const FUNCTION_BUNDLING = {
   banner: { js: "import { createRequire } from 'module';const require = createRequire(import.meta.url);" },
 } as const satisfies BuildOptions;
 
-/** The handler file inside the bundle: `index.handler`, as Lambda resolves it. */
-export const HANDLER = 'index.handler';
+/** The bundle's module inside the code asset, and the handler Lambda calls in it: `index.handler`. */
+const BUNDLE_MODULE = 'index';
+export const HANDLER = `${BUNDLE_MODULE}.handler`;
 
 export interface FunctionCodeOptions {
   /** esbuild's target, from the function's runtime (`node24`). */
@@ -61,7 +60,7 @@ export function bundledFunctionCode(entry: string, options: FunctionCodeOptions)
       environment: { FORGEFLOW_BUNDLE: `${path.relative(PROJECT_ROOT, entry)}${options.afterBundling ? ' with files beside it' : ''}` },
       local: {
         tryBundle(outputDir: string): boolean {
-          buildSync({ ...FUNCTION_BUNDLING, target: options.target, entryPoints: [entry], outfile: path.join(outputDir, 'index.mjs'), absWorkingDir: PROJECT_ROOT });
+          buildSync({ ...FUNCTION_BUNDLING, target: options.target, entryPoints: [entry], outfile: path.join(outputDir, `${BUNDLE_MODULE}.mjs`), absWorkingDir: PROJECT_ROOT });
           options.afterBundling?.(outputDir);
           return true;
         },

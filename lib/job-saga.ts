@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -16,8 +15,7 @@ import { ForgeflowFunction } from './lambda-function.ts';
 import type { ForgeflowQueues } from './queues.ts';
 import { bindTable, type TableAccess } from './table-access.ts';
 import type { ForgeflowTables } from './tables.ts';
-
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { PROJECT_ROOT } from './project-root.ts';
 
 /** `ClaimJob` → `claim-job`: the handler module of a step is functions/saga/handlers/<kebab>.ts. */
 export const stepHandlerEntry = (step: SagaStepName) => stepHandlerModule(JOB_SAGA, step);

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -21,8 +20,7 @@ import {
 } from './fleet-access.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
 import { DESCRIBE_IMAGES_REASON, grantLaunch, type LaunchAccessProps } from './launch-access.ts';
-
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { PROJECT_ROOT } from './project-root.ts';
 
 /** `Launch` → functions/fleet/handlers/launch.ts. */
 export const provisionStepEntry = (step: ProvisionStepName) => stepHandlerModule(PROVISION_WORKER, step);

@@ -249,13 +249,14 @@ function agentEnvironment(environment: Record<string, string>): Record<string, s
   };
 }
 
-/** What the CDK app gives the HTTP functions, with local values: table names from the declarations, the local endpoint. */
+/** This home's own DynamoDB Local (its tables on disk under `home`, or in memory), stopped by the runtime's stop. */
 async function startOwnDynamoDb(options: LocalRuntimeOptions, home: string, credentials: LocalCredentials, undo: Array<() => Promise<void> | void>): Promise<{ endpoint: string }> {
   const dynamo = await startDynamoDbLocal({ ...(options.inMemoryTables ? {} : { dataDir: join(home, 'dynamodb') }), port: options.dynamoPort, credentials });
   undo.push(() => dynamo.stop());
   return dynamo;
 }
 
+/** What the CDK app gives the HTTP functions, with local values: table names from the declarations, the local endpoint. */
 function lambdaEnvironment(dynamoDbEndpoint: string, optimisticPublish: boolean, credentials: LocalCredentials): Record<string, string> {
   return {
     ...Object.fromEntries(TABLES.map((table) => [table.envVar, localTableName(table)])),

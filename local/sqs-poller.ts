@@ -1,3 +1,4 @@
+import { EventEmitter, once, setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -115,18 +116,15 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   // Lambda scales an event source mapping's pollers with the backlog. Here one loop always polls; the others join
   // when a receive comes back with messages and park again after an empty one, so an idle queue costs one long poll
   // at a time instead of `concurrency` (an idle `npm start` made about 40 receives a second).
-  let backlog = promiseWithResolvers();
-  const backlogSeen = () => {
-    backlog.resolve();
-    backlog = promiseWithResolvers();
-  };
-  const stopRequested = new Promise<void>((resolveStop) => stopping.signal.addEventListener('abort', () => resolveStop(), { once: true }));
+  const backlog = new EventEmitter().setMaxListeners(concurrency);
+  // Each loop waits on `stopping` once at a time (a parked wait or a backoff): up to `concurrency` listeners, no leak.
+  setMaxListeners(Math.max(10, concurrency), stopping.signal);
 
   const pollLoop = async (helper: boolean) => {
     let failures = 0;
     let idle = helper;
     while (!stopping.signal.aborted) {
-      if (idle) await Promise.race([backlog.promise, stopRequested]);
+      if (idle) await once(backlog, 'seen', { signal: stopping.signal }).catch(() => {});
       if (stopping.signal.aborted) break;
       let sourceArn: string;
       let messages: Message[];
@@ -158,7 +156,7 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
       failures = 0;
       idle = helper && messages.length === 0;
       if (messages.length === 0) continue;
-      backlogSeen();
+      backlog.emit('seen');
       if (messages.length < batchSize && windowMs > 0) messages = await fillBatch(messages, Date.now() + windowMs);
       if (stopping.signal.aborted) {
         await release(messages);
@@ -335,9 +333,3 @@ function checkInteger(name: string, value: number, min: number, max: number): vo
   }
 }
 
-/** Promise.withResolvers, which Node 20 lacks. */
-function promiseWithResolvers(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}

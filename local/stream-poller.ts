@@ -105,7 +105,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const unsaved = new Set<string>();
   const loops = new Map<string, Promise<void>>();
   let awsRegion = options.awsRegion;
-  let wake = new AbortController(); // aborted when a shard finishes, so its children start without waiting
+  let shardDone = new AbortController(); // aborted when a shard finishes, so its children start without waiting
   let written = new AbortController(); // aborted (and replaced) by wake(): the shards' idle waits end
   const report = (error: unknown, operation: string, shardId?: string) => {
     try {
@@ -309,12 +309,12 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
           if (parent && listed.has(parent) && !checkpoints[parent]?.done) continue;
           const loop = pollShard(id)
             .catch((error: unknown) => report(error, 'pollShard', id))
-            .finally(() => (loops.delete(id), checkpoints[id]?.done && wake.abort()));
+            .finally(() => (loops.delete(id), checkpoints[id]?.done && shardDone.abort()));
           loops.set(id, loop);
         }
         failures = 0;
-        await sleep(shardDiscoveryIntervalMs, AbortSignal.any([stopping.signal, wake.signal]));
-        if (wake.signal.aborted) wake = new AbortController();
+        await sleep(shardDiscoveryIntervalMs, AbortSignal.any([stopping.signal, shardDone.signal]));
+        if (shardDone.signal.aborted) shardDone = new AbortController();
       } catch (error) {
         report(error, loaded ? 'describeStream' : 'loadCheckpoints');
         await sleep(backoff(failures++));

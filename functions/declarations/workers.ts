@@ -12,6 +12,12 @@ export { WORKER_CLASSES, type WorkerClass } from './worker-classes.ts';
  */
 export const LIVENESS_INTERVAL_SECONDS = 10;
 export const VISIBILITY_EXTENSION_SECONDS = 30;
+/**
+ * The worker-control function's timeout (register, heartbeat, drain, a job's start): a DescribeInstances, a few
+ * DynamoDB writes and at most one TerminateInstances or SendTaskSuccess. The CDK app gives it; locally it is what
+ * the invocation's context counts down from.
+ */
+export const WORKER_CONTROL_TIMEOUT_SECONDS = 15;
 /** Receives of one dispatch message before it goes to the DLQ, whose handler fails the task with WORKER_LOST. */
 export const DISPATCH_MAX_RECEIVE_COUNT = 3;
 

@@ -17,6 +17,7 @@ import { SagaService } from '../../functions/core/saga.ts';
 import { SCALER_QUEUE } from '../../functions/declarations/queues.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, localTableName, OUTBOX_TABLE, WORKERS_TABLE } from '../../functions/declarations/tables.ts';
 import { validateWorkerClasses, WORKER_CLASS_DEFINITIONS, type WorkerClassDefinition } from '../../functions/declarations/worker-classes.ts';
+import { WORKER_CONTROL_TIMEOUT_SECONDS } from '../../functions/declarations/workers.ts';
 import { createScalerHandler } from '../../functions/fleet/scaler-handler.ts';
 import { createProvisionSteps } from '../../functions/fleet/steps.ts';
 import { createWorkerControl } from '../../functions/fleet/worker-control.ts';
@@ -115,7 +116,7 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
   options.saga.bindProvisionSteps(createProvisionSteps(fleet));
   const jobStarts = new SagaService({ store: new DynamoJobStore(client, { jobs: localTableName(JOBS_TABLE), outbox: localTableName(OUTBOX_TABLE), counters: localTableName(COUNTERS_TABLE) }), clock: systemClock });
   // Through the invoke boundary as every local function: a job's start gate writes its RUNNING event.
-  options.backbone.endpoint.registerFunction(LOCAL_CONTROL_FUNCTION, invoker(LOCAL_CONTROL_FUNCTION, createWorkerControl(fleet.agents, jobStarts, logger), 30_000));
+  options.backbone.endpoint.registerFunction(LOCAL_CONTROL_FUNCTION, invoker(LOCAL_CONTROL_FUNCTION, createWorkerControl(fleet.agents, jobStarts, logger), WORKER_CONTROL_TIMEOUT_SECONDS * 1000));
   options.backbone.endpoint.registerQueryService(localEc2Endpoint(provider));
 
   const previousRun = endWorkersOfPreviousRun(fleet, options.log);

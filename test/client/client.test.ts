@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { collect, ForgeflowApiError, ForgeflowClient, type LogChunk } from '../../client/index.ts';
 import { JOBS_TABLE, localTableName } from '../../functions/declarations/tables.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local.ts';
+import { LOCAL_CREDENTIALS, type LocalCredentials } from '../../local/dynamodb-local.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
-import { sharedDynamoDb } from '../support/dynamodb.ts';
+import { listTables, sharedDynamoDb } from '../support/dynamodb.ts';
 
 /** The client against the local runtime over real HTTP: the same handler, gateway and JWT checks as the deployed API. */
 describe('Client: against the local runtime', { timeout: 120_000 }, () => {
@@ -30,14 +29,7 @@ describe('Client: against the local runtime', { timeout: 120_000 }, () => {
   });
 
   it("keeps its tables in the run's shared DynamoDB Local under its own key, out of the other tests' sight", async () => {
-    const tables = async (credentials: { accessKeyId: string; secretAccessKey: string }) => {
-      const client = new DynamoDBClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials });
-      try {
-        return (await client.send(new ListTablesCommand({}))).TableNames ?? [];
-      } finally {
-        client.destroy();
-      }
-    };
+    const tables = (credentials: LocalCredentials) => listTables(runtime.dynamoDbEndpoint, credentials);
     expect(runtime.dynamoDbEndpoint).toBe(sharedDynamoDb().endpoint);
     expect(await tables(runtime.credentials)).toContain(localTableName(JOBS_TABLE));
     // The key every other test file's tables are under.

@@ -1,6 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS } from '../../local/dynamodb-local.ts';
+import { LOCAL_CREDENTIALS, type LocalCredentials } from '../../local/dynamodb-local.ts';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { PortInUseError } from '../../local/http-gateway.ts';
 import { invocationCounts } from '../../local/lambda.ts';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.ts';
 import { TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
+import { listTables } from '../support/dynamodb.ts';
 import { waitFor } from '../support/wait.ts';
 
 /** End to end over real HTTP: DynamoDB Local on disk, the api Lambda handler, the gateway and its JWT authorizer. */
@@ -57,14 +57,7 @@ describe('Local: runtime', () => {
     expect((await submit(runtime.tokens.user, 'behind-the-key')).status).toBe(201);
     const keyFile = join(home, 'dynamodb-credentials.json');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-    const tables = async (credentials: { accessKeyId: string; secretAccessKey: string }) => {
-      const client = new DynamoDBClient({ endpoint: runtime.dynamoDbEndpoint, region: 'us-east-1', credentials });
-      try {
-        return (await client.send(new ListTablesCommand({}))).TableNames ?? [];
-      } finally {
-        client.destroy();
-      }
-    };
+    const tables = (credentials: LocalCredentials) => listTables(runtime.dynamoDbEndpoint, credentials);
     expect(await tables(runtime.credentials)).toContain('forgeflow-jobs');
     // What a web page on this machine could try (DynamoDB Local answers CORS for any origin).
     expect(await tables(LOCAL_CREDENTIALS)).toEqual([]);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
 import type { TableNames } from '../../functions/adapters/dynamodb/job-store.ts';
 import { COUNTERS_TABLE, INBOX_TABLE, JOBS_TABLE, OUTBOX_TABLE, TABLES, TENANTS_TABLE, WEBHOOK_DELIVERIES_TABLE, WORKERS_TABLE, type TableDefinition, WAITING_JOBS_TABLE } from '../../functions/declarations/tables.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb-local.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalCredentials } from '../../local/dynamodb-local.ts';
 import { ensureTables } from '../../local/tables.ts';
 
 export function localClientConfig() {
@@ -33,3 +33,13 @@ export async function createTestTables() {
 
 /** The run's DynamoDB Local for a local runtime: its tables under its home's own key, with no Java start of its own. */
 export const sharedDynamoDb = () => ({ endpoint: inject('dynamoDbEndpoint') });
+
+/** The tables a client holding `credentials` sees at `endpoint`: DynamoDB Local keeps one database per key. */
+export async function listTables(endpoint: string, credentials: LocalCredentials): Promise<string[]> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials });
+  try {
+    return (await client.send(new ListTablesCommand({}))).TableNames ?? [];
+  } finally {
+    client.destroy();
+  }
+}
