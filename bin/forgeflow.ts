@@ -1,6 +1,6 @@
 /**
- * `forgeflow`: the command line for the Forgeflow API (docs/cli.md). bin/forgeflow.js runs this file through tsx,
- * so `npx forgeflow` works in a checkout with no build step.
+ * `forgeflow`: the command line for the Forgeflow API (docs/cli.md). bin/forgeflow.js runs this file's cached bundle
+ * (or, without one, this file through tsx), so `npx forgeflow` works in a checkout with no build step.
  */
 import { main } from '../cli/main.ts';
 

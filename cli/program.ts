@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { PERSONAS } from './config.ts';
 import type { Cli } from './context.ts';
@@ -7,8 +6,10 @@ import { statsCommand } from './commands/stats.ts';
 import { submitBatchCommand } from './commands/submit-batch.ts';
 import { submitCommand } from './commands/submit.ts';
 import { workersCommand } from './commands/workers.ts';
+// Imported, not read at run time: the bundled CLI (bin/forgeflow.js) carries the version in its one file.
+import packageJson from '../package.json' with { type: 'json' };
 
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = packageJson.version;
 
 /** The `forgeflow` command tree. Errors are thrown (exitOverride), so that bin/forgeflow.ts decides every exit code. */
 export function program(cli: Cli): Command {

@@ -44,10 +44,11 @@ describe('Crash recovery of the local runtime', () => {
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const get = async (id: string) => (await (await fetch(`${url.replace(/:\d+$/, `:${port}`)}/v1/jobs/${id}`, { headers })).json()) as JobView;
 
-    // Two slots, eight long-ish jobs: two run when the runtime dies, the rest wait in the queue.
+    // Two slots, eight jobs of 3 s: two run when the runtime dies (the kill comes within a poll of their RUNNING, well
+    // inside the 3 s), the rest wait in the queue.
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const res = await fetch(`${url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ command: 'sleep 5; echo done', maxAttempts: 3 }) });
+      const res = await fetch(`${url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ command: 'sleep 3; echo done', maxAttempts: 3 }) });
       ids.push(((await res.json()) as JobView).jobId);
     }
     await waitFor('two jobs to be running', async () => (await Promise.all(ids.map(get))).filter((j) => j.status === 'RUNNING').length === 2, 60_000, 100);
