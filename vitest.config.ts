@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { longestFirstSequencer } from './test/support/sequencer.ts';
 import { testKinds } from './test/support/test-kinds.ts';
 
 // Node 20 is supported by the SDK versions we pin; its notice about 2027 is noise in test output.
@@ -31,10 +32,13 @@ const oneModuleGraphPerWorker = { isolate: false, unstubEnvs: true, unstubGlobal
  * Unit files share nothing, so they use every core (on 2 cores: 87 s instead of 126 s). Integration files run two at
  * a time, against the one DynamoDB Local (each makes its own tables, runtimes and ports): one at a time left half of
  * 2 cores idle once DynamoDB Local ran lighter (local/dynamodb-watchdog.mjs), and two took the suite from 723 s to
- * 512 s. Before that change, two at once had made it slower (629 s against 564 s).
+ * 512 s. Before that change, two at once had made it slower (629 s against 564 s). Three at once, or one pool of
+ * three for both projects, was no faster on 2 cores (272 to 300 s against 300 s): the suite is bound by CPU (about
+ * 490 CPU-seconds), and the timing-sensitive e2e files stretched most (faults 43 s alone, up to 125 s).
  */
 export default defineConfig({
   test: {
+    sequence: { sequencer: longestFirstSequencer(kinds) },
     projects: [
       {
         test: {

@@ -106,6 +106,10 @@ describe('Inbox: at-least-once delivery, exactly-once effect', () => {
         deliveries: new WebhookDeliveries(tables.documentClient, tables.tableNames.webhookDeliveries),
         policy: { allowHttp: true, allowLoopback: true, allowPrivate: false },
         leaseSeconds: 60,
+        // A request that times out is sent again, by design (receivers dedupe on X-Forgeflow-Event-Id), and the
+        // receiver answers from this busy process: at the 5 s default, a loaded machine once made 404 requests of 400.
+        // What this test counts is the inbox's effects, so no request here may time out.
+        delivery: { timeoutMs: 120_000 },
       }),
     );
 

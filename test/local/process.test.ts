@@ -1,33 +1,17 @@
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { javaProcessesFor, listening, startLocal, until } from '../support/local-process.ts';
+import { describe, it } from 'vitest';
+import { javaProcessesFor, listening, startLocalForTest, until } from '../support/local-process.ts';
 import { freePort } from '../../local/ports.ts';
 
-describe.skipIf(process.platform !== 'linux')('Local: `npm start` process', () => {
-  const homes: string[] = [];
-  const children: ChildProcess[] = [];
-
-  const newHome = () => {
-    const home = mkdtempSync(join(tmpdir(), 'forgeflow-process-'));
-    homes.push(home);
-    return home;
-  };
-
-  afterEach(() => {
-    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
-  });
-
-  it('starts, prints how to use it, and stops cleanly on SIGTERM', { timeout: 120_000 }, async () => {
+/** Each test starts its own `npm start` in its own home, so they run concurrently (29 s one after the other). */
+describe.skipIf(process.platform !== 'linux')('Local: `npm start` process', { concurrent: true }, () => {
+  it('starts, prints how to use it, and stops cleanly on SIGTERM', { timeout: 120_000 }, async ({ expect, onTestFinished }) => {
     // Prepare
-    const home = newHome();
     const port = await freePort();
-    const started = startLocal({ FORGEFLOW_HOME: home, PORT: String(port) });
-    children.push(started.child);
+    const started = startLocalForTest(onTestFinished, { PORT: String(port) });
+    const { home } = started;
 
     // Act
     const url = await listening(started);
@@ -52,44 +36,34 @@ describe.skipIf(process.platform !== 'linux')('Local: `npm start` process', () =
     expect(started.stderr()).not.toContain('NodeVersionSupportWarning');
   });
 
-  it('leaves no Java process behind when the parent is killed outright', { timeout: 120_000 }, async () => {
-    const home = newHome();
-    const started = startLocal({ FORGEFLOW_HOME: home, PORT: String(await freePort()) });
-    children.push(started.child);
+  it('leaves no Java process behind when the parent is killed outright', { timeout: 120_000 }, async ({ expect, onTestFinished }) => {
+    const started = startLocalForTest(onTestFinished, { PORT: String(await freePort()) });
     await listening(started);
-    const java = javaProcessesFor(home);
-    expect(java).toHaveLength(1);
+    expect(javaProcessesFor(started.home)).toHaveLength(1);
 
     started.child.kill('SIGKILL');
     await started.exit;
 
     // The watchdog sees its stdin close when the kernel reaps the parent, and stops Java within seconds.
-    expect(await until(() => javaProcessesFor(home).length === 0, 20_000)).toBe(true);
+    expect(await until(() => javaProcessesFor(started.home).length === 0, 20_000)).toBe(true);
   });
 
-  it('says in one sentence that the port is taken and exits 1', { timeout: 60_000 }, async () => {
+  it('says in one sentence that the port is taken and exits 1', { timeout: 60_000 }, async ({ expect, onTestFinished }) => {
     const blocker = createServer();
     const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)));
-    const home = newHome();
-    try {
-      const started = startLocal({ FORGEFLOW_HOME: home, PORT: String(port) });
-      children.push(started.child);
+    onTestFinished(() => void blocker.close());
+    const started = startLocalForTest(onTestFinished, { PORT: String(port) });
 
-      const { code } = await started.exit;
+    const { code } = await started.exit;
 
-      expect(code).toBe(1);
-      expect(started.stderr().trim()).toBe(`Port ${port} on 127.0.0.1 is already in use: stop whatever listens there or choose another one with PORT=<port>.`);
-      expect(javaProcessesFor(home)).toEqual([]);
-    } finally {
-      blocker.close();
-    }
+    expect(code).toBe(1);
+    expect(started.stderr().trim()).toBe(`Port ${port} on 127.0.0.1 is already in use: stop whatever listens there or choose another one with PORT=<port>.`);
+    expect(javaProcessesFor(started.home)).toEqual([]);
   });
 
-  it('says in one sentence that Java is missing and exits 1', { timeout: 60_000 }, async () => {
-    const home = newHome();
+  it('says in one sentence that Java is missing and exits 1', { timeout: 60_000 }, async ({ expect, onTestFinished }) => {
     // node is started by absolute path, so an empty PATH hides only `java`.
-    const started = startLocal({ FORGEFLOW_HOME: home, PORT: String(await freePort()), PATH: '/nonexistent' });
-    children.push(started.child);
+    const started = startLocalForTest(onTestFinished, { PORT: String(await freePort()), PATH: '/nonexistent' });
 
     const { code } = await started.exit;
 

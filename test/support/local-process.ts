@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -24,6 +26,20 @@ export function startLocal(env: Record<string, string>): Started {
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/**
+ * `npm start` in a new home of its own, killed and its home removed when the test ends: the cleanup is the test's own,
+ * so tests that start one each can run concurrently.
+ */
+export function startLocalForTest(onTestFinished: TestContext['onTestFinished'], env: Record<string, string> = {}): Started & { home: string } {
+  const home = mkdtempSync(join(tmpdir(), 'ff-local-process-'));
+  const started = startLocal({ FORGEFLOW_HOME: home, ...env });
+  onTestFinished(() => {
+    if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  });
+  return { ...started, home };
 }
 
 /** Resolves on the banner's API line (local/terminal.ts); fails at once if the process exits first. */

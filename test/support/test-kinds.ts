@@ -9,6 +9,9 @@ import { dirname, join, relative, resolve } from 'node:path';
  */
 const INTEGRATION_MODULES = ['test/support/dynamodb.ts', 'test/support/local-process.ts', 'test/agent/agents.ts', 'local/runtime.ts', 'local/dynamodb-local.ts'];
 
+/** Modules that start a whole runtime, agent processes or `npm start`: the files that take tens of seconds each. */
+const PROCESS_MODULES = ['test/support/local-process.ts', 'test/agent/agents.ts', 'local/runtime.ts'];
+
 const IMPORT = /(?:from|import)\s+'(\.{1,2}\/[^']+\.ts)'/g;
 
 function testFiles(dir: string): string[] {
@@ -19,23 +22,30 @@ function testFiles(dir: string): string[] {
   });
 }
 
-/** Whether `file` reaches an integration module through the test helpers it imports (test/ files are followed). */
-function reachesIntegration(root: string, file: string, seen = new Set<string>()): boolean {
+/** Whether `file` reaches one of `modules` through the test helpers it imports (test/ files are followed). */
+function reaches(modules: readonly string[], root: string, file: string, seen = new Set<string>()): boolean {
   if (seen.has(file)) return false;
   seen.add(file);
   for (const [, specifier] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
     const target = resolve(dirname(file), specifier!);
     const path = relative(root, target);
-    if (INTEGRATION_MODULES.includes(path)) return true;
-    if (path.startsWith('test/') && existsSync(target) && reachesIntegration(root, target, seen)) return true;
+    if (modules.includes(path)) return true;
+    if (path.startsWith('test/') && existsSync(target) && reaches(modules, root, target, seen)) return true;
   }
   return false;
 }
 
-/** Test files relative to `root`, split into unit tests (no Java, no processes) and integration tests. */
-export function testKinds(root: string): { unit: string[]; integration: string[] } {
+/**
+ * Test files relative to `root`, split into unit tests (no Java, no processes) and integration tests; `processes`
+ * are the integration files that start runtimes or agents (test/support/sequencer.ts runs them first).
+ */
+export function testKinds(root: string): { unit: string[]; integration: string[]; processes: string[] } {
   const unit: string[] = [];
   const integration: string[] = [];
-  for (const file of testFiles(join(root, 'test'))) (reachesIntegration(root, file) ? integration : unit).push(relative(root, file));
-  return { unit: unit.sort(), integration: integration.sort() };
+  const processes: string[] = [];
+  for (const file of testFiles(join(root, 'test'))) {
+    (reaches(INTEGRATION_MODULES, root, file) ? integration : unit).push(relative(root, file));
+    if (reaches(PROCESS_MODULES, root, file)) processes.push(relative(root, file));
+  }
+  return { unit: unit.sort(), integration: integration.sort(), processes: processes.sort() };
 }
