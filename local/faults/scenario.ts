@@ -43,6 +43,27 @@ export function carefulClient(runtime: LocalRuntime, token = runtime.tokens.user
   };
 }
 
+/** What DELETE /v1/jobs/{id} finally said: the cancel was accepted, or the job had ended before it. */
+export type CancelAnswer = 'accepted' | 'ended';
+
+/**
+ * Cancels a job as a careful user's script does: until the API gives a final answer, accepted (the job back) or
+ * JOB_NOT_CANCELLABLE (it had ended). Any other answer (CONCURRENT_MODIFICATION says "try again"; the client hands
+ * back a 5xx once its own retries are spent) is tried again within `deadlineMs`, then thrown: a cancel that never
+ * took effect fails where it happened, not later as a job that ran to the end.
+ */
+export async function cancelUntilAnswered(call: ApiCall, jobId: string, deadlineMs = 60_000): Promise<CancelAnswer> {
+  let last: unknown;
+  for (const deadline = Date.now() + deadlineMs; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 250))) {
+    const answer = await call<{ jobId?: string; code?: string }>('DELETE', `/v1/jobs/${jobId}`);
+    if (answer.jobId === jobId) return 'accepted';
+    if (answer.code === 'JOB_NOT_CANCELLABLE') return 'ended';
+    if (answer.code === 'JOB_NOT_FOUND' || answer.code === 'FORBIDDEN' || answer.code === 'UNAUTHORIZED') throw new Error(`Cancelling ${jobId}: ${JSON.stringify(answer)}`);
+    last = answer;
+  }
+  throw new Error(`Cancelling ${jobId}: no final answer within ${deadlineMs} ms; the last was ${JSON.stringify(last)}`);
+}
+
 /**
  * A command that writes `start <agent pid>` then `done <agent pid>` to `file`. $PPID is the agent that runs it: a
  * command whose worker is killed after it finished, before it could report, must run again (nobody knows it
