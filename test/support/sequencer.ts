@@ -2,15 +2,16 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** A guess for a file the cache has no duration for, by kind: what a fresh clone (CI) runs on. */
-const GUESS_MS = { processes: 30_000, integration: 3_000, unit: 500 } as const;
+const GUESS_MS = { runtimes: 40_000, agents: 12_000, integration: 3_000, unit: 500 } as const;
 
 /**
  * Longest file first, so a project's last seconds are short files rather than one 60 s file beside an idle worker.
  * Vitest orders by the durations it cached in an earlier run, and without them (a fresh clone, so CI) by source
  * size, which put the short-sourced, long-running e2e files (faults, crash recovery, `npm start`'s output) last: CI
- * took 341 s where a warm checkout took 300 s. Projects still run in their groupOrder (vitest.config.ts).
+ * took 341 s where a warm checkout took 300 s. A file with no cached duration is guessed from what it starts.
+ * Projects still run in their groupOrder (vitest.config.ts).
  */
-export function longestFirstSequencer(kinds: { integration: readonly string[]; processes: readonly string[] }): typeof BaseSequencer {
+export function longestFirstSequencer(kinds: Record<'integration' | 'runtimes' | 'agents', readonly string[]>): typeof BaseSequencer {
   return class LongestFirst extends BaseSequencer {
     override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
       const root = this.ctx.config.root;
@@ -20,7 +21,8 @@ export function longestFirstSequencer(kinds: { integration: readonly string[]; p
         // Failed files first: the quickest answer to whether a fix worked.
         if (cached?.failed) return Number.MAX_SAFE_INTEGER;
         if (cached?.duration !== undefined) return cached.duration;
-        return kinds.processes.includes(path) ? GUESS_MS.processes : kinds.integration.includes(path) ? GUESS_MS.integration : GUESS_MS.unit;
+        const kind = (['runtimes', 'agents', 'integration'] as const).find((k) => kinds[k].includes(path)) ?? 'unit';
+        return GUESS_MS[kind];
       };
       const weights = new Map(files.map((spec) => [spec, weight(spec)]));
       return [...files].sort((a, b) => weights.get(b)! - weights.get(a)!);

@@ -9,8 +9,10 @@ import { dirname, join, relative, resolve } from 'node:path';
  */
 const INTEGRATION_MODULES = ['test/support/dynamodb.ts', 'test/support/local-process.ts', 'test/agent/agents.ts', 'local/runtime.ts', 'local/dynamodb-local.ts'];
 
-/** Modules that start a whole runtime, agent processes or `npm start`: the files that take tens of seconds each. */
-const PROCESS_MODULES = ['test/support/local-process.ts', 'test/agent/agents.ts', 'local/runtime.ts'];
+/** Modules that start a whole local runtime or `npm start`: files of 20 to 60 s each. */
+const RUNTIME_MODULES = ['test/support/local-process.ts', 'local/runtime.ts'];
+/** The agent tests' helper, which starts agent processes: files of about 10 s. */
+const AGENT_MODULES = ['test/agent/agents.ts'];
 
 const IMPORT = /(?:from|import)\s+'(\.{1,2}\/[^']+\.ts)'/g;
 
@@ -36,16 +38,18 @@ function reaches(modules: readonly string[], root: string, file: string, seen = 
 }
 
 /**
- * Test files relative to `root`, split into unit tests (no Java, no processes) and integration tests; `processes`
- * are the integration files that start runtimes or agents (test/support/sequencer.ts runs them first).
+ * Test files relative to `root`, split into unit tests (no Java, no processes) and integration tests; of these,
+ * `runtimes` start a local runtime or `npm start` and `agents` start agent processes (test/support/sequencer.ts runs
+ * them first when it knows no better).
  */
-export function testKinds(root: string): { unit: string[]; integration: string[]; processes: string[] } {
-  const unit: string[] = [];
-  const integration: string[] = [];
-  const processes: string[] = [];
+export function testKinds(root: string): { unit: string[]; integration: string[]; runtimes: string[]; agents: string[] } {
+  const kinds = { unit: [] as string[], integration: [] as string[], runtimes: [] as string[], agents: [] as string[] };
   for (const file of testFiles(join(root, 'test'))) {
-    (reaches(INTEGRATION_MODULES, root, file) ? integration : unit).push(relative(root, file));
-    if (reaches(PROCESS_MODULES, root, file)) processes.push(relative(root, file));
+    const path = relative(root, file);
+    kinds[reaches(INTEGRATION_MODULES, root, file) ? 'integration' : 'unit'].push(path);
+    if (reaches(RUNTIME_MODULES, root, file)) kinds.runtimes.push(path);
+    else if (reaches(AGENT_MODULES, root, file)) kinds.agents.push(path);
   }
-  return { unit: unit.sort(), integration: integration.sort(), processes: processes.sort() };
+  for (const list of Object.values(kinds)) list.sort();
+  return kinds;
 }
