@@ -41,7 +41,7 @@ export interface SqsPollerOptions {
    * window has passed. Default 0: each receive is a batch.
    */
   maxBatchingWindowSeconds?: number;
-  /** Long-poll wait, 1–20 s. Lambda waits 20 s; 1 s locally so that stop() returns quickly. */
+  /** Long-poll wait, 1–20 s. Lambda waits 20 s; 1 s locally so that stop() returns quickly (see abandonReceives). */
   waitTimeSeconds?: number;
   /**
    * Batches in flight at once under a backlog (Lambda runs several per queue, so handlers must tolerate overlap); an
@@ -55,9 +55,18 @@ export interface SqsPollerOptions {
   onError: (error: unknown, info: PollerErrorInfo) => void;
 }
 
+export interface SqsPollerStopOptions {
+  /**
+   * End the receives in flight at once instead of letting their long polls run out (up to `waitTimeSeconds`). A
+   * message SQS handed to an abandoned receive stays hidden until its visibility timeout, so this is for a queue that
+   * ends with the caller: the local runtime's, which fauxqs keeps in memory. Batches being handled still finish.
+   */
+  abandonReceives?: boolean;
+}
+
 export interface SqsPoller {
   /** Stops receiving, releases messages that arrive after the call, and resolves once in-flight batches are done. */
-  stop(): Promise<void>;
+  stop(options?: SqsPollerStopOptions): Promise<void>;
 }
 
 /** The handler's answer broke the partial-batch-response contract, so Lambda would fail the whole batch. */
@@ -243,9 +252,10 @@ export function startSqsPoller(options: SqsPollerOptions): SqsPoller {
   const loops = Array.from({ length: concurrency }, (_, i) => pollLoop(i > 0).catch((error: unknown) => report(error, { phase: 'receive' })));
   let stopped: Promise<void> | undefined;
   return {
-    stop: () =>
+    stop: (stopOptions = {}) =>
       (stopped ??= (async () => {
         stopping.abort();
+        if (stopOptions.abandonReceives) abandon.abort();
         const timer = setTimeout(() => abandon.abort(), waitTimeSeconds * 1000 + RECEIVE_GRACE_MS);
         try {
           await Promise.all(loops);

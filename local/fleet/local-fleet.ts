@@ -140,7 +140,8 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
     provider,
     async stop() {
       for (const loop of loops) await loop.stop();
-      await nudges.stop();
+      // Its queue is the runtime's own, in memory: a long poll is not worth waiting out.
+      await nudges.stop({ abandonReceives: true });
       await provider.stopAll();
       // An agent the stop had to kill before its goodbye (a loaded machine) leaves its worker recorded as alive:
       // this runtime just ended every agent, so it ends their records too, rather than the next start finding them.

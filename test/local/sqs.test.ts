@@ -398,6 +398,21 @@ describe('startSqsPoller', () => {
     expect(errors).toEqual([]);
   });
 
+  it('stop({ abandonReceives: true }) ends a waiting long poll at once instead of waiting it out', async () => {
+    const queue = await sqs.ensureQueue(testQueue());
+    const longPolls = () => sqs.requestCounts.get('ReceiveMessage (long poll)') ?? 0;
+    const before = longPolls();
+    const { poller, errors } = poll({ queueUrl: queue.url, waitTimeSeconds: 20, handler: async () => {} });
+    await waitFor('a long poll waiting in fauxqs', () => longPolls() > before);
+
+    const started = Date.now();
+    await poller.stop({ abandonReceives: true });
+
+    // A plain stop waits out the 20 s poll (the test above relies on it); abandoned, the poll ends at once.
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(errors).toEqual([]);
+  });
+
   it('reports SDK errors and backs off instead of crashing or spinning', async () => {
     const [errorsSeen, start, phases] = [deferred<number>(), Date.now(), [] as string[]];
     const onError = (_error: unknown, info: PollerErrorInfo) => {
