@@ -33,8 +33,9 @@ const oneModuleGraphPerWorker = { isolate: false, unstubEnvs: true, unstubGlobal
  * a time, against the one DynamoDB Local (each makes its own tables, runtimes and ports): one at a time left half of
  * 2 cores idle once DynamoDB Local ran lighter (local/dynamodb-watchdog.mjs), and two took the suite from 723 s to
  * 512 s. Before that change, two at once had made it slower (629 s against 564 s). Three at once, or one pool of
- * three for both projects, was no faster on 2 cores (272 to 300 s against 300 s): the suite is bound by CPU (about
- * 490 CPU-seconds), and the timing-sensitive e2e files stretched most (faults 43 s alone, up to 125 s).
+ * three for both projects, was no faster on 2 cores (272 to 300 s against 278 to 300 s): the suite is bound by CPU,
+ * and three spent about 490 CPU-seconds where two spend 400; the timing-sensitive e2e files stretched most (faults
+ * 43 s alone, up to 125 s). The longest files run first (test/support/sequencer.ts).
  */
 export default defineConfig({
   test: {

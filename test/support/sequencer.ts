@@ -7,9 +7,9 @@ const GUESS_MS = { runtimes: 40_000, agents: 12_000, integration: 3_000, unit: 5
 /**
  * Longest file first, so a project's last seconds are short files rather than one 60 s file beside an idle worker.
  * Vitest orders by the durations it cached in an earlier run, and without them (a fresh clone, so CI) by source
- * size, which put the short-sourced, long-running e2e files (faults, crash recovery, `npm start`'s output) last: CI
- * took 341 s where a warm checkout took 300 s. A file with no cached duration is guessed from what it starts.
- * Projects still run in their groupOrder (vitest.config.ts).
+ * size, which put the short-sourced, long-running e2e files (faults, crash recovery, `npm start`'s output) last,
+ * behind an idle worker. A file with no cached duration is guessed from what it starts. Projects still run in their
+ * groupOrder (vitest.config.ts).
  */
 export function longestFirstSequencer(kinds: Record<'integration' | 'runtimes' | 'agents', readonly string[]>): typeof BaseSequencer {
   return class LongestFirst extends BaseSequencer {
