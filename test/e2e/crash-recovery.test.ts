@@ -13,6 +13,7 @@ interface JobView {
   jobId: string;
   status: string;
   attempts: number;
+  finishedAt?: string;
   failure?: { reason: string };
 }
 
@@ -44,8 +45,8 @@ describe('Crash recovery of the local runtime', () => {
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const get = async (id: string) => (await (await fetch(`${url.replace(/:\d+$/, `:${port}`)}/v1/jobs/${id}`, { headers })).json()) as JobView;
 
-    // Two slots, eight jobs of 3 s: two run when the runtime dies (the kill comes within a poll of their RUNNING, well
-    // inside the 3 s), the rest wait in the queue.
+    // Two slots, eight jobs of 3 s: two run when the runtime dies (the kill comes within a poll of their RUNNING,
+    // usually well inside the 3 s), the rest wait in the queue.
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {
       const res = await fetch(`${url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ command: 'sleep 3; echo done', maxAttempts: 3 }) });
@@ -54,6 +55,7 @@ describe('Crash recovery of the local runtime', () => {
     await waitFor('two jobs to be running', async () => (await Promise.all(ids.map(get))).filter((j) => j.status === 'RUNNING').length === 2, 60_000, 100);
     const interrupted = (await Promise.all(ids.map(get))).filter((j) => j.status === 'RUNNING').map((j) => j.jobId);
 
+    const killedAt = new Date().toISOString();
     first.child.kill('SIGKILL');
     await first.exit;
     // Its DynamoDB Local goes with it (the watchdog's pipe closes), so the restart can use the same data folder.
@@ -71,7 +73,10 @@ describe('Crash recovery of the local runtime', () => {
     const retried = jobs.filter((j) => j.attempts === 2).map((j) => j.jobId);
     expect(jobs.every((j) => j.attempts === 1 || j.attempts === 2)).toBe(true);
     expect(retried.length).toBeGreaterThanOrEqual(1);
-    expect(interrupted.some((id) => retried.includes(id))).toBe(true);
+    // Each job seen running ran again, unless it had finished before the kill: on a loaded machine (a fresh clone's
+    // CI) the poll that saw it running can take longer than its 3 s.
+    const notRetried = jobs.filter((j) => interrupted.includes(j.jobId) && !retried.includes(j.jobId));
+    expect(notRetried.filter((j) => !(j.finishedAt && j.finishedAt <= killedAt)), killedAt).toEqual([]);
     for (const id of retried) {
       const events = (await (await fetch(`${url}/v1/jobs/${id}/events`, { headers })).json()) as { items: { type: string; data: { failure?: { reason: string } } }[] };
       expect(events.items.find((e) => e.type === 'JobRetryScheduled')?.data.failure?.reason, id).toBe('WORKER_LOST');
