@@ -65,7 +65,10 @@ export interface SqsPollerStopOptions {
 }
 
 export interface SqsPoller {
-  /** Stops receiving, releases messages that arrive after the call, and resolves once in-flight batches are done. */
+  /**
+   * Stops receiving, releases messages that arrive after the call, and resolves once in-flight batches are done.
+   * Called again, it returns the first call's promise (and keeps the first call's options).
+   */
   stop(options?: SqsPollerStopOptions): Promise<void>;
 }
 

@@ -3,7 +3,7 @@
  * X-Amz-Target, with a receive that may wait (WaitTimeSeconds ≥ 1) named apart. A long poll waits for work rather
  * than doing any: AWS bills it the same, but the issue's call budget leaves it out.
  */
-const LONG_POLL = 'ReceiveMessage (long poll)';
+export const LONG_POLL = 'ReceiveMessage (long poll)';
 
 /** The operation `target` names (e.g. `AmazonSQS.ReceiveMessage`), given the request's parsed JSON body. */
 export function wireOperation(target: string, input: { WaitTimeSeconds?: unknown } | undefined): string {

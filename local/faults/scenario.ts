@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
 import { slotKey } from '../../functions/adapters/dynamodb/job-store.ts';
+import type { ErrorCode } from '../../functions/api/http.ts';
 import { COUNTERS_TABLE, localTableName } from '../../functions/declarations/tables.ts';
 import { LOCAL_REGION } from '../dynamodb-local.ts';
 import type { LocalFleetSettings } from '../fleet/local-fleet.ts';
@@ -46,6 +47,10 @@ export function carefulClient(runtime: LocalRuntime, token = runtime.tokens.user
 /** What DELETE /v1/jobs/{id} finally said: the cancel was accepted, or the job had ended before it. */
 export type CancelAnswer = 'accepted' | 'ended';
 
+/** Answers to a cancel that no retry changes. */
+const CANCEL_REFUSALS: readonly ErrorCode[] = ['JOB_NOT_FOUND', 'FORBIDDEN', 'UNAUTHORIZED'];
+const ENDED: ErrorCode = 'JOB_NOT_CANCELLABLE';
+
 /**
  * Cancels a job as a careful user's script does: until the API gives a final answer, accepted (the job back) or
  * JOB_NOT_CANCELLABLE (it had ended). Any other answer (CONCURRENT_MODIFICATION says "try again"; the client hands
@@ -55,10 +60,10 @@ export type CancelAnswer = 'accepted' | 'ended';
 export async function cancelUntilAnswered(call: ApiCall, jobId: string, deadlineMs = 60_000): Promise<CancelAnswer> {
   let last: unknown;
   for (const deadline = Date.now() + deadlineMs; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 250))) {
-    const answer = await call<{ jobId?: string; code?: string }>('DELETE', `/v1/jobs/${jobId}`);
+    const answer = await call<{ jobId?: string; code?: ErrorCode }>('DELETE', `/v1/jobs/${jobId}`);
     if (answer.jobId === jobId) return 'accepted';
-    if (answer.code === 'JOB_NOT_CANCELLABLE') return 'ended';
-    if (answer.code === 'JOB_NOT_FOUND' || answer.code === 'FORBIDDEN' || answer.code === 'UNAUTHORIZED') throw new Error(`Cancelling ${jobId}: ${JSON.stringify(answer)}`);
+    if (answer.code === ENDED) return 'ended';
+    if (answer.code && CANCEL_REFUSALS.includes(answer.code)) throw new Error(`Cancelling ${jobId}: ${JSON.stringify(answer)}`);
     last = answer;
   }
   throw new Error(`Cancelling ${jobId}: no final answer within ${deadlineMs} ms; the last was ${JSON.stringify(last)}`);

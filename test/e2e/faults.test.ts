@@ -18,6 +18,11 @@ interface JobView {
   failure?: { reason: string; message: string; category: string; suggestedActions: string[] };
 }
 
+/** GET /v1/jobs/{id}/events, the fields a failure's story is told with. */
+interface EventsView {
+  items: { type: string; time: string; data: { workerId?: string; attempts?: number } }[];
+}
+
 // Fifteen of each failing kind and sixty side effects: every path, at the size the suite's time allows
 // (`npm run bench -- faults` runs 2,000).
 const JOBS = 120;
@@ -99,14 +104,14 @@ describe(`End to end over HTTP: ${JOBS} mixed jobs at a 2% fault rate, a worker 
     const outcomes = views.map((v, i) => ({ kind: kinds[i]!, status: v.status, reason: v.failure?.reason }));
     // A job that ended in another state than its kind's, told with its history: what a failure here is read from.
     const wrongStatus = outcomes.flatMap((o, i) => (o.status === KINDS[o.kind].status ? [] : [{ ...o, id: ids[i]! }]));
-    const histories = await Promise.all(wrongStatus.map(({ id }) => api<{ items: { type: string; time: string; data: { workerId?: string } }[] }>('GET', `/v1/jobs/${id}/events`)));
+    const histories = await Promise.all(wrongStatus.map(({ id }) => api<EventsView>('GET', `/v1/jobs/${id}/events`)));
     expect(wrongStatus, JSON.stringify({ victim, histories: histories.map((h) => h.items.map((e) => [e.type, e.time, e.data.workerId])) })).toEqual([]);
     const count = (...of: Kind[]) => kinds.filter((k) => of.includes(k)).length;
     expect(totals).toEqual({ SUCCEEDED: count('effect'), FAILED: count('missing'), CANCELLED: count('cancelled'), DEAD_LETTERED: count('exit1', 'timeout') });
     // A job the killed worker held may end with WORKER_LOST as its last reason; any other reason must be its own.
     const wrongReason = outcomes.flatMap((o, i) => (o.reason === KINDS[o.kind].reason ? [] : [{ ...o, id: ids[i]! }]));
     for (const { id, reason } of wrongReason) {
-      const { items } = await api<{ items: { type: string; time: string; data: { workerId?: string; attempts?: number } }[] }>('GET', `/v1/jobs/${id}/events`);
+      const { items } = await api<EventsView>('GET', `/v1/jobs/${id}/events`);
       // On a failure, the job's failure message and history say which path declared it lost (the reaper or the DLQ).
       const story = JSON.stringify({ victim, failure: views[ids.indexOf(id)]!.failure?.message, events: items.map((e) => [e.type, e.time, e.data.workerId, e.data.attempts]) });
       expect({ id, reason, ranOnVictim: items.some((e) => e.type === 'JobRunning' && e.data.workerId === victim) }, story).toEqual({ id, reason: 'WORKER_LOST', ranOnVictim: true });

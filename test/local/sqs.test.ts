@@ -15,6 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueDefinition } from '../../functions/declarations/queues.ts';
 import { failedMessageIds, InvalidBatchResponseError, startSqsPoller, type PollerErrorInfo, type SqsBatchHandler, type SqsPoller, type SqsPollerOptions } from '../../local/sqs-poller.ts';
 import { LOCAL_SQS_MESSAGE_LIMIT_BYTES, localSqsClientConfig, startLocalSqs, type LocalSqs } from '../../local/sqs.ts';
+import { LONG_POLL } from '../../local/wire-operations.ts';
 
 let sqs: LocalSqs;
 let client: SQSClient;
@@ -400,7 +401,7 @@ describe('startSqsPoller', () => {
 
   it('stop({ abandonReceives: true }) ends a waiting long poll at once instead of waiting it out', async () => {
     const queue = await sqs.ensureQueue(testQueue());
-    const longPolls = () => sqs.requestCounts.get('ReceiveMessage (long poll)') ?? 0;
+    const longPolls = () => sqs.requestCounts.get(LONG_POLL) ?? 0;
     const before = longPolls();
     const { poller, errors } = poll({ queueUrl: queue.url, waitTimeSeconds: 20, handler: async () => {} });
     await waitFor('a long poll waiting in fauxqs', () => longPolls() > before);

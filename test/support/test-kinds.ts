@@ -1,18 +1,17 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
+/** Modules that start a whole local runtime or `npm start`: files of 20 to 60 s each. */
+const RUNTIME_MODULES = ['test/support/local-process.ts', 'local/runtime.ts'];
+/** The agent tests' helper, which starts agent processes: files of about 10 s. */
+const AGENT_MODULES = ['test/agent/agents.ts'];
 /**
  * What makes a test file an integration test: it reaches, directly or through a test helper, a module that starts
  * DynamoDB Local (Java), the local runtime, or agent and runtime processes. Read from the files' imports, so a new
  * test lands in the right kind without a list to keep; a unit test that reaches DynamoDB some other way fails at
  * once under `npm run test:unit` (no endpoint is provided there) rather than quietly passing.
  */
-const INTEGRATION_MODULES = ['test/support/dynamodb.ts', 'test/support/local-process.ts', 'test/agent/agents.ts', 'local/runtime.ts', 'local/dynamodb-local.ts'];
-
-/** Modules that start a whole local runtime or `npm start`: files of 20 to 60 s each. */
-const RUNTIME_MODULES = ['test/support/local-process.ts', 'local/runtime.ts'];
-/** The agent tests' helper, which starts agent processes: files of about 10 s. */
-const AGENT_MODULES = ['test/agent/agents.ts'];
+const INTEGRATION_MODULES = ['test/support/dynamodb.ts', 'local/dynamodb-local.ts', ...RUNTIME_MODULES, ...AGENT_MODULES];
 
 const IMPORT = /(?:from|import)\s+'(\.{1,2}\/[^']+\.ts)'/g;
 
@@ -24,17 +23,16 @@ function testFiles(dir: string): string[] {
   });
 }
 
-/** Whether `file` reaches one of `modules` through the test helpers it imports (test/ files are followed). */
-function reaches(modules: readonly string[], root: string, file: string, seen = new Set<string>()): boolean {
-  if (seen.has(file)) return false;
-  seen.add(file);
+/** The modules (relative to `root`) that `file` imports, directly or through the test helpers it imports. */
+function reachedModules(root: string, file: string, reached = new Set<string>()): Set<string> {
   for (const [, specifier] of readFileSync(file, 'utf8').matchAll(IMPORT)) {
     const target = resolve(dirname(file), specifier!);
     const path = relative(root, target);
-    if (modules.includes(path)) return true;
-    if (path.startsWith('test/') && existsSync(target) && reaches(modules, root, target, seen)) return true;
+    if (reached.has(path)) continue;
+    reached.add(path);
+    if (path.startsWith('test/') && existsSync(target)) reachedModules(root, target, reached);
   }
-  return false;
+  return reached;
 }
 
 /**
@@ -46,9 +44,11 @@ export function testKinds(root: string): { unit: string[]; integration: string[]
   const kinds = { unit: [] as string[], integration: [] as string[], runtimes: [] as string[], agents: [] as string[] };
   for (const file of testFiles(join(root, 'test'))) {
     const path = relative(root, file);
-    kinds[reaches(INTEGRATION_MODULES, root, file) ? 'integration' : 'unit'].push(path);
-    if (reaches(RUNTIME_MODULES, root, file)) kinds.runtimes.push(path);
-    else if (reaches(AGENT_MODULES, root, file)) kinds.agents.push(path);
+    const reached = reachedModules(root, file);
+    const reachesAny = (modules: readonly string[]) => modules.some((module) => reached.has(module));
+    kinds[reachesAny(INTEGRATION_MODULES) ? 'integration' : 'unit'].push(path);
+    if (reachesAny(RUNTIME_MODULES)) kinds.runtimes.push(path);
+    else if (reachesAny(AGENT_MODULES)) kinds.agents.push(path);
   }
   for (const list of Object.values(kinds)) list.sort();
   return kinds;
