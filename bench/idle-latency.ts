@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime } from '../local/runtime.ts';
+import { descendantTicks, kindOf } from './profile.ts';
 import { percentile, round } from './stats.ts';
 
 interface JobView { jobId: string; status: string; createdAt: string; updatedAt: string; startedAt?: string }
@@ -35,9 +36,26 @@ export async function benchIdleLatency(options: { jobs: number }) {
       }
     }
     const figures = (values: number[]) => ({ p50: round(percentile(values, 50)), p99: round(percentile(values, 99)) });
-    return { jobs: seen.total.length, total: figures(seen.total), createdToStarted: figures(seen.toStart), startedToSucceeded: figures(seen.afterStart) };
+    const idle = await idleCpu(15);
+    return { jobs: seen.total.length, total: figures(seen.total), createdToStarted: figures(seen.toStart), startedToSucceeded: figures(seen.afterStart), idle };
   } finally {
     await runtime.stop();
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/**
+ * What the runtime costs while nothing happens: the share of one core each process kind uses over `seconds` (this
+ * process is the runtime; its children are DynamoDB Local and the agent), from process.cpuUsage and /proc.
+ */
+async function idleCpu(seconds: number): Promise<Record<string, number>> {
+  const before = { runtime: process.cpuUsage(), children: descendantTicks(process.pid) };
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const runtime = process.cpuUsage(before.runtime);
+  const shares: Record<string, number> = { 'runtime (this process)': (runtime.user + runtime.system) / 1e6 };
+  for (const [pid, { ticks, command }] of descendantTicks(process.pid)) {
+    // Ticks are hundredths of a second; a process that started meanwhile counts from zero.
+    shares[kindOf(command)] = (shares[kindOf(command)] ?? 0) + (ticks - (before.children.get(pid)?.ticks ?? 0)) / 100;
+  }
+  return Object.fromEntries(Object.entries(shares).map(([kind, cpuSeconds]) => [kind, round((100 * cpuSeconds) / seconds)]));
 }

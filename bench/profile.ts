@@ -13,7 +13,7 @@ export interface ProfileReport {
 }
 
 /** CPU ticks (user + system) of every live descendant of `root`, by pid, from /proc (Linux). */
-function descendantTicks(root: number): Map<number, { ticks: number; command: string }> {
+export function descendantTicks(root: number): Map<number, { ticks: number; command: string }> {
   const stats = new Map<number, { ppid: number; ticks: number; command: string }>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -39,7 +39,7 @@ function descendantTicks(root: number): Map<number, { ticks: number; command: st
   return found;
 }
 
-const kindOf = (command: string) => (command.includes('DynamoDBLocal') ? 'DynamoDB Local (Java)' : command.includes('agent') ? 'agents' : 'other children');
+export const kindOf = (command: string) => (command.includes('DynamoDBLocal') ? 'DynamoDB Local (Java)' : command.includes('agent') ? 'agents' : 'other children');
 
 /**
  * The jobs bench under the V8 profiler. Children are sampled from /proc every second while they live (agents and

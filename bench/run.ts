@@ -82,6 +82,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<void> }> = {
       console.log(`submit → SUCCEEDED (client)  p50 ${r.total.p50} ms  p99 ${r.total.p99} ms  (${r.jobs} jobs; target p50 ≤ 300 ms)`);
       console.log(`created → started            p50 ${r.createdToStarted.p50} ms  p99 ${r.createdToStarted.p99} ms`);
       console.log(`started → SUCCEEDED recorded p50 ${r.startedToSucceeded.p50} ms  p99 ${r.startedToSucceeded.p99} ms`);
+      console.log(`then idle for 15 s, % of one core: ${Object.entries(r.idle).map(([kind, percent]) => `${kind} ${percent}%`).join(', ')}`);
     },
   },
   bundles: {

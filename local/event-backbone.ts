@@ -110,6 +110,11 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
         maximumRetryAttempts: 3,
         maximumRecordAgeSeconds: 3600,
         bisectBatchOnFunctionError: true,
+        // Every outbox write wakes the poller (below), so its timed reads only back that up: once a second, not
+        // Lambda's four, and a look for new shards every 10 s (a drained shard still looks at once). Idle, that is
+        // 1 GetRecords a second instead of 4, and 0.1 DescribeStream instead of 1.
+        pollIntervalMs: 1000,
+        shardDiscoveryIntervalMs: 10_000,
         onFailure: async (records, info) => {
           log(`relay gave up on ${records.length} outbox record(s) (${info.reason}); their position is in ${RELAY_FAILURE_QUEUE.name} (npm run replay-relay-failures)`);
           // What Lambda sends: where the batch is in the stream, not its records (the replay reads them back).
@@ -135,6 +140,9 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
             batchSize: consumer.queue.batchSize,
             ...(consumer.queue.maxBatchingWindowSeconds ? { maxBatchingWindowSeconds: consumer.queue.maxBatchingWindowSeconds } : {}),
             concurrency: 4,
+            // Lambda's own wait: an idle queue costs one receive per 20 s, not one a second, and stop() abandons
+            // the receives in flight (the queues end with the runtime), so a stop does not wait them out.
+            waitTimeSeconds: 20,
             functionName: consumer.functionName,
             functionTimeoutSeconds: consumer.queue.visibilityTimeoutSeconds,
             onError: (error, info) => {

@@ -41,7 +41,10 @@ export interface SqsPollerOptions {
    * window has passed. Default 0: each receive is a batch.
    */
   maxBatchingWindowSeconds?: number;
-  /** Long-poll wait, 1–20 s. Lambda waits 20 s; 1 s locally so that stop() returns quickly (see abandonReceives). */
+  /**
+   * Long-poll wait, 1–20 s. Lambda waits 20 s. Default 1, so that a stop() that waits out its receives returns
+   * quickly; the local runtime's pollers wait 20 s and abandon their receives at stop (see abandonReceives).
+   */
   waitTimeSeconds?: number;
   /**
    * Batches in flight at once under a backlog (Lambda runs several per queue, so handlers must tolerate overlap); an

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
 import type { QueueDefinition } from '../functions/declarations/queues.ts';
+import { patchFauxqsWaitTimer } from './sqs-wait-timer.ts';
 import { wireOperation } from './wire-operations.ts';
 
 /** fauxqs derives queue ARNs from the request's signing region, so every local client must agree on one. */
@@ -71,6 +72,7 @@ export function localSqsClientConfig(endpoint: string): SQSClientConfig {
  * probed (ports.ts `freePort` needs one, which is fine for a child process but unnecessary in-process).
  */
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
+  await patchFauxqsWaitTimer();
   const app = buildApp({ logger: false });
   // Counted per action (long polls apart, wireOperation), so benchmarks can price the SQS requests a workload makes.
   const requestCounts = new Map<string, number>();

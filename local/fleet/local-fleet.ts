@@ -127,6 +127,8 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
     handler: (event: SQSEvent) => scale(event),
     batchSize: SCALER_QUEUE.batchSize,
     maxBatchingWindowSeconds: SCALER_QUEUE.maxBatchingWindowSeconds,
+    // As the event backbone's consumers: Lambda's wait, abandoned at stop.
+    waitTimeSeconds: 20,
     functionName: 'forgeflow-scaler',
     onError: (error) => options.log(`scaler nudge failed: ${(error as Error).message}`),
   });
