@@ -5,6 +5,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 const RUNTIME_MODULES = ['test/support/local-process.ts', 'local/runtime.ts'];
 /** The agent tests' helper, which starts agent processes: files of about 10 s. */
 const AGENT_MODULES = ['test/agent/agents.ts'];
+/** The local SQS event source mapping, whose tests wait out real visibility timeouts: files of 10 to 20 s, unit ones too. */
+const POLLER_MODULES = ['local/sqs-poller.ts'];
 /**
  * What makes a test file an integration test: it reaches, directly or through a test helper, a module that starts
  * DynamoDB Local (Java), the local runtime, or agent and runtime processes. Read from the files' imports, so a new
@@ -37,11 +39,11 @@ function reachedModules(root: string, file: string, reached = new Set<string>())
 
 /**
  * Test files relative to `root`, split into unit tests (no Java, no processes) and integration tests; of these,
- * `runtimes` start a local runtime or `npm start` and `agents` start agent processes (test/support/sequencer.ts runs
- * them first when it knows no better).
+ * `runtimes` start a local runtime or `npm start`, `agents` start agent processes and `pollers` drive the local SQS
+ * event source mapping, of either kind (test/support/sequencer.ts runs them first when it knows no better).
  */
-export function testKinds(root: string): { unit: string[]; integration: string[]; runtimes: string[]; agents: string[] } {
-  const kinds = { unit: [] as string[], integration: [] as string[], runtimes: [] as string[], agents: [] as string[] };
+export function testKinds(root: string): { unit: string[]; integration: string[]; runtimes: string[]; agents: string[]; pollers: string[] } {
+  const kinds = { unit: [] as string[], integration: [] as string[], runtimes: [] as string[], agents: [] as string[], pollers: [] as string[] };
   for (const file of testFiles(join(root, 'test'))) {
     const path = relative(root, file);
     const reached = reachedModules(root, file);
@@ -49,6 +51,7 @@ export function testKinds(root: string): { unit: string[]; integration: string[]
     kinds[reachesAny(INTEGRATION_MODULES) ? 'integration' : 'unit'].push(path);
     if (reachesAny(RUNTIME_MODULES)) kinds.runtimes.push(path);
     else if (reachesAny(AGENT_MODULES)) kinds.agents.push(path);
+    else if (reachesAny(POLLER_MODULES)) kinds.pollers.push(path);
   }
   for (const list of Object.values(kinds)) list.sort();
   return kinds;
