@@ -50,8 +50,24 @@ export function assertJavaAvailable(): void {
 
 const WATCHDOG = fileURLToPath(new URL('./dynamodb-watchdog.mjs', import.meta.url));
 
+/** DynamoDB Local on its way up: its endpoint is known at once, `ready` says when it answers. */
+export interface LaunchedDynamoDbLocal extends DynamoDbLocal {
+  /** Resolves once it answers ListTables; rejects, with the process stopped, if it exits first or never answers. */
+  ready: Promise<void>;
+}
+
 /** Starts DynamoDB Local on 127.0.0.1 only (see the watchdog) and resolves once it answers ListTables. */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  const { ready, ...dynamo } = await launchDynamoDbLocal(options);
+  await ready;
+  return dynamo;
+}
+
+/**
+ * Starts DynamoDB Local without waiting for it to answer, so that a caller can do meanwhile what needs no table: Java
+ * takes about 2.5 s to answer, and the local runtime imports its handlers in that time.
+ */
+export async function launchDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<LaunchedDynamoDbLocal> {
   assertJavaAvailable();
   const port = options.port ?? (await freePort());
   if (!(await isPortFree(port))) {
@@ -75,14 +91,12 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntilReady(endpoint, child, options.startTimeoutMs ?? 60_000, () => stderr, options.credentials ?? LOCAL_CREDENTIALS);
-  } catch (error) {
+  const ready = waitUntilReady(endpoint, child, options.startTimeoutMs ?? 60_000, () => stderr, options.credentials ?? LOCAL_CREDENTIALS).catch(async (error: unknown) => {
     // Through the watchdog, never past it: a SIGKILLed watchdog cannot stop the Java process it started.
     await stopChild(child);
     throw error;
-  }
-  return { endpoint, port, stop: () => stopChild(child) };
+  });
+  return { endpoint, port, stop: () => stopChild(child), ready };
 }
 
 async function waitUntilReady(endpoint: string, child: ChildProcess, timeoutMs: number, stderr: () => string, credentials: LocalCredentials): Promise<void> {

@@ -5,7 +5,7 @@ import { HTTP_FUNCTION_NAMES, HTTP_FUNCTIONS } from '../functions/declarations/h
 import { localTableName, TABLES } from '../functions/declarations/tables.ts';
 import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
 import { FLEET_ENV } from '../functions/fleet/config.ts';
-import { LOCAL_REGION, startDynamoDbLocal, type LocalCredentials } from './dynamodb-local.ts';
+import { launchDynamoDbLocal, LOCAL_REGION, type LocalCredentials } from './dynamodb-local.ts';
 import { loadOrCreateLocalCredentials } from './credentials.ts';
 import { PortInUseError, startHttpGateway, type GatewayHandler, type GatewayIntegrations } from './http-gateway.ts';
 import { isPortFree } from './ports.ts';
@@ -125,13 +125,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const key = await loadOrCreateSigningKey(home);
     const credentials = loadOrCreateLocalCredentials(home);
 
-    const dynamo = options.sharedDynamoDb ?? (await startOwnDynamoDb(options, home, credentials, undo));
-    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials });
-    try {
-      await ensureTables(client, localTableName);
-    } finally {
-      client.destroy();
-    }
+    const dynamo = options.sharedDynamoDb ? { ...options.sharedDynamoDb, ready: Promise.resolve() } : await launchOwnDynamoDb(options, home, credentials, undo);
+    // Until DynamoDB Local answers (about 2.5 s of Java), what needs no table goes on: the queues, the state
+    // machines and every handler's import. Awaited below; the guard only keeps a failure before then from being
+    // reported as unhandled.
+    const tablesReady = dynamo.ready.then(() => createTables(dynamo.endpoint, credentials));
+    tablesReady.catch(() => {});
 
     let saga: SagaRuntime | undefined;
     const backbone = await startEventBackbone((sqs) => {
@@ -164,6 +163,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const functionsDynamoDb = environment.AWS_ENDPOINT_URL_DYNAMODB!;
     undo.push(setEnvironment(environment));
     await saga!.loadSteps(options.log);
+    const integrations = await importHttpFunctions();
+    await tablesReady;
     await backbone.startFunctions({ dynamoDbEndpoint: functionsDynamoDb, credentials, home, log: options.log });
     const recovery = await recoverJobs({
       client: createDocumentClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials }),
@@ -186,7 +187,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       // Stopped before the services its agents talk to: they drain, answering or releasing what they hold.
       undo.push(() => fleet!.stop());
     }
-    const integrations = await importHttpFunctions();
 
     const tokens = await issueLocalTokens(key);
     // The console at /console (built on first visit), signing in with these tokens: loopback only.
@@ -249,9 +249,19 @@ function agentEnvironment(environment: Record<string, string>): Record<string, s
   };
 }
 
+/** Every declared table, made if missing, once DynamoDB Local answers. */
+async function createTables(endpoint: string, credentials: LocalCredentials): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials });
+  try {
+    await ensureTables(client, localTableName);
+  } finally {
+    client.destroy();
+  }
+}
+
 /** This home's own DynamoDB Local (its tables on disk under `home`, or in memory), stopped by the runtime's stop. */
-async function startOwnDynamoDb(options: LocalRuntimeOptions, home: string, credentials: LocalCredentials, undo: Array<() => Promise<void> | void>): Promise<{ endpoint: string }> {
-  const dynamo = await startDynamoDbLocal({ ...(options.inMemoryTables ? {} : { dataDir: join(home, 'dynamodb') }), port: options.dynamoPort, credentials });
+async function launchOwnDynamoDb(options: LocalRuntimeOptions, home: string, credentials: LocalCredentials, undo: Array<() => Promise<void> | void>): Promise<{ endpoint: string; ready: Promise<void> }> {
+  const dynamo = await launchDynamoDbLocal({ ...(options.inMemoryTables ? {} : { dataDir: join(home, 'dynamodb') }), port: options.dynamoPort, credentials });
   undo.push(() => dynamo.stop());
   return dynamo;
 }
