@@ -5,10 +5,10 @@ import { HTTP_FUNCTION_NAMES, HTTP_FUNCTIONS } from '../functions/declarations/h
 import { localTableName, TABLES } from '../functions/declarations/tables.ts';
 import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
 import { FLEET_ENV } from '../functions/fleet/config.ts';
-import { launchDynamoDbLocal, LOCAL_REGION, type LocalCredentials } from './dynamodb-local.ts';
+import { LOCAL_REGION, type LaunchedDynamoDbLocal, type LocalCredentials } from './dynamodb-local.ts';
+import { assertApiPortFree, launchHomeDynamoDb } from './home-dynamodb.ts';
 import { loadOrCreateLocalCredentials } from './credentials.ts';
-import { PortInUseError, startHttpGateway, type GatewayHandler, type GatewayIntegrations } from './http-gateway.ts';
-import { isPortFree } from './ports.ts';
+import { startHttpGateway, type GatewayHandler, type GatewayIntegrations } from './http-gateway.ts';
 import { ensureTables } from './tables.ts';
 import { createVerifier, issueLocalTokens, loadOrCreateSigningKey, type LocalTokens } from './tokens.ts';
 import { startEventBackbone, type EventBackbone } from './event-backbone.ts';
@@ -47,6 +47,12 @@ export interface LocalRuntimeOptions {
    * start (about 4 s of CPU, then a cold JIT) per runtime. `dynamoPort` and `inMemoryTables` do not apply.
    */
   sharedDynamoDb?: { endpoint: string };
+  /**
+   * This home's own DynamoDB Local, launched by the caller (launchHomeDynamoDb) before it loaded this module, so
+   * that Java starts while the modules load (`npm start`). The runtime owns it from here: it stops it at its stop,
+   * or at once if its start fails. `dynamoPort` and `inMemoryTables` were the caller's to apply.
+   */
+  launchedDynamoDb?: LaunchedDynamoDbLocal;
   log: (message: string) => void;
   /** The api's direct publish after commit (the relay publishes too). Default true, as in AWS. */
   optimisticPublish?: boolean;
@@ -119,13 +125,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     undo.length = 0;
     running = false;
   };
+  const launched = options.launchedDynamoDb;
+  if (launched) undo.push(() => launched.stop());
   try {
     // Check before starting Java, so a taken port fails in milliseconds with a clear message.
-    if (options.port !== 0 && !(await isPortFree(options.port))) throw new PortInUseError(options.port);
+    await assertApiPortFree(options.port);
     const key = await loadOrCreateSigningKey(home);
     const credentials = loadOrCreateLocalCredentials(home);
 
-    const dynamo = options.sharedDynamoDb ? { ...options.sharedDynamoDb, ready: Promise.resolve() } : await launchOwnDynamoDb(options, home, credentials, undo);
+    const dynamo = options.sharedDynamoDb ? { ...options.sharedDynamoDb, ready: Promise.resolve() } : (launched ?? (await ownDynamoDb(options, home, undo)));
     // Until DynamoDB Local answers (about 2.5 s of Java), what needs no table goes on: the queues, the state
     // machines and every handler's import. Awaited below; the guard only keeps a failure before then from being
     // reported as unhandled.
@@ -260,8 +268,8 @@ async function createTables(endpoint: string, credentials: LocalCredentials): Pr
 }
 
 /** This home's own DynamoDB Local (its tables on disk under `home`, or in memory), stopped by the runtime's stop. */
-async function launchOwnDynamoDb(options: LocalRuntimeOptions, home: string, credentials: LocalCredentials, undo: Array<() => Promise<void> | void>): Promise<{ endpoint: string; ready: Promise<void> }> {
-  const dynamo = await launchDynamoDbLocal({ ...(options.inMemoryTables ? {} : { dataDir: join(home, 'dynamodb') }), port: options.dynamoPort, credentials });
+async function ownDynamoDb(options: LocalRuntimeOptions, home: string, undo: Array<() => Promise<void> | void>): Promise<LaunchedDynamoDbLocal> {
+  const dynamo = await launchHomeDynamoDb(home, { inMemoryTables: options.inMemoryTables, port: options.dynamoPort });
   undo.push(() => dynamo.stop());
   return dynamo;
 }
