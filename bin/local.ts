@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { JavaMissingError } from '../local/dynamodb-local.ts';
-import { assertApiPortFree, launchHomeDynamoDb } from '../local/home-dynamodb.ts';
+import { assertApiPortFree, launchHomeDynamoDb } from '../local/runtime-start.ts';
 import { PortInUseError } from '../local/http-gateway.ts';
 import type { JobFollower } from '../local/job-follower.ts';
 import type { LocalRuntime } from '../local/runtime.ts';

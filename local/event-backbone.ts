@@ -12,7 +12,7 @@ import { LOCAL_REGION, type LocalCredentials } from './dynamodb-local.ts';
 import { LocalEventBus } from './event-bus.ts';
 import { startJsonProtocolServer, type JsonProtocolServer, type Operation } from './json-protocol-server.ts';
 import { importHandler, invoker, onInvocationEnd } from './lambda.ts';
-import { startSqsPoller, type SqsPoller } from './sqs-poller.ts';
+import { LAMBDA_WAIT_TIME_SECONDS, startSqsPoller, type SqsPoller } from './sqs-poller.ts';
 import { startLocalSqs, type LocalSqs } from './sqs.ts';
 import { fileCheckpointStore, startStreamPoller, type StreamPoller } from './stream-poller.ts';
 
@@ -142,7 +142,7 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
             concurrency: 4,
             // Lambda's own wait: an idle queue costs one receive per 20 s, not one a second, and stop() abandons
             // the receives in flight (the queues end with the runtime), so a stop does not wait them out.
-            waitTimeSeconds: 20,
+            waitTimeSeconds: LAMBDA_WAIT_TIME_SECONDS,
             functionName: consumer.functionName,
             functionTimeoutSeconds: consumer.queue.visibilityTimeoutSeconds,
             onError: (error, info) => {

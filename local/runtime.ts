@@ -6,7 +6,7 @@ import { localTableName, TABLES } from '../functions/declarations/tables.ts';
 import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
 import { FLEET_ENV } from '../functions/fleet/config.ts';
 import { LOCAL_REGION, type LaunchedDynamoDbLocal, type LocalCredentials } from './dynamodb-local.ts';
-import { assertApiPortFree, launchHomeDynamoDb } from './home-dynamodb.ts';
+import { assertApiPortFree, launchHomeDynamoDb } from './runtime-start.ts';
 import { loadOrCreateLocalCredentials } from './credentials.ts';
 import { startHttpGateway, type GatewayHandler, type GatewayIntegrations } from './http-gateway.ts';
 import { ensureTables } from './tables.ts';
@@ -128,7 +128,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const launched = options.launchedDynamoDb;
   if (launched) undo.push(() => launched.stop());
   try {
-    // Check before starting Java, so a taken port fails in milliseconds with a clear message.
+    // Before starting Java (`npm start` checked before launching its own), so a taken port fails in milliseconds.
     await assertApiPortFree(options.port);
     const key = await loadOrCreateSigningKey(home);
     const credentials = loadOrCreateLocalCredentials(home);

@@ -42,7 +42,7 @@ export interface SqsPollerOptions {
    */
   maxBatchingWindowSeconds?: number;
   /**
-   * Long-poll wait, 1–20 s. Lambda waits 20 s. Default 1, so that a stop() that waits out its receives returns
+   * Long-poll wait, 1–20 s. Lambda waits 20 (LAMBDA_WAIT_TIME_SECONDS). Default 1, so that a stop() that waits out its receives returns
    * quickly; the local runtime's pollers wait 20 s and abandon their receives at stop (see abandonReceives).
    */
   waitTimeSeconds?: number;
@@ -79,6 +79,9 @@ export interface SqsPoller {
 export class InvalidBatchResponseError extends Error {
   override name = 'InvalidBatchResponseError';
 }
+
+/** What Lambda's SQS event source mapping waits on each receive, the longest SQS allows. */
+export const LAMBDA_WAIT_TIME_SECONDS = 20;
 
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_MAX_MS = 5_000;

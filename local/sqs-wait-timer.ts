@@ -28,6 +28,9 @@ interface FauxqsQueue {
   stopPollTimerIfEmpty(): void;
 }
 
+/** What the patch needs fauxqs's queue class to still have, by name. */
+const PATCHED_METHODS = ['startPollTimerIfNeeded', 'stopPollTimerIfEmpty', 'processTimers'] as const satisfies readonly (keyof FauxqsQueue)[];
+
 /** fauxqs's own interval: the finest the recheck gets. */
 const RECHECK_MIN_MS = 20;
 /** How late a deadline that appeared while the timer was armed may be noticed. */
@@ -62,7 +65,7 @@ export function patchFauxqsWaitTimer(): Promise<boolean> {
     const storeModule = new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs'));
     const { SqsQueue } = (await import(storeModule.href)) as { SqsQueue?: { prototype: Partial<FauxqsQueue> } };
     const queue = SqsQueue?.prototype;
-    const shapeKnown = ['startPollTimerIfNeeded', 'stopPollTimerIfEmpty', 'processTimers'].every((name) => typeof queue?.[name as keyof FauxqsQueue] === 'function');
+    const shapeKnown = PATCHED_METHODS.every((name) => typeof queue?.[name] === 'function');
     if (!queue || !shapeKnown) return false;
     queue.startPollTimerIfNeeded = startRecheckAtNextDeadline;
     return true;

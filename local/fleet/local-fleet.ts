@@ -25,7 +25,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalCredentials } from '../dynam
 import { invoker } from '../lambda.ts';
 import type { EventBackbone } from '../event-backbone.ts';
 import type { SagaRuntime } from '../saga-runtime.ts';
-import { startSqsPoller } from '../sqs-poller.ts';
+import { LAMBDA_WAIT_TIME_SECONDS, startSqsPoller } from '../sqs-poller.ts';
 import { localEc2Endpoint } from './ec2-endpoint.ts';
 import { DynamoWorkerMetricsStore } from '../../functions/adapters/dynamodb/worker-metrics-store.ts';
 import { ProcAgentProcessStats } from '../../functions/adapters/proc/agent-process-stats.ts';
@@ -128,7 +128,7 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
     batchSize: SCALER_QUEUE.batchSize,
     maxBatchingWindowSeconds: SCALER_QUEUE.maxBatchingWindowSeconds,
     // As the event backbone's consumers: Lambda's wait, abandoned at stop.
-    waitTimeSeconds: 20,
+    waitTimeSeconds: LAMBDA_WAIT_TIME_SECONDS,
     functionName: 'forgeflow-scaler',
     onError: (error) => options.log(`scaler nudge failed: ${(error as Error).message}`),
   });

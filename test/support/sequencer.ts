@@ -1,8 +1,13 @@
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import type { TestKinds } from './test-kinds.ts';
 
-/** A guess for a file the cache has no duration for, by kind: what a fresh clone (CI) runs on. */
-const GUESS_MS = { runtimes: 40_000, agents: 12_000, pollers: 12_000, integration: 3_000, unit: 500 } as const;
+/**
+ * A guess for a file the cache has no duration for, by kind (test/support/test-kinds.ts): what a fresh clone (CI)
+ * runs on. In the order a file's kind is looked up: its most specific first.
+ */
+const GUESS_MS = { runtimes: 40_000, agents: 12_000, pollers: 12_000, integration: 3_000, unit: 500 } as const satisfies Record<keyof TestKinds, number>;
+const KINDS_BY_SPECIFICITY = Object.keys(GUESS_MS) as (keyof TestKinds)[];
 
 /**
  * Longest file first, so a project's last seconds are short files rather than one 60 s file beside an idle worker.
@@ -11,7 +16,7 @@ const GUESS_MS = { runtimes: 40_000, agents: 12_000, pollers: 12_000, integratio
  * behind an idle worker. A file with no cached duration is guessed from what it starts. Projects still run in their
  * groupOrder (vitest.config.ts).
  */
-export function longestFirstSequencer(kinds: Record<'integration' | 'runtimes' | 'agents' | 'pollers', readonly string[]>): typeof BaseSequencer {
+export function longestFirstSequencer(kinds: TestKinds): typeof BaseSequencer {
   return class LongestFirst extends BaseSequencer {
     override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
       const root = this.ctx.config.root;
@@ -21,8 +26,7 @@ export function longestFirstSequencer(kinds: Record<'integration' | 'runtimes' |
         // Failed files first: the quickest answer to whether a fix worked.
         if (cached?.failed) return Number.MAX_SAFE_INTEGER;
         if (cached?.duration !== undefined) return cached.duration;
-        const kind = (['runtimes', 'agents', 'pollers', 'integration'] as const).find((k) => kinds[k].includes(path)) ?? 'unit';
-        return GUESS_MS[kind];
+        return GUESS_MS[KINDS_BY_SPECIFICITY.find((kind) => kinds[kind].includes(path)) ?? 'unit'];
       };
       const weights = new Map(files.map((spec) => [spec, weight(spec)]));
       return [...files].sort((a, b) => weights.get(b)! - weights.get(a)!);

@@ -42,7 +42,7 @@ function reachedModules(root: string, file: string, reached = new Set<string>())
  * `runtimes` start a local runtime or `npm start`, `agents` start agent processes and `pollers` drive the local SQS
  * event source mapping, of either kind (test/support/sequencer.ts runs them first when it knows no better).
  */
-export function testKinds(root: string): { unit: string[]; integration: string[]; runtimes: string[]; agents: string[]; pollers: string[] } {
+export function testKinds(root: string) {
   const kinds = { unit: [] as string[], integration: [] as string[], runtimes: [] as string[], agents: [] as string[], pollers: [] as string[] };
   for (const file of testFiles(join(root, 'test'))) {
     const path = relative(root, file);
@@ -56,3 +56,5 @@ export function testKinds(root: string): { unit: string[]; integration: string[]
   for (const list of Object.values(kinds)) list.sort();
   return kinds;
 }
+
+export type TestKinds = ReturnType<typeof testKinds>;
