@@ -87,8 +87,6 @@ export const EXAMPLE_STATS: QueueStats = {
   totals: { SUCCEEDED: 120, FAILED: 3, CANCELLED: 2, DEAD_LETTERED: 1 },
   byStatus: {
     QUEUED: { critical: 0, high: 2, medium: 4, low: 1 },
-    DISPATCHED: { critical: 0, high: 0, medium: 1, low: 0 },
-    RUNNING: { critical: 1, high: 1, medium: 3, low: 0 },
     RETRY_SCHEDULED: { critical: 0, high: 0, medium: 1, low: 0 },
     SUCCEEDED: { critical: 10, high: 30, medium: 70, low: 10 },
     FAILED: { critical: 0, high: 1, medium: 2, low: 0 },

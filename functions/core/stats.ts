@@ -1,9 +1,20 @@
 import * as z from 'zod';
-import { JOB_STATUSES, JobStatus, TERMINAL_STATUSES } from './job-status.ts';
+import { JOB_STATUSES, JobStatus } from './job-status.ts';
 import { PRIORITIES, type Priority } from './priority.ts';
 
+/**
+ * A job held by a worker is counted once, whether DISPATCHED or RUNNING: the agent's start (DISPATCHED → RUNNING)
+ * then moves no counter, so it is one conditional write of the job item alone, not a transaction (decision 0022).
+ */
+const HELD = 'HELD';
+type CountedAs = Exclude<JobStatus, 'DISPATCHED' | 'RUNNING'> | typeof HELD;
+const countedAs = (status: JobStatus): CountedAs => (status === JobStatus.DISPATCHED || status === JobStatus.RUNNING ? HELD : status);
+
+/** The statuses counted apart: every one but DISPATCHED and RUNNING, which are counted together as `running`. */
+export const COUNTED_STATUSES = JOB_STATUSES.filter((s) => countedAs(s) === s) as [Exclude<CountedAs, typeof HELD>, ...Exclude<CountedAs, typeof HELD>[]];
+
 /** Counter attribute for jobs in `status` at `priority`. Counters are only ever moved together with the job. */
-export const counterName = (status: JobStatus, priority: Priority) => `${status}#${priority}`;
+export const counterName = (status: JobStatus, priority: Priority) => `${countedAs(status)}#${priority}`;
 
 export interface CounterDelta {
   name: string;
@@ -12,7 +23,7 @@ export interface CounterDelta {
 
 /** The counter moves that accompany a status change; `from` is null for a new job. */
 export function counterDeltas(from: JobStatus | null, to: JobStatus, priority: Priority): CounterDelta[] {
-  if (from === to) return [];
+  if (from !== null && countedAs(from) === countedAs(to)) return [];
   const deltas: CounterDelta[] = [{ name: counterName(to, priority), delta: 1 }];
   if (from) deltas.push({ name: counterName(from, priority), delta: -1 });
   return deltas;
@@ -32,11 +43,12 @@ const TERMINAL_TOTALS = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'] as
 export const QueueStatsSchema = z
   .object({
     queued: PriorityCountsSchema.meta({ description: 'Waiting for a worker: QUEUED plus RETRY_SCHEDULED' }),
-    running: PriorityCountsSchema.meta({ description: 'Held by a worker: DISPATCHED plus RUNNING' }),
+    running: PriorityCountsSchema.meta({ description: 'Held by a worker: DISPATCHED plus RUNNING (counted together)' }),
     totals: countsOf(TERMINAL_TOTALS, 'TerminalTotals').meta({ description: 'Jobs that ended, per terminal status' }),
-    byStatus: z
-      .record(z.enum(JOB_STATUSES), PriorityCountsSchema)
-      .meta({ required: [...JOB_STATUSES], description: 'The full status × priority matrix the figures above are drawn from' }),
+    byStatus: z.record(z.enum(COUNTED_STATUSES), PriorityCountsSchema).meta({
+      required: [...COUNTED_STATUSES],
+      description: 'The status × priority matrix the figures above are drawn from; jobs held by a worker are in `running` only',
+    }),
   })
   .meta({ id: 'QueueStats' });
 export type QueueStats = z.output<typeof QueueStatsSchema>;
@@ -46,20 +58,22 @@ const zeroByPriority = (): PriorityCounts =>
 
 /** Folds raw counters (possibly from several shards) into the stats view. */
 export function toQueueStats(counters: Record<string, number>): QueueStats {
-  const byStatus = Object.fromEntries(JOB_STATUSES.map((s) => [s, zeroByPriority()])) as Record<JobStatus, PriorityCounts>;
-  for (const status of JOB_STATUSES) {
+  const byStatus = Object.fromEntries(COUNTED_STATUSES.map((s) => [s, zeroByPriority()])) as QueueStats['byStatus'];
+  for (const status of COUNTED_STATUSES) {
     for (const priority of PRIORITIES) byStatus[status][priority] = counters[counterName(status, priority)] ?? 0;
   }
-  const sum = (statuses: JobStatus[]) => {
-    const out = zeroByPriority();
-    for (const p of PRIORITIES) out[p] = statuses.reduce((acc, s) => acc + byStatus[s][p], 0);
-    return out;
-  };
-  const total = (s: JobStatus) => PRIORITIES.reduce((acc, p) => acc + byStatus[s][p], 0);
+  const queued = zeroByPriority();
+  const running = zeroByPriority();
+  for (const p of PRIORITIES) {
+    queued[p] = byStatus.QUEUED[p] + byStatus.RETRY_SCHEDULED[p];
+    // Counters written before the two were counted together (DISPATCHED#p, RUNNING#p) still hold jobs claimed then.
+    running[p] = (counters[`${HELD}#${p}`] ?? 0) + (counters[`DISPATCHED#${p}`] ?? 0) + (counters[`RUNNING#${p}`] ?? 0);
+  }
+  const total = (s: (typeof TERMINAL_TOTALS)[number]) => PRIORITIES.reduce((acc, p) => acc + byStatus[s][p], 0);
   return {
-    queued: sum([JobStatus.QUEUED, JobStatus.RETRY_SCHEDULED]),
-    running: sum([JobStatus.DISPATCHED, JobStatus.RUNNING]),
-    totals: Object.fromEntries(TERMINAL_STATUSES.map((s) => [s, total(s)])) as QueueStats['totals'],
+    queued,
+    running,
+    totals: Object.fromEntries(TERMINAL_TOTALS.map((s) => [s, total(s)])) as QueueStats['totals'],
     byStatus,
   };
 }
