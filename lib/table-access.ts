@@ -13,10 +13,12 @@ import type { DeclaredTable } from './tables.ts';
  * - `claim`: PutItem, UpdateItem and DeleteItem, for inbox claims that guard an external effect: claim with a
  *   lease (conditional put), complete (update), release after a failed effect (conditional delete). The only
  *   level with DeleteItem.
+ * - `batchAppend`: BatchWriteItem, for the relay's appends to the outbox, 25 rows a call (IAM has no put-only form
+ *   of it: it also allows deletes, so it is granted on that one table to that one function).
  * - `readWrite`: `read` and `write`.
  * Levels combine: `['read', 'append']` reads and creates items but never updates one.
  */
-export type TableAccess = 'read' | 'append' | 'write' | 'claim' | 'readWrite' | 'check' | 'delete' | 'update' | 'scan';
+export type TableAccess = 'read' | 'append' | 'batchAppend' | 'write' | 'claim' | 'readWrite' | 'check' | 'delete' | 'update' | 'scan';
 
 const READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
 const INDEX_READ_ACTIONS = ['dynamodb:Query'];
@@ -30,6 +32,8 @@ export function itemActions(access: TableAccess): string[] {
       return READ_ACTIONS;
     case 'append':
       return APPEND_ACTIONS;
+    case 'batchAppend':
+      return ['dynamodb:BatchWriteItem'];
     case 'write':
       return WRITE_ACTIONS;
     case 'claim':

@@ -2,14 +2,16 @@ import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import type { DynamoDBRecord, DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { EVENT_BUS, RULES } from '../functions/declarations/events.ts';
 import { onFailureMessage } from '../functions/relay/on-failure.ts';
 import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
 import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
-import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
+import { JOB_EVENT_STREAM_FILTER } from '../functions/adapters/dynamodb/outbox-item.ts';
+import { JOBS_TABLE, localTableName, OUTBOX_TABLE, type TableDefinition } from '../functions/declarations/tables.ts';
 import { LOCAL_REGION, type LocalCredentials } from './dynamodb-local.ts';
 import { LocalEventBus } from './event-bus.ts';
+import { compilePattern } from './event-pattern.ts';
 import { startJsonProtocolServer, type JsonProtocolServer, type Operation } from './json-protocol-server.ts';
 import { importHandler, invoker, onInvocationEnd } from './lambda.ts';
 import { LAMBDA_WAIT_TIME_SECONDS, startSqsPoller, type SqsPoller } from './sqs-poller.ts';
@@ -97,38 +99,49 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
     async startFunctions({ dynamoDbEndpoint, credentials, home, log }) {
       const clientConfig = { endpoint: dynamoDbEndpoint, region: LOCAL_REGION, credentials };
       const ddb = new DynamoDBClient(clientConfig);
-      const { Table } = await ddb.send(new DescribeTableCommand({ TableName: localTableName(OUTBOX_TABLE) }));
+      const streamArn = async (table: TableDefinition) => (await ddb.send(new DescribeTableCommand({ TableName: localTableName(table) }))).Table!.LatestStreamArn!;
+      const [outboxArn, jobsArn] = [await streamArn(OUTBOX_TABLE), await streamArn(JOBS_TABLE)];
       ddb.destroy();
       const relay = invoker('forgeflow-relay', await importHandler<DynamoDBStreamEvent, { batchItemFailures: { itemIdentifier: string }[] }>('../functions/relay/handler.ts'), 60_000);
       const streamsClient = new DynamoDBStreamsClient(clientConfig);
-      const outboxPoller = startStreamPoller({
-        streamsClient,
-        streamArn: Table!.LatestStreamArn!,
-        handler: relay,
-        checkpointStore: fileCheckpointStore(join(home, 'checkpoints', 'outbox-stream.json')),
-        // The same failure policy as the event source mapping in the CDK app.
-        maximumRetryAttempts: 3,
-        maximumRecordAgeSeconds: 3600,
-        bisectBatchOnFunctionError: true,
-        // Every outbox write wakes the poller (below), so its timed reads only back that up: once a second, not
-        // Lambda's four, and a look for new shards every 10 s (a drained shard still looks at once). Idle, that is
-        // 1 GetRecords a second instead of 4, and 0.1 DescribeStream instead of 1.
-        pollIntervalMs: 1000,
-        shardDiscoveryIntervalMs: 10_000,
-        onFailure: async (records, info) => {
-          log(`relay gave up on ${records.length} outbox record(s) (${info.reason}); their position is in ${RELAY_FAILURE_QUEUE.name} (npm run replay-relay-failures)`);
-          // What Lambda sends: where the batch is in the stream, not its records (the replay reads them back).
-          const message = onFailureMessage({ streamArn: info.streamArn, shardId: info.shardId, startSequenceNumber: info.startSequenceNumber ?? '', endSequenceNumber: info.endSequenceNumber ?? '', batchSize: info.batchSize, condition: info.reason, attempts: info.attempts });
-          await sqs.client.send(new SendMessageCommand({ QueueUrl: relayFailures.url, MessageBody: JSON.stringify(message) }));
-        },
-        onError: (error, context) => {
-          // DynamoDB Local answers a fresh shard's first read this way; the poller re-reads from the checkpoint.
-          if ((error as Error).name !== 'TrimmedDataAccessException') log(`outbox stream: ${context.operation} failed: ${(error as Error).message}`);
-        },
-      });
-      streamPollers.push(outboxPoller);
-      // Every outbox write comes from a function invoked in this process: read the stream as soon as one ends.
-      const unsubscribe = onInvocationEnd(() => outboxPoller.wake());
+      // The relay's two event source mappings in the CDK app: the outbox stream, and the jobs stream filtered to the
+      // writes that carry an event.
+      const carriesEvent = compilePattern(JOB_EVENT_STREAM_FILTER);
+      for (const source of [
+        { name: 'outbox', streamArn: outboxArn },
+        { name: 'jobs', streamArn: jobsArn, filter: (record: DynamoDBRecord) => carriesEvent(record) },
+      ]) {
+        streamPollers.push(
+          startStreamPoller({
+            streamsClient,
+            streamArn: source.streamArn,
+            handler: relay,
+            ...(source.filter ? { filter: source.filter } : {}),
+            checkpointStore: fileCheckpointStore(join(home, 'checkpoints', `${source.name}-stream.json`)),
+            // The same failure policy as the event source mappings in the CDK app.
+            maximumRetryAttempts: 3,
+            maximumRecordAgeSeconds: 3600,
+            bisectBatchOnFunctionError: true,
+            // Every table write wakes the pollers (below), so their timed reads only back that up: once a second, not
+            // Lambda's four, and a look for new shards every 10 s (a drained shard still looks at once). Idle, that is
+            // 1 GetRecords a second instead of 4, and 0.1 DescribeStream instead of 1.
+            pollIntervalMs: 1000,
+            shardDiscoveryIntervalMs: 10_000,
+            onFailure: async (records, info) => {
+              log(`relay gave up on ${records.length} ${source.name} record(s) (${info.reason}); their position is in ${RELAY_FAILURE_QUEUE.name} (npm run replay-relay-failures)`);
+              // What Lambda sends: where the batch is in the stream, not its records (the replay reads them back).
+              const message = onFailureMessage({ streamArn: info.streamArn, shardId: info.shardId, startSequenceNumber: info.startSequenceNumber ?? '', endSequenceNumber: info.endSequenceNumber ?? '', batchSize: info.batchSize, condition: info.reason, attempts: info.attempts });
+              await sqs.client.send(new SendMessageCommand({ QueueUrl: relayFailures.url, MessageBody: JSON.stringify(message) }));
+            },
+            onError: (error, context) => {
+              // DynamoDB Local answers a fresh shard's first read this way; the poller re-reads from the checkpoint.
+              if ((error as Error).name !== 'TrimmedDataAccessException') log(`${source.name} stream: ${context.operation} failed: ${(error as Error).message}`);
+            },
+          }),
+        );
+      }
+      // Every table write comes from a function invoked in this process: read the streams as soon as one ends.
+      const unsubscribe = onInvocationEnd(() => streamPollers.forEach((poller) => poller.wake()));
       stops.unshift(async () => unsubscribe(), async () => streamsClient.destroy());
       for (const consumer of LOCAL_CONSUMERS) {
         const handler = invoker(consumer.functionName, await importHandler<SQSEvent, { batchItemFailures: { itemIdentifier: string }[] }>(consumer.handler), consumer.queue.visibilityTimeoutSeconds * 1000);

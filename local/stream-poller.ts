@@ -40,6 +40,11 @@ export interface StreamPollerOptions {
   streamArn: string;
   handler: StreamHandler;
   checkpointStore: CheckpointStore;
+  /**
+   * Lambda's event filtering: only records it accepts reach the handler; the others are done as soon as they are read.
+   * Default: every record.
+   */
+  filter?: (record: DynamoDBRecord) => boolean;
   /** Records per invocation, 1..1000: one GetRecords call (Lambda reads several to reach up to 10,000). Default 100. */
   batchSize?: number;
   /**
@@ -192,7 +197,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
 
   /** Runs one fetched batch until every record is acknowledged or discarded. False if stopped first. */
   async function processBatch(shardId: string, fetched: _Record[]): Promise<boolean> {
-    const queue: Segment[] = fetched.length ? [{ records: fetched.map((r) => toLambdaRecord(r, streamArn, awsRegion)), failures: 0 }] : [];
+    const all = fetched.map((r) => toLambdaRecord(r, streamArn, awsRegion));
+    const records = options.filter ? all.filter(options.filter) : all;
+    const queue: Segment[] = records.length ? [{ records, failures: 0 }] : [];
     for (let segment = queue[0]; segment; segment = queue[0]) {
       if (stopping.signal.aborted) return false;
       // Creation times rise along a shard, so expired records form a prefix; they go to the destination uninvoked.
@@ -232,6 +239,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       if (rest.length) queue[0] = { records: rest, failures: 0 };
       else queue.shift();
     }
+    // What the filter dropped after the last record handled is done too.
+    if (records.length < all.length) acknowledge(shardId, lastOf(all));
     return true;
   }
 

@@ -43,8 +43,8 @@ export function toCreateTableInput(table: TableDefinition, tableName: string): C
 }
 
 /**
- * Creates every declared table that does not exist yet, and adds the indexes a newer release declares to a table
- * an earlier one created (a developer's FORGEFLOW_HOME outlives upgrades). Safe to call on every start.
+ * Creates every declared table that does not exist yet, and adds the indexes and the stream a newer release declares
+ * to a table an earlier one created (a developer's FORGEFLOW_HOME outlives upgrades). Safe to call on every start.
  */
 export async function ensureTables(client: DynamoDBClient, nameOf: (table: TableDefinition) => string): Promise<void> {
   for (const table of TABLES) {
@@ -58,16 +58,19 @@ export async function ensureTables(client: DynamoDBClient, nameOf: (table: Table
       }
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
-      await addMissingIndexes(client, table, tableName);
+      await upgradeTable(client, table, tableName);
     }
     await client.send(new DescribeTableCommand({ TableName: tableName }));
   }
 }
 
-async function addMissingIndexes(client: DynamoDBClient, table: TableDefinition, tableName: string): Promise<void> {
+async function upgradeTable(client: DynamoDBClient, table: TableDefinition, tableName: string): Promise<void> {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (table.stream && !Table?.StreamSpecification?.StreamEnabled) {
+    await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }));
+  }
   const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
-  // DynamoDB creates one index per UpdateTable call.
+  // DynamoDB creates one index per UpdateTable call, and refuses the next (LimitExceededException) while one builds.
   for (const index of table.indexes.filter((i) => !existing.has(i.indexName))) {
     await client.send(
       new UpdateTableCommand({
@@ -76,5 +79,17 @@ async function addMissingIndexes(client: DynamoDBClient, table: TableDefinition,
         GlobalSecondaryIndexUpdates: [{ Create: toIndex(index) }],
       }),
     );
+    await indexesActive(client, tableName);
+  }
+}
+
+/** Waits (polling, as the SDK's table waiters do; none covers indexes) until no index of the table is still building. */
+async function indexesActive(client: DynamoDBClient, tableName: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if ((Table?.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === 'ACTIVE')) return;
+    if (Date.now() > deadline) throw new Error(`The indexes of ${tableName} are still not ACTIVE after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -77,6 +77,9 @@ export const JOBS_TABLE = {
   envVar: 'JOBS_TABLE_NAME',
   partitionKey: { name: 'jobId', type: 'S' },
   indexes: [JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS, JOBS_BY_OVERDUE],
+  // The relay reads it for the events that ride on a job write of their own (JOB_EVENT_ATTRIBUTE, decision 0022): the
+  // old image tells a new event from one a later write merely kept.
+  stream: 'NEW_AND_OLD_IMAGES',
 } as const satisfies TableDefinition;
 
 /**

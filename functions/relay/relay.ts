@@ -30,21 +30,34 @@ export function envelopeOf(record: DynamoDBRecord): EventEnvelope {
 /** Only new outbox rows are events to relay; TTL deletions (REMOVE) and updates are not. */
 export const isRelayable = (record: DynamoDBRecord) => record.eventName === 'INSERT';
 
+/** The event a stream record holds for the relay, if any; throws PoisonRecordError when it holds a broken one. */
+export type EventOfRecord = (record: DynamoDBRecord) => EventEnvelope | undefined;
+
+/** An outbox stream record's event: a new row's. */
+export const outboxEvent: EventOfRecord = (record) => (isRelayable(record) ? envelopeOf(record) : undefined);
+
+interface PublishedBatch {
+  errors: Map<string, Error>;
+  envelopes: EventEnvelope[];
+  /** Event id → the sequence number of its record. */
+  bySequence: Map<string, string>;
+  refused: Set<string>;
+}
+
 /**
- * Publishes every relayable record of a stream batch in PutEvents batches and returns, per sequence number,
- * the error that record should fail with (absent: done). Publishing the whole batch first, rather than record by
- * record, lets one PutEvents call carry ten events. With `metrics`, it emits what it relayed (`relayMetrics`) and
- * what the events stand for (`countOnce`).
+ * Publishes the event of every record that holds one (`eventOf`) in one `publish` call and returns, per sequence
+ * number, the error that record should fail with (absent: done). Publishing the whole batch first, rather than
+ * record by record, lets one PutEvents call carry ten events.
  */
-export async function relayBatch(records: readonly DynamoDBRecord[], publisher: EventPublisher, metrics?: Metrics): Promise<Map<string, Error>> {
+export async function publishBatch(records: readonly DynamoDBRecord[], eventOf: EventOfRecord, publisher: EventPublisher): Promise<PublishedBatch> {
   const errors = new Map<string, Error>();
   const bySequence = new Map<string, string>();
   const envelopes: EventEnvelope[] = [];
   for (const record of records) {
-    if (!isRelayable(record)) continue;
     const sequence = record.dynamodb?.SequenceNumber ?? '';
     try {
-      const envelope = envelopeOf(record);
+      const envelope = eventOf(record);
+      if (!envelope) continue;
       envelopes.push(envelope);
       bySequence.set(envelope.id, sequence);
     } catch (error) {
@@ -52,15 +65,23 @@ export async function relayBatch(records: readonly DynamoDBRecord[], publisher: 
     }
   }
   const { failed } = await publisher.publish(envelopes);
-  const publishedAt = Date.now();
   for (const failure of failed) {
     const sequence = bySequence.get(failure.eventId);
     if (sequence !== undefined) {
-      errors.set(sequence, new PublishFailedError(`PutEvents refused ${failure.eventId}: ${failure.errorCode} ${failure.errorMessage}`));
+      errors.set(sequence, new PublishFailedError(`${failure.eventId} refused: ${failure.errorCode} ${failure.errorMessage}`));
     }
   }
+  return { errors, envelopes, bySequence, refused: new Set(failed.map((f) => f.eventId)) };
+}
+
+/**
+ * Publishes every outbox event of a stream batch to the bus (`publishBatch`). With `metrics`, it emits what it
+ * relayed (`relayMetrics`) and what the events stand for (`countOnce`).
+ */
+export async function relayBatch(records: readonly DynamoDBRecord[], publisher: EventPublisher, metrics?: Metrics): Promise<Map<string, Error>> {
+  const { errors, envelopes, bySequence, refused } = await publishBatch(records, outboxEvent, publisher);
+  const publishedAt = Date.now();
   if (metrics) {
-    const refused = new Set(failed.map((f) => f.eventId));
     relayMetrics(metrics, envelopes.filter((e) => !refused.has(e.id)), errors.size, publishedAt);
     for (const event of countOnce(records, envelopes, bySequence, errors)) emitObservations(metrics, observationsOfEvent(event));
   }

@@ -4,13 +4,16 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import type { EventEnvelope } from '../core/events.ts';
 import type { EventPublisher } from '../core/ports.ts';
 import { OnFailureMessageSchema, type OnFailureMessage } from './on-failure.ts';
-import { envelopeOf, isRelayable } from './relay.ts';
+import { carriedEvent, isJobRecord } from './forward.ts';
+import { outboxEvent } from './relay.ts';
 
 export interface ReplayDeps {
   sqs: SQSClient;
   failureQueueUrl: string;
   streams: DynamoDBStreamsClient;
   publisher: EventPublisher;
+  /** Where the events that job writes carry go (the jobs stream's batches): the outbox, whose relay publishes them. */
+  outbox: EventPublisher;
   log?: (message: string) => void;
 }
 
@@ -28,8 +31,9 @@ export interface ReplayReport {
 /**
  * Re-publishes the outbox events of every batch the relay gave up on. It reads each discarded batch back from the
  * stream by its sequence numbers and publishes its events again; consumers take each event once (inbox), so a
- * replay of something that did arrive changes nothing. A batch leaves the failure queue only when all of its
- * events were published.
+ * replay of something that did arrive changes nothing. A batch of the jobs stream is appended to the outbox again
+ * instead, as the relay would have (an event already there is not relayed twice). A batch leaves the failure queue
+ * only when all of its events were published.
  */
 export async function replayRelayFailures(deps: ReplayDeps): Promise<ReplayReport> {
   const report: ReplayReport = { batches: 0, republished: 0, poison: [], expired: 0, stillFailing: [] };
@@ -72,17 +76,19 @@ async function replayBatch(deps: ReplayDeps, message: OnFailureMessage, report: 
   }
   const envelopes: EventEnvelope[] = [];
   let clean = true;
+  // One batch is of one stream: the outbox's, or the jobs table's.
+  const fromJobs = records.some((record) => isJobRecord(record as unknown as DynamoDBRecord));
   for (const record of records) {
-    const lambdaRecord = record as unknown as DynamoDBRecord; // Same field names; only NewImage (S/N values) is read.
-    if (!isRelayable(lambdaRecord)) continue;
+    const lambdaRecord = record as unknown as DynamoDBRecord; // Same field names; only Keys and images (S/N values) are read.
     try {
-      envelopes.push(envelopeOf(lambdaRecord));
+      const envelope = fromJobs ? carriedEvent(lambdaRecord) : outboxEvent(lambdaRecord);
+      if (envelope) envelopes.push(envelope);
     } catch {
       report.poison.push(record.dynamodb?.SequenceNumber ?? '?');
       clean = false;
     }
   }
-  const { failed } = await deps.publisher.publish(envelopes);
+  const { failed } = await (fromJobs ? deps.outbox : deps.publisher).publish(envelopes);
   report.republished += envelopes.length - failed.length;
   report.stillFailing.push(...failed.map((f) => f.eventId));
   return clean && failed.length === 0;

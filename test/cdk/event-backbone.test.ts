@@ -2,7 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_BUS, RULES } from '../../functions/declarations/events.ts';
 import { JOB_CONTROL_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE } from '../../functions/declarations/queues.ts';
-import { OUTBOX_TABLE } from '../../functions/declarations/tables.ts';
+import { JOBS_TABLE, OUTBOX_TABLE } from '../../functions/declarations/tables.ts';
 import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../../functions/declarations/workers.ts';
 import { QueueConsumerFunction } from '../../lib/consumer-functions.ts';
 import { DECLARED_QUEUES, DLQ_VISIBILITY_TIMEOUT_SECONDS, ForgeflowQueues } from '../../lib/queues.ts';
@@ -155,9 +155,9 @@ describe('event source mappings', () => {
   const mappings = () => resources('AWS::Lambda::EventSourceMapping', fixture.api).map(([, m]) => m.Properties);
   const functionRef = (fn: { node: { defaultChild?: unknown } }) => ({ Ref: fixture.logicalId(fixture.stacks.api, fn) });
 
-  it('reads the outbox stream into the relay: bounded retries, bisecting, partial failures, failure queue', () => {
-    const outbox = fixture.logicalId(stateful(), stateful().tables.get(OUTBOX_TABLE).table);
-    const stream = mappings().filter((m) => JSON.stringify(fixture.local(m.EventSourceArn)) === JSON.stringify({ 'Fn::GetAtt': [outbox, 'StreamArn'] }));
+  it.each([OUTBOX_TABLE, JOBS_TABLE])('reads the %s stream into the relay: bounded retries, bisecting, partial failures, failure queue', (table) => {
+    const source = fixture.logicalId(stateful(), stateful().tables.get(table).table);
+    const stream = mappings().filter((m) => JSON.stringify(fixture.local(m.EventSourceArn)) === JSON.stringify({ 'Fn::GetAtt': [source, 'StreamArn'] }));
     expect(stream).toHaveLength(1);
     const mapping = stream[0]!;
     expect(mapping).toMatchObject({
@@ -172,6 +172,14 @@ describe('event source mappings', () => {
     });
     const onFailure = (mapping.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination;
     expect(fixture.local(onFailure)).toEqual(arn(stateful().queues.relayFailureQueue));
+  });
+
+  it('hands the relay only the job writes that carry an event', () => {
+    const jobs = fixture.logicalId(stateful(), stateful().tables.get(JOBS_TABLE).table);
+    const mapping = mappings().find((m) => JSON.stringify(fixture.local(m.EventSourceArn)) === JSON.stringify({ 'Fn::GetAtt': [jobs, 'StreamArn'] }))!;
+    const filters = (mapping.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([{ dynamodb: { NewImage: { relayEvent: { S: [{ exists: true }] } } } }]);
+    expect(mappings().filter((m) => m.FilterCriteria)).toHaveLength(1);
   });
 
   it.each([
@@ -199,8 +207,8 @@ describe('event source mappings', () => {
   });
 
   it('reports batch item failures on every mapping', () => {
-    // The outbox stream, four consumer queues, admission, the scaler's nudge queue, and every dispatch DLQ (saga.test.ts).
-    expect(mappings()).toHaveLength(7 + DISPATCH_QUEUES.length);
+    // The outbox and jobs streams, four consumer queues, admission, the scaler's nudge queue, and every dispatch DLQ (saga.test.ts).
+    expect(mappings()).toHaveLength(8 + DISPATCH_QUEUES.length);
     for (const mapping of mappings()) expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
 

@@ -223,7 +223,8 @@ describe('DynamoDB permissions', () => {
     workersApi: [...FLEET.filter(([t]) => t !== OUTBOX_TABLE), [OUTBOX_TABLE, sorted([...READ, ...PUT])], [JOBS_TABLE, READ]],
     // It calls nothing: the description is built from the routes' code.
     openApi: [],
-    relay: [],
+    // Appends the events job writes carry to the outbox, 25 at a time.
+    relay: [[OUTBOX_TABLE, ['dynamodb:BatchWriteItem']]],
     webhooks: [
       [INBOX_TABLE, CLAIM],
       [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem'])],
@@ -291,16 +292,15 @@ describe('DynamoDB permissions', () => {
             expect(owner!.indexes.map((i) => `/index/${i.indexName}`)).toContain(suffix);
             expect(actionsOf(statement)).toEqual(['dynamodb:Query']);
           } else if (!owner) {
-            const outbox = fixture.logicalId(fixture.stacks.stateful, fixture.stacks.stateful.tables.get(OUTBOX_TABLE).table);
-            const stream = { 'Fn::GetAtt': [outbox, 'StreamArn'] };
-            expect(fixture.local(resource), JSON.stringify(resource)).toEqual(stream);
+            const streams = [OUTBOX_TABLE, JOBS_TABLE].map((t) => ({ 'Fn::GetAtt': [fixture.logicalId(fixture.stacks.stateful, fixture.stacks.stateful.tables.get(t).table), 'StreamArn'] }));
+            expect(streams, JSON.stringify(resource)).toContainEqual(fixture.local(resource));
           }
         }
       }
     }
   });
 
-  it('lets only the relay read the outbox stream', () => {
+  it('lets only the relay read the streams', () => {
     const streamReaders = names().filter((n) => fixture.statementsOf(functions[n]!).some((s) => actionsOf(s).includes('dynamodb:GetRecords')));
     expect(streamReaders).toEqual(['relay']);
   });

@@ -10,6 +10,7 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
+import { DynamoOutboxAppender } from '../../functions/adapters/dynamodb/outbox-appender.ts';
 import { createEventConsumer } from '../../functions/consumers/consumer.ts';
 import { JobService } from '../../functions/core/job-service.ts';
 import { JobSpecSchema } from '../../functions/core/job.ts';
@@ -49,6 +50,7 @@ describe('Outbox relay pipeline', () => {
   let restoreEnv: () => void;
   const stops: Array<() => Promise<void>> = [];
   const streams = () => new DynamoDBStreamsClient(localClientConfig());
+  const appender = () => new DynamoOutboxAppender(tables.documentClient, { tableName: tables.tableNames.outbox });
   const service = () => new JobService({ store: new DynamoJobStore(tables.documentClient, tables.tableNames), clock: systemClock });
   const actor = { sub: 'alice', tenantId: 'acme', groups: [] };
 
@@ -64,7 +66,7 @@ describe('Outbox relay pipeline', () => {
       await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
     });
     endpoint = await startJsonProtocolServer(bus.operations());
-    restoreEnv = setEnvironment({ [EVENT_BUS.envVar]: EVENT_BUS.name, AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint.endpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    restoreEnv = setEnvironment({ ...tables.env, [EVENT_BUS.envVar]: EVENT_BUS.name, AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint.endpoint, AWS_ENDPOINT_URL_DYNAMODB: localClientConfig().endpoint, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
     relay = invoker('relay', await importHandler<DynamoDBStreamEvent, unknown>('../functions/relay/handler.ts'), 60_000);
     const { Table } = await tables.client.send(new DescribeTableCommand({ TableName: tables.tableNames.outbox }));
     streamArn = Table!.LatestStreamArn!;
@@ -170,7 +172,7 @@ describe('Outbox relay pipeline', () => {
     await broken.stop();
     expect(arrivedFor(jobId)).toBe(0);
 
-    const report = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }) });
+    const report = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }), outbox: appender() });
 
     expect(report).toMatchObject({ expired: 0 });
     expect(report.republished).toBeGreaterThan(0);
@@ -179,7 +181,7 @@ describe('Outbox relay pipeline', () => {
     expect(report.poison.length).toBeGreaterThan(0);
     await waitFor('the replayed event to be delivered', () => arrivedFor(jobId) === 1);
     // Run again: what was replayed is gone from the queue; what stays is what needs a person.
-    const again = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }) });
+    const again = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }), outbox: appender() });
     expect(again.poison).toEqual(report.poison);
     expect(arrivedFor(jobId)).toBe(1);
   });

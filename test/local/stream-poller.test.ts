@@ -164,6 +164,29 @@ describe('Function: startStreamPoller', () => {
     expect(errors).toEqual([]);
   });
 
+  it('hands the handler only what the filter accepts, and checkpoints past what it drops, trailing records too', async () => {
+    // Prepare: six items; the filter (Lambda's event filtering) takes the even ones.
+    const { streamArn, write } = await outbox();
+    const path = join(dir, 'filtered.json');
+    const filtered = observer();
+    await write(ids('a', 6));
+    const even = (record: DynamoDBRecord) => Number(record.dynamodb?.Keys?.eventId?.S?.slice(1)) % 2 === 0;
+
+    // Act
+    const first = start({ streamArn, handler: filtered.handler(), onFailure: filtered.onFailure, filter: even, checkpointStore: fileCheckpointStore(path) });
+    await filtered.until(() => filtered.succeeded.length === 3, 'the even three');
+    await first.stop();
+    await write(ids('b', 1));
+    const after = observer();
+    start({ streamArn, handler: after.handler(), onFailure: after.onFailure, checkpointStore: fileCheckpointStore(path) });
+    await after.until(() => after.succeeded.length === 1, 'the item written later');
+
+    // Assess: a05, dropped after the last item handled, is not read again.
+    expect(filtered.invocations.flat()).toEqual(['a00', 'a02', 'a04']);
+    expect(after.invocations.flat()).toEqual(['b00']);
+    expect(errors).toEqual([]);
+  });
+
   it('waits for the in-flight batch on stop and checkpoints it', async () => {
     // Prepare: the handler holds its first batch until the test lets it go.
     const { streamArn, write } = await outbox();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { forwardCarriedEvents } from '../support/job-stream.ts';
 import { afterEach, beforeAll, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -132,6 +133,7 @@ export async function createSagaTestbed() {
   const jobs = new JobService({ store, clock: systemClock });
 
   const outbox = async (jobId: string): Promise<EventEnvelope[]> => {
+    await forwardCarriedEvents(tables);
     const { Items = [] } = await tables.documentClient.send(new ScanCommand({ TableName: tables.tableNames.outbox, ConsistentRead: true }));
     return Items.filter((item) => item.subject === jobId)
       .sort((a, b) => (a.eventId < b.eventId ? -1 : 1))

@@ -7,6 +7,7 @@ import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
 import { systemClock } from '../../functions/core/ports.ts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createTestTables } from './dynamodb.ts';
+import { forwardCarriedEvents } from './job-stream.ts';
 import { EventHistory } from '../../functions/adapters/dynamodb/event-history.ts';
 import { WebhookDeliveries } from '../../functions/consumers/webhooks/deliveries.ts';
 import { TenantSecrets } from '../../functions/adapters/dynamodb/tenant-secrets.ts';
@@ -112,6 +113,7 @@ export async function createTestApi(options: { rateLimit?: TenantRateLimitOption
   };
   /** Outbox rows of one job, oldest first. A Scan is fine here: test tables hold a handful of items. */
   const outboxEventsFor = async (jobId: string) => {
+    await forwardCarriedEvents(tables);
     const { Items = [] } = await tables.documentClient.send(new ScanCommand({ TableName: tables.tableNames.outbox, ConsistentRead: true }));
     return Items.filter((i) => i.subject === jobId)
       .sort((a, b) => (a.eventId < b.eventId ? -1 : 1))

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { JobRecord } from '../../core/job.ts';
 import { JobStatus } from '../../core/job-status.ts';
 import { OVERDUE_JOB_SHARDS } from '../../declarations/tables.ts';
+import { JOB_EVENT_ATTRIBUTE } from './outbox-item.ts';
 
 /** Attributes that exist only to serve the indexes; they never leave the adapter. */
 export interface JobItem extends JobRecord {
@@ -43,7 +44,7 @@ export function toJobItem(job: JobRecord): JobItem {
 }
 
 export function fromJobItem(item: Record<string, unknown>): JobRecord {
-  const { tenantStatus: _ts, createdKey: _ck, heldShard: _hs, ...job } = item as unknown as JobItem;
+  const { tenantStatus: _ts, createdKey: _ck, heldShard: _hs, [JOB_EVENT_ATTRIBUTE]: _carried, ...job } = item as unknown as JobItem & { [JOB_EVENT_ATTRIBUTE]?: string };
   return job;
 }
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { IdempotentParameterMismatchException, TransactionCanceledException, type CancellationReason } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, IdempotentParameterMismatchException, TransactionCanceledException, type AttributeValue, type CancellationReason } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentModificationError, JobAlreadyExistsError } from '../../core/errors.ts';
+import type { EventEnvelope } from '../../core/events.ts';
 import { toJobSummary, type JobRecord, type JobSummary } from '../../core/job.ts';
 import type { JobBookkeepingChange, JobChange, JobPage, JobPatchChange, JobPatchStore, JobStore, ListJobsQuery, SlotDelta, SlotStore, StatsScope } from '../../core/ports.ts';
 import { NoCapacityError, TenantRunsParkedError } from '../../core/saga-errors.ts';
@@ -11,7 +12,7 @@ import { COUNTER_SHARDS, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS } from '../../dec
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { counterShardKey, readCounters } from './job-counters.ts';
 import { fromJobItem, patchedIndexAttributes, tenantStatusKey, toJobItem } from './job-item.ts';
-import { outboxPut } from './outbox-item.ts';
+import { JOB_EVENT_ATTRIBUTE, outboxPut } from './outbox-item.ts';
 import { transactWrite, type TransactItems } from './transact.ts';
 
 export interface TableNames {
@@ -33,8 +34,9 @@ const MAX_QUERY_PAGES_PER_LIST = 10;
 export const slotKey = (tenantId: string) => ({ scope: `slots#${tenantId}`, shard: 0 });
 
 /**
- * JobStore on DynamoDB: every change is one TransactWriteItems of job, outbox event, counters and, for the saga,
- * the tenant's slot item.
+ * JobStore on DynamoDB: a change is one TransactWriteItems of job, outbox event, counters and, for the saga, the
+ * tenant's slot item; a change that moves no counter and no slot (the agent's start) is one conditional write of the
+ * job item, which carries its event to the outbox through the jobs table's stream (decision 0022).
  */
 export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
   constructor(
@@ -51,7 +53,7 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
   }
 
   async commit(change: JobChange): Promise<void> {
-    await this.writeChange(this.jobPut(change.job, change.expected), { jobId: change.job.jobId, tenantId: change.job.tenantId, creates: !change.expected }, change);
+    await this.writeChange((carried) => this.jobPut(change.job, change.expected, carried), { jobId: change.job.jobId, tenantId: change.job.tenantId, creates: !change.expected }, change);
   }
 
   /**
@@ -84,15 +86,35 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
 
   /** The same transaction as `commit`, with an UpdateItem conditioned on facts in place of the job's whole Put. */
   async commitPatch(change: JobPatchChange): Promise<void> {
-    await this.writeChange(this.jobPatch(change), { jobId: change.jobId, tenantId: change.tenantId, creates: false }, change);
+    await this.writeChange((carried) => this.jobPatch(change, carried), { jobId: change.jobId, tenantId: change.tenantId, creates: false }, change);
   }
 
-  private async writeChange(jobItem: TransactItems[number], job: { jobId: string; tenantId: string; creates: boolean }, change: Pick<JobChange, 'event' | 'statusMove' | 'slot' | 'noneParked'>): Promise<void> {
-    const items = [jobItem, ...this.eventItems(change.event, change.statusMove, job.tenantId), ...this.slotItems(change.slot, change.noneParked)];
+  /** `jobWrite(event)`: the job's write carrying `event`; without one, it drops any event an earlier write carried. */
+  private async writeChange(jobWrite: (carried?: EventEnvelope) => TransactItems[number], job: { jobId: string; tenantId: string; creates: boolean }, change: Pick<JobChange, 'event' | 'statusMove' | 'slot' | 'noneParked'>): Promise<void> {
+    const counters = this.counterItems(counterDeltas(change.statusMove.from, change.statusMove.to, change.statusMove.priority), job.tenantId, change.event.id);
+    const slot = this.slotItems(change.slot, change.noneParked);
+    if (counters.length === 0 && slot.length === 0) return this.writeAlone(jobWrite(change.event), job, change.event);
+    const items = [jobWrite(), outboxPut(this.tables.outbox, change.event), ...counters, ...slot];
     // The event id names the change: a repeat of the same call is the same transaction. An event that admits a
     // parked run is the second try of a change whose first try (saying none were parked) was refused: another request.
     const token = (change.event.data as { admitNext?: boolean }).admitNext ? `${change.event.id}-admitting` : change.event.id;
     await this.write({ jobId: job.jobId, creates: job.creates, slot: change.slot, noneParked: change.noneParked }, items, token);
+  }
+
+  /**
+   * The job item alone, its event riding on it. A repeat of a write that DynamoDB applied (the SDK retries when an
+   * answer is lost) fails its condition against our own write, which carries the same event: that is success, as a
+   * transaction's ClientRequestToken would have said.
+   */
+  private async writeAlone(write: TransactItems[number], target: WriteTarget, event: EventEnvelope): Promise<void> {
+    try {
+      if (write.Put) await this.client.send(new PutCommand(write.Put));
+      else await this.client.send(new UpdateCommand(write.Update!));
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (carriedEventId(error.Item) === event.id) return;
+      throw conditionFailure(target, { Item: error.Item }, error);
+    }
   }
 
   /** Platform-only fields (a compensation): the job item and its slot delta, without event or counters. */
@@ -165,7 +187,7 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
     await this.client.send(new GetCommand({ TableName: this.tables.jobs, Key: { jobId: '__health__' } }));
   }
 
-  private jobPut(job: JobRecord, expected: JobChange['expected']): TransactItems[number] {
+  private jobPut(job: JobRecord, expected: JobChange['expected'], carried?: EventEnvelope): TransactItems[number] {
     const condition = expected
       ? {
           ConditionExpression: '#status = :expectedStatus AND #version = :expectedVersion',
@@ -173,7 +195,8 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
           ExpressionAttributeValues: { ':expectedStatus': expected.status, ':expectedVersion': expected.version },
         }
       : { ConditionExpression: 'attribute_not_exists(jobId)' };
-    return { Put: { TableName: this.tables.jobs, Item: toJobItem(job), ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...condition } };
+    const item = carried ? { ...toJobItem(job), [JOB_EVENT_ATTRIBUTE]: JSON.stringify(carried) } : toJobItem(job);
+    return { Put: { TableName: this.tables.jobs, Item: item, ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...condition } };
   }
 
   /**
@@ -190,16 +213,17 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
     return { Update: { ...update, ConditionExpression: NONE_PARKED.ConditionExpression, ExpressionAttributeValues: { ':delta': -1, ...NONE_PARKED.ExpressionAttributeValues } } };
   }
 
-  private jobPatch(change: JobPatchChange): TransactItems[number] {
+  private jobPatch(change: JobPatchChange, carried?: EventEnvelope): TransactItems[number] {
     const index = patchedIndexAttributes(change, change.expected.status, change.set);
+    const carry = carried ? { set: { [JOB_EVENT_ATTRIBUTE]: JSON.stringify(carried) }, remove: [] } : { set: {}, remove: [JOB_EVENT_ATTRIBUTE] };
     const names: Record<string, string> = { '#version': 'version' };
     const values: Record<string, unknown> = { ':one': 1 };
-    const sets = Object.entries({ ...change.set, ...index.set }).map(([field, value], i) => {
+    const sets = Object.entries({ ...change.set, ...index.set, ...carry.set }).map(([field, value], i) => {
       names[`#s${i}`] = field;
       values[`:s${i}`] = value;
       return `#s${i} = :s${i}`;
     });
-    const removes = [...change.remove, ...index.remove].map((field, i) => {
+    const removes = [...change.remove, ...index.remove, ...carry.remove].map((field, i) => {
       names[`#r${i}`] = field;
       return `#r${i}`;
     });
@@ -232,11 +256,6 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
     return [{ ConditionCheck: { TableName: this.tables.counters, Key: slotKey(noneParked.tenantId), ...NONE_PARKED } }];
   }
 
-  /** What every state change writes besides the job: its outbox event and the counters its status move changes. */
-  private eventItems(event: JobChange['event'], statusMove: JobChange['statusMove'], tenantId: string): TransactItems {
-    return [outboxPut(this.tables.outbox, event), ...this.counterItems(counterDeltas(statusMove.from, statusMove.to, statusMove.priority), tenantId, event.id)];
-  }
-
   /** One update of one shard of the tenant's counters, moving every counter `deltas` names (summed); none if none. */
   private counterItems(deltas: readonly CounterDelta[], tenantId: string, eventId: string): TransactItems {
     const sums = new Map<string, number>();
@@ -261,6 +280,17 @@ interface WriteTarget {
   creates: boolean;
   slot?: SlotDelta;
   noneParked?: JobChange['noneParked'];
+}
+
+/** The id of the event a stored job item carries (JOB_EVENT_ATTRIBUTE), if any. */
+function carriedEventId(item: Record<string, AttributeValue> | undefined): string | undefined {
+  const carried = item?.[JOB_EVENT_ATTRIBUTE]?.S;
+  if (carried === undefined) return undefined;
+  try {
+    return (JSON.parse(carried) as { id?: string }).id;
+  } catch {
+    return undefined;
+  }
 }
 
 function conditionFailure(target: WriteTarget, reason: CancellationReason, cause: Error): Error {

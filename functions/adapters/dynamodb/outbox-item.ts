@@ -2,25 +2,36 @@ import type { EventEnvelope } from '../../core/events.ts';
 import { HISTORY_RETENTION_SECONDS } from '../../declarations/tables.ts';
 import type { TransactItems } from './transact.ts';
 
-/**
- * The outbox row of an event, as one item of the transaction that commits the state change it records. The
- * stream relay publishes it and it stays, for the history's retention, as the subject's history; the condition
- * makes a replayed event id fail the whole transaction.
- */
-export function outboxPut(tableName: string, event: EventEnvelope): TransactItems[number] {
+/** The outbox row of an event: the stream relay publishes it, and it stays, for the history's retention, as the subject's history. */
+export function outboxRow(event: EventEnvelope): Record<string, string | number> {
   return {
-    Put: {
-      TableName: tableName,
-      Item: {
-        eventId: event.id,
-        type: event.type,
-        tenantId: event.tenantId,
-        subject: event.subject,
-        time: event.time,
-        envelope: JSON.stringify(event),
-        expiresAt: Math.floor(Date.parse(event.time) / 1000) + HISTORY_RETENTION_SECONDS,
-      },
-      ConditionExpression: 'attribute_not_exists(eventId)',
-    },
+    eventId: event.id,
+    type: event.type,
+    tenantId: event.tenantId,
+    subject: event.subject,
+    time: event.time,
+    envelope: JSON.stringify(event),
+    expiresAt: Math.floor(Date.parse(event.time) / 1000) + HISTORY_RETENTION_SECONDS,
   };
 }
+
+/**
+ * The outbox row as one item of the transaction that commits the state change it records; the condition makes a
+ * replayed event id fail the whole transaction.
+ */
+export function outboxPut(tableName: string, event: EventEnvelope): TransactItems[number] {
+  return { Put: { TableName: tableName, Item: outboxRow(event), ConditionExpression: 'attribute_not_exists(eventId)' } };
+}
+
+/**
+ * The job item's attribute that carries the event of a change written to the job alone (no counter, no slot): one
+ * conditional write instead of a transaction. The jobs table's stream brings it to the relay, which appends it to the
+ * outbox as if the transaction had (decision 0022). Every other write of the job through the store drops it.
+ */
+export const JOB_EVENT_ATTRIBUTE = 'relayEvent';
+
+/**
+ * Which jobs-table stream records reach the relay: those whose new image carries an event. The event source
+ * mapping's filter (lib/relay-function.ts) and the local stream poller (local/event-backbone.ts) both use it.
+ */
+export const JOB_EVENT_STREAM_FILTER = { dynamodb: { NewImage: { [JOB_EVENT_ATTRIBUTE]: { S: [{ exists: true }] } } } } as const;

@@ -1,0 +1,31 @@
+import type { DynamoDBRecord } from 'aws-lambda';
+import { JOB_EVENT_ATTRIBUTE } from '../adapters/dynamodb/outbox-item.ts';
+import { parseEvent } from '../core/events.ts';
+import type { EventPublisher } from '../core/ports.ts';
+import { PoisonRecordError, publishBatch, type EventOfRecord } from './relay.ts';
+
+/** A jobs-table record rather than an outbox one: the two tables' keys tell them apart (jobId; subject and eventId). */
+export const isJobRecord = (record: DynamoDBRecord) => record.dynamodb?.Keys?.jobId !== undefined;
+
+/**
+ * The event a job write carries (JOB_EVENT_ATTRIBUTE), if that write brought it: a later write that kept it has it in
+ * its old image too. Only the store writes the attribute, and a repeat of its write is the same string.
+ */
+export const carriedEvent: EventOfRecord = (record) => {
+  const carried = record.dynamodb?.NewImage?.[JOB_EVENT_ATTRIBUTE]?.S;
+  if (carried === undefined || carried === record.dynamodb?.OldImage?.[JOB_EVENT_ATTRIBUTE]?.S) return undefined;
+  try {
+    return parseEvent(JSON.parse(carried));
+  } catch (error) {
+    throw new PoisonRecordError(`Job write ${record.dynamodb?.SequenceNumber} carries no valid event`, { cause: error });
+  }
+};
+
+/**
+ * Jobs stream → outbox: appends the event each job write carries to the outbox, where the outbox stream relays it and
+ * it stays as the job's history, exactly as if the write had been a transaction with its outbox row. Returns, per
+ * sequence number, the error that record should fail with. Metrics are the outbox relay's, which publishes the event.
+ */
+export async function forwardBatch(records: readonly DynamoDBRecord[], outbox: EventPublisher): Promise<Map<string, Error>> {
+  return (await publishBatch(records, carriedEvent, outbox)).errors;
+}

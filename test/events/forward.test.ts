@@ -1,0 +1,98 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoOutboxAppender } from '../../functions/adapters/dynamodb/outbox-appender.ts';
+import { JOB_EVENT_ATTRIBUTE, JOB_EVENT_STREAM_FILTER, outboxRow } from '../../functions/adapters/dynamodb/outbox-item.ts';
+import type { EventEnvelope } from '../../functions/core/events.ts';
+import { carriedEvent, forwardBatch, isJobRecord } from '../../functions/relay/forward.ts';
+import { PoisonRecordError } from '../../functions/relay/relay.ts';
+import { compilePattern } from '../../local/event-pattern.ts';
+import { sampleEvent, sampleJob, streamRecord } from '../support/events.ts';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+afterAll(() => dynamo.restore());
+const noSleep = async () => {};
+
+/** A jobs-table stream record: the job's write, carrying `carried` (an envelope's JSON) and having had `before`. */
+function jobWrite(sequenceNumber: string, carried?: string, before?: string): DynamoDBRecord {
+  const image = (relay?: string) => marshall({ jobId: 'job_1', status: 'RUNNING', ...(relay === undefined ? {} : { [JOB_EVENT_ATTRIBUTE]: relay }) });
+  return {
+    eventID: `e-${sequenceNumber}`,
+    eventName: 'MODIFY',
+    eventSource: 'aws:dynamodb',
+    dynamodb: { SequenceNumber: sequenceNumber, Keys: marshall({ jobId: 'job_1' }) as never, NewImage: image(carried) as never, OldImage: image(before) as never, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+  };
+}
+
+const events = (n: number): EventEnvelope[] => Array.from({ length: n }, (_, i) => sampleEvent(sampleJob(`job_${String(i).padStart(32, '0')}`)));
+
+describe('Function: carriedEvent', () => {
+  const [event, later] = events(2);
+  const json = (e: EventEnvelope) => JSON.stringify(e);
+
+  it('reads the event a job write brought, and nothing from a write that kept an earlier one or carries none', () => {
+    expect(carriedEvent(jobWrite('1', json(event!)))).toEqual(event);
+    expect(carriedEvent(jobWrite('2', json(later!), json(event!)))).toEqual(later);
+    expect(carriedEvent(jobWrite('3', json(event!), json(event!)))).toBeUndefined();
+    expect(carriedEvent(jobWrite('4'))).toBeUndefined();
+  });
+
+  it('calls a carried value that is no event poison', () => {
+    expect(() => carriedEvent(jobWrite('5', '{"not":"an event"}'))).toThrow(PoisonRecordError);
+    expect(() => carriedEvent(jobWrite('6', 'not json'))).toThrow(PoisonRecordError);
+  });
+
+  it('tells job records from outbox records by their keys', () => {
+    expect(isJobRecord(jobWrite('7', json(event!)))).toBe(true);
+    expect(isJobRecord(streamRecord(event!, '8'))).toBe(false);
+  });
+
+  it('matches the stream filter the event source mapping and the local poller use only to writes that carry an event', () => {
+    const matches = compilePattern(JOB_EVENT_STREAM_FILTER);
+    expect(matches(jobWrite('9', json(event!)))).toBe(true);
+    expect(matches(jobWrite('10'))).toBe(false);
+  });
+});
+
+describe('Function: forwardBatch, with DynamoOutboxAppender', () => {
+  beforeEach(() => dynamo.reset());
+  const appender = (maxAttempts = 3) => new DynamoOutboxAppender(DynamoDBDocumentClient.from(new DynamoDBClient({})), { tableName: 'events', sleep: noSleep, maxAttempts });
+  const putIds = (call: number) => dynamo.commandCalls(BatchWriteCommand)[call]!.args[0].input.RequestItems!.events!.map((r) => r.PutRequest!.Item!.eventId);
+
+  it('appends the carried events as outbox rows, 25 to a call, each once', async () => {
+    dynamo.on(BatchWriteCommand).resolves({});
+    const all = events(30);
+    const records = [...all.map((e, i) => jobWrite(String(100 + i), JSON.stringify(e))), jobWrite('200', JSON.stringify(all[0]!))];
+
+    const errors = await forwardBatch(records, appender());
+
+    expect(errors.size).toBe(0);
+    expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(2);
+    expect([...putIds(0), ...putIds(1)]).toEqual(all.map((e) => e.id));
+    expect(dynamo.commandCalls(BatchWriteCommand)[0]!.args[0].input.RequestItems!.events![0]!.PutRequest!.Item).toEqual(outboxRow(all[0]!));
+  });
+
+  it('sends again only the rows DynamoDB left unprocessed, and fails the records whose rows it never took', async () => {
+    const [kept, dropped, poisonSource] = events(3);
+    dynamo.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, { PutRequest: { Item: { eventId: string } } }[]> }) => ({
+      UnprocessedItems: { events: input.RequestItems.events!.filter((r) => r.PutRequest.Item.eventId === dropped!.id) },
+    }));
+    const records = [jobWrite('1', JSON.stringify(kept)), jobWrite('2', JSON.stringify(dropped)), jobWrite('3', JSON.stringify({ ...poisonSource, type: 42 }))];
+
+    const errors = await forwardBatch(records, appender(3));
+
+    expect([...errors.keys()].sort()).toEqual(['2', '3']);
+    expect(errors.get('3')).toBeInstanceOf(PoisonRecordError);
+    expect(dynamo.commandCalls(BatchWriteCommand).map((_, i) => putIds(i))).toEqual([[kept!.id, dropped!.id], [dropped!.id], [dropped!.id]]);
+  });
+
+  it('fails every record of a call that throws, after its attempts', async () => {
+    dynamo.on(BatchWriteCommand).rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
+    const errors = await forwardBatch([jobWrite('1', JSON.stringify(events(1)[0]))], appender(2));
+    expect(errors.get('1')?.message).toContain('ProvisionedThroughputExceededException');
+    expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(2);
+  });
+});
