@@ -5,12 +5,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
 import { DynamoOutboxAppender } from '../../functions/adapters/dynamodb/outbox-appender.ts';
+import { JOB_EVENT_STREAM_FILTER, outboxRow } from '../../functions/adapters/dynamodb/outbox-item.ts';
+import { jobEvent } from '../../functions/core/events.ts';
+import { compilePattern } from '../../local/event-pattern.ts';
+import { moveJob } from '../support/job-fixtures.ts';
 import { createEventConsumer } from '../../functions/consumers/consumer.ts';
 import { JobService } from '../../functions/core/job-service.ts';
 import { JobSpecSchema } from '../../functions/core/job.ts';
@@ -184,5 +188,37 @@ describe('Outbox relay pipeline', () => {
     const again = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }), outbox: appender() });
     expect(again.poison).toEqual(report.poison);
     expect(arrivedFor(jobId)).toBe(1);
+  });
+
+  it('replays a jobs-stream batch the relay gave up on by appending its events to the outbox', async () => {
+    const store = new DynamoJobStore(tables.documentClient, tables.tableNames);
+    const jobId = (await service().submit(actor, JobSpecSchema.parse({ command: 'start me' }), undefined, 'c')).job.jobId;
+    const dispatched = await moveJob(store, jobId, ['DISPATCHED']);
+    const time = new Date().toISOString();
+    const running = { ...dispatched, status: 'RUNNING' as const, version: dispatched.version + 1, updatedAt: time };
+    const event = jobEvent('JobRunning', running, 'DISPATCHED', { workerId: 'w1' }, { time, correlationId: 'c' });
+    await store.commit({ job: running, expected: { status: 'DISPATCHED', version: dispatched.version }, event, statusMove: { from: 'DISPATCHED', to: 'RUNNING', priority: running.priority } });
+    const { Table } = await tables.client.send(new DescribeTableCommand({ TableName: tables.tableNames.jobs }));
+    let discardedMine = false;
+    const broken = startStreamPoller({
+      streamsClient: streams(), streamArn: Table!.LatestStreamArn!, handler: (async () => { throw new Error('DynamoDB is down'); }) as never, maximumRetryAttempts: 0,
+      filter: compilePattern(JOB_EVENT_STREAM_FILTER),
+      checkpointStore: fileCheckpointStore(join(mkdtempSync(join(tmpdir(), 'ff-ckpt-')), 'jobs.json')),
+      onFailure: async (records, info) => {
+        if (records.some((r) => r.dynamodb?.Keys?.jobId?.S === jobId)) discardedMine = true;
+        const message = onFailureMessage({ ...info, startSequenceNumber: info.startSequenceNumber!, endSequenceNumber: info.endSequenceNumber!, condition: info.reason });
+        await sqs.client.send(new SendMessageCommand({ QueueUrl: failureUrl, MessageBody: JSON.stringify(message) }));
+      },
+      onError: () => {},
+    });
+    await waitFor('the broken relay to discard the job write that carries the event', () => discardedMine);
+    await broken.stop();
+    const outboxRowOf = () => tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.outbox, Key: { subject: jobId, eventId: event.id }, ConsistentRead: true }));
+    expect((await outboxRowOf()).Item).toBeUndefined();
+
+    const report = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }), outbox: appender() });
+
+    expect(report.stillFailing).toEqual([]);
+    expect((await outboxRowOf()).Item).toEqual(outboxRow(event));
   });
 });
