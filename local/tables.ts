@@ -71,7 +71,9 @@ async function upgradeTable(client: DynamoDBClient, table: TableDefinition, tabl
   }
   const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
   // DynamoDB creates one index per UpdateTable call, and refuses the next (LimitExceededException) while one builds.
-  for (const index of table.indexes.filter((i) => !existing.has(i.indexName))) {
+  const missing = table.indexes.filter((i) => !existing.has(i.indexName));
+  for (const [n, index] of missing.entries()) {
+    if (n > 0) await indexesActive(client, tableName);
     await client.send(
       new UpdateTableCommand({
         TableName: tableName,
@@ -79,7 +81,6 @@ async function upgradeTable(client: DynamoDBClient, table: TableDefinition, tabl
         GlobalSecondaryIndexUpdates: [{ Create: toIndex(index) }],
       }),
     );
-    await indexesActive(client, tableName);
   }
 }
 

@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../functions/adapters/dynamodb/client.ts';
-import { slotKey } from '../../functions/adapters/dynamodb/job-store.ts';
+import { slotKey } from '../../functions/adapters/dynamodb/job-counters.ts';
 import type { ErrorCode } from '../../functions/api/http.ts';
 import { COUNTERS_TABLE, localTableName } from '../../functions/declarations/tables.ts';
 import { LOCAL_REGION } from '../dynamodb-local.ts';

@@ -33,8 +33,9 @@ function start(job: JobRecord, workerId = 'w1'): JobChange {
 describe('A change of the job alone (decision 0022)', () => {
   let tables: Awaited<ReturnType<typeof createTestTables>>;
   let store: DynamoJobStore;
-  /** The commands a store sends, by name. */
+  /** The commands a store sends, by name, and their inputs. */
   const sent: string[] = [];
+  const inputs: unknown[] = [];
   const outboxRowOf = async (change: JobChange) =>
     (await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.outbox, Key: { subject: change.event.subject, eventId: change.event.id }, ConsistentRead: true }))).Item;
   const rawJob = async (jobId: string) => (await tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.jobs, Key: { jobId }, ConsistentRead: true }))).Item!;
@@ -43,7 +44,7 @@ describe('A change of the job alone (decision 0022)', () => {
     tables = await createTestTables();
     const client = createDocumentClient(localClientConfig());
     const send = client.send.bind(client);
-    client.send = ((command: { constructor: { name: string } }) => (sent.push(command.constructor.name), send(command as never))) as typeof client.send;
+    client.send = ((command: { constructor: { name: string }; input: unknown }) => (sent.push(command.constructor.name), inputs.push(command.input), send(command as never))) as typeof client.send;
     store = new DynamoJobStore(client, tables.tableNames);
   });
 
@@ -107,5 +108,30 @@ describe('A change of the job alone (decision 0022)', () => {
     sent.length = 0;
     await moveJob(store, 'job_tx', ['SUCCEEDED']);
     expect(sent).toEqual(['GetCommand', 'TransactWriteCommand']);
+  });
+
+  it('moves the counters of a change that takes or gives back a slot on the slot item: three items, not four', async () => {
+    await store.commit(queuedJob('job_slot'));
+    const queued = (await store.get('job_slot'))!;
+    const before = { tenant: await store.counters({ tenantId: 'acme' }), global: await store.counters('global') };
+    const time = new Date().toISOString();
+    const claimed: JobRecord = { ...queued, status: 'DISPATCHED', version: queued.version + 1, updatedAt: time };
+    const event = jobEvent('JobDispatched', claimed, 'QUEUED', {}, { time, correlationId: 'c' });
+    inputs.length = 0;
+
+    await store.commit({ job: claimed, expected: { status: 'QUEUED', version: queued.version }, event, statusMove: { from: 'QUEUED', to: 'DISPATCHED', priority: 'low' }, slot: { tenantId: 'acme', delta: 1, limit: 5 } });
+
+    const [transaction] = inputs as { TransactItems: { Update?: { Key: unknown; ExpressionAttributeNames: Record<string, string> } }[] }[];
+    expect(transaction!.TransactItems).toHaveLength(3);
+    const slot = transaction!.TransactItems[2]!.Update!;
+    expect(slot.Key).toEqual({ scope: 'slots#acme', shard: 0 });
+    expect(Object.values(slot.ExpressionAttributeNames).sort()).toEqual(['HELD#low', 'QUEUED#low', 'inUse']);
+    const moved = (counters: Record<string, number>, was: Record<string, number>, name: string) => (counters[name] ?? 0) - (was[name] ?? 0);
+    const after = { tenant: await store.counters({ tenantId: 'acme' }), global: await store.counters('global') };
+    for (const scope of ['tenant', 'global'] as const) {
+      expect([moved(after[scope], before[scope], 'QUEUED#low'), moved(after[scope], before[scope], 'HELD#low')]).toEqual([-1, 1]);
+      expect(after[scope]).not.toHaveProperty('inUse');
+    }
+    expect(await store.slotsInUse('acme')).toBeGreaterThan(0);
   });
 });

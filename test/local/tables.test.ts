@@ -9,11 +9,11 @@ describe('Function: ensureTables', () => {
   const client = new DynamoDBClient(localClientConfig());
   afterAll(() => client.destroy());
 
-  it("brings a table an earlier release made up to the declaration: the jobs table's stream and its indexes", async () => {
-    // Prepare: the jobs table as a data folder from before its stream and its indexes.
+  it("brings a table an earlier release made up to the declaration: the jobs table's stream and its latest index", async () => {
+    // Prepare: the jobs table as a data folder from before its stream and its latest index.
     const prefix = `u${randomBytes(4).toString('hex')}`;
     const nameOf = (table: TableDefinition) => `${prefix}-${table.name}`;
-    const { StreamSpecification: _stream, GlobalSecondaryIndexes: _indexes, ...older } = toCreateTableInput({ ...JOBS_TABLE, indexes: [] }, nameOf(JOBS_TABLE));
+    const { StreamSpecification: _stream, ...older } = toCreateTableInput({ ...JOBS_TABLE, indexes: JOBS_TABLE.indexes.slice(0, -1) }, nameOf(JOBS_TABLE));
     await client.send(new CreateTableCommand(older));
 
     // Act

@@ -11,8 +11,20 @@ const TENANT_SCOPE_PREFIX = 'tenant#';
  */
 export const counterShardKey = (tenantId: string, shard: number) => ({ scope: `${TENANT_SCOPE_PREFIX}${tenantId}#${shard}`, shard });
 
+/** The prefix of every tenant's slot item (`slots#<id>`). */
+const SLOT_SCOPE_PREFIX = 'slots#';
+
 /**
- * The stats counters of a scope, summed over its shards. Every state change writes its tenant's counters only: the
+ * A tenant's slot item: its slots in use (`inUse`) and parked runs (`parked`), and the counter moves of the changes
+ * that take or give back a slot (counter-items.ts), so those changes write one item of this table, not two.
+ */
+export const slotKey = (tenantId: string) => ({ scope: `${SLOT_SCOPE_PREFIX}${tenantId}`, shard: 0 });
+
+/** Counter attributes are named `<status>#<priority>`; the slot item's own counts (inUse, parked) are not counters. */
+const isCounter = (name: string) => name.includes('#');
+
+/**
+ * The stats counters of a scope, summed over its shards and its slot item. Every state change writes its tenant's counters only: the
  * platform's are the sum of every tenant's, read with a Scan of the tenant shards. That keeps an item out of every
  * transaction (two write units per state change) and a platform-wide hot key out of every commit; the price is a
  * read that grows with the number of tenants, for the one caller that needs it (a platform admin's stats).
@@ -22,7 +34,7 @@ export async function readCounters(client: DynamoDBDocumentClient, table: string
   const totals: Record<string, number> = {};
   for (const item of items) {
     for (const [name, value] of Object.entries(item)) {
-      if (name !== 'scope' && name !== 'shard' && typeof value === 'number') totals[name] = (totals[name] ?? 0) + value;
+      if (isCounter(name) && typeof value === 'number') totals[name] = (totals[name] ?? 0) + value;
     }
   }
   return totals;
@@ -33,7 +45,7 @@ export async function readCounters(client: DynamoDBDocumentClient, table: string
  * would read them for less, but that partition would take every write: reads of stats are the rarer call.)
  */
 async function getShards(client: DynamoDBDocumentClient, table: string, tenantId: string): Promise<Record<string, unknown>[]> {
-  let keys: Record<string, unknown>[] = Array.from({ length: COUNTER_SHARDS }, (_, shard) => counterShardKey(tenantId, shard));
+  let keys: Record<string, unknown>[] = [...Array.from({ length: COUNTER_SHARDS }, (_, shard) => counterShardKey(tenantId, shard)), slotKey(tenantId)];
   const items: Record<string, unknown>[] = [];
   // Keys DynamoDB left unprocessed (throttling) are asked for again; the SDK already backs off between calls.
   for (let attempt = 1; keys.length > 0; attempt++) {
@@ -45,6 +57,7 @@ async function getShards(client: DynamoDBDocumentClient, table: string, tenantId
   return items;
 }
 
+/** Every tenant's counter shards and slot items. */
 async function scanTenantShards(client: DynamoDBDocumentClient, table: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
@@ -53,9 +66,9 @@ async function scanTenantShards(client: DynamoDBDocumentClient, table: string): 
       new ScanCommand({
         TableName: table,
         ConsistentRead: true,
-        FilterExpression: 'begins_with(#scope, :tenant)',
+        FilterExpression: 'begins_with(#scope, :tenant) OR begins_with(#scope, :slots)',
         ExpressionAttributeNames: { '#scope': 'scope' },
-        ExpressionAttributeValues: { ':tenant': TENANT_SCOPE_PREFIX },
+        ExpressionAttributeValues: { ':tenant': TENANT_SCOPE_PREFIX, ':slots': SLOT_SCOPE_PREFIX },
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
     );

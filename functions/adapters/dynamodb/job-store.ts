@@ -7,10 +7,11 @@ import type { EventEnvelope } from '../../core/events.ts';
 import { toJobSummary, type JobRecord, type JobSummary } from '../../core/job.ts';
 import type { JobBookkeepingChange, JobChange, JobPage, JobPatchChange, JobPatchStore, JobStore, ListJobsQuery, SlotDelta, SlotStore, StatsScope } from '../../core/ports.ts';
 import { NoCapacityError, TenantRunsParkedError } from '../../core/saga-errors.ts';
-import { counterDeltas, type CounterDelta } from '../../core/stats.ts';
-import { COUNTER_SHARDS, JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS } from '../../declarations/tables.ts';
+import { counterDeltas } from '../../core/stats.ts';
+import { JOBS_BY_TENANT, JOBS_BY_TENANT_STATUS } from '../../declarations/tables.ts';
+import { counterShardItem, slotItem, summedMoves } from './counter-items.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { counterShardKey, readCounters } from './job-counters.ts';
+import { readCounters, slotKey } from './job-counters.ts';
 import { fromJobItem, patchedIndexAttributes, tenantStatusKey, toJobItem } from './job-item.ts';
 import { JOB_EVENT_ATTRIBUTE, outboxPut } from './outbox-item.ts';
 import { transactWrite, type TransactItems } from './transact.ts';
@@ -21,17 +22,8 @@ export interface TableNames {
   counters: string;
 }
 
-/**
- * No run of the tenant is parked: the slot item's `parked` count (DynamoWaitingJobs keeps it) is absent or 0. A count
- * below 0 (an entry parked before the count existed, then removed) reads as "maybe": the event admits, which is safe.
- */
-const NONE_PARKED = { ConditionExpression: 'attribute_not_exists(parked) OR parked = :noneParked', ExpressionAttributeValues: { ':noneParked': 0 } };
-
 /** Bounds the DynamoDB round trips one list call makes when a filter discards most items. */
 const MAX_QUERY_PAGES_PER_LIST = 10;
-
-/** A tenant's slot count: one item in the counters table, beside (never inside) the stats counter scopes. */
-export const slotKey = (tenantId: string) => ({ scope: `slots#${tenantId}`, shard: 0 });
 
 /**
  * JobStore on DynamoDB: a change is one TransactWriteItems of job, outbox event, counters and, for the saga, the
@@ -66,11 +58,11 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
     if (changes.some((c) => c.expected || c.slot || c.noneParked || c.job.tenantId !== first.job.tenantId)) {
       throw new Error('commitAll takes new jobs of one tenant, with no slot');
     }
-    const deltas = changes.flatMap((c) => counterDeltas(c.statusMove.from, c.statusMove.to, c.statusMove.priority));
+    const moves = summedMoves(changes.flatMap((c) => counterDeltas(c.statusMove.from, c.statusMove.to, c.statusMove.priority)));
     const items: TransactItems = [
       ...changes.map((c) => this.jobPut(c.job, undefined)),
       ...changes.map((c) => outboxPut(this.tables.outbox, c.event)),
-      ...this.counterItems(deltas, first.job.tenantId, first.event.id),
+      ...counterShardItem(this.tables.counters, moves, first.job.tenantId, first.event.id),
     ];
     // The batch's event ids name it, as one event id names a single change; ClientRequestToken allows 36 characters.
     const token = createHash('sha256').update(changes.map((c) => c.event.id).join(',')).digest('hex').slice(0, 36);
@@ -91,10 +83,11 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
 
   /** `jobWrite(event)`: the job's write carrying `event`; without one, it drops any event an earlier write carried. */
   private async writeChange(jobWrite: (carried?: EventEnvelope) => TransactItems[number], job: { jobId: string; tenantId: string; creates: boolean }, change: Pick<JobChange, 'event' | 'statusMove' | 'slot' | 'noneParked'>): Promise<void> {
-    const counters = this.counterItems(counterDeltas(change.statusMove.from, change.statusMove.to, change.statusMove.priority), job.tenantId, change.event.id);
-    const slot = this.slotItems(change.slot, change.noneParked);
-    if (counters.length === 0 && slot.length === 0) return this.writeAlone(jobWrite(change.event), job, change.event);
-    const items = [jobWrite(), outboxPut(this.tables.outbox, change.event), ...counters, ...slot];
+    const moves = summedMoves(counterDeltas(change.statusMove.from, change.statusMove.to, change.statusMove.priority));
+    const slot = slotItem(this.tables.counters, change.slot, change.noneParked, moves);
+    if (!slot && moves.length === 0) return this.writeAlone(jobWrite(change.event), job, change.event);
+    // The slot item, when there is one, is last and carries the counter moves; otherwise a counter shard does.
+    const items = [jobWrite(), outboxPut(this.tables.outbox, change.event), ...(slot ? [slot] : counterShardItem(this.tables.counters, moves, job.tenantId, change.event.id))];
     // The event id names the change: a repeat of the same call is the same transaction. An event that admits a
     // parked run is the second try of a change whose first try (saying none were parked) was refused: another request.
     const token = (change.event.data as { admitNext?: boolean }).admitNext ? `${change.event.id}-admitting` : change.event.id;
@@ -120,7 +113,8 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
   /** Platform-only fields (a compensation): the job item and its slot delta, without event or counters. */
   async commitBookkeeping(change: JobBookkeepingChange): Promise<void> {
     const items: TransactItems = [this.jobPut(change.job, change.expected)];
-    if (change.slot) items.push(this.slotUpdate(change.slot));
+    const slot = slotItem(this.tables.counters, change.slot, undefined, []);
+    if (slot) items.push(slot);
     // The job's next version names this change; ClientRequestToken allows 36 characters, hence the digest.
     await this.write({ jobId: change.job.jobId, creates: false, slot: change.slot }, items, createHash('sha256').update(`${change.job.jobId}#${change.job.version}`).digest('hex').slice(0, 36));
   }
@@ -199,20 +193,6 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
     return { Put: { TableName: this.tables.jobs, Item: item, ReturnValuesOnConditionCheckFailure: 'ALL_OLD', ...condition } };
   }
 
-  /**
-   * A reservation is refused once `limit` slots are in use. A release only ever follows a reservation, so it is
-   * unconditional, unless its event is to say that no run of the tenant is parked (`noneParked`).
-   */
-  private slotUpdate(slot: SlotDelta, noneParked = false): TransactItems[number] {
-    const reserve = slot.delta === 1;
-    const update = { TableName: this.tables.counters, Key: slotKey(slot.tenantId), UpdateExpression: 'ADD inUse :delta' };
-    if (reserve) {
-      return { Update: { ...update, ConditionExpression: 'attribute_not_exists(inUse) OR inUse < :limit', ExpressionAttributeValues: { ':delta': 1, ':limit': slot.limit } } };
-    }
-    if (!noneParked) return { Update: { ...update, ExpressionAttributeValues: { ':delta': -1 } } };
-    return { Update: { ...update, ConditionExpression: NONE_PARKED.ConditionExpression, ExpressionAttributeValues: { ':delta': -1, ...NONE_PARKED.ExpressionAttributeValues } } };
-  }
-
   private jobPatch(change: JobPatchChange, carried?: EventEnvelope): TransactItems[number] {
     const index = patchedIndexAttributes(change, change.expected.status, change.set);
     const carry = carried ? { set: { [JOB_EVENT_ATTRIBUTE]: JSON.stringify(carried) }, remove: [] } : { set: {}, remove: [JOB_EVENT_ATTRIBUTE] };
@@ -244,32 +224,6 @@ export class DynamoJobStore implements JobStore, SlotStore, JobPatchStore {
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     };
-  }
-
-  /**
-   * The tenant's slot item, always last: the change's slot delta, or only a check when the change gives no slot back
-   * itself (its slot went back earlier, in a compensation) but must still say whether runs are parked.
-   */
-  private slotItems(slot: SlotDelta | undefined, noneParked: JobChange['noneParked']): TransactItems {
-    if (slot) return [this.slotUpdate(slot, noneParked !== undefined)];
-    if (!noneParked) return [];
-    return [{ ConditionCheck: { TableName: this.tables.counters, Key: slotKey(noneParked.tenantId), ...NONE_PARKED } }];
-  }
-
-  /** One update of one shard of the tenant's counters, moving every counter `deltas` names (summed); none if none. */
-  private counterItems(deltas: readonly CounterDelta[], tenantId: string, eventId: string): TransactItems {
-    const sums = new Map<string, number>();
-    for (const d of deltas) sums.set(d.name, (sums.get(d.name) ?? 0) + d.delta);
-    const moves = [...sums].filter(([, delta]) => delta !== 0);
-    if (moves.length === 0) return [];
-    // From the event id, not a random draw: a repeated call must be the very same request (ClientRequestToken), and
-    // a ULID's random part spreads the shards just as well.
-    const shard = createHash('sha256').update(eventId).digest().readUInt32BE(0) % COUNTER_SHARDS;
-    const names = Object.fromEntries(moves.map(([name], i) => [`#c${i}`, name]));
-    const values = Object.fromEntries(moves.map(([, delta], i) => [`:d${i}`, delta]));
-    const update = `ADD ${moves.map((_, i) => `#c${i} :d${i}`).join(', ')}`;
-    // The tenant's counters only: the platform's are summed from them when asked (job-counters.ts).
-    return [{ Update: { TableName: this.tables.counters, Key: counterShardKey(tenantId, shard), UpdateExpression: update, ExpressionAttributeNames: names, ExpressionAttributeValues: values } }];
   }
 }
 

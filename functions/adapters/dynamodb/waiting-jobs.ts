@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { WaitingJobs, WaitingRun } from '../../core/admission.ts';
-import { slotKey } from './job-store.ts';
+import { slotKey } from './job-counters.ts';
 import { transactWrite, type TransactItems } from './transact.ts';
 
 /**
