@@ -24,10 +24,11 @@ export const slotKey = (tenantId: string) => ({ scope: `${SLOT_SCOPE_PREFIX}${te
 const isCounter = (name: string) => name.includes('#');
 
 /**
- * The stats counters of a scope, summed over its shards and its slot item. Every state change writes its tenant's counters only: the
- * platform's are the sum of every tenant's, read with a Scan of the tenant shards. That keeps an item out of every
- * transaction (two write units per state change) and a platform-wide hot key out of every commit; the price is a
- * read that grows with the number of tenants, for the one caller that needs it (a platform admin's stats).
+ * The stats counters of a scope, summed over its shards and its slot item. Every state change writes its tenant's
+ * counters only: the platform's are the sum of every tenant's, read with a Scan of the tenant items. That keeps an
+ * item out of every transaction (two write units per state change) and a platform-wide hot key out of every commit;
+ * the price is a read that grows with the number of tenants, for the one caller that needs it (a platform admin's
+ * stats).
  */
 export async function readCounters(client: DynamoDBDocumentClient, table: string, scope: StatsScope): Promise<Record<string, number>> {
   const items = scope === 'global' ? await scanTenantShards(client, table) : await getShards(client, table, scope.tenantId);
