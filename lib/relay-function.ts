@@ -42,7 +42,8 @@ export interface RelayFunctionProps {
 
 /**
  * The outbox relay (functions/relay/handler.ts): the outbox table's stream → PutEvents on the Forgeflow bus, and the
- * jobs table's stream, filtered to the writes that carry an event, → the outbox (decision 0022). It reads no table
+ * jobs table's stream, filtered to the writes that carry an event, → the outbox (as rows already relayed) and the bus
+ * (decision 0022). It reads no table
  * through the DynamoDB API: it gets the two streams (through the event source mappings), BatchWriteItem on the
  * outbox, PutEvents on the bus, and SendMessage to its failure queue.
  */
@@ -52,7 +53,7 @@ export class RelayFunction extends ForgeflowFunction {
   constructor(scope: Construct, id: string, props: RelayFunctionProps) {
     super(scope, id, {
       entry: 'functions/relay/handler.ts',
-      description: 'Forgeflow outbox relay: outbox stream to EventBridge, events carried by job writes to the outbox',
+      description: 'Forgeflow outbox relay: outbox stream to EventBridge, events carried by job writes to the outbox and EventBridge',
       serviceName: RELAY_SERVICE_NAME,
       memorySize: 256,
       // A batch of 100 records is ten PutEvents calls in parallel, each retried a few times within milliseconds.

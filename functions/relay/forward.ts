@@ -1,8 +1,9 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { JOB_EVENT_ATTRIBUTE } from '../adapters/dynamodb/outbox-item.ts';
 import { parseEvent } from '../core/events.ts';
 import type { EventPublisher } from '../core/ports.ts';
-import { PoisonRecordError, publishBatch, type EventOfRecord } from './relay.ts';
+import { PoisonRecordError, relayBatch, type EventOfRecord } from './relay.ts';
 
 /** A jobs-table record rather than an outbox one: the two tables' keys tell them apart (jobId; subject and eventId). */
 export const isJobRecord = (record: DynamoDBRecord) => record.dynamodb?.Keys?.jobId !== undefined;
@@ -22,10 +23,10 @@ export const carriedEvent: EventOfRecord = (record) => {
 };
 
 /**
- * Jobs stream → outbox: appends the event each job write carries to the outbox, where the outbox stream relays it and
- * it stays as the job's history, exactly as if the write had been a transaction with its outbox row. Returns, per
- * sequence number, the error that record should fail with. Metrics are the outbox relay's, which publishes the event.
+ * Jobs stream → outbox and bus: appends the event each job write carries to the outbox, where it stays as the job's
+ * history (marked relayed, so the outbox relay leaves it), then publishes it, one stream hop after the write as an
+ * outbox row's event is. Returns, per sequence number, the error that record should fail with.
  */
-export async function forwardBatch(records: readonly DynamoDBRecord[], outbox: EventPublisher): Promise<Map<string, Error>> {
-  return (await publishBatch(records, carriedEvent, outbox)).errors;
+export function forwardBatch(records: readonly DynamoDBRecord[], deps: { outbox: EventPublisher; publisher: EventPublisher; metrics?: Metrics }): Promise<Map<string, Error>> {
+  return relayBatch(records, deps.publisher, { eventOf: carriedEvent, appendFirst: deps.outbox, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
 }

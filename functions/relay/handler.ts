@@ -22,15 +22,15 @@ const publisher = new EventBridgePublisher(new EventBridgeClient({}), { busName:
 const outbox = new DynamoOutboxAppender(createDocumentClient(), { tableName: config[OUTBOX_TABLE.envVar]! });
 
 /**
- * Outbox stream → EventBridge, and jobs stream → outbox (the events that job writes of their own carry; a batch
- * comes from one stream). The batch is published up front (ten events per PutEvents); the Powertools batch
+ * Outbox stream → EventBridge, and jobs stream → outbox and EventBridge (the events that job writes of their own
+ * carry; a batch comes from one stream). The batch is published up front (ten events per PutEvents); the Powertools batch
  * processor then reports each record that failed, so Lambda retries from the first failure (and bisects, and
  * finally sends a poison record to the on-failure destination) while the rest of the shard moves on.
  */
 export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
   logger.addContext(context);
   const first = event.Records[0];
-  const errors = first && isJobRecord(first) ? await forwardBatch(event.Records, outbox) : await relayBatch(event.Records, publisher, metrics);
+  const errors = first && isJobRecord(first) ? await forwardBatch(event.Records, { outbox, publisher, metrics }) : await relayBatch(event.Records, publisher, { metrics });
   const recordHandler = async (record: DynamoDBRecord) => {
     const error = errors.get(record.dynamodb?.SequenceNumber ?? '');
     if (error) {

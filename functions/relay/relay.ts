@@ -3,7 +3,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { parseEvent, type EventEnvelope } from '../core/events.ts';
-import type { EventPublisher } from '../core/ports.ts';
+import type { EventPublisher, PublishOutcome } from '../core/ports.ts';
+import { RELAYED_ROW_ATTRIBUTE } from '../adapters/dynamodb/outbox-item.ts';
 import { observationsOfEvent } from '../core/platform-metrics.ts';
 import { emitMetric, emitObservations } from '../shared/platform-metrics.ts';
 
@@ -27,8 +28,11 @@ export function envelopeOf(record: DynamoDBRecord): EventEnvelope {
   }
 }
 
-/** Only new outbox rows are events to relay; TTL deletions (REMOVE) and updates are not. */
-export const isRelayable = (record: DynamoDBRecord) => record.eventName === 'INSERT';
+/**
+ * Only new outbox rows are events to relay; TTL deletions (REMOVE) and updates are not, nor a row the relay appended
+ * itself after publishing its event from the jobs stream (RELAYED_ROW_ATTRIBUTE).
+ */
+export const isRelayable = (record: DynamoDBRecord) => record.eventName === 'INSERT' && record.dynamodb?.NewImage?.[RELAYED_ROW_ATTRIBUTE] === undefined;
 
 /** The event a stream record holds for the relay, if any; throws PoisonRecordError when it holds a broken one. */
 export type EventOfRecord = (record: DynamoDBRecord) => EventEnvelope | undefined;
@@ -36,27 +40,28 @@ export type EventOfRecord = (record: DynamoDBRecord) => EventEnvelope | undefine
 /** An outbox stream record's event: a new row's. */
 export const outboxEvent: EventOfRecord = (record) => (isRelayable(record) ? envelopeOf(record) : undefined);
 
-interface PublishedBatch {
-  errors: Map<string, Error>;
-  envelopes: EventEnvelope[];
-  /** Event id → the sequence number of its record. */
-  bySequence: Map<string, string>;
-  refused: Set<string>;
+export interface RelayOptions {
+  /** How a record's event is read. Default: an outbox row's (`outboxEvent`). */
+  eventOf?: EventOfRecord;
+  /** Where each event is appended before it is published (the outbox, for the events job writes carry). */
+  appendFirst?: EventPublisher;
+  /** With metrics, it emits what it relayed (`relayMetrics`) and what the events stand for (`countOnce`). */
+  metrics?: Metrics;
 }
 
 /**
- * Publishes the event of every record that holds one (`eventOf`) in one `publish` call and returns, per sequence
- * number, the error that record should fail with (absent: done). Publishing the whole batch first, rather than
- * record by record, lets one PutEvents call carry ten events.
+ * Publishes the event of every record that holds one, all in one `publish` call (ten events per PutEvents), after
+ * appending them with `appendFirst` when given (an event it did not take is not published), and returns, per
+ * sequence number, the error that record should fail with (absent: done).
  */
-export async function publishBatch(records: readonly DynamoDBRecord[], eventOf: EventOfRecord, publisher: EventPublisher): Promise<PublishedBatch> {
+export async function relayBatch(records: readonly DynamoDBRecord[], publisher: EventPublisher, options: RelayOptions = {}): Promise<Map<string, Error>> {
   const errors = new Map<string, Error>();
   const bySequence = new Map<string, string>();
   const envelopes: EventEnvelope[] = [];
   for (const record of records) {
     const sequence = record.dynamodb?.SequenceNumber ?? '';
     try {
-      const envelope = eventOf(record);
+      const envelope = (options.eventOf ?? outboxEvent)(record);
       if (!envelope) continue;
       envelopes.push(envelope);
       bySequence.set(envelope.id, sequence);
@@ -64,26 +69,20 @@ export async function publishBatch(records: readonly DynamoDBRecord[], eventOf: 
       errors.set(sequence, error as Error);
     }
   }
-  const { failed } = await publisher.publish(envelopes);
-  for (const failure of failed) {
-    const sequence = bySequence.get(failure.eventId);
-    if (sequence !== undefined) {
-      errors.set(sequence, new PublishFailedError(`${failure.eventId} refused: ${failure.errorCode} ${failure.errorMessage}`));
+  const fail = (failed: PublishOutcome['failed'], what: string) => {
+    for (const failure of failed) {
+      const sequence = bySequence.get(failure.eventId);
+      if (sequence !== undefined) errors.set(sequence, new PublishFailedError(`${what} refused ${failure.eventId}: ${failure.errorCode} ${failure.errorMessage}`));
     }
-  }
-  return { errors, envelopes, bySequence, refused: new Set(failed.map((f) => f.eventId)) };
-}
-
-/**
- * Publishes every outbox event of a stream batch to the bus (`publishBatch`). With `metrics`, it emits what it
- * relayed (`relayMetrics`) and what the events stand for (`countOnce`).
- */
-export async function relayBatch(records: readonly DynamoDBRecord[], publisher: EventPublisher, metrics?: Metrics): Promise<Map<string, Error>> {
-  const { errors, envelopes, bySequence, refused } = await publishBatch(records, outboxEvent, publisher);
+    return new Set(failed.map((f) => f.eventId));
+  };
+  const notAppended = options.appendFirst ? fail((await options.appendFirst.publish(envelopes)).failed, 'The outbox') : new Set<string>();
+  const toPublish = envelopes.filter((e) => !notAppended.has(e.id));
+  const refused = fail((await publisher.publish(toPublish)).failed, 'PutEvents');
   const publishedAt = Date.now();
-  if (metrics) {
-    relayMetrics(metrics, envelopes.filter((e) => !refused.has(e.id)), errors.size, publishedAt);
-    for (const event of countOnce(records, envelopes, bySequence, errors)) emitObservations(metrics, observationsOfEvent(event));
+  if (options.metrics) {
+    relayMetrics(options.metrics, toPublish.filter((e) => !refused.has(e.id)), errors.size, publishedAt);
+    for (const event of countOnce(records, envelopes, bySequence, errors)) emitObservations(options.metrics, observationsOfEvent(event));
   }
   return errors;
 }

@@ -12,7 +12,7 @@ export interface ReplayDeps {
   failureQueueUrl: string;
   streams: DynamoDBStreamsClient;
   publisher: EventPublisher;
-  /** Where the events that job writes carry go (the jobs stream's batches): the outbox, whose relay publishes them. */
+  /** Where the events that job writes carry are appended (the jobs stream's batches) before they are published. */
   outbox: EventPublisher;
   log?: (message: string) => void;
 }
@@ -31,9 +31,8 @@ export interface ReplayReport {
 /**
  * Re-publishes the outbox events of every batch the relay gave up on. It reads each discarded batch back from the
  * stream by its sequence numbers and publishes its events again; consumers take each event once (inbox), so a
- * replay of something that did arrive changes nothing. A batch of the jobs stream is appended to the outbox again
- * instead, as the relay would have (an event already there is not relayed twice). A batch leaves the failure queue
- * only when all of its events were published.
+ * replay of something that did arrive changes nothing. The events of a jobs-stream batch are appended to the outbox
+ * first, as the relay does. A batch leaves the failure queue only when all of its events were published.
  */
 export async function replayRelayFailures(deps: ReplayDeps): Promise<ReplayReport> {
   const report: ReplayReport = { batches: 0, republished: 0, poison: [], expired: 0, stillFailing: [] };
@@ -88,7 +87,10 @@ async function replayBatch(deps: ReplayDeps, message: OnFailureMessage, report: 
       clean = false;
     }
   }
-  const { failed } = await (fromJobs ? deps.outbox : deps.publisher).publish(envelopes);
+  // A job write's event goes to the outbox first (as a row already relayed), as the relay would have put it there.
+  const notAppended = fromJobs ? (await deps.outbox.publish(envelopes)).failed : [];
+  const appended = envelopes.filter((e) => !notAppended.some((f) => f.eventId === e.id));
+  const failed = [...notAppended, ...(await deps.publisher.publish(appended)).failed];
   report.republished += envelopes.length - failed.length;
   report.stillFailing.push(...failed.map((f) => f.eventId));
   return clean && failed.length === 0;

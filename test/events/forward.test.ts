@@ -7,8 +7,9 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoOutboxAppender } from '../../functions/adapters/dynamodb/outbox-appender.ts';
 import { JOB_EVENT_ATTRIBUTE, JOB_EVENT_STREAM_FILTER, outboxRow } from '../../functions/adapters/dynamodb/outbox-item.ts';
 import type { EventEnvelope } from '../../functions/core/events.ts';
+import type { EventPublisher } from '../../functions/core/ports.ts';
 import { carriedEvent, forwardBatch, isJobRecord } from '../../functions/relay/forward.ts';
-import { PoisonRecordError } from '../../functions/relay/relay.ts';
+import { isRelayable, PoisonRecordError } from '../../functions/relay/relay.ts';
 import { compilePattern } from '../../local/event-pattern.ts';
 import { sampleEvent, sampleJob, streamRecord } from '../support/events.ts';
 
@@ -61,38 +62,66 @@ describe('Function: forwardBatch, with DynamoOutboxAppender', () => {
   beforeEach(() => dynamo.reset());
   const appender = (maxAttempts = 3) => new DynamoOutboxAppender(DynamoDBDocumentClient.from(new DynamoDBClient({})), { tableName: 'events', sleep: noSleep, maxAttempts });
   const putIds = (call: number) => dynamo.commandCalls(BatchWriteCommand)[call]!.args[0].input.RequestItems!.events!.map((r) => r.PutRequest!.Item!.eventId);
+  /** A bus that takes every event but `refuse`'s, noting what it took and when, against the outbox writes made by then. */
+  function bus(refuse: string[] = []) {
+    const published: { id: string; writesBefore: number }[] = [];
+    const publisher: EventPublisher = {
+      publish: async (events) => {
+        for (const e of events) if (!refuse.includes(e.id)) published.push({ id: e.id, writesBefore: dynamo.commandCalls(BatchWriteCommand).length });
+        return { failed: events.filter((e) => refuse.includes(e.id)).map((e) => ({ eventId: e.id, errorCode: 'InternalFailure', errorMessage: '' })) };
+      },
+    };
+    return { publisher, published };
+  }
 
-  it('appends the carried events as outbox rows, 25 to a call, each once', async () => {
+  it('appends the carried events as relayed outbox rows, 25 to a call, each once, and then publishes them', async () => {
     dynamo.on(BatchWriteCommand).resolves({});
     const all = events(30);
     const records = [...all.map((e, i) => jobWrite(String(100 + i), JSON.stringify(e))), jobWrite('200', JSON.stringify(all[0]!))];
+    const { publisher, published } = bus();
 
-    const errors = await forwardBatch(records, appender());
+    const errors = await forwardBatch(records, { outbox: appender(), publisher });
 
     expect(errors.size).toBe(0);
     expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(2);
     expect([...putIds(0), ...putIds(1)]).toEqual(all.map((e) => e.id));
-    expect(dynamo.commandCalls(BatchWriteCommand)[0]!.args[0].input.RequestItems!.events![0]!.PutRequest!.Item).toEqual(outboxRow(all[0]!));
+    expect(dynamo.commandCalls(BatchWriteCommand)[0]!.args[0].input.RequestItems!.events![0]!.PutRequest!.Item).toEqual(outboxRow(all[0]!, true));
+    expect(published.map((p) => p.id)).toEqual([...all.map((e) => e.id), all[0]!.id]);
+    expect(published.every((p) => p.writesBefore === 2)).toBe(true);
   });
 
-  it('sends again only the rows DynamoDB left unprocessed, and fails the records whose rows it never took', async () => {
-    const [kept, dropped, poisonSource] = events(3);
+  it('publishes no event whose row DynamoDB never took, and fails its record, the poison one and the refused one', async () => {
+    const [kept, dropped, refused, poisonSource] = events(4);
     dynamo.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, { PutRequest: { Item: { eventId: string } } }[]> }) => ({
       UnprocessedItems: { events: input.RequestItems.events!.filter((r) => r.PutRequest.Item.eventId === dropped!.id) },
     }));
-    const records = [jobWrite('1', JSON.stringify(kept)), jobWrite('2', JSON.stringify(dropped)), jobWrite('3', JSON.stringify({ ...poisonSource, type: 42 }))];
+    const records = [jobWrite('1', JSON.stringify(kept)), jobWrite('2', JSON.stringify(dropped)), jobWrite('3', JSON.stringify(refused)), jobWrite('4', JSON.stringify({ ...poisonSource, type: 42 }))];
+    const { publisher, published } = bus([refused!.id]);
 
-    const errors = await forwardBatch(records, appender(3));
+    const errors = await forwardBatch(records, { outbox: appender(3), publisher });
 
-    expect([...errors.keys()].sort()).toEqual(['2', '3']);
-    expect(errors.get('3')).toBeInstanceOf(PoisonRecordError);
-    expect(dynamo.commandCalls(BatchWriteCommand).map((_, i) => putIds(i))).toEqual([[kept!.id, dropped!.id], [dropped!.id], [dropped!.id]]);
+    expect([...errors.keys()].sort()).toEqual(['2', '3', '4']);
+    expect(errors.get('4')).toBeInstanceOf(PoisonRecordError);
+    expect(dynamo.commandCalls(BatchWriteCommand).map((_, i) => putIds(i))).toEqual([[kept!.id, dropped!.id, refused!.id], [dropped!.id], [dropped!.id]]);
+    expect(published.map((p) => p.id)).toEqual([kept!.id]);
   });
 
-  it('fails every record of a call that throws, after its attempts', async () => {
+  it('fails every record of a call that throws, after its attempts, and publishes none of them', async () => {
     dynamo.on(BatchWriteCommand).rejects(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }));
-    const errors = await forwardBatch([jobWrite('1', JSON.stringify(events(1)[0]))], appender(2));
+    const { publisher, published } = bus();
+    const errors = await forwardBatch([jobWrite('1', JSON.stringify(events(1)[0]))], { outbox: appender(2), publisher });
     expect(errors.get('1')?.message).toContain('ProvisionedThroughputExceededException');
     expect(dynamo.commandCalls(BatchWriteCommand)).toHaveLength(2);
+    expect(published).toEqual([]);
+  });
+});
+
+describe('Function: isRelayable', () => {
+  it('leaves the rows the relay appended itself from the jobs stream, whose events it already published', () => {
+    const [event] = events(1);
+    const record = streamRecord(event!, '1');
+    expect(isRelayable(record)).toBe(true);
+    const relayed = { ...record, dynamodb: { ...record.dynamodb, NewImage: marshall(outboxRow(event!, true)) as never } };
+    expect(isRelayable(relayed)).toBe(false);
   });
 });

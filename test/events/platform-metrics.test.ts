@@ -113,7 +113,7 @@ describe('Relay metrics', () => {
   it('emits OutboxLag per published event, from its commit time to the end of its publish', async () => {
     const [older, newer] = [committed(90_000), committed(1_500)];
     const before = Date.now();
-    const errors = await relayBatch([streamRecord(older, '1'), streamRecord(newer, '2')], publisher(), handlerMetrics());
+    const errors = await relayBatch([streamRecord(older, '1'), streamRecord(newer, '2')], publisher(), { metrics: handlerMetrics() });
     const after = Date.now();
 
     expect(errors.size).toBe(0);
@@ -137,7 +137,7 @@ describe('Relay metrics', () => {
       { ...streamRecord(good, '4'), eventName: 'REMOVE' as const },
     ];
 
-    const errors = await relayBatch(records, publisher([refused.id]), handlerMetrics());
+    const errors = await relayBatch(records, publisher([refused.id]), { metrics: handlerMetrics() });
 
     expect([...errors.keys()].sort()).toEqual(['2', '3']);
     expect(values('EventsRelayed')).toEqual([1]);
@@ -157,7 +157,7 @@ describe('Relay metrics', () => {
   const failed = (n: number) => jobEvent('JobFailed', ended(n, 'FAILED'), 'RUNNING', { failure: describeFailure('WORKER_LOST', 'gone') }, { time: new Date().toISOString(), correlationId: 'c' });
 
   it('emits what each relayed event stands for: JobsSucceeded by class and priority, RunDuration, latency, JobsFailed by reason', async () => {
-    await relayBatch([streamRecord(succeeded(1), '1'), streamRecord(failed(2), '2')], publisher(), handlerMetrics());
+    await relayBatch([streamRecord(succeeded(1), '1'), streamRecord(failed(2), '2')], publisher(), { metrics: handlerMetrics() });
 
     expect(emf.named('JobsSucceeded')).toEqual([expect.objectContaining({ value: 1, dimensions: { WorkerClass: 'gpu', Priority: 'high' } })]);
     expect(emf.named('RunDuration')).toEqual([expect.objectContaining({ value: 4_321, unit: 'Milliseconds', dimensions: { WorkerClass: 'gpu' } })]);
@@ -170,22 +170,22 @@ describe('Relay metrics', () => {
     const [one, refused, three] = [succeeded(3), succeeded(4), failed(5)];
     const batch = [streamRecord(one, '1'), streamRecord(refused, '2'), streamRecord(three, '3')];
 
-    const errors = await relayBatch(batch, publisher([refused.id]), handlerMetrics());
+    const errors = await relayBatch(batch, publisher([refused.id]), { metrics: handlerMetrics() });
     expect([...errors.keys()]).toEqual(['2']);
     // Published, but after the checkpoint Lambda keeps (the lowest failed sequence number): it comes again.
     expect(emf.named('JobsFailed')).toEqual([]);
     expect(emf.named('JobsSucceeded')).toHaveLength(1);
 
     emf.clear();
-    expect((await relayBatch(batch.slice(1), publisher(), handlerMetrics())).size).toBe(0);
+    expect((await relayBatch(batch.slice(1), publisher(), { metrics: handlerMetrics() })).size).toBe(0);
     expect(emf.named('JobsSucceeded')).toHaveLength(1);
     expect(emf.named('JobsFailed')).toHaveLength(1);
   });
 
   it('counts nothing of a batch whose first record failed, and nothing of a publish that threw', async () => {
     const poisonFirst = [streamRecord(succeeded(6), '1', '{"not":"an event"}'), streamRecord(succeeded(7), '2')];
-    await relayBatch(poisonFirst, publisher(), handlerMetrics());
-    await expect(relayBatch([streamRecord(succeeded(8), '1')], publisher([], new Error('down')), handlerMetrics())).rejects.toThrow('down');
+    await relayBatch(poisonFirst, publisher(), { metrics: handlerMetrics() });
+    await expect(relayBatch([streamRecord(succeeded(8), '1')], publisher([], new Error('down')), { metrics: handlerMetrics() })).rejects.toThrow('down');
     expect(emf.named('JobsSucceeded')).toEqual([]);
   });
 

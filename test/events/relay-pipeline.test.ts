@@ -190,7 +190,7 @@ describe('Outbox relay pipeline', () => {
     expect(arrivedFor(jobId)).toBe(1);
   });
 
-  it('replays a jobs-stream batch the relay gave up on by appending its events to the outbox', async () => {
+  it('replays a jobs-stream batch the relay gave up on: its events appended to the outbox, then published', async () => {
     const store = new DynamoJobStore(tables.documentClient, tables.tableNames);
     const jobId = (await service().submit(actor, JobSpecSchema.parse({ command: 'start me' }), undefined, 'c')).job.jobId;
     const dispatched = await moveJob(store, jobId, ['DISPATCHED']);
@@ -216,9 +216,13 @@ describe('Outbox relay pipeline', () => {
     const outboxRowOf = () => tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.outbox, Key: { subject: jobId, eventId: event.id }, ConsistentRead: true }));
     expect((await outboxRowOf()).Item).toBeUndefined();
 
+    const published: string[] = [];
+    const detach = bus.onPublished((entry) => published.push((entry.detail as { id: string }).id));
     const report = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }), outbox: appender() });
+    detach();
 
     expect(report.stillFailing).toEqual([]);
-    expect((await outboxRowOf()).Item).toEqual(outboxRow(event));
+    expect((await outboxRowOf()).Item).toEqual(outboxRow(event, true));
+    expect(published.filter((id) => id === event.id)).toHaveLength(1);
   });
 });

@@ -3,6 +3,7 @@ import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetSha
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { DynamoOutboxAppender } from '../../functions/adapters/dynamodb/outbox-appender.ts';
+import type { EventPublisher } from '../../functions/core/ports.ts';
 import { forwardBatch } from '../../functions/relay/forward.ts';
 import { toLambdaRecord } from '../../local/stream-poller.ts';
 import { localClientConfig } from './dynamodb.ts';
@@ -31,12 +32,16 @@ export async function readWholeStream(tableName: string, documentClient: DynamoD
   }
 }
 
+/** A bus that takes every event and keeps none: the tests that forward read the outbox, not the bus. */
+const noBus: EventPublisher = { publish: async () => ({ failed: [] }) };
+
 /**
  * What the relay does with the jobs table's stream, run now over all of it: the events that job writes of their own
- * carry land in the outbox. Forwarding an event twice changes nothing, so tests may call it as often as they read.
+ * carry land in the outbox (and on `publisher`). Forwarding an event twice changes nothing in the outbox, so tests may
+ * call it as often as they read.
  */
-export async function forwardCarriedEvents(tables: { tableNames: { jobs: string; outbox: string }; documentClient: DynamoDBDocumentClient }): Promise<void> {
+export async function forwardCarriedEvents(tables: { tableNames: { jobs: string; outbox: string }; documentClient: DynamoDBDocumentClient }, publisher = noBus): Promise<void> {
   const records = await readWholeStream(tables.tableNames.jobs, tables.documentClient);
-  const errors = await forwardBatch(records, new DynamoOutboxAppender(tables.documentClient, { tableName: tables.tableNames.outbox }));
+  const errors = await forwardBatch(records, { outbox: new DynamoOutboxAppender(tables.documentClient, { tableName: tables.tableNames.outbox }), publisher });
   if (errors.size > 0) throw new Error(`forwarding failed: ${[...errors.values()].map((e) => e.message).join('; ')}`);
 }

@@ -15,9 +15,9 @@ export interface OutboxAppenderOptions {
 }
 
 /**
- * Appends events to the outbox (BatchWriteItem, 25 rows a call), for the relay that brings the events job writes
- * carry (functions/relay/forward.ts). An unconditional put is safe to repeat: the row's content is the event's, and
- * a put that changes nothing adds no INSERT to the outbox stream, so a repeat is never relayed twice.
+ * Appends events to the outbox (BatchWriteItem, 25 rows a call) as rows the relay has published itself
+ * (RELAYED_ROW_ATTRIBUTE): the events job writes carry (functions/relay/forward.ts). An unconditional put is safe to
+ * repeat: the row's content is the event's, and a put that changes nothing writes no stream record.
  */
 export class DynamoOutboxAppender implements EventPublisher {
   private readonly maxAttempts: number;
@@ -52,7 +52,7 @@ export class DynamoOutboxAppender implements EventPublisher {
       if (attempt > 1) await this.sleep(this.random() * this.baseDelayMs * 2 ** (attempt - 1));
       try {
         const { UnprocessedItems } = await this.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.options.tableName]: pending.map((event) => ({ PutRequest: { Item: outboxRow(event) } })) } }),
+          new BatchWriteCommand({ RequestItems: { [this.options.tableName]: pending.map((event) => ({ PutRequest: { Item: outboxRow(event, true) } })) } }),
         );
         const left = new Set((UnprocessedItems?.[this.options.tableName] ?? []).map((request) => String(request.PutRequest?.Item?.eventId)));
         pending = pending.filter((event) => left.has(event.id));

@@ -2,9 +2,19 @@ import type { EventEnvelope } from '../../core/events.ts';
 import { HISTORY_RETENTION_SECONDS } from '../../declarations/tables.ts';
 import type { TransactItems } from './transact.ts';
 
-/** The outbox row of an event: the stream relay publishes it, and it stays, for the history's retention, as the subject's history. */
-export function outboxRow(event: EventEnvelope): Record<string, string | number> {
+/**
+ * Marks an outbox row the relay appended after it published the event itself, from the jobs stream: the outbox relay
+ * skips it, so the event is not published twice by design (decision 0022).
+ */
+export const RELAYED_ROW_ATTRIBUTE = 'relayed';
+
+/**
+ * The outbox row of an event: the stream relay publishes it (unless `relayed`), and it stays, for the history's
+ * retention, as the subject's history.
+ */
+export function outboxRow(event: EventEnvelope, relayed = false): Record<string, string | number | boolean> {
   return {
+    ...(relayed ? { [RELAYED_ROW_ATTRIBUTE]: true } : {}),
     eventId: event.id,
     type: event.type,
     tenantId: event.tenantId,
@@ -26,7 +36,8 @@ export function outboxPut(tableName: string, event: EventEnvelope): TransactItem
 /**
  * The job item's attribute that carries the event of a change written to the job alone (no counter, no slot): one
  * conditional write instead of a transaction. The jobs table's stream brings it to the relay, which appends it to the
- * outbox as if the transaction had (decision 0022). Every other write of the job through the store drops it.
+ * outbox, as the transaction would have, and publishes it (decision 0022). Every other write of the job through the
+ * store drops it.
  */
 export const JOB_EVENT_ATTRIBUTE = 'relayEvent';
 
