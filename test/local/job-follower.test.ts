@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { toPutEventsEntry } from '../../functions/adapters/eventbridge/event-publisher.ts';
 import { jobEvent, workerEvent, type EventEnvelope } from '../../functions/core/events.ts';
 import { LocalEventBus } from '../../local/event-bus.ts';
-import { followJobEvents } from '../../local/job-follower.ts';
+import { followJobEvents, START_HOLD_MS } from '../../local/job-follower.ts';
 import { ANSI_PATTERN } from '../../local/terminal-style.ts';
 import { sampleEvent, sampleJob } from '../support/events.ts';
 
@@ -58,6 +58,49 @@ describe('Local: following job state changes on the bus', () => {
     expect(plain.lines[0]).not.toMatch(ANSI_PATTERN);
     expect(coloured.lines[0]).toMatch(ANSI_PATTERN);
     expect(JSON.parse(json.lines[0]!)).toMatchObject({ level: 'INFO', eventId: event.id, jobId: 'job_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', from: 'RUNNING', to: 'SUCCEEDED', exitCode: 0 });
+  });
+
+  /** A job's four events of a run, created in the order they happen (so their ids are in that order too). */
+  function run(jobId: string) {
+    const at = { time: new Date().toISOString(), correlationId: 'c' };
+    const job = sampleJob(jobId);
+    const queued = sampleEvent(job);
+    const dispatched = jobEvent('JobDispatched', { ...job, status: 'DISPATCHED' }, 'QUEUED', {}, at);
+    const running = jobEvent('JobRunning', { ...job, status: 'RUNNING' }, 'DISPATCHED', { workerId: 'w-1' }, at);
+    const done = jobEvent('JobSucceeded', { ...job, status: 'SUCCEEDED', attempts: 1 }, 'RUNNING', { result: { exitCode: 0, durationMs: 4, outputTail: '' } }, at);
+    return { queued, dispatched, running, done };
+  }
+  const transitions = (lines: string[]) => lines.map((l) => /(\S+ )?→ \S+/.exec(l)![0]);
+
+  it("prints a job's end after its start when the end reached the bus first (the start comes by the jobs stream)", async () => {
+    const { bus, lines, follower } = follow();
+    const { queued, dispatched, running, done } = run('job_ffffffffffffffffffffffffffffffff');
+    const ending = follower.waitForEnd('job_ffffffffffffffffffffffffffffffff', 60_000);
+
+    await bus.putEvents([entryOf(queued), entryOf(dispatched), entryOf(done)]);
+    expect(transitions(lines)).toEqual(['→ QUEUED', 'QUEUED → DISPATCHED']);
+    await bus.putEvents([entryOf(running)]);
+
+    expect(transitions(lines)).toEqual(['→ QUEUED', 'QUEUED → DISPATCHED', 'DISPATCHED → RUNNING', 'RUNNING → SUCCEEDED']);
+    expect((await ending)?.id).toBe(done.id);
+  });
+
+  it('prints a held end anyway once START_HOLD_MS passes without the start, and at stop', async () => {
+    vi.useFakeTimers();
+    const { bus, lines, follower } = follow();
+    const first = run('job_gggggggggggggggggggggggggggggggg');
+    const second = run('job_hhhhhhhhhhhhhhhhhhhhhhhhhhhhhhhh');
+    await bus.putEvents([entryOf(first.dispatched), entryOf(first.done)]);
+    await vi.advanceTimersByTimeAsync(START_HOLD_MS / 2);
+    await bus.putEvents([entryOf(second.dispatched), entryOf(second.done)]);
+    expect(transitions(lines)).toEqual(['QUEUED → DISPATCHED', 'QUEUED → DISPATCHED']);
+
+    await vi.advanceTimersByTimeAsync(START_HOLD_MS / 2);
+    expect(transitions(lines)).toEqual(['QUEUED → DISPATCHED', 'QUEUED → DISPATCHED', 'RUNNING → SUCCEEDED']);
+    expect(lines[2]).toContain('job_gggggggg');
+    follower.stop();
+    expect(transitions(lines)).toHaveLength(4);
+    expect(lines[3]).toContain('job_hhhhhhhh');
   });
 
   it('tells a waiter when its job ends, even when the end came first', async () => {
