@@ -15,8 +15,8 @@ import type { ForgeflowTables } from './tables.ts';
 export const RELAY_SERVICE_NAME = 'forgeflow-relay';
 
 /**
- * How the outbox stream (and, the same way, the jobs stream) is read. Order matters per job, so one batch per shard at a time (parallelization 1).
- * A failing record is retried a bounded number of times, with the batch bisected to isolate it, and only the
+ * How the outbox stream (and, the same way, the jobs stream) is read. Order matters per job, so one batch per shard at
+ * a time (parallelization 1). A failing record is retried a bounded number of times, with the batch bisected to isolate it, and only the
  * records from the first failure on are retried (the handler reports batch item failures). A record that still
  * fails, or waits longer than an hour, goes to the failure queue instead of blocking its shard for the stream's
  * 24 hours. An hour is far beyond any PutEvents outage we retry through, and the event stays in the outbox table.
@@ -43,9 +43,8 @@ export interface RelayFunctionProps {
 /**
  * The outbox relay (functions/relay/handler.ts): the outbox table's stream → PutEvents on the Forgeflow bus, and the
  * jobs table's stream, filtered to the writes that carry an event, → the outbox (as rows already relayed) and the bus
- * (decision 0022). It reads no table
- * through the DynamoDB API: it gets the two streams (through the event source mappings), BatchWriteItem on the
- * outbox, PutEvents on the bus, and SendMessage to its failure queue.
+ * (decision 0022). It reads no table through the DynamoDB API: it gets the two streams (through the event source
+ * mappings), BatchWriteItem on the outbox, PutEvents on the bus, and SendMessage to its failure queue.
  */
 export class RelayFunction extends ForgeflowFunction {
   readonly alarms: Alarm[];

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { DynamoDBRecord, DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { EVENT_BUS, RULES } from '../functions/declarations/events.ts';
 import { onFailureMessage } from '../functions/relay/on-failure.ts';
 import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
@@ -100,16 +100,15 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
       const clientConfig = { endpoint: dynamoDbEndpoint, region: LOCAL_REGION, credentials };
       const ddb = new DynamoDBClient(clientConfig);
       const streamArn = async (table: TableDefinition) => (await ddb.send(new DescribeTableCommand({ TableName: localTableName(table) }))).Table!.LatestStreamArn!;
-      const [outboxArn, jobsArn] = [await streamArn(OUTBOX_TABLE), await streamArn(JOBS_TABLE)];
+      const [outboxArn, jobsArn] = await Promise.all([streamArn(OUTBOX_TABLE), streamArn(JOBS_TABLE)]);
       ddb.destroy();
       const relay = invoker('forgeflow-relay', await importHandler<DynamoDBStreamEvent, { batchItemFailures: { itemIdentifier: string }[] }>('../functions/relay/handler.ts'), 60_000);
       const streamsClient = new DynamoDBStreamsClient(clientConfig);
       // The relay's two event source mappings in the CDK app: the outbox stream, and the jobs stream filtered to the
       // writes that carry an event.
-      const carriesEvent = compilePattern(JOB_EVENT_STREAM_FILTER);
       for (const source of [
         { name: 'outbox', streamArn: outboxArn },
-        { name: 'jobs', streamArn: jobsArn, filter: (record: DynamoDBRecord) => carriesEvent(record) },
+        { name: 'jobs', streamArn: jobsArn, filter: compilePattern(JOB_EVENT_STREAM_FILTER) },
       ]) {
         streamPollers.push(
           startStreamPoller({

@@ -1,4 +1,4 @@
-import { isTerminal } from '../functions/core/job-status.ts';
+import { isTerminal, JobStatus } from '../functions/core/job-status.ts';
 import type { LocalEventBus } from './event-bus.ts';
 import { formatJobLine, formatJobRecord, jobEventOf, type JobEvent } from './job-lines.ts';
 import { SeenIds } from './prometheus.ts';
@@ -73,7 +73,7 @@ export function followJobEvents(bus: Pick<LocalEventBus, 'onPublished'> | undefi
     else lastStatus.set(jobId, status);
     // Maps iterate in insertion order: the first key is the job heard of longest ago.
     if (lastStatus.size > ENDED_CAPACITY) lastStatus.delete(lastStatus.keys().next().value!);
-    if (status === 'RUNNING') release(jobId);
+    if (status === JobStatus.RUNNING) release(jobId);
   };
 
   const hold = (event: JobEvent) => {
@@ -89,7 +89,7 @@ export function followJobEvents(bus: Pick<LocalEventBus, 'onPublished'> | undefi
     const event = jobEventOf(detail);
     if (!event) return false;
     seen.add(id);
-    if (lastStatus.get(event.data.jobId) === 'DISPATCHED' && event.data.previousStatus === 'RUNNING') hold(event);
+    if (lastStatus.get(event.data.jobId) === JobStatus.DISPATCHED && event.data.previousStatus === JobStatus.RUNNING) hold(event);
     else print(event);
     return true;
   };

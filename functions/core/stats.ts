@@ -7,14 +7,20 @@ import { PRIORITIES, type Priority } from './priority.ts';
  * then moves no counter, so it is one conditional write of the job item alone, not a transaction (decision 0022).
  */
 const HELD = 'HELD';
-type CountedAs = Exclude<JobStatus, 'DISPATCHED' | 'RUNNING'> | typeof HELD;
+type CountedAs = Exclude<JobStatus, typeof JobStatus.DISPATCHED | typeof JobStatus.RUNNING> | typeof HELD;
 const countedAs = (status: JobStatus): CountedAs => (status === JobStatus.DISPATCHED || status === JobStatus.RUNNING ? HELD : status);
 
 /** The statuses counted apart: every one but DISPATCHED and RUNNING, which are counted together as `running`. */
 export const COUNTED_STATUSES = JOB_STATUSES.filter((s) => countedAs(s) === s) as [Exclude<CountedAs, typeof HELD>, ...Exclude<CountedAs, typeof HELD>[]];
 
+const COUNTER_SEPARATOR = '#';
+const attribute = (counted: string, priority: Priority) => `${counted}${COUNTER_SEPARATOR}${priority}`;
+
 /** Counter attribute for jobs in `status` at `priority`. Counters are only ever moved together with the job. */
-export const counterName = (status: JobStatus, priority: Priority) => `${countedAs(status)}#${priority}`;
+export const counterName = (status: JobStatus, priority: Priority) => attribute(countedAs(status), priority);
+
+/** Whether an item's attribute is a counter (`<status>#<priority>`), not a count of another kind kept beside them. */
+export const isCounterName = (name: string) => name.includes(COUNTER_SEPARATOR);
 
 export interface CounterDelta {
   name: string;
@@ -67,7 +73,7 @@ export function toQueueStats(counters: Record<string, number>): QueueStats {
   for (const p of PRIORITIES) {
     queued[p] = byStatus.QUEUED[p] + byStatus.RETRY_SCHEDULED[p];
     // Counters written before the two were counted together (DISPATCHED#p, RUNNING#p) still hold jobs claimed then.
-    running[p] = (counters[`${HELD}#${p}`] ?? 0) + (counters[`DISPATCHED#${p}`] ?? 0) + (counters[`RUNNING#${p}`] ?? 0);
+    running[p] = [HELD, JobStatus.DISPATCHED, JobStatus.RUNNING].reduce((sum, name) => sum + (counters[attribute(name, p)] ?? 0), 0);
   }
   const total = (s: (typeof TERMINAL_TOTALS)[number]) => PRIORITIES.reduce((acc, p) => acc + byStatus[s][p], 0);
   return {

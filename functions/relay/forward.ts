@@ -8,6 +8,9 @@ import { PoisonRecordError, relayBatch, type EventOfRecord } from './relay.ts';
 /** A jobs-table record rather than an outbox one: the two tables' keys tell them apart (jobId; subject and eventId). */
 export const isJobRecord = (record: DynamoDBRecord) => record.dynamodb?.Keys?.jobId !== undefined;
 
+/** A batch holds one shard's records, so one stream's: the jobs table's when its first record is. */
+export const isJobsStreamBatch = (records: readonly DynamoDBRecord[]) => records[0] !== undefined && isJobRecord(records[0]);
+
 /**
  * The event a job write carries (JOB_EVENT_ATTRIBUTE), if that write brought it: a later write that kept it has it in
  * its old image too. Only the store writes the attribute, and a repeat of its write is the same string.

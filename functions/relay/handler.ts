@@ -11,7 +11,7 @@ import { EVENT_BUS } from '../declarations/events.ts';
 import { OUTBOX_TABLE } from '../declarations/tables.ts';
 import { METRICS_NAMESPACE } from '../declarations/metrics.ts';
 import { readConfig } from '../shared/config.ts';
-import { forwardBatch, isJobRecord } from './forward.ts';
+import { forwardBatch, isJobsStreamBatch } from './forward.ts';
 import { relayBatch } from './relay.ts';
 import { flushMetrics } from '../shared/metrics.ts';
 
@@ -29,8 +29,7 @@ const outbox = new DynamoOutboxAppender(createDocumentClient(), { tableName: con
  */
 export const handler = async (event: DynamoDBStreamEvent, context: Context) => {
   logger.addContext(context);
-  const first = event.Records[0];
-  const errors = first && isJobRecord(first) ? await forwardBatch(event.Records, { outbox, publisher, metrics }) : await relayBatch(event.Records, publisher, { metrics });
+  const errors = isJobsStreamBatch(event.Records) ? await forwardBatch(event.Records, { outbox, publisher, metrics }) : await relayBatch(event.Records, publisher, { metrics });
   const recordHandler = async (record: DynamoDBRecord) => {
     const error = errors.get(record.dynamodb?.SequenceNumber ?? '');
     if (error) {

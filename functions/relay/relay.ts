@@ -69,22 +69,32 @@ export async function relayBatch(records: readonly DynamoDBRecord[], publisher: 
       errors.set(sequence, error as Error);
     }
   }
-  const fail = (failed: PublishOutcome['failed'], what: string) => {
-    for (const failure of failed) {
-      const sequence = bySequence.get(failure.eventId);
-      if (sequence !== undefined) errors.set(sequence, new PublishFailedError(`${what} refused ${failure.eventId}: ${failure.errorCode} ${failure.errorMessage}`));
-    }
-    return new Set(failed.map((f) => f.eventId));
-  };
-  const notAppended = options.appendFirst ? fail((await options.appendFirst.publish(envelopes)).failed, 'The outbox') : new Set<string>();
-  const toPublish = envelopes.filter((e) => !notAppended.has(e.id));
-  const refused = fail((await publisher.publish(toPublish)).failed, 'PutEvents');
+  const { failed, published } = await appendThenPublish(envelopes, publisher, options.appendFirst);
+  for (const failure of failed) {
+    const sequence = bySequence.get(failure.eventId);
+    if (sequence !== undefined) errors.set(sequence, new PublishFailedError(`${failure.where} refused ${failure.eventId}: ${failure.errorCode} ${failure.errorMessage}`));
+  }
   const publishedAt = Date.now();
   if (options.metrics) {
-    relayMetrics(options.metrics, toPublish.filter((e) => !refused.has(e.id)), errors.size, publishedAt);
+    relayMetrics(options.metrics, published, errors.size, publishedAt);
     for (const event of countOnce(records, envelopes, bySequence, errors)) emitObservations(options.metrics, observationsOfEvent(event));
   }
   return errors;
+}
+
+/**
+ * Appends `envelopes` with `appendFirst`, when given, and publishes those it took: an event is on the bus only once it
+ * is in the history, as with an outbox row. Returns what failed, and where, and what was published.
+ */
+export async function appendThenPublish(
+  envelopes: readonly EventEnvelope[],
+  publisher: EventPublisher,
+  appendFirst?: EventPublisher,
+): Promise<{ failed: (PublishOutcome['failed'][number] & { where: 'The outbox' | 'PutEvents' })[]; published: EventEnvelope[] }> {
+  const notAppended = appendFirst ? (await appendFirst.publish(envelopes)).failed.map((f) => ({ ...f, where: 'The outbox' as const })) : [];
+  const toPublish = envelopes.filter((e) => !notAppended.some((f) => f.eventId === e.id));
+  const refused = (await publisher.publish(toPublish)).failed.map((f) => ({ ...f, where: 'PutEvents' as const }));
+  return { failed: [...notAppended, ...refused], published: toPublish.filter((e) => !refused.some((f) => f.eventId === e.id)) };
 }
 
 /**

@@ -4,8 +4,8 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import type { EventEnvelope } from '../core/events.ts';
 import type { EventPublisher } from '../core/ports.ts';
 import { OnFailureMessageSchema, type OnFailureMessage } from './on-failure.ts';
-import { carriedEvent, isJobRecord } from './forward.ts';
-import { outboxEvent } from './relay.ts';
+import { carriedEvent, isJobsStreamBatch } from './forward.ts';
+import { appendThenPublish, outboxEvent } from './relay.ts';
 
 export interface ReplayDeps {
   sqs: SQSClient;
@@ -75,10 +75,10 @@ async function replayBatch(deps: ReplayDeps, message: OnFailureMessage, report: 
   }
   const envelopes: EventEnvelope[] = [];
   let clean = true;
-  // One batch is of one stream: the outbox's, or the jobs table's.
-  const fromJobs = records.some((record) => isJobRecord(record as unknown as DynamoDBRecord));
+  // Same field names; only Keys and images (S/N values) are read.
+  const fromJobs = isJobsStreamBatch(records as unknown as DynamoDBRecord[]);
   for (const record of records) {
-    const lambdaRecord = record as unknown as DynamoDBRecord; // Same field names; only Keys and images (S/N values) are read.
+    const lambdaRecord = record as unknown as DynamoDBRecord;
     try {
       const envelope = fromJobs ? carriedEvent(lambdaRecord) : outboxEvent(lambdaRecord);
       if (envelope) envelopes.push(envelope);
@@ -88,9 +88,7 @@ async function replayBatch(deps: ReplayDeps, message: OnFailureMessage, report: 
     }
   }
   // A job write's event goes to the outbox first (as a row already relayed), as the relay would have put it there.
-  const notAppended = fromJobs ? (await deps.outbox.publish(envelopes)).failed : [];
-  const appended = envelopes.filter((e) => !notAppended.some((f) => f.eventId === e.id));
-  const failed = [...notAppended, ...(await deps.publisher.publish(appended)).failed];
+  const { failed } = await appendThenPublish(envelopes, deps.publisher, fromJobs ? deps.outbox : undefined);
   report.republished += envelopes.length - failed.length;
   report.stillFailing.push(...failed.map((f) => f.eventId));
   return clean && failed.length === 0;

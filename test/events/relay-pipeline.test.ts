@@ -7,7 +7,7 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
+import type { DynamoDBRecord, DynamoDBStreamEvent, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
 import { DynamoOutboxAppender } from '../../functions/adapters/dynamodb/outbox-appender.ts';
@@ -55,6 +55,26 @@ describe('Outbox relay pipeline', () => {
   const stops: Array<() => Promise<void>> = [];
   const streams = () => new DynamoDBStreamsClient(localClientConfig());
   const appender = () => new DynamoOutboxAppender(tables.documentClient, { tableName: tables.tableNames.outbox });
+  const replay = () => {
+    const eventBridge = new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    return replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(eventBridge, { busName: EVENT_BUS.name }), outbox: appender() });
+  };
+  /** A relay whose every invocation fails: it sends what it gives up on to the failure queue, as Lambda would. */
+  const brokenRelay = (options: { streamArn: string; error: string; maximumRetryAttempts: number; filter?: (record: DynamoDBRecord) => boolean; mine: (record: DynamoDBRecord) => boolean }) => {
+    let discardedMine = false;
+    const poller = startStreamPoller({
+      streamsClient: streams(), streamArn: options.streamArn, handler: (async () => { throw new Error(options.error); }) as never, maximumRetryAttempts: options.maximumRetryAttempts,
+      ...(options.filter ? { filter: options.filter } : {}),
+      checkpointStore: fileCheckpointStore(join(mkdtempSync(join(tmpdir(), 'ff-ckpt-')), 'stream.json')),
+      onFailure: async (records, info) => {
+        if (records.some(options.mine)) discardedMine = true;
+        const message = onFailureMessage({ ...info, startSequenceNumber: info.startSequenceNumber!, endSequenceNumber: info.endSequenceNumber!, condition: info.reason });
+        await sqs.client.send(new SendMessageCommand({ QueueUrl: failureUrl, MessageBody: JSON.stringify(message) }));
+      },
+      onError: () => {},
+    });
+    return { poller, discardedMine: () => discardedMine };
+  };
   const service = () => new JobService({ store: new DynamoJobStore(tables.documentClient, tables.tableNames), clock: systemClock });
   const actor = { sub: 'alice', tenantId: 'acme', groups: [] };
 
@@ -160,23 +180,13 @@ describe('Outbox relay pipeline', () => {
     for (const stop of stops.splice(1)) await stop();
     await tables.documentClient.send(new PutCommand({ TableName: tables.tableNames.outbox, Item: { subject: 'poison', eventId: '01ZZZZZZZZZZZZZZZZZZZZZZZY', envelope: 'not json' } }));
     const jobId = (await service().submit(actor, JobSpecSchema.parse({ command: 'replay me' }), undefined, 'c')).job.jobId;
-    let discardedMine = false;
-    const broken = startStreamPoller({
-      streamsClient: streams(), streamArn, handler: (async () => { throw new Error('EventBridge is down'); }) as never, maximumRetryAttempts: 1,
-      checkpointStore: fileCheckpointStore(join(mkdtempSync(join(tmpdir(), 'ff-ckpt-')), 'outbox.json')),
-      onFailure: async (records, info) => {
-        if (records.some((r) => r.dynamodb?.NewImage?.subject?.S === jobId)) discardedMine = true;
-        const message = onFailureMessage({ ...info, startSequenceNumber: info.startSequenceNumber!, endSequenceNumber: info.endSequenceNumber!, condition: info.reason });
-        await sqs.client.send(new SendMessageCommand({ QueueUrl: failureUrl, MessageBody: JSON.stringify(message) }));
-      },
-      onError: () => {},
-    });
-    stops.push(() => broken.stop());
-    await waitFor('the broken relay to discard the batch with the new event', () => discardedMine);
-    await broken.stop();
+    const broken = brokenRelay({ streamArn, error: 'EventBridge is down', maximumRetryAttempts: 1, mine: (r) => r.dynamodb?.NewImage?.subject?.S === jobId });
+    stops.push(() => broken.poller.stop());
+    await waitFor('the broken relay to discard the batch with the new event', broken.discardedMine);
+    await broken.poller.stop();
     expect(arrivedFor(jobId)).toBe(0);
 
-    const report = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }), outbox: appender() });
+    const report = await replay();
 
     expect(report).toMatchObject({ expired: 0 });
     expect(report.republished).toBeGreaterThan(0);
@@ -185,7 +195,7 @@ describe('Outbox relay pipeline', () => {
     expect(report.poison.length).toBeGreaterThan(0);
     await waitFor('the replayed event to be delivered', () => arrivedFor(jobId) === 1);
     // Run again: what was replayed is gone from the queue; what stays is what needs a person.
-    const again = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }), outbox: appender() });
+    const again = await replay();
     expect(again.poison).toEqual(report.poison);
     expect(arrivedFor(jobId)).toBe(1);
   });
@@ -199,26 +209,18 @@ describe('Outbox relay pipeline', () => {
     const event = jobEvent('JobRunning', running, 'DISPATCHED', { workerId: 'w1' }, { time, correlationId: 'c' });
     await store.commit({ job: running, expected: { status: 'DISPATCHED', version: dispatched.version }, event, statusMove: { from: 'DISPATCHED', to: 'RUNNING', priority: running.priority } });
     const { Table } = await tables.client.send(new DescribeTableCommand({ TableName: tables.tableNames.jobs }));
-    let discardedMine = false;
-    const broken = startStreamPoller({
-      streamsClient: streams(), streamArn: Table!.LatestStreamArn!, handler: (async () => { throw new Error('DynamoDB is down'); }) as never, maximumRetryAttempts: 0,
-      filter: compilePattern(JOB_EVENT_STREAM_FILTER),
-      checkpointStore: fileCheckpointStore(join(mkdtempSync(join(tmpdir(), 'ff-ckpt-')), 'jobs.json')),
-      onFailure: async (records, info) => {
-        if (records.some((r) => r.dynamodb?.Keys?.jobId?.S === jobId)) discardedMine = true;
-        const message = onFailureMessage({ ...info, startSequenceNumber: info.startSequenceNumber!, endSequenceNumber: info.endSequenceNumber!, condition: info.reason });
-        await sqs.client.send(new SendMessageCommand({ QueueUrl: failureUrl, MessageBody: JSON.stringify(message) }));
-      },
-      onError: () => {},
+    const broken = brokenRelay({
+      streamArn: Table!.LatestStreamArn!, error: 'DynamoDB is down', maximumRetryAttempts: 0,
+      filter: compilePattern(JOB_EVENT_STREAM_FILTER), mine: (r) => r.dynamodb?.Keys?.jobId?.S === jobId,
     });
-    await waitFor('the broken relay to discard the job write that carries the event', () => discardedMine);
-    await broken.stop();
+    await waitFor('the broken relay to discard the job write that carries the event', broken.discardedMine);
+    await broken.poller.stop();
     const outboxRowOf = () => tables.documentClient.send(new GetCommand({ TableName: tables.tableNames.outbox, Key: { subject: jobId, eventId: event.id }, ConsistentRead: true }));
     expect((await outboxRowOf()).Item).toBeUndefined();
 
     const published: string[] = [];
     const detach = bus.onPublished((entry) => published.push((entry.detail as { id: string }).id));
-    const report = await replayRelayFailures({ sqs: sqs.client, failureQueueUrl: failureUrl, streams: streams(), publisher: new EventBridgePublisher(new EventBridgeClient({ endpoint: endpoint.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), { busName: EVENT_BUS.name }), outbox: appender() });
+    const report = await replay();
     detach();
 
     expect(report.stillFailing).toEqual([]);

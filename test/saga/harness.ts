@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { forwardCarriedEvents } from '../support/job-stream.ts';
 import { afterEach, beforeAll, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -26,6 +25,7 @@ import { LocalStepFunctionsEngine, type StepHandler } from '../../local/stepfunc
 import { localStateMachineArn, type AslDefinition } from '../../local/stepfunctions/local-definition.ts';
 import { TaskTokenRegistry } from '../../local/stepfunctions/token-registry.ts';
 import { claimSpec } from '../../functions/core/claim-spec.ts';
+import { forwardCarriedEvents } from '../support/job-stream.ts';
 import { createTestTables } from '../support/dynamodb.ts';
 
 export const SAGA_ARN = localStateMachineArn(JOB_SAGA.name);

@@ -1,4 +1,5 @@
 import { BatchGetCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isCounterName } from '../../core/stats.ts';
 import type { StatsScope } from '../../core/ports.ts';
 import { COUNTER_SHARDS } from '../../declarations/tables.ts';
 
@@ -20,8 +21,6 @@ const SLOT_SCOPE_PREFIX = 'slots#';
  */
 export const slotKey = (tenantId: string) => ({ scope: `${SLOT_SCOPE_PREFIX}${tenantId}`, shard: 0 });
 
-/** Counter attributes are named `<status>#<priority>`; the slot item's own counts (inUse, parked) are not counters. */
-const isCounter = (name: string) => name.includes('#');
 
 /**
  * The stats counters of a scope, summed over its shards and its slot item. Every state change writes its tenant's
@@ -35,7 +34,8 @@ export async function readCounters(client: DynamoDBDocumentClient, table: string
   const totals: Record<string, number> = {};
   for (const item of items) {
     for (const [name, value] of Object.entries(item)) {
-      if (isCounter(name) && typeof value === 'number') totals[name] = (totals[name] ?? 0) + value;
+      // The slot item's own counts (inUse, parked) are not counters.
+      if (isCounterName(name) && typeof value === 'number') totals[name] = (totals[name] ?? 0) + value;
     }
   }
   return totals;

@@ -1,4 +1,5 @@
 import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { sendUntilTaken, type PublishRetryOptions } from '../publish-retries.ts';
 import type { EventEnvelope } from '../../core/events.ts';
 import { asLazyEventBridge, type LazyEventBridge } from '../lazy-clients.ts';
 import type { EventPublisher, PublishOutcome } from '../../core/ports.ts';
@@ -17,16 +18,9 @@ export function putEventsEntrySize(entry: Pick<PutEventsRequestEntry, 'Time' | '
   return (entry.Time ? 14 : 0) + bytes(entry.Source) + bytes(entry.DetailType) + bytes(entry.Detail) + (entry.Resources ?? []).reduce((sum, r) => sum + bytes(r), 0);
 }
 
-export interface EventBridgePublisherOptions {
+export interface EventBridgePublisherOptions extends PublishRetryOptions {
   busName: string;
-  /** Calls per batch, the first included; only the entries that failed are sent again. */
-  maxAttempts?: number;
-  baseDelayMs?: number;
-  random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
 }
-
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Maps an envelope to an EventBridge entry: the envelope travels whole in `detail`, so consumers get our id. */
 export function toPutEventsEntry(busName: string, event: EventEnvelope): PutEventsRequestEntry {
@@ -41,10 +35,6 @@ export function toPutEventsEntry(busName: string, event: EventEnvelope): PutEven
 }
 
 export class EventBridgePublisher implements EventPublisher {
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly random: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
   private readonly client: LazyEventBridge;
 
   constructor(
@@ -52,10 +42,6 @@ export class EventBridgePublisher implements EventPublisher {
     private readonly options: EventBridgePublisherOptions,
   ) {
     this.client = asLazyEventBridge(client);
-    this.maxAttempts = options.maxAttempts ?? 4;
-    this.baseDelayMs = options.baseDelayMs ?? 50;
-    this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? defaultSleep;
   }
 
   async publish(events: readonly EventEnvelope[]): Promise<PublishOutcome> {
@@ -85,31 +71,16 @@ export class EventBridgePublisher implements EventPublisher {
 
   /** Sends one batch; on partial failure (FailedEntryCount > 0) sends again only the entries that failed. */
   private async publishBatch(batch: EventEnvelope[]): Promise<PublishOutcome> {
-    let pending = batch;
-    let failed: PublishOutcome['failed'] = [];
-    for (let attempt = 1; attempt <= this.maxAttempts && pending.length > 0; attempt++) {
-      if (attempt > 1) await this.sleep(this.random() * this.baseDelayMs * 2 ** (attempt - 1));
-      try {
-        const request = { Entries: pending.map((event) => toPutEventsEntry(this.options.busName, event)) };
-        const result = await this.client.use((client, sdk) => client.send(new sdk.PutEventsCommand(request)));
-        const entries = result.Entries ?? [];
-        failed = [];
-        const retry: EventEnvelope[] = [];
-        pending.forEach((event, i) => {
-          const entry = entries[i];
-          // A missing entry or one without an EventId was not accepted, whatever FailedEntryCount says.
-          if (!entry?.EventId || entry.ErrorCode) {
-            retry.push(event);
-            failed.push({ eventId: event.id, errorCode: entry?.ErrorCode ?? 'MissingEntry', errorMessage: entry?.ErrorMessage ?? '' });
-          }
-        });
-        pending = retry;
-      } catch (error) {
-        // The whole call failed (throttled, network): every pending entry is still pending.
-        const e = error as Error;
-        failed = pending.map((event) => ({ eventId: event.id, errorCode: e.name, errorMessage: e.message }));
-      }
-    }
-    return { failed };
+    const send = async (pending: readonly EventEnvelope[]) => {
+      const request = { Entries: pending.map((event) => toPutEventsEntry(this.options.busName, event)) };
+      const result = await this.client.use((client, sdk) => client.send(new sdk.PutEventsCommand(request)));
+      const entries = result.Entries ?? [];
+      // A missing entry or one without an EventId was not accepted, whatever FailedEntryCount says.
+      return pending.flatMap((event, i) => {
+        const entry = entries[i];
+        return !entry?.EventId || entry.ErrorCode ? [{ eventId: event.id, errorCode: entry?.ErrorCode ?? 'MissingEntry', errorMessage: entry?.ErrorMessage ?? '' }] : [];
+      });
+    };
+    return { failed: await sendUntilTaken(batch, send, this.options, 4) };
   }
 }
