@@ -9,7 +9,7 @@ import { executionArnOf, sagaExecutionName } from '../functions/declarations/sta
 import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
 import { LOCAL_REGION } from '../local/dynamodb-local.ts';
 import { invocationCounts, invocationMillis } from '../local/lambda.ts';
-import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime } from '../local/runtime.ts';
+import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime, type LocalRuntime } from '../local/runtime.ts';
 import { isLongPoll } from '../local/wire-operations.ts';
 import { PRICE } from './prices.ts';
 import { percentile, round } from './stats.ts';
@@ -18,18 +18,62 @@ import { percentile, round } from './stats.ts';
 interface JobView { jobId: string; status: string; createdAt: string; updatedAt: string }
 
 /**
+ * The jobs bench's fleet: 2 agents of 4 slots, pinned (the scaler may not add agents), so that at most 8 jobs run at
+ * once, as on the BullMQ side (BULLMQ_CONCURRENCY). The local fleet's own maximum is 4 agents: unpinned, a burst
+ * scaled ours to 16 slots against BullMQ's 8.
+ */
+export const BENCH_FLEET = { agents: 2, slotsPerAgent: 4 } as const;
+export const BULLMQ_CONCURRENCY = BENCH_FLEET.agents * BENCH_FLEET.slotsPerAgent;
+
+/**
+ * A local runtime as the jobs bench runs one. Fault proxies that fail nothing (rate 0) count every call of handlers
+ * and agents on the wire. One tenant submits every job: its slot limit (20 held jobs by default) would park most of
+ * the burst, and parking (a transaction, a wake-up, a claim that may lose to a newer run and park again) is a
+ * tenant's fairness cap, not the pipeline this measures. BullMQ has no such cap either. Worker metrics are priced per
+ * worker per month (docs/pricing.md), not per job: one collection at start, no more.
+ */
+export function startBenchRuntime(options: { home: string; jobs: number; inMemoryTables: boolean }) {
+  const { agents, slotsPerAgent } = BENCH_FLEET;
+  const fleet = { collectIntervalMs: 3_600_000, maxWorkers: agents };
+  return startLocalRuntime({ home: options.home, port: 0, log: () => {}, inMemoryTables: options.inMemoryTables, workers: agents, workerConcurrency: slotsPerAgent, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, tenantSlotLimit: options.jobs, fleet, faults: { rate: 0 } });
+}
+
+/** Submits `jobs` `true` jobs, `batch` per request (1: each alone, POST /v1/jobs), `inFlight` requests at a time. */
+export async function submitJobs(runtime: LocalRuntime, options: { jobs: number; batch: number; inFlight: number }): Promise<string[]> {
+  const headers = { authorization: `Bearer ${runtime.tokens.user}`, 'content-type': 'application/json' };
+  const client = new ForgeflowClient({ baseUrl: runtime.url, token: runtime.tokens.user });
+  const ids: string[] = [];
+  const requests = Math.ceil(options.jobs / options.batch);
+  let next = 0;
+  await Promise.all(Array.from({ length: options.inFlight }, async () => {
+    while (next < requests) {
+      const size = Math.min(options.batch, options.jobs - next++ * options.batch);
+      ids.push(...(options.batch === 1 ? [await submitOne(runtime.url, headers)] : await submitBatch(client, size)));
+    }
+  }));
+  return ids;
+}
+
+/** Waits until `jobs` jobs in all have ended (or 5 minutes have passed), reading the queue stats every `pollMs`. */
+export async function waitForEnds(runtime: LocalRuntime, jobs: number, pollMs = 1000): Promise<void> {
+  const headers = { authorization: `Bearer ${runtime.tokens.user}` };
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const stats = (await (await fetch(`${runtime.url}/v1/queues/stats`, { headers })).json()) as { totals: Record<string, number> };
+    if (stats.totals.SUCCEEDED! + stats.totals.FAILED! + stats.totals.DEAD_LETTERED! >= jobs || Date.now() > deadline) return;
+    // Throughput and latency come from the jobs' own timestamps, so a slow poll costs no accuracy, only fewer of
+    // the bench's own calls among those it counts per job.
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+/**
  * `batch`: jobs per submit request; 1 (the default) sends each alone. `inMemoryTables`: DynamoDB Local without its disk,
  * as the BullMQ side's Redis runs without persistence; by default the tables are on disk, as `npm start` keeps them.
  */
 export async function benchEndToEnd(options: { jobs: number; inFlight?: number; batch?: number; inMemoryTables?: boolean }) {
   const home = mkdtempSync(join(tmpdir(), 'ff-bench-e2e-'));
-  // Worker metrics are priced per worker per month (docs/pricing.md), not per job: one collection at start, no more.
-  const fleet = { collectIntervalMs: 3_600_000 };
-  // Fault proxies that fail nothing (rate 0): they count every call of handlers and agents on the wire.
-  // One tenant submits every job: its slot limit (20 held jobs by default) would park most of the burst, and parking
-  // (a transaction, a wake-up, a claim that may lose to a newer run and park again) is a tenant's fairness cap, not
-  // the pipeline this measures. BullMQ has no such cap either. The cost of a parked burst is its own question.
-  const runtime = await startLocalRuntime({ home, port: 0, log: () => {}, inMemoryTables: options.inMemoryTables ?? false, workers: 2, workerConcurrency: 4, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, tenantSlotLimit: options.jobs, fleet, faults: { rate: 0 } });
+  const runtime = await startBenchRuntime({ home, jobs: options.jobs, inMemoryTables: options.inMemoryTables ?? false });
   const wireBefore = runtime.faults!.operations();
   const tablesBefore = runtime.faults!.dynamoDbTables();
   invocationCounts.clear();
@@ -37,29 +81,14 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number; 
   runtime.backbone.sqs.requestCounts.clear();
   const publishedBefore = runtime.backbone.bus.published;
   try {
-    const headers = { authorization: `Bearer ${runtime.tokens.user}`, 'content-type': 'application/json' };
-    const client = new ForgeflowClient({ baseUrl: runtime.url, token: runtime.tokens.user });
-    const ids: string[] = [];
+    const headers = { authorization: `Bearer ${runtime.tokens.user}` };
     const submitStarted = performance.now();
     // Single submits (POST /v1/jobs), or batches (POST /v1/jobs/batch) as BullMQ's side adds its jobs with addBulk.
     const batch = options.batch ?? 1;
     const requests = Math.ceil(options.jobs / batch);
-    let next = 0;
-    await Promise.all(Array.from({ length: options.inFlight ?? 8 }, async () => {
-      while (next < requests) {
-        const size = Math.min(batch, options.jobs - next++ * batch);
-        ids.push(...(batch === 1 ? [await submitOne(runtime.url, headers)] : await submitBatch(client, size)));
-      }
-    }));
+    const ids = await submitJobs(runtime, { jobs: options.jobs, batch, inFlight: options.inFlight ?? 8 });
     const submitSeconds = (performance.now() - submitStarted) / 1000;
-    const deadline = Date.now() + 300_000;
-    for (;;) {
-      const stats = (await (await fetch(`${runtime.url}/v1/queues/stats`, { headers })).json()) as { totals: Record<string, number> };
-      if (stats.totals.SUCCEEDED! + stats.totals.FAILED! + stats.totals.DEAD_LETTERED! >= options.jobs || Date.now() > deadline) break;
-      // Throughput and latency come from the jobs' own timestamps, so a slow poll costs no accuracy, only fewer of
-      // the bench's own calls among those it counts per job.
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    await waitForEnds(runtime, options.jobs);
     // Before the bench reads every job back: those reads are its own, not the platform's work per job.
     const wireAfter = runtime.faults!.operations();
     const tablesAfter = runtime.faults!.dynamoDbTables();

@@ -1,12 +1,16 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
-import { benchEndToEnd } from './end-to-end.ts';
+import { startBenchRuntime, submitJobs, waitForEnds } from './end-to-end.ts';
 
 /** What the jobs bench's processes spent their CPU on: per process kind, and inside the runtime's own process. */
 export interface ProfileReport {
   jobsPerSecond: number;
+  /** Jobs in the measured round. */
+  jobs: number;
   wallSeconds: number;
-  /** CPU seconds per process kind over the run: this process (the runtime), DynamoDB Local, the agents, the rest. */
+  /** CPU seconds per process kind over the measured round: this process (the runtime), DynamoDB Local, the agents, the rest. */
   cpuSeconds: Record<string, number>;
   /** Self time in the runtime's process, by package (node_modules), our own top folders, or Node internals. */
   runtimeShares: { where: string; percent: number }[];
@@ -42,34 +46,45 @@ export function descendantTicks(root: number): Map<number, { ticks: number; comm
 export const kindOf = (command: string) => (command.includes('DynamoDBLocal') ? 'DynamoDB Local (Java)' : command.includes('agent') ? 'agents' : 'other children');
 
 /**
- * The jobs bench under the V8 profiler. Children are sampled from /proc every second while they live (agents and
- * DynamoDB Local end with the runtime, so a reading at the end would miss them); the runtime's own share comes from
- * process.cpuUsage. Self time is grouped by where the code lives, which is what tells the SDK's cost from ours.
+ * The jobs bench's runtime in its steady state: a first round warms it up (DynamoDB Local's JIT, the handlers' first
+ * calls), then a measured round runs under the V8 profiler. CPU per process kind is read from /proc and
+ * process.cpuUsage around the measured round only, so the start-up's CPU (Java's boot, the agents' imports) is not
+ * spread over the jobs. Self time is grouped by where the code lives, which tells the SDK's cost from ours.
  */
-export async function benchProfile(options: { jobs: number }): Promise<ProfileReport> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  const lastSeen = new Map<number, { ticks: number; command: string }>();
-  const sample = () => {
-    for (const [pid, s] of descendantTicks(process.pid)) lastSeen.set(pid, s);
-  };
-  const timer = setInterval(sample, 1000);
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  // Submitted as the jobs section submits its run against BullMQ: in batches of 25.
-  const result = await benchEndToEnd({ jobs: options.jobs, batch: 25, inFlight: 2 });
-  const wallSeconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuBefore);
-  clearInterval(timer);
-  const { profile } = await session.post('Profiler.stop');
-  session.disconnect();
+export async function benchProfile(options: { warmUpJobs: number; jobs: number }): Promise<ProfileReport> {
+  const home = mkdtempSync(join(tmpdir(), 'ff-bench-profile-'));
+  const runtime = await startBenchRuntime({ home, jobs: Math.max(options.warmUpJobs, options.jobs), inMemoryTables: true });
+  try {
+    // Submitted as the jobs section submits its run against BullMQ: in batches of 25, in memory.
+    const round = async (jobs: number, endedBefore: number) => {
+      await submitJobs(runtime, { jobs, batch: 25, inFlight: 2 });
+      await waitForEnds(runtime, endedBefore + jobs, 100);
+    };
+    await round(options.warmUpJobs, 0);
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    const childrenBefore = descendantTicks(process.pid);
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    await round(options.jobs, options.warmUpJobs);
+    const wallSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const childrenAfter = descendantTicks(process.pid);
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
 
-  const ticksPerSecond = 100;
-  const cpuSeconds: Record<string, number> = { 'runtime (this process)': (cpu.user + cpu.system) / 1e6 };
-  for (const { ticks, command } of lastSeen.values()) cpuSeconds[kindOf(command)] = (cpuSeconds[kindOf(command)] ?? 0) + ticks / ticksPerSecond;
-  return { jobsPerSecond: result.jobsPerSecond, wallSeconds, cpuSeconds, runtimeShares: selfTimeByPlace(profile) };
+    const ticksPerSecond = 100;
+    const cpuSeconds: Record<string, number> = { 'runtime (this process)': (cpu.user + cpu.system) / 1e6 };
+    for (const [pid, { ticks, command }] of childrenAfter) {
+      cpuSeconds[kindOf(command)] = (cpuSeconds[kindOf(command)] ?? 0) + (ticks - (childrenBefore.get(pid)?.ticks ?? 0)) / ticksPerSecond;
+    }
+    return { jobsPerSecond: options.jobs / wallSeconds, jobs: options.jobs, wallSeconds, cpuSeconds, runtimeShares: selfTimeByPlace(profile) };
+  } finally {
+    await runtime.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
 }
 
 /** The parts of a V8 CPU profile (Profiler.stop) this reads. */

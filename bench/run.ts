@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { benchAgentRunner } from './agent-runner.ts';
 import { benchEventLatency, formatEventLatency } from './event-latency.ts';
-import { benchEndToEnd, printEndToEnd } from './end-to-end.ts';
+import { BENCH_FLEET, BULLMQ_CONCURRENCY, benchEndToEnd, printEndToEnd } from './end-to-end.ts';
 import { benchFaults } from './faults.ts';
 import { benchColdStart, benchLaunchBurst } from './fleet.ts';
 import { benchBullMq } from './bullmq.ts';
@@ -14,6 +14,7 @@ import { benchBundles } from './bundles.ts';
 import { benchIdleLatency } from './idle-latency.ts';
 import { benchMonitoring } from './monitoring.ts';
 import { benchProfile } from './profile.ts';
+import { round } from './stats.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
@@ -35,7 +36,7 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<void> }> = {
     },
   },
   jobs: {
-    title: 'Jobs end to end: 500 `true` jobs, local runtime (2 agents x 4), submit → SUCCEEDED, against BullMQ at concurrency 8',
+    title: `Jobs end to end: 500 \`true\` jobs, local runtime (${BENCH_FLEET.agents} agents x ${BENCH_FLEET.slotsPerAgent}), submit → SUCCEEDED, against BullMQ at concurrency ${BULLMQ_CONCURRENCY}`,
     run: async () => {
       // Like for like with the BullMQ side: its 500 jobs go in with addBulk and its Redis keeps nothing on disk, so
       // ours go in batches of 25 and DynamoDB Local keeps its tables in memory. The two alternate, twice (ours, BullMQ,
@@ -48,8 +49,8 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<void> }> = {
         const run = await benchEndToEnd({ jobs: 500, batch: 25, inFlight: 2, inMemoryTables: true });
         if (round === 1) printEndToEnd(run);
         ours.push(run.jobsPerSecond);
-        // The reference: BullMQ spawning the same command at the same concurrency (2 agents × 4 slots), same machine.
-        const reference = await benchBullMq({ jobs: 500, concurrency: 8 });
+        // The reference: BullMQ spawning the same command at the same concurrency (BENCH_FLEET's slots), same machine.
+        const reference = await benchBullMq({ jobs: 500, concurrency: BULLMQ_CONCURRENCY });
         if ('skipped' in reference) {
           console.log(`BullMQ                       skipped: ${reference.skipped}`);
           break;
@@ -66,11 +67,13 @@ const SECTIONS: Record<string, { title: string; run: () => Promise<void> }> = {
     },
   },
   profile: {
-    title: 'Where the time goes: 300 `true` jobs end to end under the V8 profiler, CPU per process and inside the runtime',
+    title: 'Where the time goes: 500 `true` jobs end to end after 300 to warm up, CPU per job by process and inside the runtime',
     run: async () => {
-      const r = await benchProfile({ jobs: 300 });
-      console.log(`${r.jobsPerSecond} jobs/s under the profiler, ${r.wallSeconds.toFixed(0)} s of wall time on ${availableParallelism()} cores`);
-      for (const [kind, seconds] of Object.entries(r.cpuSeconds)) console.log(`  CPU ${kind.padEnd(24)} ${seconds.toFixed(1)} s (${Math.round((100 * seconds) / r.wallSeconds)}% of one core)`);
+      const r = await benchProfile({ warmUpJobs: 300, jobs: 500 });
+      console.log(`${round(r.jobsPerSecond)} jobs/s warm, under the profiler; ${r.wallSeconds.toFixed(0)} s of wall time on ${availableParallelism()} cores`);
+      for (const [kind, seconds] of Object.entries(r.cpuSeconds)) {
+        console.log(`  CPU ${kind.padEnd(24)} ${round((1000 * seconds) / r.jobs)} ms per job (${Math.round((100 * seconds) / r.wallSeconds)}% of one core)`);
+      }
       console.log('  inside the runtime, self time by where the code lives:');
       for (const { where, percent } of r.runtimeShares) console.log(`    ${String(percent).padStart(5)}%  ${where}`);
     },
