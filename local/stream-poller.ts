@@ -335,7 +335,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   let stopped: Promise<void> | undefined;
   return {
     wake: () => {
-      written.abort();
+      // A reason of our own: abort() without one builds a DOMException, stack and all, at every Lambda invocation's end.
+      written.abort(WOKEN);
       written = new AbortController();
     },
     stop: () =>
@@ -380,15 +381,18 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** Why a shard's idle wait ended early: a table was written. */
+const WOKEN = Symbol('woken');
+
 type CheckpointFile = { version: 1; streams: Record<string, { updatedAt: string; shards: Record<string, ShardCheckpoint> }> };
 const tableOf = (streamArn: string) => streamArn.split('/stream/')[0];
 
 /**
  * Checkpoints in one JSON file keyed by stream ARN: a recreated table has a new stream ARN, so it starts at TRIM_HORIZON
  * instead of resuming from a sequence number of the old stream (whose entry is pruned). Writes are atomic (temp file,
- * fsync, rename) and serialised within the process; one file serves one poller process.
+ * fsync, rename) and serialised within the process; one file serves one poller process. `write` is for tests.
  */
-export function fileCheckpointStore(path: string): CheckpointStore {
+export function fileCheckpointStore(path: string, write: (path: string, text: string) => Promise<void> = writeAtomically): CheckpointStore {
   let cache: CheckpointFile | undefined;
   let tail: Promise<unknown> = Promise.resolve();
   // Shards save concurrently and each write must hold every shard's latest position: one write at a time.
@@ -397,6 +401,10 @@ export function fileCheckpointStore(path: string): CheckpointStore {
     tail = next.catch(() => undefined);
     return next;
   };
+  // Saves made while a write is under way share the next one (a save resolves once a write that holds it is on
+  // disk): under load a poller writes its file once per write's duration, not once per batch, each with an fsync.
+  const unwritten: ((file: CheckpointFile) => void)[] = [];
+  let nextWrite: Promise<void> | undefined;
   const read = async (): Promise<CheckpointFile> => {
     const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
@@ -407,17 +415,23 @@ export function fileCheckpointStore(path: string): CheckpointStore {
     if (parsed.version !== 1 || typeof parsed.streams !== 'object' || !parsed.streams) throw new Error(`${path} is not a version 1 checkpoint file`);
     return parsed as CheckpointFile;
   };
+  const record = (file: CheckpointFile, shardId: string, checkpoint: ShardCheckpoint, streamArn: string) => {
+    for (const arn of Object.keys(file.streams)) if (arn !== streamArn && tableOf(arn) === tableOf(streamArn)) delete file.streams[arn];
+    const entry = (file.streams[streamArn] ??= { updatedAt: '', shards: {} });
+    entry.shards[shardId] = { ...checkpoint };
+    entry.updatedAt = new Date().toISOString();
+  };
   return {
     load: (streamArn) => serial(async () => structuredClone((cache = await read()).streams[streamArn]?.shards ?? {})),
-    save: (shardId, checkpoint, streamArn) =>
-      serial(async () => {
-        cache ??= await read();
-        for (const arn of Object.keys(cache.streams)) if (arn !== streamArn && tableOf(arn) === tableOf(streamArn)) delete cache.streams[arn];
-        const entry = (cache.streams[streamArn] ??= { updatedAt: '', shards: {} });
-        entry.shards[shardId] = { ...checkpoint };
-        entry.updatedAt = new Date().toISOString();
-        await writeAtomically(path, `${JSON.stringify(cache, null, 2)}\n`);
-      }),
+    save: (shardId, checkpoint, streamArn) => {
+      unwritten.push((file) => record(file, shardId, checkpoint, streamArn));
+      return (nextWrite ??= serial(async () => {
+        nextWrite = undefined;
+        const file = (cache ??= await read());
+        for (const apply of unwritten.splice(0)) apply(file);
+        await write(path, `${JSON.stringify(file, null, 2)}\n`);
+      }));
+    },
   };
 }
 

@@ -41,6 +41,8 @@ export class TaskTokenRegistry {
   private readonly pending = new Map<string, PendingTask>();
   /** Tokens that were answered or abandoned: using them again is TaskTimedOut, as in AWS. */
   private readonly finished = new Set<string>();
+  /** Pending tokens by execution: every execution's end looks up its own, not every pending task in the runtime. */
+  private readonly byExecution = new Map<string, Set<string>>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -53,6 +55,9 @@ export class TaskTokenRegistry {
       reject = rej;
     });
     this.pending.set(token, { ...meta, resolve, reject, lastHeartbeat: this.now() });
+    const tokens = this.byExecution.get(meta.executionArn);
+    if (tokens) tokens.add(token);
+    else this.byExecution.set(meta.executionArn, new Set([token]));
     return { token, result };
   }
 
@@ -70,22 +75,17 @@ export class TaskTokenRegistry {
   }
 
   /** Ends every task of a stopped or finished execution; their tokens answer TaskTimedOut from now on. */
-  abandonExecution(executionArn: string, reason = new Error('Execution stopped')): void {
-    for (const [token, task] of this.pending) {
-      if (task.executionArn !== executionArn) continue;
-      this.pending.delete(token);
-      this.finished.add(token);
-      task.reject(reason);
-    }
+  abandonExecution(executionArn: string): void {
+    const tokens = this.byExecution.get(executionArn);
+    if (!tokens) return;
+    // One reason for the execution's tasks, made only when it has some: most end with none pending.
+    const reason = new Error('Execution stopped');
+    for (const token of tokens) this.end(token)?.reject(reason);
   }
 
   /** Ends one task without an answer (the state's own timeout fired). */
   abandon(token: string, reason: Error): void {
-    const task = this.pending.get(token);
-    if (!task) return;
-    this.pending.delete(token);
-    this.finished.add(token);
-    task.reject(reason);
+    this.end(token)?.reject(reason);
   }
 
   get size(): number {
@@ -102,8 +102,19 @@ export class TaskTokenRegistry {
 
   private take(token: string): PendingTask {
     const task = this.lookup(token);
+    this.end(token);
+    return task;
+  }
+
+  /** Moves a pending token to the finished ones; returns its task, or undefined if it was not pending. */
+  private end(token: string): PendingTask | undefined {
+    const task = this.pending.get(token);
+    if (!task) return undefined;
     this.pending.delete(token);
     this.finished.add(token);
+    const tokens = this.byExecution.get(task.executionArn);
+    tokens?.delete(token);
+    if (tokens?.size === 0) this.byExecution.delete(task.executionArn);
     return task;
   }
 }

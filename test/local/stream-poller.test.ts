@@ -411,6 +411,29 @@ describe('Function: startStreamPoller (wake)', () => {
 });
 
 describe('Function: fileCheckpointStore', () => {
+  it('folds the saves made during a write into the next one, and each resolves only once a write holds it', async () => {
+    const arn = 'arn:aws:dynamodb:us-east-1:1:table/outbox/stream/2026-01-01T00:00:00.000';
+    const written: string[] = [];
+    let release!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (release = resolve));
+    const store = fileCheckpointStore('/nonexistent/checkpoints.json', async (_path, text) => {
+      if (written.push(text) === 1) await firstHeld;
+    });
+    await store.load(arn);
+    let resolved = 0;
+    const first = store.save('s0', { sequenceNumber: '1' }, arn).then(() => resolved++);
+    await expect.poll(() => written.length).toBe(1);
+    const later = Array.from({ length: 10 }, (_, i) => store.save(`s${i + 1}`, { sequenceNumber: String(i + 2) }, arn).then(() => resolved++));
+    expect(resolved).toBe(0);
+
+    release();
+    await Promise.all([first, ...later]);
+    expect(written).toHaveLength(2);
+    const last = JSON.parse(written[1]!) as { streams: Record<string, { shards: Record<string, ShardCheckpoint> }> };
+    expect(Object.keys(last.streams[arn]!.shards)).toHaveLength(11);
+    expect(last.streams[arn]!.shards.s10).toEqual({ sequenceNumber: '11' });
+  });
+
   it('keys checkpoints by stream ARN, so a recreated table starts afresh, and writes atomically', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'checkpoints-'));
     try {
