@@ -16,7 +16,8 @@ import { startJsonProtocolServer, type JsonProtocolServer, type Operation } from
 import { importHandler, invoker, onInvocationEnd } from './lambda.ts';
 import { LAMBDA_WAIT_TIME_SECONDS, startSqsPoller, type SqsPoller } from './sqs-poller.ts';
 import { startLocalSqs, type LocalSqs } from './sqs.ts';
-import { fileCheckpointStore, startStreamPoller, type StreamPoller } from './stream-poller.ts';
+import { fileCheckpointStore } from './stream-checkpoints.ts';
+import { startStreamPoller, type StreamPoller } from './stream-poller.ts';
 
 export interface LocalConsumer {
   queue: QueueDefinition;

@@ -1,22 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand, type _Record, type Shard } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue as StreamAttributeValue, DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { AttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-
-/** Everything up to `sequenceNumber` is acknowledged; `done` once a closed shard is drained. */
-export interface ShardCheckpoint {
-  sequenceNumber?: string;
-  done?: boolean;
-}
-
-/** Where the poller keeps its position. It passes the stream ARN so a store can refuse a recreated table's stale positions. */
-export interface CheckpointStore {
-  load(streamArn: string): Promise<Record<string, ShardCheckpoint>>;
-  save(shardId: string, checkpoint: ShardCheckpoint, streamArn: string): Promise<void>;
-}
+import type { CheckpointStore, ShardCheckpoint } from './stream-checkpoints.ts';
 
 /** Lambda's `condition` names for records sent to an on-failure destination. */
 export type FailureReason = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
@@ -81,6 +67,8 @@ export interface StreamPoller {
 /** A run of records still to handle; `failures` counts failed invocations that began with its first record. */
 type Segment = { records: DynamoDBRecord[]; failures: number };
 
+/** Why a shard's idle wait ended early: a table was written. */
+const WOKEN = Symbol('woken');
 const errorName = (error: unknown) => (error instanceof Error ? error.name : undefined);
 const lastOf = <T>(items: readonly T[]) => items[items.length - 1];
 const first = <T>(items: Iterable<T>): T | undefined => items[Symbol.iterator]().next().value;
@@ -379,76 +367,4 @@ function toLambdaValue(value: StreamAttributeValue): AttributeValue {
 // Lambda's JSON has no key for an absent field (no OldImage on a NEW_IMAGE stream), so neither do these records.
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-/** Why a shard's idle wait ended early: a table was written. */
-const WOKEN = Symbol('woken');
-
-type CheckpointFile = { version: 1; streams: Record<string, { updatedAt: string; shards: Record<string, ShardCheckpoint> }> };
-const tableOf = (streamArn: string) => streamArn.split('/stream/')[0];
-
-/**
- * Checkpoints in one JSON file keyed by stream ARN: a recreated table has a new stream ARN, so it starts at TRIM_HORIZON
- * instead of resuming from a sequence number of the old stream (whose entry is pruned). Writes are atomic (temp file,
- * fsync, rename) and serialised within the process; one file serves one poller process. `write` is for tests.
- */
-export function fileCheckpointStore(path: string, write: (path: string, text: string) => Promise<void> = writeAtomically): CheckpointStore {
-  let cache: CheckpointFile | undefined;
-  let tail: Promise<unknown> = Promise.resolve();
-  // Shards save concurrently and each write must hold every shard's latest position: one write at a time.
-  const serial = <T>(task: () => Promise<T>): Promise<T> => {
-    const next = tail.then(task);
-    tail = next.catch(() => undefined);
-    return next;
-  };
-  // Saves made while a write is under way share the next one (a save resolves once a write that holds it is on
-  // disk): under load a poller writes its file once per write's duration, not once per batch, each with an fsync.
-  const unwritten: ((file: CheckpointFile) => void)[] = [];
-  let nextWrite: Promise<void> | undefined;
-  const read = async (): Promise<CheckpointFile> => {
-    const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (text === undefined) return { version: 1, streams: {} };
-    const parsed = JSON.parse(text) as Partial<CheckpointFile>;
-    if (parsed.version !== 1 || typeof parsed.streams !== 'object' || !parsed.streams) throw new Error(`${path} is not a version 1 checkpoint file`);
-    return parsed as CheckpointFile;
-  };
-  const record = (file: CheckpointFile, shardId: string, checkpoint: ShardCheckpoint, streamArn: string) => {
-    for (const arn of Object.keys(file.streams)) if (arn !== streamArn && tableOf(arn) === tableOf(streamArn)) delete file.streams[arn];
-    const entry = (file.streams[streamArn] ??= { updatedAt: '', shards: {} });
-    entry.shards[shardId] = { ...checkpoint };
-    entry.updatedAt = new Date().toISOString();
-  };
-  return {
-    load: (streamArn) => serial(async () => structuredClone((cache = await read()).streams[streamArn]?.shards ?? {})),
-    save: (shardId, checkpoint, streamArn) => {
-      unwritten.push((file) => record(file, shardId, checkpoint, streamArn));
-      return (nextWrite ??= serial(async () => {
-        nextWrite = undefined;
-        const file = (cache ??= await read());
-        for (const apply of unwritten.splice(0)) apply(file);
-        await write(path, `${JSON.stringify(file, null, 2)}\n`);
-      }));
-    },
-  };
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
-  try {
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(text);
-      await handle.sync(); // so a power cut cannot leave the renamed file empty
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }

@@ -31,7 +31,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { importHandler, invoker, setEnvironment } from '../../local/lambda.ts';
 import { startSqsPoller } from '../../local/sqs-poller.ts';
 import { startLocalSqs } from '../../local/sqs.ts';
-import { fileCheckpointStore, startStreamPoller, type CheckpointStore } from '../../local/stream-poller.ts';
+import { fileCheckpointStore, type CheckpointStore } from '../../local/stream-checkpoints.ts';
+import { startStreamPoller } from '../../local/stream-poller.ts';
 import { createTestTables, localClientConfig } from '../support/dynamodb.ts';
 import { waitFor } from '../support/wait.ts';
 

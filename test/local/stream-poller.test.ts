@@ -13,15 +13,8 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  fileCheckpointStore,
-  startStreamPoller,
-  type CheckpointStore,
-  type FailureInfo,
-  type ShardCheckpoint,
-  type StreamPoller,
-  type StreamPollerOptions,
-} from '../../local/stream-poller.ts';
+import { fileCheckpointStore, type CheckpointStore, type ShardCheckpoint } from '../../local/stream-checkpoints.ts';
+import { startStreamPoller, type FailureInfo, type StreamPoller, type StreamPollerOptions } from '../../local/stream-poller.ts';
 import { createTestTables, localClientConfig } from '../support/dynamodb.ts';
 
 const idOf = (record: DynamoDBRecord) => record.dynamodb?.NewImage?.eventId?.S ?? '?';
