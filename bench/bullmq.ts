@@ -28,7 +28,7 @@ const RESULT_PREFIX = 'bullmq-result ';
  * through /bin/sh as our agents do, at the same concurrency, on the same machine, in the same bench run. Its queue and
  * worker run in a fresh Node process of their own, as our agents do: in the bench's process they shared a heap with
  * the local runtime that ran just before (its handlers' module instances, its garbage), and ran at 93 to 158 jobs/s
- * in one bench process against 175 to 214 in fresh ones (docs/throughput.md, "The tenth round").
+ * in one bench process against 175 to 363 in fresh ones (decision 0024).
  */
 export async function benchBullMq(options: { jobs: number; concurrency: number }): Promise<{ jobsPerSecond: number } | { skipped: string }> {
   const binary = findRedisServer();
