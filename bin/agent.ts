@@ -13,6 +13,7 @@ import { readIdentity } from '../agent/identity.ts';
 import { AgentConfigError, agentHelp, parseAgentConfig, type ParsedCommandLine } from '../agent/config.ts';
 import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
 import { openJobLogStore } from '../functions/adapters/job-log-stores.ts';
+import { withoutCallLogging } from '../functions/adapters/sdk-call-logging.ts';
 
 /**
  * The worker agent process: `node dist/agent.mjs` on a worker instance, or `tsx bin/agent.ts` locally.
@@ -42,13 +43,14 @@ const logger = new Logger({ serviceName: 'forgeflow-agent', persistentKeys: { wo
  * explicit endpoint makes it win. In AWS neither variable is set and the regional endpoints apply.
  */
 const endpoint = (variable: string) => (process.env[variable] ? { endpoint: process.env[variable] } : {});
-const sqs = new SQSClient(endpoint('AWS_ENDPOINT_URL_SQS'));
-const sfn = new SFNClient(endpoint('AWS_ENDPOINT_URL_SFN'));
+// The agent makes four calls a job: none needs the SDK's per-call logging (functions/adapters/sdk-call-logging.ts).
+const sqs = withoutCallLogging(new SQSClient(endpoint('AWS_ENDPOINT_URL_SQS')));
+const sfn = withoutCallLogging(new SFNClient(endpoint('AWS_ENDPOINT_URL_SFN')));
 
 // In a fleet (the control function set) the agent registers before it takes work and leaves through the platform,
 // and asks it before each command starts, so a cancel accepted first is never run over.
 const controlFunction = process.env[AGENT_FLEET_ENV.controlFunction];
-const lambda = controlFunction ? new LambdaClient(endpoint('AWS_ENDPOINT_URL_LAMBDA')) : undefined;
+const lambda = controlFunction ? withoutCallLogging(new LambdaClient(endpoint('AWS_ENDPOINT_URL_LAMBDA'))) : undefined;
 const identity = controlFunction ? readIdentity(config.workerId, process.env) : undefined;
 const startGate = controlFunction && lambda && identity ? gateThrough(new LambdaControlPlane(lambda, controlFunction), identity) : undefined;
 

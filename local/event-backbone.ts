@@ -18,6 +18,7 @@ import { LAMBDA_WAIT_TIME_SECONDS, startSqsPoller, type SqsPoller } from './sqs-
 import { startLocalSqs, type LocalSqs } from './sqs.ts';
 import { fileCheckpointStore } from './stream-checkpoints.ts';
 import { startStreamPoller, type StreamPoller } from './stream-poller.ts';
+import { withoutCallLogging } from '../functions/adapters/sdk-call-logging.ts';
 
 export interface LocalConsumer {
   queue: QueueDefinition;
@@ -104,7 +105,7 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
       const [outboxArn, jobsArn] = await Promise.all([streamArn(OUTBOX_TABLE), streamArn(JOBS_TABLE)]);
       ddb.destroy();
       const relay = invoker('forgeflow-relay', await importHandler<DynamoDBStreamEvent, { batchItemFailures: { itemIdentifier: string }[] }>('../functions/relay/handler.ts'), 60_000);
-      const streamsClient = new DynamoDBStreamsClient(clientConfig);
+      const streamsClient = withoutCallLogging(new DynamoDBStreamsClient(clientConfig));
       // The relay's two event source mappings in the CDK app: the outbox stream, and the jobs stream filtered to the
       // writes that carry an event.
       for (const source of [

@@ -12,6 +12,7 @@ import { buildApp } from 'fauxqs';
 import type { QueueDefinition } from '../functions/declarations/queues.ts';
 import { patchFauxqsWaitTimer } from './sqs-wait-timer.ts';
 import { wireOperation } from './wire-operations.ts';
+import { withoutCallLogging } from '../functions/adapters/sdk-call-logging.ts';
 
 /** fauxqs derives queue ARNs from the request's signing region, so every local client must agree on one. */
 export const LOCAL_SQS_REGION = 'us-east-1';
@@ -105,7 +106,8 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   }
   const { port } = app.server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new SQSClient(localSqsClientConfig(endpoint));
+  // The bus's deliveries and the event source mappings' receives go through it: a few calls a job.
+  const client = withoutCallLogging(new SQSClient(localSqsClientConfig(endpoint)));
   let stopped: Promise<void> | undefined;
 
   const ensurePlainQueue: LocalSqs['ensurePlainQueue'] = (name, opts = {}) => {

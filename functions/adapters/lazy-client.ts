@@ -1,3 +1,5 @@
+import { withoutCallLogging } from './sdk-call-logging.ts';
+
 /**
  * A client whose SDK module is imported on first use. Some clients take long to import (Node 20, 2 cores: EC2 about
  * 0.8 s, SSM 0.2 s, CloudWatch Logs 60 ms on top of the clients every function loads), and a function that needs them
@@ -14,7 +16,7 @@ export class LazyClient<Sdk, Client> {
 
   /** Runs `call` with the client and its module's commands, importing the module the first time. */
   async use<T>(call: (client: Client, sdk: Sdk) => Promise<T>): Promise<T> {
-    this.loaded ??= this.load().then((sdk) => ({ sdk, client: this.make(sdk) }));
+    this.loaded ??= this.load().then((sdk) => ({ sdk, client: withoutCallLogging(this.make(sdk)) }));
     let loaded: { sdk: Sdk; client: Client };
     try {
       loaded = await this.loaded;
