@@ -43,7 +43,7 @@ const logger = new Logger({ serviceName: 'forgeflow-agent', persistentKeys: { wo
  * explicit endpoint makes it win. In AWS neither variable is set and the regional endpoints apply.
  */
 const endpoint = (variable: string) => (process.env[variable] ? { endpoint: process.env[variable] } : {});
-// The agent makes four calls a job: none needs the SDK's per-call logging (functions/adapters/sdk-call-logging.ts).
+// Four of the agent's calls a job go through these two: none needs the SDK's per-call logging (sdk-call-logging.ts).
 const sqs = withoutCallLogging(new SQSClient(endpoint('AWS_ENDPOINT_URL_SQS')));
 const sfn = withoutCallLogging(new SFNClient(endpoint('AWS_ENDPOINT_URL_SFN')));
 
