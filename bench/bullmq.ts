@@ -33,8 +33,8 @@ const RESULT_PREFIX = 'bullmq-result ';
 export async function benchBullMq(options: { jobs: number; concurrency: number }): Promise<{ jobsPerSecond: number } | { skipped: string }> {
   const binary = findRedisServer();
   if (!binary) return { skipped: 'no redis-server on PATH (Debian: apt-get install redis-server); the BullMQ row is skipped' };
-  const tsx = fileURLToPath(import.meta.resolve('tsx'));
-  const child = spawn(process.execPath, ['--import', pathToFileURL(tsx).href, fileURLToPath(import.meta.url), binary, String(options.jobs), String(options.concurrency)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), binary, String(options.jobs), String(options.concurrency)], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';

@@ -38,8 +38,11 @@ export function startBenchRuntime(options: { home: string; jobs: number; inMemor
   return startLocalRuntime({ home: options.home, port: 0, log: () => {}, inMemoryTables: options.inMemoryTables, workers: agents, workerConcurrency: slotsPerAgent, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, tenantSlotLimit: options.jobs, fleet, faults: { rate: 0 } });
 }
 
-/** Submits `jobs` `true` jobs, `batch` per request (1: each alone, POST /v1/jobs), `inFlight` requests at a time. */
-export async function submitJobs(runtime: LocalRuntime, options: { jobs: number; batch: number; inFlight: number }): Promise<string[]> {
+/**
+ * Submits `jobs` `true` jobs, `batch` per request (1: each alone, POST /v1/jobs), `inFlight` requests at a time.
+ * Returns the jobs' ids and the requests it took.
+ */
+export async function submitJobs(runtime: LocalRuntime, options: { jobs: number; batch: number; inFlight: number }): Promise<{ ids: string[]; requests: number }> {
   const headers = { authorization: `Bearer ${runtime.tokens.user}`, 'content-type': 'application/json' };
   const client = new ForgeflowClient({ baseUrl: runtime.url, token: runtime.tokens.user });
   const ids: string[] = [];
@@ -51,7 +54,7 @@ export async function submitJobs(runtime: LocalRuntime, options: { jobs: number;
       ids.push(...(options.batch === 1 ? [await submitOne(runtime.url, headers)] : await submitBatch(client, size)));
     }
   }));
-  return ids;
+  return { ids, requests };
 }
 
 /** Waits until `jobs` jobs in all have ended (or 5 minutes have passed), reading the queue stats every `pollMs`. */
@@ -85,8 +88,7 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number; 
     const submitStarted = performance.now();
     // Single submits (POST /v1/jobs), or batches (POST /v1/jobs/batch) as BullMQ's side adds its jobs with addBulk.
     const batch = options.batch ?? 1;
-    const requests = Math.ceil(options.jobs / batch);
-    const ids = await submitJobs(runtime, { jobs: options.jobs, batch, inFlight: options.inFlight ?? 8 });
+    const { ids, requests } = await submitJobs(runtime, { jobs: options.jobs, batch, inFlight: options.inFlight ?? 8 });
     const submitSeconds = (performance.now() - submitStarted) / 1000;
     await waitForEnds(runtime, options.jobs);
     // Before the bench reads every job back: those reads are its own, not the platform's work per job.

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOAD_TEST_TENANT_RATE_LIMIT, startLocalRuntime } from '../local/runtime.ts';
-import { descendantTicks, kindOf } from './profile.ts';
+import { cpuSecondsSince, cpuSnapshot } from './profile.ts';
 import { percentile, round } from './stats.ts';
 
 interface JobView { jobId: string; status: string; createdAt: string; updatedAt: string; startedAt?: string }
@@ -49,13 +49,7 @@ export async function benchIdleLatency(options: { jobs: number }) {
  * process is the runtime; its children are DynamoDB Local and the agent), from process.cpuUsage and /proc.
  */
 async function idleCpu(seconds: number): Promise<Record<string, number>> {
-  const before = { runtime: process.cpuUsage(), children: descendantTicks(process.pid) };
+  const before = cpuSnapshot();
   await new Promise((r) => setTimeout(r, seconds * 1000));
-  const runtime = process.cpuUsage(before.runtime);
-  const shares: Record<string, number> = { 'runtime (this process)': (runtime.user + runtime.system) / 1e6 };
-  for (const [pid, { ticks, command }] of descendantTicks(process.pid)) {
-    // Ticks are hundredths of a second; a process that started meanwhile counts from zero.
-    shares[kindOf(command)] = (shares[kindOf(command)] ?? 0) + (ticks - (before.children.get(pid)?.ticks ?? 0)) / 100;
-  }
-  return Object.fromEntries(Object.entries(shares).map(([kind, cpuSeconds]) => [kind, round((100 * cpuSeconds) / seconds)]));
+  return Object.fromEntries(Object.entries(cpuSecondsSince(before)).map(([kind, cpuSeconds]) => [kind, round((100 * cpuSeconds) / seconds)]));
 }

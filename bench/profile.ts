@@ -43,6 +43,22 @@ export function descendantTicks(root: number): Map<number, { ticks: number; comm
   return found;
 }
 
+/** A reading of this process's CPU and its descendants' (cpuSecondsSince takes the difference). */
+export function cpuSnapshot() {
+  return { runtime: process.cpuUsage(), children: descendantTicks(process.pid) };
+}
+
+/** CPU seconds per process kind since `before`: this process (the runtime), then its children by kind. */
+export function cpuSecondsSince(before: ReturnType<typeof cpuSnapshot>): Record<string, number> {
+  const runtime = process.cpuUsage(before.runtime);
+  const seconds: Record<string, number> = { 'runtime (this process)': (runtime.user + runtime.system) / 1e6 };
+  for (const [pid, { ticks, command }] of descendantTicks(process.pid)) {
+    // Ticks are hundredths of a second; a process that started meanwhile counts from zero.
+    seconds[kindOf(command)] = (seconds[kindOf(command)] ?? 0) + (ticks - (before.children.get(pid)?.ticks ?? 0)) / 100;
+  }
+  return seconds;
+}
+
 export const kindOf = (command: string) => (command.includes('DynamoDBLocal') ? 'DynamoDB Local (Java)' : command.includes('agent') ? 'agents' : 'other children');
 
 /**
@@ -56,30 +72,22 @@ export async function benchProfile(options: { warmUpJobs: number; jobs: number }
   const runtime = await startBenchRuntime({ home, jobs: Math.max(options.warmUpJobs, options.jobs), inMemoryTables: true });
   try {
     // Submitted as the jobs section submits its run against BullMQ: in batches of 25, in memory.
-    const round = async (jobs: number, endedBefore: number) => {
+    const runRound = async (jobs: number, endedBefore: number) => {
       await submitJobs(runtime, { jobs, batch: 25, inFlight: 2 });
       await waitForEnds(runtime, endedBefore + jobs, 100);
     };
-    await round(options.warmUpJobs, 0);
+    await runRound(options.warmUpJobs, 0);
     const session = new Session();
     session.connect();
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
-    const childrenBefore = descendantTicks(process.pid);
-    const cpuBefore = process.cpuUsage();
+    const before = cpuSnapshot();
     const started = performance.now();
-    await round(options.jobs, options.warmUpJobs);
+    await runRound(options.jobs, options.warmUpJobs);
     const wallSeconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const childrenAfter = descendantTicks(process.pid);
+    const cpuSeconds = cpuSecondsSince(before);
     const { profile } = await session.post('Profiler.stop');
     session.disconnect();
-
-    const ticksPerSecond = 100;
-    const cpuSeconds: Record<string, number> = { 'runtime (this process)': (cpu.user + cpu.system) / 1e6 };
-    for (const [pid, { ticks, command }] of childrenAfter) {
-      cpuSeconds[kindOf(command)] = (cpuSeconds[kindOf(command)] ?? 0) + (ticks - (childrenBefore.get(pid)?.ticks ?? 0)) / ticksPerSecond;
-    }
     return { jobsPerSecond: options.jobs / wallSeconds, jobs: options.jobs, wallSeconds, cpuSeconds, runtimeShares: selfTimeByPlace(profile) };
   } finally {
     await runtime.stop();
