@@ -2,6 +2,7 @@ import { StateMachine, type RunOptions } from 'aws-local-stepfunctions';
 import { InMemoryTokenBucket, type BucketConfig } from '../../functions/core/token-bucket.ts';
 import { canonicalJson } from '../../functions/core/ids.ts';
 import { ServiceError } from '../json-protocol-server.ts';
+import { ClosedExecutionRetention, DEFAULT_CLOSED_EXECUTION_LIMITS, type ClosedExecutionLimits } from './closed-executions.ts';
 import { prepareLocalDefinition, TASK_TOKEN_PLACEHOLDER, type AslDefinition, type LocalDefinition, type LocalTask } from './local-definition.ts';
 import { dispatchWithTaskToken, invokeWithTaskToken, lambdaBoundary, scaledWait } from './local-tasks.ts';
 import { installPromiseWithResolvers } from './polyfill.ts';
@@ -39,6 +40,8 @@ export interface LocalEngineOptions {
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** Told of every execution that ends, as EventBridge is told by "Step Functions Execution Status Change". */
   onExecutionEnded?: (execution: ExecutionDescription) => void;
+  /** How many closed executions keep their details, and how many more their names (closed-executions.ts). */
+  closedExecutions?: ClosedExecutionLimits;
 }
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -94,9 +97,11 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
   private readonly machines = new Map<string, { source: LocalStateMachine; local: LocalDefinition; machine: StateMachine }>();
   private readonly executions = new Map<string, Execution>();
   private readonly startBucket?: InMemoryTokenBucket;
+  private readonly closed: ClosedExecutionRetention;
 
   constructor(private readonly options: LocalEngineOptions) {
     this.registry = options.registry ?? new TaskTokenRegistry();
+    this.closed = new ClosedExecutionRetention(options.closedExecutions ?? DEFAULT_CLOSED_EXECUTION_LIMITS, (arn) => this.executions.delete(arn));
     if (options.startExecutionRate) this.startBucket = new InMemoryTokenBucket(options.startExecutionRate, { now: options.now });
     const scale = options.waitScale ?? 1;
     if (!(scale >= 0)) throw new RangeError('waitScale must be zero or more');
@@ -122,11 +127,10 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
     const executionArn = executionArnOf(input.stateMachineArn, input.name);
     const inputKey = canonicalJson(parsed);
     const existing = this.executions.get(executionArn);
-    if (existing) {
-      // The saga starter may start the same run twice (at-least-once delivery): same name and input is the same execution.
-      if (existing.inputKey === inputKey) return { executionArn, startDate: existing.description.startDate };
-      throw new ServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
-    }
+    // As in AWS: the same name and input as a running execution is that execution (the saga starter may start a run
+    // twice, delivery being at least once); other input, or a closed execution whatever its input, is refused.
+    if (existing?.description.status === 'RUNNING' && existing.inputKey === inputKey) return { executionArn, startDate: existing.description.startDate };
+    if (existing || this.closed.nameHeld(executionArn)) throw new ServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     const startDate = new Date();
     const execution: Execution = {
       description: { executionArn, stateMachineArn: input.stateMachineArn, name: input.name, status: 'RUNNING', input: input.input, startDate },
@@ -170,6 +174,7 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
         this.registry.abandonExecution(executionArn);
         execution.settled = true;
         this.notify(execution);
+        this.closed.closed(executionArn);
       });
     return { executionArn, startDate };
   }

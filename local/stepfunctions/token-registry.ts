@@ -37,6 +37,13 @@ interface PendingTask {
 
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{20,1024}$/;
 
+/**
+ * Answered and abandoned tokens remembered, so that a late answer gets TaskTimedOut as in AWS: every token a
+ * long-running runtime ever minted was kept. Older ones answer TaskDoesNotExist, which agents treat the same way
+ * (the task is no longer theirs); about 100 B each.
+ */
+export const FINISHED_TOKENS_REMEMBERED = 100_000;
+
 export class TaskTokenRegistry {
   private readonly pending = new Map<string, PendingTask>();
   /** Tokens that were answered or abandoned: using them again is TaskTimedOut, as in AWS. */
@@ -44,7 +51,10 @@ export class TaskTokenRegistry {
   /** Pending tokens by execution: every execution's end looks up its own, not every pending task in the runtime. */
   private readonly byExecution = new Map<string, Set<string>>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly finishedRemembered = FINISHED_TOKENS_REMEMBERED,
+  ) {}
 
   register(meta: { executionArn: string; stateName: string }): { token: string; result: Promise<unknown> } {
     const token = `fftok_${randomBytes(24).toString('base64url')}`;
@@ -112,6 +122,8 @@ export class TaskTokenRegistry {
     if (!task) return undefined;
     this.pending.delete(token);
     this.finished.add(token);
+    // Insertion order: the first is the oldest.
+    if (this.finished.size > this.finishedRemembered) this.finished.delete(this.finished.values().next().value as string);
     const tokens = this.byExecution.get(task.executionArn);
     tokens?.delete(token);
     if (tokens?.size === 0) this.byExecution.delete(task.executionArn);

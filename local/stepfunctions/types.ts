@@ -5,8 +5,8 @@ import type { TaskTokenRegistry } from './token-registry.ts';
 export interface LocalStepFunctions {
   readonly registry: TaskTokenRegistry;
   /**
-   * Starts an execution of a state machine. Like AWS: the same name with the same input while it runs (or after)
-   * returns the existing execution; the same name with another input is ExecutionAlreadyExists.
+   * Starts an execution of a state machine. Like AWS: the same name with the same input while it runs returns the
+   * running execution; the same name with another input, or the name of a closed execution, is ExecutionAlreadyExists.
    */
   startExecution(input: { stateMachineArn: string; name: string; input: string }): Promise<{ executionArn: string; startDate: Date }>;
   /** Aborts a running execution (status ABORTED); its task tokens answer TaskTimedOut from then on. */

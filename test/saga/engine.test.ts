@@ -38,7 +38,7 @@ describe('Class: LocalStepFunctionsEngine', () => {
   const sent: { queueUrl: string; body: { token: string; n: number } }[] = [];
   let arrived: Promise<void>;
 
-  const create = (step: StepHandler, options: { waitScale?: number } = {}) => {
+  const create = (step: StepHandler, options: { waitScale?: number; closedExecutions?: { detailed: number; names: number } } = {}) => {
     sent.length = 0;
     let signal!: () => void;
     arrived = new Promise((resolve) => (signal = resolve));
@@ -130,6 +130,35 @@ describe('Class: LocalStepFunctionsEngine', () => {
     await expect(start('bad name!', {})).rejects.toMatchObject({ name: 'InvalidName' });
     await expect(engine.startExecution({ stateMachineArn: `${ARN}-x`, name: 'n', input: '{}' })).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
     expect(first.executionArn).toBe(executionArnOf(ARN, 'same'));
+  });
+
+  it('refuses the name of a closed execution whatever its input, as AWS does for 90 days', async () => {
+    create(async () => ({}));
+    const { executionArn } = await start('closed', { n: 1, pause: 0, timeout: 30 });
+    await engine.stopExecution({ executionArn });
+
+    await expect(start('closed', { n: 1, pause: 0, timeout: 30 })).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+  });
+
+  it('keeps the details of the newest closed executions only, and the names of older ones a while longer', async () => {
+    create(
+      async () => {
+        throw Object.assign(new Error('no'), { name: 'Broken' });
+      },
+      { closedExecutions: { detailed: 2, names: 1 } },
+    );
+    const run = async (name: string) => engine.waitForExecution((await start(name, { n: 1, pause: 0, timeout: 30 })).executionArn);
+    for (const name of ['e1', 'e2', 'e3']) await run(name);
+
+    // e1 fell out of the detailed window: no longer described, but its name is held.
+    expect(await engine.describeExecution(executionArnOf(ARN, 'e1'))).toBeUndefined();
+    expect(await engine.describeExecution(executionArnOf(ARN, 'e3'))).toMatchObject({ status: 'SUCCEEDED' });
+    await expect(start('e1', { n: 1, pause: 0, timeout: 30 })).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+
+    // e4 pushes e2 out of the window and e1's name out of memory: e1 may run again, as in AWS after 90 days.
+    await run('e4');
+    await expect(start('e2', { n: 1, pause: 0, timeout: 30 })).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    expect(await run('e1')).toMatchObject({ status: 'SUCCEEDED' });
   });
 
   it('stops an execution waiting for a token: ABORTED, the token answers TaskTimedOut, no timer left behind', async () => {
