@@ -6,6 +6,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ForgeflowClient } from '../client/index.ts';
 import { createDocumentClient } from '../functions/adapters/dynamodb/client.ts';
 import { executionArnOf, sagaExecutionName } from '../functions/declarations/statemachines.ts';
+import { TERMINAL_STATUSES } from '../functions/core/job-status.ts';
 import { localTableName, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
 import { LOCAL_REGION } from '../local/dynamodb-local.ts';
 import { invocationCounts, invocationMillis } from '../local/lambda.ts';
@@ -63,7 +64,8 @@ export async function waitForEnds(runtime: LocalRuntime, jobs: number, pollMs = 
   const deadline = Date.now() + 300_000;
   for (;;) {
     const stats = (await (await fetch(`${runtime.url}/v1/queues/stats`, { headers })).json()) as { totals: Record<string, number> };
-    if (stats.totals.SUCCEEDED! + stats.totals.FAILED! + stats.totals.DEAD_LETTERED! >= jobs || Date.now() > deadline) return;
+    const ended = TERMINAL_STATUSES.reduce((sum, status) => sum + (stats.totals[status] ?? 0), 0);
+    if (ended >= jobs || Date.now() > deadline) return;
     // Throughput and latency come from the jobs' own timestamps, so a slow poll costs no accuracy, only fewer of
     // the bench's own calls among those it counts per job.
     await new Promise((r) => setTimeout(r, pollMs));

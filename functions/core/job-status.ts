@@ -32,10 +32,12 @@ export const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   [DEAD_LETTERED]: [QUEUED],
 };
 
-export const TERMINAL_STATUSES: readonly JobStatus[] = [SUCCEEDED, FAILED, CANCELLED, DEAD_LETTERED];
+/** A tuple of literals, not a JobStatus[], so schemas keyed by it (the stats' totals) are typed per status. */
+export const TERMINAL_STATUSES = [SUCCEEDED, FAILED, CANCELLED, DEAD_LETTERED] as const satisfies readonly JobStatus[];
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
-export function isTerminal(status: JobStatus): boolean {
-  return TERMINAL_STATUSES.includes(status);
+export function isTerminal(status: JobStatus): status is TerminalStatus {
+  return (TERMINAL_STATUSES as readonly JobStatus[]).includes(status);
 }
 
 export function canTransition(from: JobStatus, to: JobStatus): boolean {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { JOB_STATUSES, JobStatus } from './job-status.ts';
+import { JOB_STATUSES, JobStatus, TERMINAL_STATUSES } from './job-status.ts';
 import { PRIORITIES, type Priority } from './priority.ts';
 
 /**
@@ -43,14 +43,12 @@ const countsOf = <K extends string>(keys: readonly [K, ...K[]], id: string) =>
 const PriorityCountsSchema = countsOf(PRIORITIES, 'PriorityCounts');
 export type PriorityCounts = z.output<typeof PriorityCountsSchema>;
 
-const TERMINAL_TOTALS = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'DEAD_LETTERED'] as const satisfies readonly JobStatus[];
-
 /** The stats view of a scope's counters (GET /v1/queues/stats). */
 export const QueueStatsSchema = z
   .object({
     queued: PriorityCountsSchema.meta({ description: 'Waiting for a worker: QUEUED plus RETRY_SCHEDULED' }),
     running: PriorityCountsSchema.meta({ description: 'Held by a worker: DISPATCHED plus RUNNING (counted together)' }),
-    totals: countsOf(TERMINAL_TOTALS, 'TerminalTotals').meta({ description: 'Jobs that ended, per terminal status' }),
+    totals: countsOf(TERMINAL_STATUSES, 'TerminalTotals').meta({ description: 'Jobs that ended, per terminal status' }),
     byStatus: z.record(z.enum(COUNTED_STATUSES), PriorityCountsSchema).meta({
       required: [...COUNTED_STATUSES],
       description: 'The status × priority matrix the figures above are drawn from; jobs held by a worker are in `running` only',
@@ -75,11 +73,11 @@ export function toQueueStats(counters: Record<string, number>): QueueStats {
     // Counters written before the two were counted together (DISPATCHED#p, RUNNING#p) still hold jobs claimed then.
     running[p] = [HELD, JobStatus.DISPATCHED, JobStatus.RUNNING].reduce((sum, name) => sum + (counters[attribute(name, p)] ?? 0), 0);
   }
-  const total = (s: (typeof TERMINAL_TOTALS)[number]) => PRIORITIES.reduce((acc, p) => acc + byStatus[s][p], 0);
+  const total = (s: (typeof TERMINAL_STATUSES)[number]) => PRIORITIES.reduce((acc, p) => acc + byStatus[s][p], 0);
   return {
     queued,
     running,
-    totals: Object.fromEntries(TERMINAL_TOTALS.map((s) => [s, total(s)])) as QueueStats['totals'],
+    totals: Object.fromEntries(TERMINAL_STATUSES.map((s) => [s, total(s)])) as QueueStats['totals'],
     byStatus,
   };
 }

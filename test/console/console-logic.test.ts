@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { identityOf } from '../../functions/core/claims.ts';
 import { canCancel, canRetry } from '../../functions/core/job-actions.ts';
-import { JOB_STATUSES, TERMINAL_STATUSES } from '../../functions/core/job-status.ts';
+import { JOB_STATUSES, isTerminal } from '../../functions/core/job-status.ts';
 import { serveConsole, type ConsoleAssets } from '../../console/site.ts';
 import { phasesOf, timelineOf, type TimelineEvent } from '../../console/src/timeline.ts';
 import { niceMax, throughputBuckets } from '../../console/src/throughput.ts';
@@ -81,7 +81,7 @@ describe('Console: throughput per minute', () => {
 
 describe('Console: who may do what', () => {
   it('offers cancel for every job that has not ended, and retry for FAILED and DEAD_LETTERED only', () => {
-    for (const status of JOB_STATUSES) expect(canCancel(status), status).toBe(!TERMINAL_STATUSES.includes(status));
+    for (const status of JOB_STATUSES) expect(canCancel(status), status).toBe(!isTerminal(status));
     expect(JOB_STATUSES.filter(canRetry)).toEqual(['FAILED', 'DEAD_LETTERED']);
   });
 
