@@ -6,7 +6,7 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { EVENT_BUS } from '../functions/declarations/events.ts';
-import { JOB_EVENT_STREAM_FILTER } from '../functions/adapters/dynamodb/outbox-item.ts';
+import { JOB_EVENT_STREAM_FILTER, OUTBOX_EVENT_STREAM_FILTER } from '../functions/adapters/dynamodb/outbox-item.ts';
 import { JOBS_TABLE, OUTBOX_TABLE } from '../functions/declarations/tables.ts';
 import { ForgeflowFunction } from './lambda-function.ts';
 import { bindTable } from './table-access.ts';
@@ -68,8 +68,10 @@ export class RelayFunction extends ForgeflowFunction {
 
     const outbox = props.tables.get(OUTBOX_TABLE);
     bindTable(this.function, outbox, 'batchAppend');
-    this.function.addEventSource(new DynamoEventSource(outbox.table, { ...RELAY_STREAM, onFailure: new SqsDlq(props.failureQueue) }));
-    // Lambda drops the job writes that carry no event before invoking: most of the jobs stream costs nothing.
+    // Lambda drops, before invoking, the outbox records that hold no event to publish (the relay's own appends, TTL
+    // deletions) and the job writes that carry none: most of both streams costs nothing.
+    const outboxEvents = { ...RELAY_STREAM, filters: [FilterCriteria.filter(OUTBOX_EVENT_STREAM_FILTER)], onFailure: new SqsDlq(props.failureQueue) };
+    this.function.addEventSource(new DynamoEventSource(outbox.table, outboxEvents));
     const jobEvents = { ...RELAY_STREAM, filters: [FilterCriteria.filter(JOB_EVENT_STREAM_FILTER)], onFailure: new SqsDlq(props.failureQueue) };
     this.function.addEventSource(new DynamoEventSource(props.tables.get(JOBS_TABLE).table, jobEvents));
 

@@ -7,7 +7,7 @@ import { EVENT_BUS, RULES } from '../functions/declarations/events.ts';
 import { onFailureMessage } from '../functions/relay/on-failure.ts';
 import { ADMISSION_QUEUE, JOB_CONTROL_QUEUE, RELAY_FAILURE_QUEUE, SAGA_STARTER_QUEUE, SCALER_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../functions/declarations/queues.ts';
 import { DISPATCH_QUEUES, WORKER_REPORTS_QUEUE } from '../functions/declarations/workers.ts';
-import { JOB_EVENT_STREAM_FILTER } from '../functions/adapters/dynamodb/outbox-item.ts';
+import { JOB_EVENT_STREAM_FILTER, OUTBOX_EVENT_STREAM_FILTER } from '../functions/adapters/dynamodb/outbox-item.ts';
 import { JOBS_TABLE, localTableName, OUTBOX_TABLE, type TableDefinition } from '../functions/declarations/tables.ts';
 import { LOCAL_REGION, type LocalCredentials } from './dynamodb-local.ts';
 import { LocalEventBus } from './event-bus.ts';
@@ -106,10 +106,10 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
       ddb.destroy();
       const relay = invoker('forgeflow-relay', await importHandler<DynamoDBStreamEvent, { batchItemFailures: { itemIdentifier: string }[] }>('../functions/relay/handler.ts'), 60_000);
       const streamsClient = withoutCallLogging(new DynamoDBStreamsClient(clientConfig));
-      // The relay's two event source mappings in the CDK app: the outbox stream, and the jobs stream filtered to the
-      // writes that carry an event.
+      // The relay's two event source mappings in the CDK app, each with its filter: the outbox stream's new rows that
+      // hold an event to publish, and the jobs stream's writes that carry one.
       for (const source of [
-        { name: 'outbox', streamArn: outboxArn },
+        { name: 'outbox', streamArn: outboxArn, filter: compilePattern(OUTBOX_EVENT_STREAM_FILTER) },
         { name: 'jobs', streamArn: jobsArn, filter: compilePattern(JOB_EVENT_STREAM_FILTER) },
       ]) {
         streamPollers.push(
@@ -117,7 +117,7 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
             streamsClient,
             streamArn: source.streamArn,
             handler: relay,
-            ...(source.filter ? { filter: source.filter } : {}),
+            filter: source.filter,
             checkpointStore: fileCheckpointStore(join(home, 'checkpoints', `${source.name}-stream.json`)),
             // The same failure policy as the event source mappings in the CDK app.
             maximumRetryAttempts: 3,

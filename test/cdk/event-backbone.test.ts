@@ -179,7 +179,13 @@ describe('event source mappings', () => {
     const mapping = mappings().find((m) => JSON.stringify(fixture.local(m.EventSourceArn)) === JSON.stringify({ 'Fn::GetAtt': [jobs, 'StreamArn'] }))!;
     const filters = (mapping.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
     expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([{ dynamodb: { NewImage: { relayEvent: { S: [{ exists: true }] } } } }]);
-    expect(mappings().filter((m) => m.FilterCriteria)).toHaveLength(1);
+  });
+
+  it("hands the relay only the outbox's new rows that hold an event to publish, not its own appends or TTL deletions", () => {
+    const outbox = fixture.logicalId(stateful(), stateful().tables.get(OUTBOX_TABLE).table);
+    const mapping = mappings().find((m) => JSON.stringify(fixture.local(m.EventSourceArn)) === JSON.stringify({ 'Fn::GetAtt': [outbox, 'StreamArn'] }))!;
+    const filters = (mapping.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([{ eventName: ['INSERT'], dynamodb: { NewImage: { relayed: { BOOL: [{ exists: false }] } } } }]);
   });
 
   it.each([

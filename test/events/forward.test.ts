@@ -5,7 +5,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoOutboxAppender } from '../../functions/adapters/dynamodb/outbox-appender.ts';
-import { JOB_EVENT_ATTRIBUTE, JOB_EVENT_STREAM_FILTER, outboxRow } from '../../functions/adapters/dynamodb/outbox-item.ts';
+import { JOB_EVENT_ATTRIBUTE, JOB_EVENT_STREAM_FILTER, OUTBOX_EVENT_STREAM_FILTER, outboxRow } from '../../functions/adapters/dynamodb/outbox-item.ts';
 import type { EventEnvelope } from '../../functions/core/events.ts';
 import type { EventPublisher } from '../../functions/core/ports.ts';
 import { carriedEvent, forwardBatch, isJobRecord } from '../../functions/relay/forward.ts';
@@ -123,5 +123,20 @@ describe('Function: isRelayable', () => {
     expect(isRelayable(record)).toBe(true);
     const relayed = { ...record, dynamodb: { ...record.dynamodb, NewImage: marshall(outboxRow(event!, true)) as never } };
     expect(isRelayable(relayed)).toBe(false);
+  });
+
+  it('agrees with the outbox stream filter, which keeps the relay from being invoked for the records it skips', () => {
+    const [event] = events(1);
+    const row = streamRecord(event!, '1');
+    const records = {
+      'a new row': row,
+      'a row the relay appended': { ...row, dynamodb: { ...row.dynamodb, NewImage: marshall(outboxRow(event!, true)) as never } },
+      'a TTL deletion': { ...row, eventName: 'REMOVE' as const, dynamodb: { ...row.dynamodb, NewImage: undefined, OldImage: row.dynamodb!.NewImage } },
+      'an update': { ...row, eventName: 'MODIFY' as const },
+    };
+    const matches = compilePattern(OUTBOX_EVENT_STREAM_FILTER);
+
+    for (const [what, record] of Object.entries(records)) expect(matches(record), what).toBe(isRelayable(record));
+    expect(Object.values(records).map((record) => matches(record))).toEqual([true, false, false, false]);
   });
 });

@@ -9,6 +9,14 @@ import type { TransactItems } from './transact.ts';
 export const RELAYED_ROW_ATTRIBUTE = 'relayed';
 
 /**
+ * Which outbox stream records reach the relay: new rows it did not append itself (functions/relay/relay.ts
+ * isRelayable, which still checks). Without it, Lambda invoked the relay for the rows it appends after publishing
+ * from the jobs stream and for every TTL deletion: more outbox records than it relays, each batch for nothing.
+ * `exists: false` is on the leaf (`BOOL`), as Lambda's filter syntax requires.
+ */
+export const OUTBOX_EVENT_STREAM_FILTER = { eventName: ['INSERT'], dynamodb: { NewImage: { [RELAYED_ROW_ATTRIBUTE]: { BOOL: [{ exists: false }] } } } } as const;
+
+/**
  * The outbox row of an event: the stream relay publishes it (unless `relayed`), and it stays, for the history's
  * retention, as the subject's history.
  */
@@ -43,6 +51,7 @@ export const JOB_EVENT_ATTRIBUTE = 'relayEvent';
 
 /**
  * Which jobs-table stream records reach the relay: those whose new image carries an event. The event source
- * mapping's filter (lib/relay-function.ts) and the local stream poller (local/event-backbone.ts) both use it.
+ * mapping's filter (lib/relay-function.ts) and the local stream poller (local/event-backbone.ts) both use it, as
+ * they use OUTBOX_EVENT_STREAM_FILTER.
  */
 export const JOB_EVENT_STREAM_FILTER = { dynamodb: { NewImage: { [JOB_EVENT_ATTRIBUTE]: { S: [{ exists: true }] } } } } as const;
