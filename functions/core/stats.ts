@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { JOB_STATUSES, JobStatus, TERMINAL_STATUSES } from './job-status.ts';
+import { JOB_STATUSES, JobStatus, TERMINAL_STATUSES, type TerminalStatus } from './job-status.ts';
 import { PRIORITIES, type Priority } from './priority.ts';
 
 /**
@@ -73,7 +73,7 @@ export function toQueueStats(counters: Record<string, number>): QueueStats {
     // Counters written before the two were counted together (DISPATCHED#p, RUNNING#p) still hold jobs claimed then.
     running[p] = [HELD, JobStatus.DISPATCHED, JobStatus.RUNNING].reduce((sum, name) => sum + (counters[attribute(name, p)] ?? 0), 0);
   }
-  const total = (s: (typeof TERMINAL_STATUSES)[number]) => PRIORITIES.reduce((acc, p) => acc + byStatus[s][p], 0);
+  const total = (s: TerminalStatus) => PRIORITIES.reduce((acc, p) => acc + byStatus[s][p], 0);
   return {
     queued,
     running,
