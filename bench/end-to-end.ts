@@ -60,11 +60,11 @@ export async function submitJobs(runtime: LocalRuntime, options: { jobs: number;
 
 /** Waits until `jobs` jobs in all have ended (or 5 minutes have passed), reading the queue stats every `pollMs`. */
 export async function waitForEnds(runtime: LocalRuntime, jobs: number, pollMs = 1000): Promise<void> {
-  const headers = { authorization: `Bearer ${runtime.tokens.user}` };
+  const client = new ForgeflowClient({ baseUrl: runtime.url, token: runtime.tokens.user });
   const deadline = Date.now() + 300_000;
   for (;;) {
-    const stats = (await (await fetch(`${runtime.url}/v1/queues/stats`, { headers })).json()) as { totals: Record<string, number> };
-    const ended = TERMINAL_STATUSES.reduce((sum, status) => sum + (stats.totals[status] ?? 0), 0);
+    const { totals } = await client.stats();
+    const ended = TERMINAL_STATUSES.reduce((sum, status) => sum + totals[status], 0);
     if (ended >= jobs || Date.now() > deadline) return;
     // Throughput and latency come from the jobs' own timestamps, so a slow poll costs no accuracy, only fewer of
     // the bench's own calls among those it counts per job.

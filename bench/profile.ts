@@ -17,7 +17,7 @@ export interface ProfileReport {
 }
 
 /** CPU ticks (user + system) of every live descendant of `root`, by pid, from /proc (Linux). */
-export function descendantTicks(root: number): Map<number, { ticks: number; command: string }> {
+function descendantTicks(root: number): Map<number, { ticks: number; command: string }> {
   const stats = new Map<number, { ppid: number; ticks: number; command: string }>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -59,7 +59,7 @@ export function cpuSecondsSince(before: ReturnType<typeof cpuSnapshot>): Record<
   return seconds;
 }
 
-export const kindOf = (command: string) => (command.includes('DynamoDBLocal') ? 'DynamoDB Local (Java)' : command.includes('agent') ? 'agents' : 'other children');
+const kindOf = (command: string) => (command.includes('DynamoDBLocal') ? 'DynamoDB Local (Java)' : command.includes('agent') ? 'agents' : 'other children');
 
 /**
  * The jobs bench's runtime in its steady state: a first round warms it up (DynamoDB Local's JIT, the handlers' first

@@ -1,3 +1,5 @@
+import { RecentSet } from './recent-set.ts';
+
 /**
  * How long the local engine remembers closed executions. AWS keeps a closed Standard execution, its history and its
  * name for 90 days. The local engine kept every one for the runtime's life, each with its history (every state's
@@ -20,37 +22,28 @@ export interface ClosedExecutionLimits {
 export const DEFAULT_CLOSED_EXECUTION_LIMITS: ClosedExecutionLimits = { detailed: 10_000, names: 200_000 };
 
 export class ClosedExecutionRetention {
-  // Sets iterate in insertion order: the first entry is the oldest, so each eviction is O(1).
-  private readonly detailed = new Set<string>();
-  private readonly names = new Set<string>();
+  private readonly detailed: RecentSet<string>;
+  private readonly names: RecentSet<string>;
 
   /** `forget` drops an execution's details from the engine once it falls out of the detailed window. */
   constructor(
-    private readonly limits: ClosedExecutionLimits,
+    limits: ClosedExecutionLimits,
     private readonly forget: (executionArn: string) => void,
   ) {
-    for (const [key, value] of Object.entries(limits)) {
-      if (!Number.isInteger(value) || value < 0) throw new RangeError(`closed execution limit ${key} must be a whole number, 0 or more (got ${value})`);
-    }
+    this.detailed = new RecentSet(limits.detailed);
+    this.names = new RecentSet(limits.names);
   }
 
   /** Called once per execution, when it has settled. */
   closed(executionArn: string): void {
-    this.detailed.add(executionArn);
-    if (this.detailed.size <= this.limits.detailed) return;
-    const oldest = first(this.detailed);
-    this.detailed.delete(oldest);
+    const oldest = this.detailed.add(executionArn);
+    if (oldest === undefined) return;
     this.forget(oldest);
     this.names.add(oldest);
-    if (this.names.size > this.limits.names) this.names.delete(first(this.names));
   }
 
   /** True for a closed execution whose details were dropped but whose name AWS would still hold. */
   nameHeld(executionArn: string): boolean {
     return this.names.has(executionArn);
   }
-}
-
-function first(set: Set<string>): string {
-  return set.values().next().value as string;
 }

@@ -97,11 +97,11 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
   private readonly machines = new Map<string, { source: LocalStateMachine; local: LocalDefinition; machine: StateMachine }>();
   private readonly executions = new Map<string, Execution>();
   private readonly startBucket?: InMemoryTokenBucket;
-  private readonly closed: ClosedExecutionRetention;
+  private readonly retention: ClosedExecutionRetention;
 
   constructor(private readonly options: LocalEngineOptions) {
     this.registry = options.registry ?? new TaskTokenRegistry();
-    this.closed = new ClosedExecutionRetention(options.closedExecutions ?? DEFAULT_CLOSED_EXECUTION_LIMITS, (arn) => this.executions.delete(arn));
+    this.retention = new ClosedExecutionRetention(options.closedExecutions ?? DEFAULT_CLOSED_EXECUTION_LIMITS, (arn) => this.executions.delete(arn));
     if (options.startExecutionRate) this.startBucket = new InMemoryTokenBucket(options.startExecutionRate, { now: options.now });
     const scale = options.waitScale ?? 1;
     if (!(scale >= 0)) throw new RangeError('waitScale must be zero or more');
@@ -130,7 +130,7 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
     // As in AWS: the same name and input as a running execution is that execution (the saga starter may start a run
     // twice, delivery being at least once); other input, or a closed execution whatever its input, is refused.
     if (existing?.description.status === 'RUNNING' && existing.inputKey === inputKey) return { executionArn, startDate: existing.description.startDate };
-    if (existing || this.closed.nameHeld(executionArn)) throw new ServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    if (existing || this.retention.nameHeld(executionArn)) throw new ServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     const startDate = new Date();
     const execution: Execution = {
       description: { executionArn, stateMachineArn: input.stateMachineArn, name: input.name, status: 'RUNNING', input: input.input, startDate },
@@ -174,7 +174,7 @@ export class LocalStepFunctionsEngine implements LocalStepFunctions {
         this.registry.abandonExecution(executionArn);
         execution.settled = true;
         this.notify(execution);
-        this.closed.closed(executionArn);
+        this.retention.closed(executionArn);
       });
     return { executionArn, startDate };
   }

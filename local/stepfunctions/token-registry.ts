@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { RecentSet } from './recent-set.ts';
 
 /**
  * Task tokens for `.waitForTaskToken` states in the local runtime. aws-local-stepfunctions has no task-token API,
@@ -47,14 +48,16 @@ export const FINISHED_TOKENS_REMEMBERED = 100_000;
 export class TaskTokenRegistry {
   private readonly pending = new Map<string, PendingTask>();
   /** Tokens that were answered or abandoned: using them again is TaskTimedOut, as in AWS. */
-  private readonly finished = new Set<string>();
+  private readonly finished: RecentSet<string>;
   /** Pending tokens by execution: every execution's end looks up its own, not every pending task in the runtime. */
   private readonly byExecution = new Map<string, Set<string>>();
 
   constructor(
     private readonly now: () => number = Date.now,
-    private readonly finishedRemembered = FINISHED_TOKENS_REMEMBERED,
-  ) {}
+    finishedRemembered = FINISHED_TOKENS_REMEMBERED,
+  ) {
+    this.finished = new RecentSet(finishedRemembered);
+  }
 
   register(meta: { executionArn: string; stateName: string }): { token: string; result: Promise<unknown> } {
     const token = `fftok_${randomBytes(24).toString('base64url')}`;
@@ -122,8 +125,6 @@ export class TaskTokenRegistry {
     if (!task) return undefined;
     this.pending.delete(token);
     this.finished.add(token);
-    // Insertion order: the first is the oldest.
-    if (this.finished.size > this.finishedRemembered) this.finished.delete(this.finished.values().next().value as string);
     const tokens = this.byExecution.get(task.executionArn);
     tokens?.delete(token);
     if (tokens?.size === 0) this.byExecution.delete(task.executionArn);

@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { withoutCallLogging } from '../../adapters/sdk-call-logging.ts';
 import { SfnSlotWaits } from '../../adapters/stepfunctions/slot-waits.ts';
 import { admissionServiceFromEnv } from '../../saga/wiring.ts';
 import { createEventConsumer } from '../consumer.ts';
@@ -12,5 +11,5 @@ export const handler = createEventConsumer({
   name: 'admission',
   logger: new Logger({ serviceName: 'forgeflow-admission' }),
   metrics: new Metrics({ namespace: 'Forgeflow', serviceName: 'forgeflow-admission' }),
-  handle: admissionConsumer(admissionServiceFromEnv(process.env, new SfnSlotWaits(withoutCallLogging(new SFNClient({}))))),
+  handle: admissionConsumer(admissionServiceFromEnv(process.env, new SfnSlotWaits(new SFNClient({})))),
 });
