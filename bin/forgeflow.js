@@ -3,14 +3,6 @@
 // changes (local/bundle-cache.mjs): a command starts in about 0.15 s, against 0.7 s through tsx. When no bundle can be
 // made (no esbuild, a read-only checkout), it runs the TypeScript through tsx's loader, so `npx forgeflow` works in a
 // checkout either way. Both run in this process: signals and exit codes are the CLI's own, with no relay process.
-import { pathToFileURL } from 'node:url';
-import { cachedBundle } from '../local/bundle-cache.mjs';
+import { cachedBundle, runProgram } from '../local/bundle-cache.mjs';
 
-const bundle = await cachedBundle('forgeflow-cli', 'bin/forgeflow.ts').catch(() => undefined);
-if (bundle) {
-  await import(pathToFileURL(bundle).href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('./forgeflow.ts');
-}
+await runProgram(cachedBundle('forgeflow-cli', 'bin/forgeflow.ts'), 'bin/forgeflow.ts');

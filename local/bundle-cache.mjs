@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CACHE_ROOT = join(ROOT, 'node_modules', '.cache');
@@ -28,15 +28,23 @@ export const NODE_PROGRAM_BUNDLING = {
 };
 
 /**
+ * What a program's bundle adds to NODE_PROGRAM_BUNDLING: esbuild options of its own (plugins, external packages), and
+ * `watch`, paths besides the files it was built from whose change also makes it stale (a folder, whose mtime moves when
+ * a file is added to it).
+ * @typedef {{ build?: import('esbuild').BuildOptions, watch?: readonly string[] }} ProgramOptions
+ */
+
+/**
  * Bundles `entry` (relative to the project root) into `outfile`; answers with every file it read, relative to the root.
  * @param {string} entry
  * @param {string} outfile
+ * @param {import('esbuild').BuildOptions} [options]
  * @returns {Promise<string[]>}
  */
-export async function bundleNodeProgram(entry, outfile) {
+export async function bundleNodeProgram(entry, outfile, options = {}) {
   // Loaded here, not at the top: the fast path (a current bundle) never needs esbuild.
   const { build } = await import('esbuild');
-  const { metafile } = await build({ ...NODE_PROGRAM_BUNDLING, entryPoints: [join(ROOT, entry)], outfile, metafile: true, absWorkingDir: ROOT });
+  const { metafile } = await build({ ...NODE_PROGRAM_BUNDLING, ...options, entryPoints: [join(ROOT, entry)], outfile, metafile: true, absWorkingDir: ROOT });
   return Object.keys(metafile.inputs);
 }
 
@@ -94,9 +102,10 @@ const building = new Map();
  * bundle.
  * @param {string} name
  * @param {string} entry
+ * @param {ProgramOptions} [options]
  * @returns {Promise<string>}
  */
-export function cachedBundle(name, entry) {
+export function cachedBundle(name, entry, options = {}) {
   const ready = currentBundle(name);
   if (ready) return Promise.resolve(ready);
   let pending = building.get(name);
@@ -106,12 +115,28 @@ export function cachedBundle(name, entry) {
       mkdirSync(dir, { recursive: true });
       /** @type {string[]} */
       let inputs = [];
-      await replace(bundle, async (temp) => (inputs = await bundleNodeProgram(entry, temp)));
-      const marks = stampOf([...inputs, BUILD_RULES]);
+      await replace(bundle, async (temp) => (inputs = await bundleNodeProgram(entry, temp, options.build)));
+      const marks = stampOf([...inputs, ...(options.watch ?? []), BUILD_RULES]);
       await replace(stamp, (temp) => writeFileSync(temp, JSON.stringify(marks)));
       return bundle;
     })().finally(() => building.delete(name));
     building.set(name, pending);
   }
   return pending;
+}
+
+/**
+ * Runs a program in this process from its cached bundle, or, when none can be built (no esbuild, a read-only
+ * checkout), from `entry` through tsx's loader: the same program either way, with this process's signals and exit
+ * code, and no relay process.
+ * @param {Promise<string>} bundle
+ * @param {string} entry relative to the project root
+ * @returns {Promise<unknown>}
+ */
+export async function runProgram(bundle, entry) {
+  const built = await bundle.catch(() => undefined);
+  if (built) return import(pathToFileURL(built).href);
+  const { register } = await import('tsx/esm/api');
+  register();
+  return import(pathToFileURL(join(ROOT, entry)).href);
 }

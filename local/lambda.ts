@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { LOCAL_REGION } from './dynamodb-local.ts';
+import { loadHandlerModule } from './handler-modules.ts';
+import { isHandlerModule } from './runtime-bundle.mjs';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Any Lambda handler: event in, result out. */
 export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
@@ -19,9 +25,12 @@ export const invocationMillis = new Map<string, number>();
  */
 export async function importHandler<E, R>(relativePath: string): Promise<LambdaHandler<E, R>> {
   const url = new URL(relativePath, import.meta.url);
+  const path = relative(ROOT, fileURLToPath(url));
+  // npm start's bundle holds the modules this rule names, and no others.
+  if (!isHandlerModule(path)) throw new Error(`${path} is not named as a handler module (local/runtime-bundle.mjs isHandlerModule)`);
   instances += 1;
   url.search = `instance=${instances}`;
-  const module = (await import(url.href)) as { handler: LambdaHandler<E, R> };
+  const module = (await loadHandlerModule(url)) as { handler: LambdaHandler<E, R> };
   return module.handler;
 }
 

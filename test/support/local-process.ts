@@ -13,9 +13,9 @@ export interface Started {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** `npm start` without npm and tsx's relay process in between, so the test's signals reach the runtime itself. */
+/** `npm start` (bin/local.js, from its bundle) without npm in between, so the test's signals reach the runtime itself. */
 export function startLocal(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
+  const child = spawn(process.execPath, ['bin/local.js'], {
     cwd: ROOT,
     env: { ...process.env, FORGEFLOW_DEMO: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
