@@ -67,8 +67,8 @@ export function bindFleetTables(fn: ForgeflowFunction, tables: ForgeflowTables, 
     if (!access) throw new Error(`The fleet opens table ${definition.id}, but lib/fleet-access.ts declares no access level for it`);
     bindTable(fn.function, tables.get(definition), access);
   }
-  // The releaser only reads the job (its task token): GetItem.
-  if (wiring.releaseJobs) bindTable(fn.function, tables.get(JOBS_TABLE), 'read');
+  // The releaser reads the job (its task token) and stops the lost attempt on it: a conditional write of the job item.
+  if (wiring.releaseJobs) bindTable(fn.function, tables.get(JOBS_TABLE), 'readWrite');
 }
 
 /**

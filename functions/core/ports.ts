@@ -28,7 +28,7 @@ export interface JobChange {
 export interface JobPatchChange {
   jobId: string;
   tenantId: string;
-  expected: { status: JobStatus; run: number; attempts: number; slotHeld: boolean; cancelRequested: boolean };
+  expected: { status: JobStatus; run: number; attempts: number; slotHeld: boolean; cancelRequested: boolean; stopRequested?: boolean };
   set: Partial<JobRecord> & { status: JobStatus; updatedAt: string };
   remove: readonly (keyof JobRecord)[];
   event: EventEnvelope;

@@ -9,6 +9,7 @@ import { classLookup, type FleetPorts } from '../core/fleet/fleet.ts';
 import { FleetContext } from '../core/fleet/fleet-context.ts';
 import { WorkerMetricsCollector } from '../core/fleet/metrics-collector.ts';
 import type { MetricsRecorder } from '../core/platform-metrics.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { createDocumentClient } from '../adapters/dynamodb/client.ts';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
@@ -25,6 +26,7 @@ import { createFleet, type Fleet } from '../core/fleet/fleet.ts';
 import type { WorkerProvider } from '../core/fleet/ports.ts';
 import { EC2_RATE_LIMITS } from '../core/fleet/ec2-rate-limits.ts';
 import { systemClock } from '../core/ports.ts';
+import { SagaService } from '../core/saga.ts';
 import { JOB_SAGA, PROVISION_WORKER } from '../declarations/statemachines.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, WORKERS_TABLE } from '../declarations/tables.ts';
 import { validateWorkerClasses, WORKER_CLASS_DEFINITIONS, workerClassNamed } from '../declarations/worker-classes.ts';
@@ -128,10 +130,14 @@ function queueUrls(env: NodeJS.ProcessEnv): (envVar: string) => string {
 }
 
 function jobReleaser(tableName: (t: typeof JOBS_TABLE) => string, sfn: LazySfn, env: NodeJS.ProcessEnv): SagaJobReleaser {
-  const sagaArn = readStateMachineArn(JOB_SAGA, env);
-  // Only `get` is used: the outbox and counters names are never written through this store.
-  const jobs = new DynamoJobStore(createDocumentClient(), { jobs: tableName(JOBS_TABLE), outbox: '', counters: '' });
-  return new SagaJobReleaser(jobs, new SagaControl(sfn, sagaArn));
+  return jobReleaserOn(createDocumentClient(), tableName(JOBS_TABLE), new SagaControl(sfn, readStateMachineArn(JOB_SAGA, env)));
+}
+
+/** The job releaser (here and on the local runtime) over the jobs table alone: a release writes only the job item. */
+export function jobReleaserOn(client: DynamoDBDocumentClient, jobsTable: string, saga: SagaControl): SagaJobReleaser {
+  // The outbox and counters names are never used: stopLostAttempt's write has no event and no slot.
+  const store = new DynamoJobStore(client, { jobs: jobsTable, outbox: '', counters: '' });
+  return new SagaJobReleaser(new SagaService({ store, clock: systemClock }), saga);
 }
 
 /**

@@ -5,7 +5,6 @@ import { createDocumentClient } from '../../functions/adapters/dynamodb/client.t
 import { DynamoJobStore } from '../../functions/adapters/dynamodb/job-store.ts';
 import { DynamoWorkerStore } from '../../functions/adapters/dynamodb/worker-store.ts';
 import { SqsQueueDepth } from '../../functions/adapters/sqs/queue-depth.ts';
-import { SagaJobReleaser } from '../../functions/adapters/stepfunctions/job-releaser.ts';
 import { StepFunctionsProvisioningRunner } from '../../functions/adapters/stepfunctions/provisioning-runner.ts';
 import { SagaControl } from '../../functions/adapters/stepfunctions/saga-control.ts';
 import { createFleet, type Fleet } from '../../functions/core/fleet/fleet.ts';
@@ -21,6 +20,7 @@ import { WORKER_CONTROL_TIMEOUT_SECONDS } from '../../functions/declarations/wor
 import { createScalerHandler } from '../../functions/fleet/scaler-handler.ts';
 import { createProvisionSteps } from '../../functions/fleet/steps.ts';
 import { createWorkerControl } from '../../functions/fleet/worker-control.ts';
+import { jobReleaserOn } from '../../functions/fleet/wiring.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalCredentials } from '../dynamodb-local.ts';
 import { invoker } from '../lambda.ts';
 import type { EventBackbone } from '../event-backbone.ts';
@@ -110,7 +110,7 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
       // Nothing collects EMF here: GET /metrics reads the fleet from the store at each scrape.
       recordMetric: () => undefined,
     },
-    releaser: new SagaJobReleaser(new DynamoJobStore(client, { jobs: localTableName(JOBS_TABLE), outbox: '', counters: '' }), new SagaControl(sfn, options.saga.stateMachineArn)),
+    releaser: jobReleaserOn(client, localTableName(JOBS_TABLE), new SagaControl(sfn, options.saga.stateMachineArn)),
     log,
   });
   options.saga.bindProvisionSteps(createProvisionSteps(fleet));

@@ -220,7 +220,8 @@ describe('DynamoDB permissions', () => {
       [TENANTS_TABLE, sorted([...READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'])],
     ],
     // The fleet's store and job releaser, a worker's history (Query on the outbox), the tenant's request bucket.
-    workersApi: [...FLEET.filter(([t]) => t !== OUTBOX_TABLE), [OUTBOX_TABLE, sorted([...READ, ...PUT])], [JOBS_TABLE, READ]],
+    // Releases a force-removed worker's jobs, as the reaper does (below).
+    workersApi: [...FLEET.filter(([t]) => t !== OUTBOX_TABLE), [OUTBOX_TABLE, sorted([...READ, ...PUT])], [JOBS_TABLE, READ_WRITE]],
     // It calls nothing: the description is built from the routes' code.
     openApi: [],
     // Appends the events job writes carry to the outbox, 25 at a time.
@@ -255,7 +256,8 @@ describe('DynamoDB permissions', () => {
       [COUNTERS_TABLE, ['dynamodb:ConditionCheckItem']],
       [WAITING_JOBS_TABLE, PUT],
     ],
-    ...Object.fromEntries(FLEET_NAMES.map((name) => [name, name === 'reaper' ? [...FLEET, [JOBS_TABLE, READ]] : FLEET])),
+    // The reaper releases a lost worker's jobs: it stops each attempt on the job item before failing its task.
+    ...Object.fromEntries(FLEET_NAMES.map((name) => [name, name === 'reaper' ? [...FLEET, [JOBS_TABLE, READ_WRITE]] : FLEET])),
     // Queries workers and updates their metric blocks (never creates or replaces one); appends their events.
     metricsCollector: [
       [WORKERS_TABLE, sorted([...READ, 'dynamodb:UpdateItem'])],

@@ -8,7 +8,7 @@ const quiet = { warn: () => {}, error: () => {} };
 /** The saga's answer to a start report: the job as recordRunning leaves it. */
 const jobsAnswering = (job: (report: WorkerReport) => Partial<JobRecord>): JobStarts & { reports: WorkerReport[] } => {
   const reports: WorkerReport[] = [];
-  return { reports, recordRunning: async (report) => (reports.push(report), { run: report.run, attempts: report.attempt, taskToken: report.taskToken, status: 'RUNNING', cancelRequested: false, ...job(report) } as JobRecord) };
+  return { reports, recordRunning: async (report) => (reports.push(report), { run: report.run, attempts: report.attempt, taskToken: report.taskToken, workerId: report.workerId, status: 'RUNNING', cancelRequested: false, ...job(report) } as JobRecord) };
 };
 
 describe('worker-control: the agents’ only way into the control plane', () => {
@@ -49,6 +49,8 @@ describe('worker-control: the agents’ only way into the control plane', () => 
     expect(await verdict(() => ({ status: 'SUCCEEDED' }))).toEqual({ ok: true, verdict: 'over' });
     // Another agent took the reappeared message and recorded its own token: this one must not run it.
     expect(await verdict(() => ({ taskToken: 'token-2' }))).toEqual({ ok: true, verdict: 'over' });
+    // The attempt was stopped while its worker was removed: it stays on that worker, and nobody runs it.
+    expect(await verdict(() => ({ workerId: 'w-01m8nrv99xatwktdbcaaanvhjc', stopRequested: true }))).toEqual({ ok: true, verdict: 'over' });
     expect(await verdict(() => ({}), { ...report, workerId: 'w-01m8nrv99xatwktdbcaaanvhjb' })).toMatchObject({ ok: false, code: 'IDENTITY_REJECTED', retryable: false });
     expect(await verdict(() => ({}), { ...report, taskToken: '' })).toMatchObject({ ok: false, code: 'INVALID_REQUEST' });
   });

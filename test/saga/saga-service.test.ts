@@ -6,6 +6,7 @@ import { JobNotClaimableError, NoCapacityError } from '../../functions/core/saga
 import type { WorkerReport } from '../../functions/core/saga-messages.ts';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { claimSpec } from '../../functions/core/claim-spec.ts';
+import { decideStart } from '../../functions/core/attempt-start.ts';
 import { createSagaTestbed } from './harness.ts';
 
 type Testbed = Awaited<ReturnType<typeof createSagaTestbed>>;
@@ -145,6 +146,53 @@ describe('Class: SagaService', () => {
     expect(takeover).toMatchObject({ status: 'RUNNING', workerId: 'w2', taskToken: 'token-w2-1' });
     expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobRunning', 'JobRunning']);
     expect(toJobResource(await rig.job(jobId))).not.toHaveProperty('taskToken');
+  });
+
+  it("stops a removed worker's attempt so that no agent starts it after; a takeover that came first keeps it", async () => {
+    const rig = testbed.rig();
+    const [lost, takenOver] = [await rig.submit(), await rig.submit()];
+    for (const jobId of [lost, takenOver]) {
+      await rig.saga.claim({ jobId, run: 1 });
+      await rig.saga.recordRunning(started(jobId));
+    }
+
+    // w1 was removed: its attempt is stopped, and answered again to a release that retries.
+    expect(await rig.saga.stopLostAttempt(lost, 'w1')).toEqual({ attempts: 1, taskToken: 'token-w1-1' });
+    expect(await rig.saga.stopLostAttempt(lost, 'w1')).toEqual({ attempts: 1, taskToken: 'token-w1-1' });
+    // Its message reappears to w2, whose start comes too late: the command must not run.
+    expect(await decideStart(rig.saga, started(lost, 1, 'w2'))).toBe('over');
+    expect(await rig.job(lost)).toMatchObject({ status: 'RUNNING', workerId: 'w1', stopRequested: true });
+
+    // w2 took the other job over before the release: the release leaves it to w2.
+    expect(await decideStart(rig.saga, started(takenOver, 1, 'w2'))).toBe('proceed');
+    expect(await rig.saga.stopLostAttempt(takenOver, 'w1')).toBeUndefined();
+    expect(await rig.job(takenOver)).toMatchObject({ status: 'RUNNING', workerId: 'w2' });
+    expect(await rig.job(takenOver)).not.toHaveProperty('stopRequested');
+    expect(await rig.saga.stopLostAttempt('job_00000000000000000000000000000000', 'w1')).toBeUndefined();
+  });
+
+  it('lets exactly one of a release and a takeover happening at once win, job after job', async () => {
+    const rig = testbed.rig();
+    // As many as the tenant's slots allow.
+    const jobIds = await Promise.all(Array.from({ length: 5 }, () => rig.submit()));
+    for (const jobId of jobIds) {
+      await rig.saga.claim({ jobId, run: 1 });
+      await rig.saga.recordRunning(started(jobId));
+    }
+    const outcomes = await Promise.all(jobIds.map(async (jobId) => Promise.all([rig.saga.stopLostAttempt(jobId, 'w1'), decideStart(rig.saga, started(jobId, 1, 'w2'))])));
+    // Released: the takeover must not run the command. Not released: the takeover holds the attempt.
+    for (const [released, verdict] of outcomes) expect(verdict).toBe(released ? 'over' : 'proceed');
+  });
+
+  it('does not start an attempt a compensation stopped while it waited in the queue, even from the facts', async () => {
+    const rig = testbed.rig();
+    const jobId = await rig.submit();
+    const { facts } = await rig.saga.claim({ jobId, run: 1 });
+    await rig.saga.stopWorkerProcess({ jobId, run: 1 });
+
+    expect(await decideStart(rig.saga, { ...started(jobId), facts })).toBe('over');
+    expect(await rig.job(jobId)).toMatchObject({ status: 'DISPATCHED', stopRequested: true });
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched']);
   });
 
   it('records success once and frees the slot in the same commit', async () => {

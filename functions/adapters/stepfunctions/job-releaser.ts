@@ -1,25 +1,23 @@
 import type { JobReleaser } from '../../core/fleet/ports.ts';
-import type { JobStore } from '../../core/ports.ts';
-import { JobStatus } from '../../core/job-status.ts';
+import type { SagaService } from '../../core/saga.ts';
 import type { SagaControl } from './saga-control.ts';
 
 /**
  * Hands the jobs of a removed worker back to their sagas at once: each task is failed with WORKER_LOST, so the
- * saga retries the job under its policy instead of waiting for the dispatch message's visibility to lapse. Only
- * jobs still recorded on that worker are touched; a job that moved on is left alone.
+ * saga retries the job under its policy instead of waiting for the dispatch message's visibility to lapse. Each
+ * attempt is first stopped on the job, on condition that this worker still holds it (SagaService.stopLostAttempt):
+ * a job that moved on, to another agent that took its reappeared message or to its end, is left alone.
  */
 export class SagaJobReleaser implements JobReleaser {
   constructor(
-    private readonly jobs: Pick<JobStore, 'get'>,
+    private readonly jobs: Pick<SagaService, 'stopLostAttempt'>,
     private readonly saga: Pick<SagaControl, 'failTask'>,
   ) {}
 
   async releaseJobs(workerId: string, jobIds: readonly string[]): Promise<void> {
     for (const jobId of jobIds) {
-      const job = await this.jobs.get(jobId);
-      const held = job && job.workerId === workerId && (job.status === JobStatus.DISPATCHED || job.status === JobStatus.RUNNING) && job.taskToken;
-      if (!held) continue;
-      await this.saga.failTask(job.taskToken!, 'WORKER_LOST', { message: `Worker ${workerId} was removed while it ran attempt ${job.attempts}`, workerId });
+      const lost = await this.jobs.stopLostAttempt(jobId, workerId);
+      if (lost) await this.saga.failTask(lost.taskToken, 'WORKER_LOST', { message: `Worker ${workerId} was removed while it ran attempt ${lost.attempts}`, workerId });
     }
   }
 }
