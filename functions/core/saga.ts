@@ -201,7 +201,7 @@ export class SagaService {
     // A late report of an earlier attempt or an ended attempt changes nothing.
     if (job.run !== report.run || job.attempts !== report.attempt || !holdsWorker(job)) return job;
     if (job.status === RUNNING && job.workerId === report.workerId && job.taskToken === report.taskToken) return job;
-    // Stopped (a compensation, or the release of a removed worker's jobs): no agent may start the attempt now.
+    // Stopped (a compensation, or the release of a removed worker's jobs, core/lost-attempt.ts): no agent starts it.
     if (job.stopRequested) return job;
     // Cancelled before it started: the command never runs (the agent fails the task), so RUNNING would be untrue.
     if (job.cancelRequested && job.status === DISPATCHED) return job;
@@ -310,34 +310,6 @@ export class SagaService {
       await this.deps.store.commitBookkeeping({ job: next, expected: { status: job.status, version: job.version } });
       return { compensation: 'StopWorkerProcess', applied: true };
     });
-  }
-
-  /**
-   * A removed worker's attempt, stopped on the job before its task is failed (the fleet's job releaser): marked
-   * `stopRequested`, as StopWorkerProcess marks it, on condition that `workerId` still holds it. Answers the attempt
-   * and its task token to fail, or undefined when the job moved on: another agent took the attempt over (its message
-   * reappeared after the worker died), or the attempt ended. The mark and an agent's start are conditional writes on
-   * the job, so one of them comes first: a start after the mark is refused (recordRunning), and a mark after a start
-   * finds another worker. Without it, the release could fail a task that a live agent had just started, and the saga
-   * ran the job again after that agent finished it.
-   */
-  async stopLostAttempt(jobId: string, workerId: string): Promise<{ attempts: number; taskToken: string } | undefined> {
-    const known = await this.deps.store.get(jobId);
-    if (!known) return undefined;
-    return this.mutate(
-      jobId,
-      notFound(jobId),
-      async (job) => {
-        if (job.workerId !== workerId || !holdsWorker(job) || !job.taskToken) return undefined;
-        // Marked already (an earlier release whose SendTaskFailure failed): the token is answered again.
-        if (!job.stopRequested) {
-          const { next } = this.next({ jobId, run: job.run }, job, { stopRequested: true });
-          await this.deps.store.commitBookkeeping({ job: next, expected: { status: job.status, version: job.version } });
-        }
-        return { attempts: job.attempts, taskToken: job.taskToken };
-      },
-      known,
-    );
   }
 
   /** Undoes ClaimJob: gives the tenant's slot back, clearing `slotHeld` in the same transaction. */

@@ -26,7 +26,7 @@ import { createFleet, type Fleet } from '../core/fleet/fleet.ts';
 import type { WorkerProvider } from '../core/fleet/ports.ts';
 import { EC2_RATE_LIMITS } from '../core/fleet/ec2-rate-limits.ts';
 import { systemClock } from '../core/ports.ts';
-import { SagaService } from '../core/saga.ts';
+import { stopLostAttempt } from '../core/lost-attempt.ts';
 import { JOB_SAGA, PROVISION_WORKER } from '../declarations/statemachines.ts';
 import { COUNTERS_TABLE, JOBS_TABLE, OUTBOX_TABLE, WORKERS_TABLE } from '../declarations/tables.ts';
 import { validateWorkerClasses, WORKER_CLASS_DEFINITIONS, workerClassNamed } from '../declarations/worker-classes.ts';
@@ -137,7 +137,7 @@ function jobReleaser(tableName: (t: typeof JOBS_TABLE) => string, sfn: LazySfn, 
 export function jobReleaserOn(client: DynamoDBDocumentClient, jobsTable: string, saga: SagaControl): SagaJobReleaser {
   // The outbox and counters names are never used: stopLostAttempt's write has no event and no slot.
   const store = new DynamoJobStore(client, { jobs: jobsTable, outbox: '', counters: '' });
-  return new SagaJobReleaser(new SagaService({ store, clock: systemClock }), saga);
+  return new SagaJobReleaser((jobId, workerId) => stopLostAttempt({ store, clock: systemClock }, jobId, workerId), saga);
 }
 
 /**

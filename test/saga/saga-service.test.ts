@@ -7,6 +7,8 @@ import type { WorkerReport } from '../../functions/core/saga-messages.ts';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { claimSpec } from '../../functions/core/claim-spec.ts';
 import { decideStart } from '../../functions/core/attempt-start.ts';
+import { stopLostAttempt } from '../../functions/core/lost-attempt.ts';
+import { systemClock } from '../../functions/core/ports.ts';
 import { createSagaTestbed } from './harness.ts';
 
 type Testbed = Awaited<ReturnType<typeof createSagaTestbed>>;
@@ -19,6 +21,8 @@ describe('Class: SagaService', () => {
     testbed = await createSagaTestbed();
   });
 
+  /** The fleet's release of worker w1's attempt (core/lost-attempt.ts), as the reaper makes it. */
+  const releaseFromW1 = (jobId: string) => stopLostAttempt({ store: testbed.store, clock: systemClock }, jobId, 'w1');
   const started = (jobId: string, attempt = 1, workerId = 'w1'): WorkerReport => ({
     type: 'started', jobId, run: 1, attempt, workerId, startedAt: new Date().toISOString(), taskToken: `token-${workerId}-${attempt}`,
   });
@@ -157,18 +161,18 @@ describe('Class: SagaService', () => {
     }
 
     // w1 was removed: its attempt is stopped, and answered again to a release that retries.
-    expect(await rig.saga.stopLostAttempt(lost, 'w1')).toEqual({ attempts: 1, taskToken: 'token-w1-1' });
-    expect(await rig.saga.stopLostAttempt(lost, 'w1')).toEqual({ attempts: 1, taskToken: 'token-w1-1' });
+    expect(await releaseFromW1(lost)).toEqual({ attempts: 1, taskToken: 'token-w1-1' });
+    expect(await releaseFromW1(lost)).toEqual({ attempts: 1, taskToken: 'token-w1-1' });
     // Its message reappears to w2, whose start comes too late: the command must not run.
     expect(await decideStart(rig.saga, started(lost, 1, 'w2'))).toBe('over');
     expect(await rig.job(lost)).toMatchObject({ status: 'RUNNING', workerId: 'w1', stopRequested: true });
 
     // w2 took the other job over before the release: the release leaves it to w2.
     expect(await decideStart(rig.saga, started(takenOver, 1, 'w2'))).toBe('proceed');
-    expect(await rig.saga.stopLostAttempt(takenOver, 'w1')).toBeUndefined();
+    expect(await releaseFromW1(takenOver)).toBeUndefined();
     expect(await rig.job(takenOver)).toMatchObject({ status: 'RUNNING', workerId: 'w2' });
     expect(await rig.job(takenOver)).not.toHaveProperty('stopRequested');
-    expect(await rig.saga.stopLostAttempt('job_00000000000000000000000000000000', 'w1')).toBeUndefined();
+    expect(await releaseFromW1('job_00000000000000000000000000000000')).toBeUndefined();
   });
 
   it('lets exactly one of a release and a takeover happening at once win, job after job', async () => {
@@ -179,7 +183,7 @@ describe('Class: SagaService', () => {
       await rig.saga.claim({ jobId, run: 1 });
       await rig.saga.recordRunning(started(jobId));
     }
-    const outcomes = await Promise.all(jobIds.map(async (jobId) => Promise.all([rig.saga.stopLostAttempt(jobId, 'w1'), decideStart(rig.saga, started(jobId, 1, 'w2'))])));
+    const outcomes = await Promise.all(jobIds.map(async (jobId) => Promise.all([releaseFromW1(jobId), decideStart(rig.saga, started(jobId, 1, 'w2'))])));
     // Released: the takeover must not run the command. Not released: the takeover holds the attempt.
     for (const [released, verdict] of outcomes) expect(verdict).toBe(released ? 'over' : 'proceed');
   });

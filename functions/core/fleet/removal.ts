@@ -81,8 +81,10 @@ export class WorkerRemoval {
     try {
       await this.deps.releaser.releaseJobs(worker.workerId, worker.runningJobIds);
     } catch (error) {
-      // Not fatal: the jobs' dispatch messages reappear when their visibility lapses, and another worker takes them.
-      this.deps.log?.('releasing the jobs of a removed worker failed; they come back by visibility timeout', { workerId: worker.workerId, error: (error as Error).message });
+      // Not fatal. A job not yet stopped comes back when its message's visibility lapses and another worker takes it.
+      // One stopped but whose task could not be failed is refused to every agent (core/lost-attempt.ts): its
+      // saga fails it at the dispatch timeout, and the reconciler's sweep is the backstop.
+      this.deps.log?.('releasing the jobs of a removed worker failed; they come back by visibility or dispatch timeout', { workerId: worker.workerId, error: (error as Error).message });
     }
   }
 }
