@@ -27,16 +27,19 @@ export const BENCH_FLEET = { agents: 2, slotsPerAgent: 4 } as const;
 export const BULLMQ_CONCURRENCY = BENCH_FLEET.agents * BENCH_FLEET.slotsPerAgent;
 
 /**
- * A local runtime as the jobs bench runs one. Fault proxies that fail nothing (rate 0) count every call of handlers
- * and agents on the wire. One tenant submits every job: its slot limit (20 held jobs by default) would park most of
- * the burst, and parking (a transaction, a wake-up, a claim that may lose to a newer run and park again) is a
- * tenant's fairness cap, not the pipeline this measures. BullMQ has no such cap either. Worker metrics are priced per
- * worker per month (docs/pricing.md), not per job: one collection at start, no more.
+ * A local runtime as the jobs bench runs one. With `countCalls`, fault proxies that fail nothing (rate 0) count every
+ * call of handlers and agents on the wire. They are the bench's instrument, not the platform's: their hop costs the
+ * runtime's process 3 to 4 ms of its 22 to 26 ms of CPU a job (measured warm), so the rounds against BullMQ run
+ * without them, as `npm start` does. One tenant submits every job: its slot limit (20 held jobs by default) would
+ * park most of the burst, and parking (a transaction, a wake-up, a claim that may lose to a newer run and park again)
+ * is a tenant's fairness cap, not the pipeline this measures. BullMQ has no such cap either. Worker metrics are
+ * priced per worker per month (docs/pricing.md), not per job: one collection at start, no more.
  */
-export function startBenchRuntime(options: { home: string; jobs: number; inMemoryTables: boolean }) {
+export function startBenchRuntime(options: { home: string; jobs: number; inMemoryTables: boolean; countCalls: boolean }) {
   const { agents, slotsPerAgent } = BENCH_FLEET;
   const fleet = { collectIntervalMs: 3_600_000, maxWorkers: agents };
-  return startLocalRuntime({ home: options.home, port: 0, log: () => {}, inMemoryTables: options.inMemoryTables, workers: agents, workerConcurrency: slotsPerAgent, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, tenantSlotLimit: options.jobs, fleet, faults: { rate: 0 } });
+  const counting = options.countCalls ? { faults: { rate: 0 } } : {};
+  return startLocalRuntime({ home: options.home, port: 0, log: () => {}, inMemoryTables: options.inMemoryTables, workers: agents, workerConcurrency: slotsPerAgent, tenantRateLimit: LOAD_TEST_TENANT_RATE_LIMIT, tenantSlotLimit: options.jobs, fleet, ...counting });
 }
 
 /**
@@ -75,16 +78,13 @@ export async function waitForEnds(runtime: LocalRuntime, jobs: number, pollMs = 
 /**
  * `batch`: jobs per submit request; 1 (the default) sends each alone. `inMemoryTables`: DynamoDB Local without its disk,
  * as the BullMQ side's Redis runs without persistence; by default the tables are on disk, as `npm start` keeps them.
+ * `countCalls` (default true): count the calls on the wire and price them (`calls`); false measures the pace alone.
  */
-export async function benchEndToEnd(options: { jobs: number; inFlight?: number; batch?: number; inMemoryTables?: boolean }) {
+export async function benchEndToEnd(options: { jobs: number; inFlight?: number; batch?: number; inMemoryTables?: boolean; countCalls?: boolean }) {
   const home = mkdtempSync(join(tmpdir(), 'ff-bench-e2e-'));
-  const runtime = await startBenchRuntime({ home, jobs: options.jobs, inMemoryTables: options.inMemoryTables ?? false });
-  const wireBefore = runtime.faults!.operations();
-  const tablesBefore = runtime.faults!.dynamoDbTables();
-  invocationCounts.clear();
-  invocationMillis.clear();
-  runtime.backbone.sqs.requestCounts.clear();
-  const publishedBefore = runtime.backbone.bus.published;
+  const countCalls = options.countCalls ?? true;
+  const runtime = await startBenchRuntime({ home, jobs: options.jobs, inMemoryTables: options.inMemoryTables ?? false, countCalls });
+  const counter = countCalls ? startCounting(runtime) : undefined;
   try {
     const headers = { authorization: `Bearer ${runtime.tokens.user}` };
     const submitStarted = performance.now();
@@ -94,38 +94,12 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number; 
     const submitSeconds = (performance.now() - submitStarted) / 1000;
     await waitForEnds(runtime, options.jobs);
     // Before the bench reads every job back: those reads are its own, not the platform's work per job.
-    const wireAfter = runtime.faults!.operations();
-    const tablesAfter = runtime.faults!.dynamoDbTables();
-    const sqsAfter = new Map(runtime.backbone.sqs.requestCounts);
+    const counted = counter?.stop();
     const jobs = await Promise.all(ids.map(async (id) => (await (await fetch(`${runtime.url}/v1/jobs/${id}`, { headers })).json()) as JobView));
     const succeeded = jobs.filter((j) => j.status === 'SUCCEEDED');
     const latencies = succeeded.map((j) => Date.parse(j.updatedAt) - Date.parse(j.createdAt));
     const first = Math.min(...jobs.map((j) => Date.parse(j.createdAt)));
     const last = Math.max(...succeeded.map((j) => Date.parse(j.updatedAt)));
-    const transitions = ids.reduce((sum, id) => sum + runtime.saga.engine.history(executionArnOf(runtime.saga.stateMachineArn, sagaExecutionName(id, 1))).transitions, 0);
-
-    // Items per state change, from the outbox rows the run wrote (each row is one transaction).
-    const outbox = await createDocumentClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials: runtime.credentials })
-      .send(new ScanCommand({ TableName: localTableName(OUTBOX_TABLE), Select: 'COUNT' }));
-    const stateChanges = (outbox.Count ?? 0) / options.jobs;
-    const lambdaRequests = [...invocationCounts.values()].reduce((a, b) => a + b, 0);
-    const gbSeconds = ([...invocationMillis.values()].reduce((a, b) => a + b, 0) / 1000) * 0.5;
-    const sqsRequests = [...sqsAfter.values()].reduce((a, b) => a + b, 0);
-    const events = runtime.backbone.bus.published - publishedBefore;
-    const wire = splitStreamReads(callsOnTheWire(wireBefore, wireAfter));
-    // Every SQS request, the consumers' pollers (Lambda's event source mappings in AWS) and the bus's deliveries
-    // included, as the local SQS saw them: the proxy only sees the handlers' and agents' own calls.
-    wire.sqs = Object.fromEntries([...sqsAfter].map(([action, calls]) => [action, { calls, items: calls }]));
-    const { wru, rru } = capacityUnits(wire.dynamodb ?? {});
-    const per1000 = (count: number) => (count / options.jobs) * 1000;
-    const cost = {
-      stepFunctions: per1000(transitions) * PRICE.transition,
-      lambda: per1000(lambdaRequests) * PRICE.lambdaRequest + per1000(gbSeconds) * PRICE.lambdaGbSecond,
-      apiGateway: per1000(requests) * PRICE.apiRequest,
-      eventBridge: per1000(events) * PRICE.event,
-      sqs: per1000(sqsRequests) * PRICE.sqsRequest,
-      dynamodb: per1000(wru) * PRICE.wru + per1000(rru) * PRICE.rru,
-    };
     return {
       jobs: options.jobs,
       batch,
@@ -135,23 +109,72 @@ export async function benchEndToEnd(options: { jobs: number; inFlight?: number; 
       jobsPerSecond: round(succeeded.length / ((last - first) / 1000)),
       p50Ms: round(percentile(latencies, 50)),
       p99Ms: round(percentile(latencies, 99)),
-      transitionsPerJob: round(transitions / options.jobs, 2),
-      stateChangesPerJob: round(stateChanges, 2),
-      callsPerJob: { lambda: round(lambdaRequests / options.jobs, 2), sqs: round(sqsRequests / options.jobs, 2), events: round(events / options.jobs, 2) },
-      dynamoDbTablesPerJob: Object.fromEntries(
-        Object.entries(tablesAfter)
-          .map(([key, calls]) => [key, round((calls - (tablesBefore[key] ?? 0)) / options.jobs, 2)] as const)
-          .filter(([, perJob]) => perJob >= 0.05)
-          .sort((a, b) => b[1] - a[1]),
-      ),
-      wirePerJob: Object.fromEntries(Object.entries(wire).map(([service, ops]) => [service, Object.fromEntries(Object.entries(ops).map(([op, c]) => [op, round(c.calls / options.jobs, 2)]))])),
-      costPer1000Jobs: Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, round(v, 5)])),
-      totalPer1000Jobs: round(Object.values(cost).reduce((a, b) => a + b, 0), 4),
+      ...(counted ? { calls: await pricedCalls(runtime, counted, { ids, requests }) } : {}),
     };
   } finally {
     await runtime.stop();
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** Zeroes the runtime's counters; `stop` reads what the run called since, before the bench's own reads. */
+function startCounting(runtime: LocalRuntime) {
+  const wireBefore = runtime.faults!.operations();
+  const tablesBefore = runtime.faults!.dynamoDbTables();
+  invocationCounts.clear();
+  invocationMillis.clear();
+  runtime.backbone.sqs.requestCounts.clear();
+  const publishedBefore = runtime.backbone.bus.published;
+  return {
+    stop: () => ({
+      wire: callsOnTheWire(wireBefore, runtime.faults!.operations()),
+      tables: Object.entries(runtime.faults!.dynamoDbTables()).map(([key, calls]) => [key, calls - (tablesBefore[key] ?? 0)] as const),
+      sqs: new Map(runtime.backbone.sqs.requestCounts),
+      lambdaRequests: [...invocationCounts.values()].reduce((a, b) => a + b, 0),
+      lambdaMillis: [...invocationMillis.values()].reduce((a, b) => a + b, 0),
+      events: runtime.backbone.bus.published - publishedBefore,
+    }),
+  };
+}
+
+/** Calls per job per service, and what they cost at list prices per 1,000 jobs. */
+async function pricedCalls(runtime: LocalRuntime, counted: ReturnType<ReturnType<typeof startCounting>['stop']>, run: { ids: string[]; requests: number }) {
+  const jobCount = run.ids.length;
+  const transitions = run.ids.reduce((sum, id) => sum + runtime.saga.engine.history(executionArnOf(runtime.saga.stateMachineArn, sagaExecutionName(id, 1))).transitions, 0);
+  // Items per state change, from the outbox rows the run wrote (each row is one transaction).
+  const outbox = await createDocumentClient({ endpoint: runtime.dynamoDbEndpoint, region: LOCAL_REGION, credentials: runtime.credentials })
+    .send(new ScanCommand({ TableName: localTableName(OUTBOX_TABLE), Select: 'COUNT' }));
+  const gbSeconds = (counted.lambdaMillis / 1000) * 0.5;
+  const sqsRequests = [...counted.sqs.values()].reduce((a, b) => a + b, 0);
+  const wire = splitStreamReads(counted.wire);
+  // Every SQS request, the consumers' pollers (Lambda's event source mappings in AWS) and the bus's deliveries
+  // included, as the local SQS saw them: the proxy only sees the handlers' and agents' own calls.
+  wire.sqs = Object.fromEntries([...counted.sqs].map(([action, calls]) => [action, { calls, items: calls }]));
+  const { wru, rru } = capacityUnits(wire.dynamodb ?? {});
+  const per1000 = (count: number) => (count / jobCount) * 1000;
+  const cost = {
+    stepFunctions: per1000(transitions) * PRICE.transition,
+    lambda: per1000(counted.lambdaRequests) * PRICE.lambdaRequest + per1000(gbSeconds) * PRICE.lambdaGbSecond,
+    apiGateway: per1000(run.requests) * PRICE.apiRequest,
+    eventBridge: per1000(counted.events) * PRICE.event,
+    sqs: per1000(sqsRequests) * PRICE.sqsRequest,
+    dynamodb: per1000(wru) * PRICE.wru + per1000(rru) * PRICE.rru,
+  };
+  const perJob = (count: number) => round(count / jobCount, 2);
+  return {
+    transitionsPerJob: perJob(transitions),
+    stateChangesPerJob: perJob(outbox.Count ?? 0),
+    callsPerJob: { lambda: perJob(counted.lambdaRequests), sqs: perJob(sqsRequests), events: perJob(counted.events) },
+    dynamoDbTablesPerJob: Object.fromEntries(
+      counted.tables
+        .map(([key, calls]) => [key, perJob(calls)] as const)
+        .filter(([, calls]) => calls >= 0.05)
+        .sort((a, b) => b[1] - a[1]),
+    ),
+    wirePerJob: Object.fromEntries(Object.entries(wire).map(([service, ops]) => [service, Object.fromEntries(Object.entries(ops).map(([op, c]) => [op, perJob(c.calls)]))])),
+    costPer1000Jobs: Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, round(v, 5)])),
+    totalPer1000Jobs: round(Object.values(cost).reduce((a, b) => a + b, 0), 4),
+  };
 }
 
 async function submitOne(url: string, headers: Record<string, string>): Promise<string> {
@@ -210,17 +233,21 @@ function capacityUnits(dynamodb: Record<string, { calls: number; items: number }
 export function printEndToEnd(r: Awaited<ReturnType<typeof benchEndToEnd>>): void {
   console.log(`submit only (API + commit)   ${r.submitPerSecond} jobs/s  (${r.batch === 1 ? 'each job alone' : `${r.batch} jobs per request`}, while the jobs run; tables ${r.inMemoryTables ? 'in memory' : 'on disk'})`);
   console.log(`submit → SUCCEEDED           ${r.jobsPerSecond} jobs/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  (${r.succeeded}/${r.jobs} succeeded)`);
-  console.log(`state transitions per job    ${r.transitionsPerJob} (Step Functions), ${r.stateChangesPerJob} job state changes`);
-  console.log(`calls per job                lambda ${r.callsPerJob.lambda}, sqs ${r.callsPerJob.sqs}, events ${r.callsPerJob.events}`);
-  for (const [service, ops] of Object.entries(r.wirePerJob)) {
+  if (r.calls) printCalls(r.calls);
+}
+
+function printCalls(calls: Awaited<ReturnType<typeof pricedCalls>>): void {
+  console.log(`state transitions per job    ${calls.transitionsPerJob} (Step Functions), ${calls.stateChangesPerJob} job state changes`);
+  console.log(`calls per job                lambda ${calls.callsPerJob.lambda}, sqs ${calls.callsPerJob.sqs}, events ${calls.callsPerJob.events}`);
+  for (const [service, ops] of Object.entries(calls.wirePerJob)) {
     const total = round(Object.entries(ops).filter(([op]) => !isLongPoll(op)).reduce((sum, [, c]) => sum + c, 0), 2);
     const each = Object.entries(ops).filter(([, c]) => c > 0).map(([op, c]) => `${op} ${c}`).join(', ');
     const note = service === 'sqs' ? ' (long polls apart)' : service === 'dynamodb-streams' ? " (the relay's event source mapping in AWS: free)" : '';
     console.log(`  on the wire, ${service.padEnd(16)} ${total} per job${note}: ${each}`);
   }
-  const byTable = Object.entries(r.dynamoDbTablesPerJob).map(([key, perJob]) => `${key.replaceAll('forgeflow-', '')} ${perJob}`);
+  const byTable = Object.entries(calls.dynamoDbTablesPerJob).map(([key, perJob]) => `${key.replaceAll('forgeflow-', '')} ${perJob}`);
   console.log(`  dynamodb by table          ${byTable.join(', ')}`);
-  console.log(`AWS cost per 1,000 jobs      $${r.totalPer1000Jobs} (EC2 excluded; docs/pricing.md): ${JSON.stringify(r.costPer1000Jobs)}`);
+  console.log(`AWS cost per 1,000 jobs      $${calls.totalPer1000Jobs} (EC2 excluded; docs/pricing.md): ${JSON.stringify(calls.costPer1000Jobs)}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -69,7 +69,7 @@ const kindOf = (command: string) => (command.includes('DynamoDBLocal') ? 'Dynamo
  */
 export async function benchProfile(options: { warmUpJobs: number; jobs: number }): Promise<ProfileReport> {
   const home = mkdtempSync(join(tmpdir(), 'ff-bench-profile-'));
-  const runtime = await startBenchRuntime({ home, jobs: Math.max(options.warmUpJobs, options.jobs), inMemoryTables: true });
+  const runtime = await startBenchRuntime({ home, jobs: Math.max(options.warmUpJobs, options.jobs), inMemoryTables: true, countCalls: false });
   try {
     // Submitted as the jobs section submits its run against BullMQ: in batches of 25, in memory.
     const runRound = async (jobs: number, endedBefore: number) => {

@@ -16,7 +16,7 @@ import { startJsonProtocolServer, type JsonProtocolServer, type Operation } from
 import { importHandler, invoker, onInvocationEnd } from './lambda.ts';
 import { LAMBDA_WAIT_TIME_SECONDS, startSqsPoller, type SqsPoller } from './sqs-poller.ts';
 import { startLocalSqs, type LocalSqs } from './sqs.ts';
-import { fileCheckpointStore } from './stream-checkpoints.ts';
+import { fileCheckpointStore, memoryCheckpointStore } from './stream-checkpoints.ts';
 import { startStreamPoller, type StreamPoller } from './stream-poller.ts';
 import { withoutCallLogging } from '../functions/adapters/sdk-call-logging.ts';
 
@@ -52,8 +52,11 @@ export interface EventBackbone {
   /** Variables the functions need to reach the local SQS and bus, and the queue URLs they read. */
   env: Record<string, string>;
   queueUrls: Map<string, string>;
-  /** Imports the relay and consumer handlers (after `env` is applied) and starts their pollers. */
-  startFunctions(options: { dynamoDbEndpoint: string; credentials: LocalCredentials; home: string; log: (message: string) => void }): Promise<void>;
+  /**
+   * Imports the relay and consumer handlers (after `env` is applied) and starts their pollers. `durableStreams`:
+   * the tables outlive this process, so the stream pollers keep their positions on disk under `home`.
+   */
+  startFunctions(options: { dynamoDbEndpoint: string; credentials: LocalCredentials; home: string; durableStreams: boolean; log: (message: string) => void }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -98,7 +101,7 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
     bus,
     env,
     queueUrls,
-    async startFunctions({ dynamoDbEndpoint, credentials, home, log }) {
+    async startFunctions({ dynamoDbEndpoint, credentials, home, durableStreams, log }) {
       const clientConfig = { endpoint: dynamoDbEndpoint, region: LOCAL_REGION, credentials };
       const ddb = new DynamoDBClient(clientConfig);
       const streamArn = async (table: TableDefinition) => (await ddb.send(new DescribeTableCommand({ TableName: localTableName(table) }))).Table!.LatestStreamArn!;
@@ -118,7 +121,7 @@ export async function startEventBackbone(extraOperations: (sqs: LocalSqs) => Rec
             streamArn: source.streamArn,
             handler: relay,
             filter: source.filter,
-            checkpointStore: fileCheckpointStore(join(home, 'checkpoints', `${source.name}-stream.json`)),
+            checkpointStore: durableStreams ? fileCheckpointStore(join(home, 'checkpoints', `${source.name}-stream.json`)) : memoryCheckpointStore(),
             // The same failure policy as the event source mappings in the CDK app.
             maximumRetryAttempts: 3,
             maximumRecordAgeSeconds: 3600,

@@ -173,7 +173,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await saga!.loadSteps(options.log);
     const integrations = await importHttpFunctions();
     await tablesReady;
-    await backbone.startFunctions({ dynamoDbEndpoint: functionsDynamoDb, credentials, home, log: options.log });
+    // Tables in a DynamoDB Local of this runtime's own, kept in memory, end with it, and their streams' positions too.
+    const durableStreams = Boolean(options.sharedDynamoDb) || !options.inMemoryTables;
+    await backbone.startFunctions({ dynamoDbEndpoint: functionsDynamoDb, credentials, home, durableStreams, log: options.log });
     const recovery = await recoverJobs({
       client: createDocumentClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials }),
       jobsTable: localTableName(JOBS_TABLE),

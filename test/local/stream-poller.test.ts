@@ -13,7 +13,7 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { fileCheckpointStore, type CheckpointStore, type ShardCheckpoint } from '../../local/stream-checkpoints.ts';
+import { fileCheckpointStore, memoryCheckpointStore, type CheckpointStore, type ShardCheckpoint } from '../../local/stream-checkpoints.ts';
 import { startStreamPoller, type FailureInfo, type StreamPoller, type StreamPollerOptions } from '../../local/stream-poller.ts';
 import { createTestTables, localClientConfig } from '../support/dynamodb.ts';
 
@@ -448,5 +448,32 @@ describe('Function: fileCheckpointStore', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('makes its folder again when it was removed between two writes', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'checkpoints-'));
+    try {
+      const path = join(dir, 'nested', 'checkpoints.json');
+      const arn = 'arn:aws:dynamodb:us-east-1:1:table/outbox/stream/2026-01-01T00:00:00.000';
+      await fileCheckpointStore(path).save('s1', { sequenceNumber: '1' }, arn);
+      await rm(join(dir, 'nested'), { recursive: true });
+      await fileCheckpointStore(path).save('s1', { sequenceNumber: '2' }, arn);
+      expect(await fileCheckpointStore(path).load(arn)).toEqual({ s1: { sequenceNumber: '2' } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Function: memoryCheckpointStore', () => {
+  it('keeps positions by stream ARN and hands out copies', async () => {
+    const arn = 'arn:aws:dynamodb:us-east-1:1:table/outbox/stream/2026-01-01T00:00:00.000';
+    const store = memoryCheckpointStore();
+    await store.save('s1', { sequenceNumber: '10' }, arn);
+    await store.save('s2', { sequenceNumber: '20', done: true }, arn);
+    const loaded = await store.load(arn);
+    loaded.s1!.sequenceNumber = 'changed';
+    expect(await store.load(arn)).toEqual({ s1: { sequenceNumber: '10' }, s2: { sequenceNumber: '20', done: true } });
+    expect(await store.load(`${arn}-other`)).toEqual({});
   });
 });
