@@ -37,19 +37,23 @@ function reachedModules(root: string, file: string, reached = new Set<string>())
   return reached;
 }
 
+/** Whole-platform runs (faults, crash recovery, the fleet): files of 25 to 40 s, the suite's longest. */
+const END_TO_END_FOLDER = 'test/e2e/';
+
 /**
  * Test files relative to `root`, split into unit tests (no Java, no processes) and integration tests; of these,
- * `runtimes` start a local runtime or `npm start`, `agents` start agent processes and `pollers` drive the local SQS
+ * `endToEnd` are the files under test/e2e/, `runtimes` start a local runtime or `npm start`, `agents` start agent processes and `pollers` drive the local SQS
  * event source mapping, of either kind (test/support/sequencer.ts runs them first when it knows no better).
  */
 export function testKinds(root: string) {
-  const kinds = { unit: [] as string[], integration: [] as string[], runtimes: [] as string[], agents: [] as string[], pollers: [] as string[] };
+  const kinds = { unit: [] as string[], integration: [] as string[], endToEnd: [] as string[], runtimes: [] as string[], agents: [] as string[], pollers: [] as string[] };
   for (const file of testFiles(join(root, 'test'))) {
     const path = relative(root, file);
     const reached = reachedModules(root, file);
     const reachesAny = (modules: readonly string[]) => modules.some((module) => reached.has(module));
     kinds[reachesAny(INTEGRATION_MODULES) ? 'integration' : 'unit'].push(path);
-    if (reachesAny(RUNTIME_MODULES)) kinds.runtimes.push(path);
+    if (path.startsWith(END_TO_END_FOLDER)) kinds.endToEnd.push(path);
+    else if (reachesAny(RUNTIME_MODULES)) kinds.runtimes.push(path);
     else if (reachesAny(AGENT_MODULES)) kinds.agents.push(path);
     else if (reachesAny(POLLER_MODULES)) kinds.pollers.push(path);
   }
