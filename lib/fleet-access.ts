@@ -87,10 +87,16 @@ export function bindFleetServices(fn: ForgeflowFunction, binding: FleetBinding, 
       new PolicyStatement({ sid: 'ReadDispatchDepth', actions: ['sqs:GetQueueAttributes'], resources: dispatch.map(({ queue }) => queue.queueArn) }),
     );
   }
-  if (wiring.releaseJobs) {
-    fn.function.addEnvironment(JOB_SAGA.envVar, binding.jobSagaArn);
-    fn.function.addToRolePolicy(new PolicyStatement({ sid: 'FailSagaTasks', actions: ['states:SendTaskFailure'], resources: [binding.jobSagaArn] }));
-  }
+  if (wiring.releaseJobs) grantFailSagaTasks(fn, binding);
+}
+
+/**
+ * The job saga's ARN and SendTaskFailure on it: the job releaser fails a removed worker's tasks with WORKER_LOST, and
+ * worker-control fails one that a release left open when an agent takes its reappeared message.
+ */
+export function grantFailSagaTasks(fn: ForgeflowFunction, binding: FleetBinding): void {
+  fn.function.addEnvironment(JOB_SAGA.envVar, binding.jobSagaArn);
+  fn.function.addToRolePolicy(new PolicyStatement({ sid: 'FailSagaTasks', actions: ['states:SendTaskFailure'], resources: [binding.jobSagaArn] }));
 }
 
 /** Both of the above: a fleet function's whole binding except EC2. */

@@ -12,6 +12,7 @@ import {
   bindFleet,
   DESCRIBE_INSTANCES_REASON,
   grantAnswerProvisioning,
+  grantFailSagaTasks,
   grantStartProvisioning,
   grantTerminateStackInstances,
   type FleetBinding,
@@ -27,7 +28,8 @@ import { bindTable } from './table-access.ts';
 /**
  * functions/fleet/handlers/worker-control.ts: the agents' only way into the control plane, invoked synchronously
  * (register, heartbeat, the scale-in handshake, goodbye, and each job's start). It checks an agent's identity against DescribeInstances,
- * terminates drained instances, and answers the provisioning saga's AwaitAgent token on registration.
+ * terminates drained instances, answers the provisioning saga's AwaitAgent token on registration, and fails the job
+ * saga's task of an attempt stopped for a removed worker when the release left it open.
  */
 export class WorkerControlFunction extends ForgeflowFunction {
   constructor(scope: Construct, id: string, binding: FleetBinding) {
@@ -45,6 +47,7 @@ export class WorkerControlFunction extends ForgeflowFunction {
     bindTable(this.function, binding.tables.get(JOBS_TABLE), ['read', 'write']);
     grantTerminateStackInstances(this, binding);
     grantAnswerProvisioning(this, binding);
+    grantFailSagaTasks(this, binding);
   }
 }
 

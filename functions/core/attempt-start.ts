@@ -11,16 +11,32 @@ import type { WorkerReport } from './saga-messages.ts';
  */
 export type StartVerdict = 'proceed' | 'cancelled' | 'over';
 
+/** Fails a saga task (SagaControl.failTask): a task the saga already answered or closed is no error. */
+export type FailTask = (taskToken: string, reason: string, cause: Record<string, unknown>) => Promise<unknown>;
+
 /**
  * The agent asks before it starts a command, and waits for the answer: the start and a cancel are both conditional
  * writes on the job, so exactly one of them comes first, and once a cancel is accepted (202) no command starts.
+ *
+ * `failStoppedTask`: an attempt stopped because its worker was removed (core/lost-attempt.ts) has its task failed by
+ * that release; if the release's SendTaskFailure failed after the mark, the task stayed open and the saga would wait
+ * for the dispatch timeout. The agent that took the attempt's reappeared message proves the task's token, so the
+ * task is failed here, before the answer: the saga retries now. A second failure of an answered task is harmless.
  */
-export async function decideStart(saga: { recordRunning(report: WorkerReport): Promise<StartedAttempt> }, report: WorkerReport): Promise<StartVerdict> {
+export async function decideStart(
+  saga: { recordRunning(report: WorkerReport): Promise<StartedAttempt> },
+  report: WorkerReport,
+  failStoppedTask?: FailTask,
+): Promise<StartVerdict> {
   const job = await saga.recordRunning(report);
   const current = job.run === report.run && job.attempts === report.attempt;
   if (!current || (job.status !== JobStatus.DISPATCHED && job.status !== JobStatus.RUNNING)) return 'over';
   if (job.cancelRequested) return 'cancelled';
+  if (job.workerId === report.workerId && job.taskToken === report.taskToken) return 'proceed';
   // Another worker holds this attempt now (its message reappeared and was taken while ours was being decided), or it
   // was stopped and nobody does.
-  return job.workerId === report.workerId && job.taskToken === report.taskToken ? 'proceed' : 'over';
+  if (failStoppedTask && job.stopRequested && job.taskToken !== undefined && job.taskToken === report.taskToken) {
+    await failStoppedTask(job.taskToken, 'WORKER_LOST', { message: `Attempt ${job.attempts} was stopped when its worker was removed`, workerId: job.workerId });
+  }
+  return 'over';
 }

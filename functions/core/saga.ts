@@ -64,7 +64,7 @@ export interface KnownClaim {
 export type SagaOutcome = Pick<JobRecord, 'jobId' | 'run' | 'status'>;
 
 /** Where an attempt stands once its start is recorded (or found over): what an agent's start gate decides from. */
-export type StartedAttempt = SagaOutcome & Pick<JobRecord, 'attempts' | 'cancelRequested' | 'taskToken' | 'workerId'>;
+export type StartedAttempt = SagaOutcome & Pick<JobRecord, 'attempts' | 'cancelRequested' | 'stopRequested' | 'taskToken' | 'workerId'>;
 
 export interface JobRun {
   jobId: string;

@@ -1,15 +1,19 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
-import { decideStart } from '../core/attempt-start.ts';
+import { decideStart, type FailTask } from '../core/attempt-start.ts';
 import { AgentIdentityError, WorkerNotLaunchedYetError, type AgentControl } from '../core/fleet/agent-control.ts';
 import { ControlRequestSchema, type AgentResponse, type JobStartResponse } from '../core/fleet/agent-protocol.ts';
 import { WorkerConflictError, WorkerNotFoundError } from '../core/fleet/errors.ts';
 import type { StartedAttempt } from '../core/saga.ts';
 import type { WorkerReport } from '../core/saga-messages.ts';
 
-/** What a job start needs of the saga: record RUNNING (or find the attempt cancelled or over). */
+/**
+ * What a job start needs of the saga: record RUNNING (or find the attempt cancelled or over), and fail the task of
+ * an attempt stopped for a removed worker whose release could not (decideStart).
+ */
 export interface JobStarts {
   recordRunning(report: WorkerReport): Promise<StartedAttempt>;
+  failTask: FailTask;
 }
 
 /**
@@ -39,7 +43,7 @@ export function createWorkerControl(agents: AgentControl, jobs: JobStarts, logge
         case 'jobStarting':
           // The task token in the report is the agent's proof that it holds this attempt's dispatch message.
           if (request.report.workerId !== request.identity.workerId) return refuse('IDENTITY_REJECTED', 'The report names another worker', false);
-          return { ok: true, verdict: await decideStart(jobs, request.report) };
+          return { ok: true, verdict: await decideStart(jobs, request.report, jobs.failTask) };
       }
     } catch (error) {
       if (error instanceof AgentIdentityError) {

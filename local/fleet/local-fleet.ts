@@ -91,6 +91,7 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
   const logger = new Logger({ serviceName: 'forgeflow-local-fleet' });
   const client = createDocumentClient({ endpoint: options.dynamoDbEndpoint, region: LOCAL_REGION, credentials: options.credentials });
   const sfn = new SFNClient({ endpoint: options.backbone.env.AWS_ENDPOINT_URL_SFN, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const sagaTasks = new SagaControl(sfn, options.saga.stateMachineArn);
   const provider = new LocalWorkerProvider({ env: options.agentEnv, log: options.log });
   const log = (message: string, details: Record<string, unknown>) => options.log(`fleet: ${message} ${JSON.stringify(details)}`);
   const fleet = createFleet({
@@ -110,11 +111,12 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
       // Nothing collects EMF here: GET /metrics reads the fleet from the store at each scrape.
       recordMetric: () => undefined,
     },
-    releaser: jobReleaserOn(client, localTableName(JOBS_TABLE), new SagaControl(sfn, options.saga.stateMachineArn)),
+    releaser: jobReleaserOn(client, localTableName(JOBS_TABLE), sagaTasks),
     log,
   });
   options.saga.bindProvisionSteps(createProvisionSteps(fleet));
-  const jobStarts = new SagaService({ store: new DynamoJobStore(client, { jobs: localTableName(JOBS_TABLE), outbox: localTableName(OUTBOX_TABLE), counters: localTableName(COUNTERS_TABLE) }), clock: systemClock });
+  const saga = new SagaService({ store: new DynamoJobStore(client, { jobs: localTableName(JOBS_TABLE), outbox: localTableName(OUTBOX_TABLE), counters: localTableName(COUNTERS_TABLE) }), clock: systemClock });
+  const jobStarts = { recordRunning: saga.recordRunning.bind(saga), failTask: sagaTasks.failTask.bind(sagaTasks) };
   // Through the invoke boundary as every local function: a job's start gate writes its RUNNING event.
   options.backbone.endpoint.registerFunction(LOCAL_CONTROL_FUNCTION, invoker(LOCAL_CONTROL_FUNCTION, createWorkerControl(fleet.agents, jobStarts, logger), WORKER_CONTROL_TIMEOUT_SECONDS * 1000));
   options.backbone.endpoint.registerQueryService(localEc2Endpoint(provider));

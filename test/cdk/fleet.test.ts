@@ -201,7 +201,8 @@ describe('Step Functions permissions', () => {
     // A new worker's provisioning; a removed worker's jobs failed. (The api's start of a job's saga, its only state
     // machine action, is pinned in test/cdk/functions.test.ts.)
     workersApi: [['states:StartExecution', provisionArn()], ['states:SendTaskFailure', jobSagaArn()]],
-    workerControl: [['states:SendTaskSuccess', provisionArn()]],
+    // A new worker's registration; the task of an attempt stopped for a removed worker, when its release left it open.
+    workerControl: [['states:SendTaskSuccess', provisionArn()], ['states:SendTaskFailure', jobSagaArn()]],
     scaler: [['states:StartExecution', provisionArn()]],
     reaper: [['states:StartExecution', provisionArn()], ['states:SendTaskFailure', jobSagaArn()]],
     spotInterruption: [],
@@ -212,8 +213,9 @@ describe('Step Functions permissions', () => {
     expect(grants(FUNCTIONS[name]!()), name).toEqual(sorted((EXPECTED[name] ?? []).map((g) => json(g))));
     const variables = fixture.environmentOf(FUNCTIONS[name]!());
     expect(variables[PROVISION_WORKER.envVar], name).toEqual(provisionArn());
-    // The job releaser's (the workers-api and the reaper): the job saga's ARN, built from its name too.
-    expect(variables[JOB_SAGA.envVar], name).toEqual(['workersApi', 'reaper'].includes(name) ? jobSagaArn() : undefined);
+    // Those that fail the job saga's tasks (the job releaser's: the workers-api and the reaper; worker-control): the
+    // job saga's ARN, built from its name too.
+    expect(variables[JOB_SAGA.envVar], name).toEqual(['workersApi', 'reaper', 'workerControl'].includes(name) ? jobSagaArn() : undefined);
   });
 
   it('names the provisioning state machine so the built ARN is its ARN, and another copy gets its own name', () => {

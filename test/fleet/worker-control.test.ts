@@ -5,10 +5,25 @@ import { createWorkerControl, type JobStarts } from '../../functions/fleet/worke
 import { fleetFixture } from './fakes.ts';
 
 const quiet = { warn: () => {}, error: () => {} };
-/** The saga's answer to a start report: the job as recordRunning leaves it. */
-const jobsAnswering = (job: (report: WorkerReport) => Partial<JobRecord>): JobStarts & { reports: WorkerReport[] } => {
+type FailedTask = { taskToken: string; reason: string; cause: Record<string, unknown> };
+
+/**
+ * The saga's answer to a start report: the job as recordRunning leaves it. `failTask` records what it fails, or
+ * throws `failure` when one is given (Step Functions unreachable).
+ */
+const jobsAnswering = (job: (report: WorkerReport) => Partial<JobRecord>, failure?: Error): JobStarts & { reports: WorkerReport[]; failed: FailedTask[] } => {
   const reports: WorkerReport[] = [];
-  return { reports, recordRunning: async (report) => (reports.push(report), { run: report.run, attempts: report.attempt, taskToken: report.taskToken, workerId: report.workerId, status: 'RUNNING', cancelRequested: false, ...job(report) } as JobRecord) };
+  const failed: FailedTask[] = [];
+  return {
+    reports,
+    failed,
+    recordRunning: async (report) => (reports.push(report), { run: report.run, attempts: report.attempt, taskToken: report.taskToken, workerId: report.workerId, status: 'RUNNING', cancelRequested: false, ...job(report) } as JobRecord),
+    failTask: async (taskToken, reason, cause) => {
+      if (failure) throw failure;
+      failed.push({ taskToken, reason, cause });
+      return 'failed';
+    },
+  };
 };
 
 describe('worker-control: the agents’ only way into the control plane', () => {
@@ -41,7 +56,11 @@ describe('worker-control: the agents’ only way into the control plane', () => 
     const f = await fleetFixture();
     const identity = { workerId: 'w-01m8nrv99xatwktdbcaaanvhja', instanceId: 'i-0123456789abcdef0', agentVersion: '0.2.0' };
     const report = { type: 'started', jobId: 'job_1', run: 1, attempt: 1, workerId: identity.workerId, startedAt: new Date().toISOString(), taskToken: 'token-1' };
-    const verdict = async (job: (r: WorkerReport) => Partial<JobRecord>, body: object = report) => createWorkerControl(f.fleet.agents, jobsAnswering(job), quiet)({ action: 'jobStarting', identity, report: body });
+    const jobs: ReturnType<typeof jobsAnswering>[] = [];
+    const verdict = async (job: (r: WorkerReport) => Partial<JobRecord>, body: object = report) => {
+      jobs.push(jobsAnswering(job));
+      return createWorkerControl(f.fleet.agents, jobs.at(-1)!, quiet)({ action: 'jobStarting', identity, report: body });
+    };
 
     expect(await verdict(() => ({}))).toEqual({ ok: true, verdict: 'proceed' });
     expect(await verdict(() => ({ status: 'DISPATCHED', cancelRequested: true, taskToken: undefined }))).toEqual({ ok: true, verdict: 'cancelled' });
@@ -49,9 +68,30 @@ describe('worker-control: the agents’ only way into the control plane', () => 
     expect(await verdict(() => ({ status: 'SUCCEEDED' }))).toEqual({ ok: true, verdict: 'over' });
     // Another agent took the reappeared message and recorded its own token: this one must not run it.
     expect(await verdict(() => ({ taskToken: 'token-2' }))).toEqual({ ok: true, verdict: 'over' });
-    // The attempt was stopped while its worker was removed: it stays on that worker, and nobody runs it.
-    expect(await verdict(() => ({ workerId: 'w-01m8nrv99xatwktdbcaaanvhjc', stopRequested: true }))).toEqual({ ok: true, verdict: 'over' });
     expect(await verdict(() => ({}), { ...report, workerId: 'w-01m8nrv99xatwktdbcaaanvhjb' })).toMatchObject({ ok: false, code: 'IDENTITY_REJECTED', retryable: false });
     expect(await verdict(() => ({}), { ...report, taskToken: '' })).toMatchObject({ ok: false, code: 'INVALID_REQUEST' });
+    // None of those answers failed a task: an agent's start only fails one that a removed worker's release left open.
+    expect(jobs.flatMap((j) => j.failed)).toEqual([]);
+  });
+
+  it('answers "over" for an attempt stopped for a removed worker, and fails its task if the release left it open', async () => {
+    const f = await fleetFixture();
+    const identity = { workerId: 'w-01m8nrv99xatwktdbcaaanvhja', instanceId: 'i-0123456789abcdef0', agentVersion: '0.2.0' };
+    const report = { type: 'started', jobId: 'job_1', run: 1, attempt: 2, workerId: identity.workerId, startedAt: new Date().toISOString(), taskToken: 'token-1' };
+    const removed = 'w-01m8nrv99xatwktdbcaaanvhjc';
+    const stopped = () => ({ workerId: removed, stopRequested: true });
+
+    const jobs = jobsAnswering(stopped);
+    expect(await createWorkerControl(f.fleet.agents, jobs, quiet)({ action: 'jobStarting', identity, report })).toEqual({ ok: true, verdict: 'over' });
+    expect(jobs.failed).toEqual([{ taskToken: 'token-1', reason: 'WORKER_LOST', cause: { message: 'Attempt 2 was stopped when its worker was removed', workerId: removed } }]);
+
+    // A stopped attempt of another task (a later dispatch's token) is not this agent's to fail.
+    const other = jobsAnswering(() => ({ ...stopped(), taskToken: 'token-2' }));
+    expect(await createWorkerControl(f.fleet.agents, other, quiet)({ action: 'jobStarting', identity, report })).toEqual({ ok: true, verdict: 'over' });
+    expect(other.failed).toEqual([]);
+
+    // Step Functions unreachable: "try again", so the message reappears and the next start fails the task.
+    const unreachable = jobsAnswering(stopped, new Error('connect ECONNREFUSED'));
+    expect(await createWorkerControl(f.fleet.agents, unreachable, quiet)({ action: 'jobStarting', identity, report })).toMatchObject({ ok: false, code: 'INTERNAL_ERROR', retryable: true });
   });
 });

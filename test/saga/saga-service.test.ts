@@ -166,6 +166,11 @@ describe('Class: SagaService', () => {
     // Its message reappears to w2, whose start comes too late: the command must not run.
     expect(await decideStart(rig.saga, started(lost, 1, 'w2'))).toBe('over');
     expect(await rig.job(lost)).toMatchObject({ status: 'RUNNING', workerId: 'w1', stopRequested: true });
+    // The reappeared message carries the dispatch's token: the start fails that task, in case the release could not.
+    const failed: unknown[] = [];
+    const failTask = async (...args: unknown[]) => failed.push(args);
+    expect(await decideStart(rig.saga, { ...started(lost, 1, 'w2'), taskToken: 'token-w1-1' }, failTask)).toBe('over');
+    expect(failed).toEqual([['token-w1-1', 'WORKER_LOST', { message: 'Attempt 1 was stopped when its worker was removed', workerId: 'w1' }]]);
 
     // w2 took the other job over before the release: the release leaves it to w2.
     expect(await decideStart(rig.saga, started(takenOver, 1, 'w2'))).toBe('proceed');

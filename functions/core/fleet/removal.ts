@@ -82,9 +82,10 @@ export class WorkerRemoval {
       await this.deps.releaser.releaseJobs(worker.workerId, worker.runningJobIds);
     } catch (error) {
       // Not fatal. A job not yet stopped comes back when its message's visibility lapses and another worker takes it.
-      // One stopped but whose task could not be failed is refused to every agent (core/lost-attempt.ts): its
-      // saga fails it at the dispatch timeout, and the reconciler's sweep is the backstop.
-      this.deps.log?.('releasing the jobs of a removed worker failed; they come back by visibility or dispatch timeout', { workerId: worker.workerId, error: (error as Error).message });
+      // One stopped but whose task could not be failed is refused to every agent (core/lost-attempt.ts), and the
+      // first whose start names its task fails that task (core/attempt-start.ts); the dispatch timeout and the
+      // reconciler's sweep are the backstops.
+      this.deps.log?.('releasing the jobs of a removed worker failed; they come back when their messages reappear', { workerId: worker.workerId, error: (error as Error).message });
     }
   }
 }
