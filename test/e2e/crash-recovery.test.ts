@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,9 @@ describe('Crash recovery of the local runtime', () => {
     await first.exit;
     // Its DynamoDB Local goes with it (the watchdog's pipe closes), so the restart can use the same data folder.
     expect(await until(() => javaProcessesFor(home).length === 0, 20_000)).toBe(true);
+    // Tables on disk outlive the process, and so do the relay's stream positions: the restart resumes from them. (A
+    // write the kill interrupted may leave its temporary file beside them.)
+    expect(readdirSync(join(home, 'checkpoints'))).toEqual(expect.arrayContaining(['jobs-stream.json', 'outbox-stream.json']));
 
     const second = startLocal(env);
     started.push(second);
