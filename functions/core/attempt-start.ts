@@ -1,3 +1,4 @@
+import type { FailureReason } from './failure-reasons.ts';
 import { JobStatus } from './job-status.ts';
 import type { StartedAttempt } from './saga.ts';
 import type { WorkerReport } from './saga-messages.ts';
@@ -12,7 +13,7 @@ import type { WorkerReport } from './saga-messages.ts';
 export type StartVerdict = 'proceed' | 'cancelled' | 'over';
 
 /** Fails a saga task (SagaControl.failTask): a task the saga already answered or closed is no error. */
-export type FailTask = (taskToken: string, reason: string, cause: Record<string, unknown>) => Promise<unknown>;
+export type FailTask = (taskToken: string, reason: FailureReason, cause: Record<string, unknown>) => Promise<unknown>;
 
 /**
  * The agent asks before it starts a command, and waits for the answer: the start and a cancel are both conditional

@@ -56,6 +56,8 @@ export interface FleetWiringOptions {
 export interface FleetClients {
   sqs?: SQSClient;
   cloudWatch?: CloudWatchClient;
+  /** A lazy Step Functions client the handler shares with calls of its own (worker-control's job saga tasks). */
+  sfn?: LazySfn;
 }
 
 export const FLEET_TABLES = [WORKERS_TABLE, OUTBOX_TABLE, COUNTERS_TABLE];
@@ -66,7 +68,7 @@ export function fleetFromEnv(options: FleetWiringOptions, env: NodeJS.ProcessEnv
   const tableName = readTableNames(options.releaseJobs ? [...FLEET_TABLES, JOBS_TABLE] : FLEET_TABLES, env);
   const config = readConfig({ [PROVISION_WORKER.envVar]: z.string().startsWith('arn:'), AWS_REGION: z.string().min(1), [FLEET_ENV.stackName]: z.string().min(1) }, env) as Record<string, string>;
   const client = createDocumentClient();
-  const sfn = lazySfn({});
+  const sfn = clients.sfn ?? lazySfn({});
   const logger = new Logger({ serviceName: 'forgeflow-fleet' });
   return createFleet({
     store: new DynamoWorkerStore(client, { workers: tableName(WORKERS_TABLE), outbox: tableName(OUTBOX_TABLE), counters: tableName(COUNTERS_TABLE) }),
@@ -130,7 +132,12 @@ function queueUrls(env: NodeJS.ProcessEnv): (envVar: string) => string {
 }
 
 function jobReleaser(tableName: (t: typeof JOBS_TABLE) => string, sfn: LazySfn, env: NodeJS.ProcessEnv): SagaJobReleaser {
-  return jobReleaserOn(createDocumentClient(), tableName(JOBS_TABLE), new SagaControl(sfn, readStateMachineArn(JOB_SAGA, env)));
+  return jobReleaserOn(createDocumentClient(), tableName(JOBS_TABLE), jobSagaTasks(sfn, env));
+}
+
+/** The job saga's tasks as the fleet answers them (a failure with WORKER_LOST): the job releaser's, worker-control's. */
+export function jobSagaTasks(sfn: LazySfn, env: NodeJS.ProcessEnv = process.env): SagaControl {
+  return new SagaControl(sfn, readStateMachineArn(JOB_SAGA, env));
 }
 
 /** The job releaser (here and on the local runtime) over the jobs table alone: a release writes only the job item. */

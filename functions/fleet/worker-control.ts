@@ -16,6 +16,11 @@ export interface JobStarts {
   failTask: FailTask;
 }
 
+/** A job start's two sides: the saga service records the start, the saga's control fails a task. */
+export function jobStartsOf(saga: Pick<JobStarts, 'recordRunning'>, tasks: { failTask: FailTask }): JobStarts {
+  return { recordRunning: (report) => saga.recordRunning(report), failTask: (taskToken, reason, cause) => tasks.failTask(taskToken, reason, cause) };
+}
+
 /**
  * The worker-control function: the agents' only way into the control plane (they hold no database access).
  * Synchronous, so the scale-in handshake and a job's start get their answer; every outcome is a response, never a

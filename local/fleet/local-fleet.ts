@@ -19,7 +19,7 @@ import { validateWorkerClasses, WORKER_CLASS_DEFINITIONS, type WorkerClassDefini
 import { WORKER_CONTROL_TIMEOUT_SECONDS } from '../../functions/declarations/workers.ts';
 import { createScalerHandler } from '../../functions/fleet/scaler-handler.ts';
 import { createProvisionSteps } from '../../functions/fleet/steps.ts';
-import { createWorkerControl } from '../../functions/fleet/worker-control.ts';
+import { createWorkerControl, jobStartsOf } from '../../functions/fleet/worker-control.ts';
 import { jobReleaserOn } from '../../functions/fleet/wiring.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalCredentials } from '../dynamodb-local.ts';
 import { invoker } from '../lambda.ts';
@@ -116,9 +116,8 @@ export function startLocalFleet(options: LocalFleetOptions): LocalFleet {
   });
   options.saga.bindProvisionSteps(createProvisionSteps(fleet));
   const saga = new SagaService({ store: new DynamoJobStore(client, { jobs: localTableName(JOBS_TABLE), outbox: localTableName(OUTBOX_TABLE), counters: localTableName(COUNTERS_TABLE) }), clock: systemClock });
-  const jobStarts = { recordRunning: saga.recordRunning.bind(saga), failTask: sagaTasks.failTask.bind(sagaTasks) };
   // Through the invoke boundary as every local function: a job's start gate writes its RUNNING event.
-  options.backbone.endpoint.registerFunction(LOCAL_CONTROL_FUNCTION, invoker(LOCAL_CONTROL_FUNCTION, createWorkerControl(fleet.agents, jobStarts, logger), WORKER_CONTROL_TIMEOUT_SECONDS * 1000));
+  options.backbone.endpoint.registerFunction(LOCAL_CONTROL_FUNCTION, invoker(LOCAL_CONTROL_FUNCTION, createWorkerControl(fleet.agents, jobStartsOf(saga, sagaTasks), logger), WORKER_CONTROL_TIMEOUT_SECONDS * 1000));
   options.backbone.endpoint.registerQueryService(localEc2Endpoint(provider));
 
   const previousRun = endWorkersOfPreviousRun(fleet, options.log);

@@ -42,8 +42,9 @@ const END_TO_END_FOLDER = 'test/e2e/';
 
 /**
  * Test files relative to `root`, split into unit tests (no Java, no processes) and integration tests; of these,
- * `endToEnd` are the files under test/e2e/, `runtimes` start a local runtime or `npm start`, `agents` start agent processes and `pollers` drive the local SQS
- * event source mapping, of either kind (test/support/sequencer.ts runs them first when it knows no better).
+ * `endToEnd` are the files under test/e2e/, `runtimes` start a local runtime or `npm start`, `agents` start agent
+ * processes and `pollers` drive the local SQS event source mapping, of either kind (test/support/sequencer.ts runs
+ * them first when it knows no better).
  */
 export function testKinds(root: string) {
   const kinds = { unit: [] as string[], integration: [] as string[], endToEnd: [] as string[], runtimes: [] as string[], agents: [] as string[], pollers: [] as string[] };

@@ -1,12 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { AgentResponse, JobStartResponse } from '../../core/fleet/agent-protocol.ts';
 import { lazySfn } from '../../adapters/lazy-clients.ts';
-import { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';
-import { JOB_SAGA } from '../../declarations/statemachines.ts';
 import { sagaServiceFromEnv } from '../../saga/wiring.ts';
-import { readStateMachineArn } from '../../shared/config.ts';
-import { createWorkerControl } from '../worker-control.ts';
-import { fleetFromEnv } from '../wiring.ts';
+import { createWorkerControl, jobStartsOf } from '../worker-control.ts';
+import { fleetFromEnv, jobSagaTasks } from '../wiring.ts';
 
 /**
  * Lambda entry of worker-control, invoked synchronously by the agents (lambda:InvokeFunction on this function is
@@ -15,9 +12,8 @@ import { fleetFromEnv } from '../wiring.ts';
  * worker, when the release could not).
  */
 const logger = new Logger({ serviceName: 'forgeflow-worker-control' });
-const saga = sagaServiceFromEnv({ dispatch: false });
-const tasks = new SagaControl(lazySfn({}), readStateMachineArn(JOB_SAGA, process.env));
-const jobStarts = { recordRunning: saga.recordRunning.bind(saga), failTask: tasks.failTask.bind(tasks) };
-const control = createWorkerControl(fleetFromEnv({ ec2: true, queueDepth: false, releaseJobs: false }).agents, jobStarts, logger);
+const sfn = lazySfn({});
+const fleet = fleetFromEnv({ ec2: true, queueDepth: false, releaseJobs: false }, process.env, { sfn });
+const control = createWorkerControl(fleet.agents, jobStartsOf(sagaServiceFromEnv({ dispatch: false }), jobSagaTasks(sfn)), logger);
 
 export const handler = (event: unknown): Promise<AgentResponse | JobStartResponse> => control(event);
