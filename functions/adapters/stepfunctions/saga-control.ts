@@ -2,6 +2,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { executionArnOf, sagaExecutionName } from '../../declarations/statemachines.ts';
 import { asLazySfn, type LazySfn } from '../lazy-clients.ts';
 import type { ClaimSpec } from '../../core/claim-spec.ts';
+import type { FailureReason } from '../../core/failure-reasons.ts';
 import { startExecutionOnce } from './start-once.ts';
 
 /**
@@ -48,7 +49,7 @@ export class SagaControl {
   }
 
   /** Fails the task a worker holds, so the saga takes its failure path with this reason. */
-  failTask(taskToken: string, reason: string, cause: Record<string, unknown>): Promise<'failed' | 'already-over'> {
+  failTask(taskToken: string, reason: FailureReason, cause: Record<string, unknown>): Promise<'failed' | 'already-over'> {
     return this.client.use(async (sfn, sdk) => {
       try {
         await sfn.send(new sdk.SendTaskFailureCommand({ taskToken, error: reason, cause: JSON.stringify(cause) }));
