@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 /** Everything up to `sequenceNumber` is acknowledged; `done` once a closed shard is drained. */
 export interface ShardCheckpoint {
@@ -52,7 +52,11 @@ export function fileCheckpointStore(path: string, write: (path: string, text: st
     entry.updatedAt = new Date().toISOString();
   };
   return {
-    load: (streamArn) => serial(async () => structuredClone((cache = await read()).streams[streamArn]?.shards ?? {})),
+    load: (streamArn) =>
+      serial(async () => {
+        await removeOrphanedTemps(path);
+        return structuredClone((cache = await read()).streams[streamArn]?.shards ?? {});
+      }),
     save: (shardId, checkpoint, streamArn) => {
       unwritten.push((file) => record(file, shardId, checkpoint, streamArn));
       return (nextWrite ??= serial(async () => {
@@ -81,6 +85,8 @@ export function memoryCheckpointStore(): CheckpointStore {
   };
 }
 
+const TEMP_PID = /^\.(\d+)\.[0-9a-f-]{36}\.tmp$/;
+
 async function writeAtomically(path: string, text: string): Promise<void> {
   const temp = `${path}.${process.pid}.${randomUUID()}.tmp`;
   try {
@@ -106,5 +112,29 @@ async function openMakingFolder(path: string) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     await mkdir(dirname(path), { recursive: true });
     return open(path, 'w');
+  }
+}
+
+/**
+ * A process killed mid-write (SIGKILL, a power cut) leaves its temporary file behind, and nothing else would ever remove
+ * it: one per crash, accumulating. At load, the temporary files of processes that no longer run are removed; a live
+ * writer's are left alone.
+ */
+async function removeOrphanedTemps(path: string): Promise<void> {
+  const prefix = basename(path);
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? TEMP_PID.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid !== undefined && !isRunning(Number(pid))) await rm(join(dirname(path), name), { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

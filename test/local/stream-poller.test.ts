@@ -1,4 +1,6 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -445,6 +447,25 @@ describe('Function: fileCheckpointStore', () => {
       const file = JSON.parse(await readFile(path, 'utf8')) as { streams: Record<string, unknown> };
       expect(Object.keys(file.streams).sort()).toEqual([newArn, otherArn].sort());
       expect(await readdir(join(dir, 'nested'))).toEqual(['checkpoints.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes at load the temporary files that writers killed mid-write left, and only theirs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'checkpoints-'));
+    try {
+      const path = join(dir, 'checkpoints.json');
+      const arn = 'arn:aws:dynamodb:us-east-1:1:table/outbox/stream/2026-01-01T00:00:00.000';
+      await fileCheckpointStore(path).save('s1', { sequenceNumber: '7' }, arn);
+      const gone = spawnSync('true').pid; // a process that has exited: its pid no longer runs
+      const orphan = `checkpoints.json.${gone}.${randomUUID()}.tmp`;
+      const live = `checkpoints.json.${process.pid}.${randomUUID()}.tmp`;
+      const unrelated = `other.json.${gone}.${randomUUID()}.tmp`;
+      for (const name of [orphan, live, unrelated]) await writeFile(join(dir, name), '{"ver');
+
+      expect(await fileCheckpointStore(path).load(arn)).toEqual({ s1: { sequenceNumber: '7' } });
+      expect((await readdir(dir)).sort()).toEqual(['checkpoints.json', live, unrelated].sort());
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
