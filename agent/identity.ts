@@ -3,7 +3,7 @@ import { AGENT_FLEET_ENV } from '../functions/declarations/workers.ts';
 
 
 /** The agent's release, sent with every registration and heartbeat (bump it with agent changes). */
-export const AGENT_VERSION = '0.2.0';
+export const AGENT_VERSION = '0.3.0';
 
 const IMDS = 'http://169.254.169.254';
 const IMDS_TOKEN_TTL_SECONDS = 21_600;

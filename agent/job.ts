@@ -186,10 +186,12 @@ export class HeldJob {
     const { deps } = this;
     const verdict = categorizeOutcome(outcome);
     const common = { durationMs: outcome.durationMs, outputTail: outcome.outputTail, workerId: deps.workerId, startedAt: startedAt.toISOString() };
+    // Handed back untouched: with them the platform records the success without reading the job.
+    const dispatched = { attempt: job.attempt, ...(job.facts ? { facts: job.facts } : {}) };
     // Schemas are checked here, before sending: a contract break shows up in this agent's log, not in the saga.
     const send: () => Promise<unknown> = verdict.succeeded
       ? () => {
-          const output = TaskSuccessSchema.parse({ ...common, exitCode: outcome.exitCode ?? 0, finishedAt: new Date().toISOString() });
+          const output = TaskSuccessSchema.parse({ ...common, ...dispatched, exitCode: outcome.exitCode ?? 0, finishedAt: new Date().toISOString() });
           return deps.sfn.send(new SendTaskSuccessCommand({ taskToken: job.taskToken, output: JSON.stringify(output) }));
         }
       : () => {

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Duration } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -103,10 +102,13 @@ export class JobSaga extends Construct {
       // Categorize is a pure function of the caught error: no table, no queue. ParkJob has tables of its own.
       if (step === 'ParkJob') bindAdmissionTables(fn.function, props.tables, 'park');
       else if (step !== 'Categorize') bindSagaTables(fn.function, props.tables);
-      // Only ClaimJob builds the Dispatch payload, which names the queue of the job's class and priority. It only
-      // learns the URLs: the state machine sends the message (Dispatch state), not this function.
+      // Only ClaimJob dispatches: it sends each claimed attempt to the queue of the job's class and priority, with
+      // its state's task token (decision 0025), so it alone learns the dispatch queues and may send to them.
       if (step === 'ClaimJob') {
-        for (const { definition, queue } of props.queues.dispatch) fn.function.addEnvironment(definition.envVar, queue.queueUrl);
+        for (const { definition, queue } of props.queues.dispatch) {
+          fn.function.addEnvironment(definition.envVar, queue.queueUrl);
+          queue.grantSendMessages(fn.function);
+        }
       }
       steps.set(step, fn);
     }
@@ -118,12 +120,8 @@ export class JobSaga extends Construct {
       comment: 'Forgeflow job saga: one execution per job run (statemachines/job-saga.asl.json)',
       functions: new Map(SAGA_STEP_NAMES.map((step) => [functionArnKey(step), steps.get(step)!.function])),
       wildcardReason:
-        `${STATE_MACHINE_WILDCARD_REASON} Lambda and SQS statements are scoped to the step functions and the ` +
-        'dispatch queues; test/cdk/saga.test.ts pins the wildcard actions.',
+        `${STATE_MACHINE_WILDCARD_REASON} Lambda statements are scoped to the step functions; ` +
+        'test/cdk/saga.test.ts pins the wildcard actions.',
     }));
-    // The Dispatch state (sqs:sendMessage.waitForTaskToken) sends to the queue ClaimJob names: the dispatch queues only.
-    this.stateMachine.addToRolePolicy(
-      new PolicyStatement({ sid: 'SendDispatches', actions: ['sqs:SendMessage'], resources: props.queues.dispatch.map(({ queue }) => queue.queueArn) }),
-    );
   }
 }

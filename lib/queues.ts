@@ -29,7 +29,7 @@ export const QUEUE_DEFAULTS = {
 
 /**
  * Every declared queue with a DLQ: the event consumers' queues, one dispatch queue per (worker class, priority)
- * that the saga's Dispatch state sends to and the agents take work from, and the queue agents report starts to.
+ * that the saga's ClaimJob sends to and the agents take work from, and the queue agents report starts to.
  */
 export const DECLARED_QUEUES: readonly QueueDefinition[] = [...CONSUMER_QUEUES, ...DISPATCH_QUEUES, WORKER_REPORTS_QUEUE];
 

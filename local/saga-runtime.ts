@@ -29,7 +29,7 @@ export interface SagaRuntime {
 
 /**
  * The job saga on the local Step Functions engine: the very ASL file the CDK app deploys, its Task states mapped to
- * the same step Lambda handlers, its dispatch state sending to the local dispatch queues.
+ * the same step Lambda handlers (ClaimJob's sends to the local dispatch queues).
  */
 export function createSagaRuntime(sqs: LocalSqs): SagaRuntime {
   const definition = JSON.parse(readFileSync(JOB_SAGA.definitionPath, 'utf8')) as AslDefinition;

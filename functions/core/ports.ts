@@ -1,6 +1,7 @@
 import type { EventEnvelope } from './events.ts';
 import { assertTransition } from './job-status.ts';
 import type { JobRecord, JobStatus, JobSummary, Priority } from './job.ts';
+import type { DispatchMessage } from './saga-messages.ts';
 
 /**
  * One atomic state change: the job as it will be, what it must still be for the write to apply, the event
@@ -100,6 +101,11 @@ export interface JobStore {
 export interface RateLimiter {
   /** Takes one token: `waitMs` 0 means granted, otherwise how long until one is available. */
   take(key: string): Promise<{ granted: boolean; waitMs: number }>;
+}
+
+/** Where ClaimJob sends a claimed attempt: the dispatch queue of the job's class and priority, by URL. */
+export interface DispatchQueues {
+  send(queueUrl: string, message: DispatchMessage): Promise<void>;
 }
 
 export interface Clock {

@@ -19,8 +19,8 @@ export interface ExecutionEnd {
 /** The saga's executions as the reconciler needs them (Step Functions in AWS, the local engine locally). */
 export interface SagaExecutions {
   describe(name: string): Promise<ExecutionEnd>;
-  /** The state `stateName` last exited with in that execution, parsed; undefined if it never exited. */
-  stateOutput(name: string, stateName: string): Promise<unknown>;
+  /** What the last state of `stateNames` to exit in that execution exited with, parsed; undefined if none exited. */
+  stateOutput(name: string, stateNames: readonly string[]): Promise<unknown>;
   stop(name: string, error: string, cause: string): Promise<void>;
   /** Starts the execution for a job run; a repeated start of the same name is not an error. */
   start(name: string, input: { jobId: string; run: number }): Promise<void>;
@@ -38,8 +38,11 @@ export interface OverdueJobs {
 
 export type ReconcileOutcome = 'in-order' | 'not-current' | 'still-running' | 'success-recorded' | 'failure-recorded' | 'resumed' | 'start-ensured';
 
-/** The state whose exit carries the worker's success (`$.output`) and the attempt it answered (`$.dispatch.attempt`). */
-const DISPATCH_STATE = 'Dispatch';
+/**
+ * The states whose exit carries the worker's success (`$.output`): ClaimJob, and Dispatch in executions started on
+ * the definition before decision 0025.
+ */
+const ANSWERED_STATES = ['ClaimJob', 'Dispatch'];
 const SWEEP_PAGE = 100;
 /**
  * Queued runs looked at per sweep. Most are parked for a slot (their saga started and waits), each costs a read, a
@@ -146,9 +149,12 @@ export class JobReconciler {
 
   /** A success the worker answered for this very attempt, that RecordSuccess never wrote. */
   private async recordedSuccess(job: JobRecord, execution: string): Promise<TaskSuccess | undefined> {
-    const state = (await this.deps.executions.stateOutput(execution, DISPATCH_STATE)) as { dispatch?: { attempt?: unknown }; output?: unknown } | undefined;
-    if (state?.dispatch?.attempt !== job.attempts) return undefined;
-    const parsed = TaskSuccessSchema.safeParse(state.output);
-    return parsed.success ? parsed.data : undefined;
+    const state = (await this.deps.executions.stateOutput(execution, ANSWERED_STATES)) as { dispatch?: { attempt?: unknown }; output?: unknown } | undefined;
+    const parsed = TaskSuccessSchema.safeParse(state?.output);
+    if (!parsed.success) return undefined;
+    // The attempt answered: handed back by the agent, or the claim's result in executions before decision 0025. An
+    // answer that names neither (an agent older than 0025) cannot be tied to this attempt, and is not recorded.
+    const attempt = parsed.data.attempt ?? state?.dispatch?.attempt;
+    return attempt === job.attempts ? parsed.data : undefined;
   }
 }

@@ -29,8 +29,9 @@ const TIMEOUT_ERRORS = new Set(['States.Timeout', 'States.HeartbeatTimeout']);
  * Turns the error the saga caught into a catalog failure:
  * - the agent reports with SendTaskFailure(error = catalog reason, cause = TaskFailureCause JSON): kept as is, with
  *   the cause's `retryable` overriding the catalog default;
- * - the Dispatch state's timeout: INFRASTRUCTURE_ERROR (no worker answered in time; the agent reports a job that
- *   outlived its own timeoutSeconds itself, as EXECUTION_TIMEOUT);
+ * - ClaimJob's wait timing out: INFRASTRUCTURE_ERROR (no worker took the dispatch within the grace, or the one that
+ *   had it stopped heartbeating; the agent reports a job that outlived its own timeoutSeconds itself, as
+ *   EXECUTION_TIMEOUT);
  * - anything else (Lambda errors, States.TaskFailed, NoCapacity after its retries): INFRASTRUCTURE_ERROR.
  * Never throws: whatever arrived, the saga must still compensate and record.
  */
@@ -45,10 +46,10 @@ export function categorizeError(error: StepError): CategorizedFailure {
   }
   if (TIMEOUT_ERRORS.has(error.Error)) {
     // Not EXECUTION_TIMEOUT: the job's own timeout is counted by the agent from the moment the command starts, and
-    // reported by it. This one counts from the enqueue, so it fires for a job that waited for a worker, or whose
-    // worker stopped answering: the platform's failure, not the user's command.
+    // reported by it. This one fires for a job that waited for a worker longer than allowed, or whose worker stopped
+    // answering: the platform's failure, not the user's command.
     return withResult(
-      describeFailure('INFRASTRUCTURE_ERROR', 'No worker reported a result within the job\'s timeout plus the time allowed for waiting in the queue; the job may never have started.'),
+      describeFailure('INFRASTRUCTURE_ERROR', 'No worker took the job within the time allowed for waiting in the queue, or its worker stopped answering; the job may never have started.'),
     );
   }
   const detail = cause.message ? `: ${cause.message}` : '';

@@ -34,7 +34,7 @@ export const ClaimSpecSchema = z.object({
 });
 
 /**
- * What the Dispatch state sends to the dispatch queue (with the task token the agent must answer). `command` has
+ * What ClaimJob sends to the dispatch queue (with the task token the agent must answer). `command` has
  * either form; a submit refuses args with a command array, so a message that has both was not made by the platform.
  * A snippet with args it never reads is accepted: jobs stored before the array form existed still run.
  */
@@ -70,6 +70,13 @@ export const TaskSuccessSchema = z.object({
   workerId: z.string(),
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime(),
+  /**
+   * The dispatch message's attempt and facts, handed back so RecordSuccess records without reading the job: the
+   * execution's state has no claim result to take them from, as ClaimJob's result is this answer. An agent older
+   * than that leaves them out, and the job is read instead.
+   */
+  attempt: z.number().int().positive().optional(),
+  facts: JobFactsSchema.optional(),
 });
 export type TaskSuccess = z.infer<typeof TaskSuccessSchema>;
 

@@ -6,32 +6,40 @@ import { ConcurrentModificationError, IllegalTransitionError, JobNotFoundError }
 import { freesSlot, jobEvent, type EventContext, type EventEnvelope } from './events.ts';
 import { describeFailure, type JobFailure } from './failure-reasons.ts';
 import { isTerminal, JobStatus } from './job-status.ts';
-import type { JobRecord, JobResult } from './job.ts';
+import { LIMITS, type JobRecord, type JobResult } from './job.ts';
 import { transitionChange, type Clock, type JobChange, type JobPatchChange, type JobPatchStore, type JobStore, type SlotDelta, type SlotStore } from './ports.ts';
 import { DEFAULT_RETRY_POLICY, retryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { JobNotClaimableError, TenantRunsParkedError, UnknownWorkerClassError } from './saga-errors.ts';
 import { categorizeError, decideAfterFailure, type CategorizedFailure, type StepError } from './saga-failure.ts';
 import { claimSpec, type ClaimSpec } from './claim-spec.ts';
-import type { JobFacts, TaskSuccess, WorkerReport } from './saga-messages.ts';
+import type { DispatchMessage, JobFacts, TaskSuccess, WorkerReport } from './saga-messages.ts';
 
 /** Who the saga's own events name as the actor (e.g. `cancelledBy` when it ends a cancel-requested job). */
 export const SAGA_ACTOR = 'forgeflow-saga';
 export const DEFAULT_TENANT_SLOT_LIMIT = 20;
 /**
- * How long a dispatch may wait in its queue for a worker, on top of the job's own timeout (which the agent counts
- * from the start of the command). Generous: a backlog or a fleet starting from zero must not kill jobs that never
- * ran; a worker that dies with a job is found by visibility (WORKER_LOST) long before this.
+ * How long a dispatch may wait in its queue for a worker. It is the ClaimJob state's HeartbeatSeconds (a test holds
+ * them equal): no heartbeat comes while the message waits, and an agent heartbeats from the moment it takes the
+ * message until it answers. Generous: a backlog or a fleet starting from zero must not kill jobs that never ran; a
+ * worker that dies with a job is found by visibility (WORKER_LOST) long before this.
  */
 export const DEFAULT_DISPATCH_GRACE_SECONDS = 6 * 3600;
 /**
- * Past its dispatch deadline the Dispatch state has timed out and the saga moved on; a job still held this much
- * later was stranded (its execution ended abnormally and the event was lost), and the reconciler's sweep ends it.
+ * The ClaimJob state's TimeoutSeconds: the longest a dispatch can take, a job of the longest timeout after the whole
+ * grace in the queue (a test holds the ASL to it). Each job's own bound is its overdue time, below.
+ */
+export const CLAIM_TASK_TIMEOUT_SECONDS = LIMITS.timeoutSecondsMax + DEFAULT_DISPATCH_GRACE_SECONDS;
+/**
+ * A job still held this long after its own timeout and the grace was stranded: its agent neither answered nor
+ * stopped heartbeating, or its execution ended abnormally and the event was lost. The reconciler's sweep ends it.
  */
 export const OVERDUE_MARGIN_SECONDS = 15 * 60;
 
 /**
  * The forward steps with their undo, in forward order. On failure the undos run last-in first-out, as in the
- * Temporal saga sample: the ASL's failure path visits them in COMPENSATION_ORDER (a test holds it to that).
+ * Temporal saga sample: the ASL's failure path visits them in COMPENSATION_ORDER (a test holds it to that). Both
+ * steps happen in one state, ClaimJob, whose function claims and then sends the dispatch with the state's task
+ * token (docs/decisions/0025): a step is an effect to undo, not a state.
  */
 export const SAGA_STEPS = [
   { step: 'ClaimJob', compensation: 'ReleaseSlot' },
@@ -41,7 +49,7 @@ export type CompensationName = (typeof SAGA_STEPS)[number]['compensation'];
 export const COMPENSATION_ORDER: readonly CompensationName[] = SAGA_STEPS.map((s) => s.compensation).reverse();
 
 /**
- * What ClaimJob hands the Dispatch state: the DispatchMessage fields plus where and how long to wait. Its spec part
+ * What a claim dispatches: the DispatchMessage fields but the task token, and the queue to send it to. Its spec part
  * (command, where it runs, and the facts that let RUNNING and SUCCEEDED name the job without reading it) is ClaimSpec.
  */
 export interface DispatchPayload extends ClaimSpec {
@@ -50,7 +58,14 @@ export interface DispatchPayload extends ClaimSpec {
   run: number;
   attempt: number;
   queueUrl: string;
+  /** Read only by executions started before ClaimJob sent the dispatch itself: their Dispatch state waits this long. */
   dispatchTimeoutSeconds: number;
+}
+
+/** The dispatch message of a claim: what an agent needs to run the attempt and answer its task. Pure. */
+export function dispatchMessage(payload: DispatchPayload, taskToken: string): DispatchMessage {
+  const { queueUrl: _queue, dispatchTimeoutSeconds: _timeout, ...fields } = payload;
+  return { ...fields, taskToken };
 }
 
 /** What a claim assumes of the stored job when its execution knows it: its spec, its status and attempts so far. */
@@ -216,10 +231,10 @@ export class SagaService {
    * accepted ends CANCELLED (its result kept): the user was told it would stop; only one that had already finished
    * before the cancel keeps its success.
    */
-  recordSuccess(input: JobRun & { attempt: number; output: TaskSuccess; facts?: JobFacts | undefined }): Promise<SagaOutcome> {
-    const { facts } = input;
+  recordSuccess(input: JobRun & { attempt?: number | undefined; output: TaskSuccess; facts?: JobFacts | undefined }): Promise<SagaOutcome> {
+    const { facts, attempt } = input;
     return this.assumeThenDecide(
-      facts && (() => this.succeedRunning(input, facts)),
+      facts && attempt !== undefined ? () => this.succeedRunning({ ...input, attempt }, facts) : undefined,
       async (known) => {
         const job = await this.mutate(input.jobId, notFound(input.jobId), (current) => this.decideSuccess(input, current), known);
         return { jobId: job.jobId, run: job.run, status: job.status };
@@ -265,9 +280,13 @@ export class SagaService {
     return { jobId, run, status: SUCCEEDED };
   }
 
-  private async decideSuccess(input: JobRun & { attempt: number; output: TaskSuccess }, job: JobRecord): Promise<JobRecord> {
+  /**
+   * Without the attempt (an agent that does not hand it back), the success is the current attempt's: it came through
+   * the task token of this execution's latest claim, and each claim is of the job's current attempt.
+   */
+  private async decideSuccess(input: JobRun & { attempt?: number | undefined; output: TaskSuccess }, job: JobRecord): Promise<JobRecord> {
     if (job.run === input.run && (job.status === SUCCEEDED || (job.status === CANCELLED && job.result))) return job;
-    if (job.run !== input.run || job.attempts !== input.attempt) throw new IllegalTransitionError(job.status, SUCCEEDED, job.jobId);
+    if (job.run !== input.run || job.attempts !== (input.attempt ?? job.attempts)) throw new IllegalTransitionError(job.status, SUCCEEDED, job.jobId);
     const { output } = input;
     const result: JobResult = { exitCode: output.exitCode, durationMs: output.durationMs, outputTail: output.outputTail };
     if (job.cancelRequested && job.cancelRequestedAt && output.finishedAt > job.cancelRequestedAt) return this.cancelFinished(input, job, result);
@@ -299,8 +318,8 @@ export class SagaService {
   }
 
   /**
-   * Undoes Dispatch: marks the attempt's process for stopping. The agent learns it from its next SendTaskHeartbeat,
-   * which fails with TaskTimedOut once the Dispatch state has ended (timeout, failure or abort); then it kills the
+   * Undoes the dispatch: marks the attempt's process for stopping. The agent learns it from its next SendTaskHeartbeat,
+   * which fails with TaskTimedOut once the ClaimJob state has ended (timeout, failure or abort); then it kills the
    * process group. The flag keeps the request on record for the reaper and for humans.
    */
   stopWorkerProcess(input: JobRun): Promise<CompensationOutcome> {

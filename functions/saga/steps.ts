@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { JobFailureSchema, JobResultSchema } from '../core/job.ts';
 import type { AdmissionService } from '../core/admission.ts';
 import { JobStatus } from '../core/job-status.ts';
-import type { KnownClaim, SagaService } from '../core/saga.ts';
+import type { DispatchQueues } from '../core/ports.ts';
+import { dispatchMessage, type KnownClaim, type SagaService } from '../core/saga.ts';
 import { categorizeError } from '../core/saga-failure.ts';
 import { ClaimSpecSchema, JobFactsSchema, TaskSuccessSchema } from '../core/saga-messages.ts';
 import { newEventId } from '../core/ids.ts';
@@ -29,11 +30,16 @@ export type SagaExecutionInput = z.infer<typeof SagaExecutionInputSchema>;
 const JobRunInput = SagaExecutionInputSchema.extend({ correlationId: z.string().min(1).optional() });
 
 /**
- * ClaimJob is handed the execution's whole state: the spec the API started it with, or an earlier claim's dispatch
- * (a retry). Either tells what the job is, so the claim need not read it; a state that shows neither (an execution
- * the saga starter or the reconciler started) or does not parse leaves the claim to read the job.
+ * ClaimJob is handed the execution's whole state and its task token. The state may hold the spec the API started it
+ * with, which tells what the job is, so the claim need not read it; a state that does not (an execution the saga
+ * starter or the reconciler started, a retry) or does not parse leaves the claim to read the job.
+ *
+ * Executions started on the definition before decision 0025 run on after an upgrade: their ClaimJob passes no task
+ * token and its result goes to their Dispatch state, which sends the message; their state may hold the `dispatch`
+ * of an earlier claim.
  */
 const ClaimJobInput = JobRunInput.extend({
+  taskToken: z.string().min(1).optional(),
   state: z
     .object({ spec: ClaimSpecSchema.optional(), dispatch: ClaimSpecSchema.extend({ attempt: z.number().int().positive() }).optional() })
     .optional()
@@ -50,10 +56,10 @@ function knownClaim(state: z.output<typeof ClaimJobInput>['state']): KnownClaim 
 
 const ParkJobInput = SagaExecutionInputSchema.extend({ taskToken: z.string().min(1) });
 
+/** The attempt and facts come with the agent's answer (`output`); the form with them beside it is the one before. */
 const RecordSuccessInput = JobRunInput.extend({
-  attempt: z.number().int().positive(),
+  attempt: z.number().int().positive().optional(),
   output: TaskSuccessSchema,
-  // Absent in executions started before the claim passed its facts on; their job is read instead.
   facts: JobFactsSchema.optional(),
 });
 
@@ -81,15 +87,35 @@ export const parkJobStep =
   async (input) =>
     admission.park(ParkJobInput.parse(input));
 
-/** Every step; `admission` only where ParkJob runs too (the local engine, tests): each Lambda builds its own step. */
-export function createSagaSteps(saga: SagaService, admission?: Pick<AdmissionService, 'park'>): Record<SagaStepName, SagaStep> {
+/**
+ * ClaimJob's Lambda: claims the attempt, then sends its dispatch with the state's task token; the state waits for the
+ * agent's answer. A failed send fails the state, and the saga's failure path undoes the claim.
+ */
+export const claimJobStep =
+  (saga: SagaService, dispatch: DispatchQueues): SagaStep =>
+  async (input) => {
+    const { state, taskToken, ...run } = ClaimJobInput.parse(input);
+    const payload = await saga.claim({ ...run, known: knownClaim(state) });
+    if (taskToken !== undefined) await dispatch.send(payload.queueUrl, dispatchMessage(payload, taskToken));
+    return payload;
+  };
+
+const builtWithout = (step: SagaStepName, dependency: string) => () =>
+  Promise.reject(new Error(`These saga steps were built without ${dependency}; ${step} runs in its own Lambda`));
+
+/**
+ * Every step; `admission` and `dispatch` only where ParkJob and ClaimJob run too (the local engine, tests): each
+ * Lambda builds its own step.
+ */
+export function createSagaSteps(saga: SagaService, options: { admission?: Pick<AdmissionService, 'park'>; dispatch?: DispatchQueues } = {}): Record<SagaStepName, SagaStep> {
+  const { admission, dispatch } = options;
   return {
-    ClaimJob: async (input) => {
-      const { state, ...run } = ClaimJobInput.parse(input);
-      return saga.claim({ ...run, known: knownClaim(state) });
+    ClaimJob: dispatch ? claimJobStep(saga, dispatch) : builtWithout('ClaimJob', 'dispatch queues'),
+    ParkJob: admission ? parkJobStep(admission) : builtWithout('ParkJob', 'admission'),
+    RecordSuccess: async (input) => {
+      const { output, ...rest } = RecordSuccessInput.parse(input);
+      return saga.recordSuccess({ ...rest, output, attempt: output.attempt ?? rest.attempt, facts: output.facts ?? rest.facts });
     },
-    ParkJob: admission ? parkJobStep(admission) : () => Promise.reject(new Error('These saga steps were built without admission; ParkJob runs in its own Lambda')),
-    RecordSuccess: async (input) => saga.recordSuccess(RecordSuccessInput.parse(input)),
     Categorize: categorizeStep,
     StopWorkerProcess: async (input) => saga.stopWorkerProcess(JobRunInput.parse(input)),
     ReleaseSlot: async (input) => saga.releaseSlot(JobRunInput.parse(input)),

@@ -9,6 +9,7 @@ import { LOCAL_REGION } from '../dynamodb-local.ts';
  * - `.waitForTaskToken` Tasks (SQS and Lambda) get their timeout enforced by the engine: the library evaluates
  *   TimeoutSecondsPath against the Parameters-applied input (where `$.dispatch…` does not exist), so the path moves
  *   into Parameters (evaluated against the state input, as in AWS) and the library's own timer becomes a backstop;
+ *   HeartbeatSeconds moves there too, as the library does not enforce it;
  * - with a wait scale, Wait states run as local Tasks of the same name that sleep the scaled duration.
  */
 export interface AslState {
@@ -17,6 +18,7 @@ export interface AslState {
   Parameters?: Record<string, unknown>;
   TimeoutSeconds?: number;
   TimeoutSecondsPath?: string;
+  HeartbeatSeconds?: number;
   Seconds?: number;
   SecondsPath?: string;
   Timestamp?: string;
@@ -51,6 +53,8 @@ export const LAMBDA_INVOKE_WAIT_FOR_TOKEN = 'arn:aws:states:::lambda:invoke.wait
 export const TASK_TOKEN_PLACEHOLDER = 'forgeflow-local-task-token-placeholder';
 /** The Parameters field carrying a waitForTaskToken state's timeout to the engine (removed before sending). */
 export const LOCAL_TIMEOUT_FIELD = 'forgeflowLocalTimeoutSeconds';
+/** The same for its HeartbeatSeconds. */
+export const LOCAL_HEARTBEAT_FIELD = 'forgeflowLocalHeartbeatSeconds';
 /** The library's own Task timer, now only a backstop. Under 2^31 ms: longer Node timers fire after 1 ms. */
 const BACKSTOP_TIMEOUT_SECONDS = 2_000_000;
 
@@ -100,7 +104,9 @@ function moveTimeoutIntoParameters(name: string, state: AslState): void {
   if (!state.Parameters) throw new Error(`State ${name}: a waitForTaskToken task needs Parameters to pass the token`);
   if (state.TimeoutSecondsPath !== undefined) state.Parameters[`${LOCAL_TIMEOUT_FIELD}.$`] = state.TimeoutSecondsPath;
   else if (state.TimeoutSeconds !== undefined) state.Parameters[LOCAL_TIMEOUT_FIELD] = state.TimeoutSeconds;
+  if (state.HeartbeatSeconds !== undefined) state.Parameters[LOCAL_HEARTBEAT_FIELD] = state.HeartbeatSeconds;
   delete state.TimeoutSecondsPath;
+  delete state.HeartbeatSeconds;
   state.TimeoutSeconds = BACKSTOP_TIMEOUT_SECONDS;
 }
 

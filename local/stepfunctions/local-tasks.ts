@@ -1,4 +1,4 @@
-import { LOCAL_TIMEOUT_FIELD, TASK_TOKEN_PLACEHOLDER } from './local-definition.ts';
+import { LOCAL_HEARTBEAT_FIELD, LOCAL_TIMEOUT_FIELD, TASK_TOKEN_PLACEHOLDER } from './local-definition.ts';
 import type { TaskTokenRegistry } from './token-registry.ts';
 
 /** The Task implementations the local engine hands aws-local-stepfunctions (see local-definition.ts). */
@@ -55,29 +55,28 @@ export interface DispatchContext extends TaskTokenContext {
  * sends the message and waits for SendTaskSuccess/SendTaskFailure through the registry.
  */
 export async function dispatchWithTaskToken(input: unknown, context: DispatchContext): Promise<unknown> {
-  const { QueueUrl, MessageBody, [LOCAL_TIMEOUT_FIELD]: timeoutSeconds } = (input ?? {}) as Record<string, unknown>;
+  const { QueueUrl, MessageBody, [LOCAL_TIMEOUT_FIELD]: timeoutSeconds, [LOCAL_HEARTBEAT_FIELD]: heartbeatSeconds } = (input ?? {}) as Record<string, unknown>;
   if (typeof QueueUrl !== 'string' || MessageBody === undefined) throw namedError('States.Runtime', 'sqs:sendMessage needs QueueUrl and MessageBody');
-  return awaitTaskToken(MessageBody, timeoutSeconds, context, (body) => context.sendMessage(QueueUrl, typeof body === 'string' ? body : JSON.stringify(body)));
+  return awaitTaskToken(MessageBody, { timeoutSeconds, heartbeatSeconds }, context, (body) => context.sendMessage(QueueUrl, typeof body === 'string' ? body : JSON.stringify(body)));
 }
 
 /** `lambda:invoke.waitForTaskToken`: invokes the handler with the Payload (token in place), then waits for the answer. */
 export async function invokeWithTaskToken(input: unknown, handler: (payload: unknown) => Promise<unknown>, context: TaskTokenContext): Promise<unknown> {
-  const { Payload, [LOCAL_TIMEOUT_FIELD]: timeoutSeconds } = (input ?? {}) as Record<string, unknown>;
+  const { Payload, [LOCAL_TIMEOUT_FIELD]: timeoutSeconds, [LOCAL_HEARTBEAT_FIELD]: heartbeatSeconds } = (input ?? {}) as Record<string, unknown>;
   if (Payload === undefined) throw namedError('States.Runtime', 'lambda:invoke needs a Payload');
-  return awaitTaskToken(Payload, timeoutSeconds, context, async (payload) => {
+  return awaitTaskToken(Payload, { timeoutSeconds, heartbeatSeconds }, context, async (payload) => {
     await lambdaBoundary(handler)(payload);
   });
 }
 
 /**
  * The waitForTaskToken pattern: mint the attempt's token, deliver the body carrying it, wait through the registry.
- * The state's timeout is enforced here: when it fires the token is abandoned (a late answer gets TaskTimedOut, as
- * in AWS) and the state fails with States.Timeout.
+ * The state's timeout and heartbeat timeout are enforced here: when one fires the token is abandoned (a late answer
+ * gets TaskTimedOut, as in AWS) and the state fails with States.Timeout or States.HeartbeatTimeout.
  */
-async function awaitTaskToken(template: unknown, timeoutSeconds: unknown, context: TaskTokenContext, deliver: (body: unknown) => Promise<void>): Promise<unknown> {
-  if (timeoutSeconds !== undefined && (!Number.isInteger(timeoutSeconds) || (timeoutSeconds as number) < 1)) {
-    throw namedError('States.Runtime', `TimeoutSeconds must be a positive integer, got ${JSON.stringify(timeoutSeconds)}`);
-  }
+async function awaitTaskToken(template: unknown, limits: { timeoutSeconds: unknown; heartbeatSeconds: unknown }, context: TaskTokenContext, deliver: (body: unknown) => Promise<void>): Promise<unknown> {
+  const timeoutSeconds = positiveSeconds('TimeoutSeconds', limits.timeoutSeconds);
+  const heartbeatSeconds = positiveSeconds('HeartbeatSeconds', limits.heartbeatSeconds);
   const { token, result } = context.registry.register({ executionArn: context.executionArn, stateName: context.stateName });
   // Observed at once: an abandon before we reach `await result` must not count as an unhandled rejection.
   result.catch(() => undefined);
@@ -91,7 +90,8 @@ async function awaitTaskToken(template: unknown, timeoutSeconds: unknown, contex
       ? undefined
       : setTimeout(() => {
           context.registry.abandon(token, namedError('States.Timeout', `State ${context.stateName} timed out after ${String(timeoutSeconds)} s`));
-        }, (timeoutSeconds as number) * 1000);
+        }, timeoutSeconds * 1000);
+  const heartbeats = heartbeatSeconds === undefined ? undefined : watchHeartbeats(token, heartbeatSeconds, context);
   try {
     if (context.signal.aborted) throw namedError('ExecutionAborted', 'The execution was stopped');
     await deliver(body.value);
@@ -101,7 +101,29 @@ async function awaitTaskToken(template: unknown, timeoutSeconds: unknown, contex
     throw error;
   } finally {
     clearTimeout(timer);
+    heartbeats?.stop();
   }
+}
+
+function positiveSeconds(field: string, value: unknown): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || (value as number) < 1)) {
+    throw namedError('States.Runtime', `${field} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value as number | undefined;
+}
+
+/** HeartbeatSeconds: the task fails with States.HeartbeatTimeout once no heartbeat has come for that long. */
+function watchHeartbeats(token: string, seconds: number, context: TaskTokenContext): { stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const check = () => {
+    const since = context.registry.sinceHeartbeat(token);
+    if (since === undefined) return; // answered or abandoned meanwhile
+    const left = seconds * 1000 - since;
+    if (left > 0) timer = setTimeout(check, left);
+    else context.registry.abandon(token, namedError('States.HeartbeatTimeout', `State ${context.stateName} had no heartbeat for ${seconds} s`));
+  };
+  timer = setTimeout(check, seconds * 1000);
+  return { stop: () => clearTimeout(timer) };
 }
 
 /** Replaces the placeholder wherever it occurs (a string body or any field of a JSON body). */

@@ -87,6 +87,12 @@ export class TaskTokenRegistry {
     task.lastHeartbeat = this.now();
   }
 
+  /** Milliseconds since the task began or was last heartbeaten; undefined once it is no longer pending. */
+  sinceHeartbeat(token: string): number | undefined {
+    const task = this.pending.get(token);
+    return task && this.now() - task.lastHeartbeat;
+  }
+
   /** Ends every task of a stopped or finished execution; their tokens answer TaskTimedOut from now on. */
   abandonExecution(executionArn: string): void {
     const tokens = this.byExecution.get(executionArn);

@@ -381,8 +381,9 @@ describe('other permissions', () => {
     expect(sqsResources('jobControl')).toEqual([arnOf(queues.get(JOB_CONTROL_QUEUE).queue)]);
     expect(sqsResources('workerReports')).toEqual([arnOf(queues.get(WORKER_REPORTS_QUEUE).queue)]);
     expect(sorted(sqsResources('dispatchDlq').map((r) => JSON.stringify(r)))).toEqual(sorted(queues.dispatch.map(({ dlq }) => JSON.stringify(arnOf(dlq)))));
-    // The saga steps send nothing: the state machine's Dispatch state does (test/cdk/saga.test.ts).
-    for (const step of SAGA_STEP_NAMES) expect(sqsResources(`saga${step}`), step).toEqual([]);
+    // Of the saga steps only ClaimJob sends, to the dispatch queues (test/cdk/saga.test.ts pins its statement).
+    expect(sorted(sqsResources('sagaClaimJob').map((r) => JSON.stringify(r)))).toEqual(sorted(queues.dispatch.map(({ queue }) => JSON.stringify(arnOf(queue)))));
+    for (const step of SAGA_STEP_NAMES.filter((s) => s !== 'ClaimJob')) expect(sqsResources(`saga${step}`), step).toEqual([]);
     // The scaler consumes its nudge queue and reads the dispatch queues' depth (GetQueueAttributes only).
     const scalerStatements = fixture.statementsOf(functions.scaler!).filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
     const depth = scalerStatements.filter((s) => actionsOf(s).includes('sqs:GetQueueAttributes') && !actionsOf(s).includes('sqs:ReceiveMessage'));

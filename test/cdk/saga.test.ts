@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRIORITIES } from '../../functions/core/priority.ts';
 import { JOB_SAGA } from '../../functions/declarations/statemachines.ts';
 import { DISPATCH_MAX_RECEIVE_COUNT, DISPATCH_QUEUES, dispatchQueue, WORKER_CLASSES, WORKER_REPORTS_QUEUE } from '../../functions/declarations/workers.ts';
-import { functionArnKey, SAGA_STEP_NAMES } from '../../functions/saga/steps.ts';
+import { functionArnKey, SAGA_STEP_NAMES, type SagaStepName } from '../../functions/saga/steps.ts';
 import { DEFAULT_STACK_PREFIX, jobSagaName } from '../../lib/forgeflow-app.ts';
 import type { ForgeflowFunction } from '../../lib/lambda-function.ts';
 import { DLQ_VISIBILITY_TIMEOUT_SECONDS } from '../../lib/queues.ts';
@@ -77,12 +77,11 @@ describe('state machine', () => {
     expect(jobSagaName('Dev')).not.toBe(JOB_SAGA.name);
   });
 
-  it('deploys the states of the ASL file, its Dispatch resource, and each Lambda Task on its step function', () => {
+  it('deploys the states of the ASL file, ClaimJob as a token wait, and each Lambda Task on its step function', () => {
     const deployed = deployedDefinition();
     expect(deployed.StartAt).toBe(asl.StartAt);
     expect(Object.keys(deployed.States)).toEqual(Object.keys(asl.States));
-    expect(deployed.States.Dispatch!.Resource).toBe(asl.States.Dispatch!.Resource);
-    expect(deployed.States.Dispatch!.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
+    expect(deployed.States.ClaimJob!.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
     for (const [name, state] of Object.entries(asl.States)) {
       const step = SAGA_STEP_NAMES.find((s) => state.Resource === `\${${functionArnKey(s)}}`);
       // A waitForTaskToken invoke names its function in Parameters.FunctionName instead.
@@ -99,15 +98,14 @@ describe('state machine', () => {
     for (const step of SAGA_STEP_NAMES) expect(substitutions[functionArnKey(step)], step).toEqual(apiArn(stepFunction(step).function));
   });
 
-  it('may invoke the step functions and send to the dispatch queues only (plus log delivery and X-Ray on "*")', () => {
+  it('may invoke the step functions only (plus log delivery and X-Ray on "*"): ClaimJob sends the dispatches', () => {
     const statements = roleStatements(fixture.logicalId(api(), saga().stateMachine.role));
     const wildcard = statements.filter((s) => resourcesOf(s).includes('*'));
     for (const action of wildcard.flatMap(actionsOf)) expect(action).toMatch(/^(logs:\w+Log(Delivery|Deliveries|Groups)|logs:(Put|Describe)ResourcePolic(y|ies)|xray:\w+)$/);
     const scoped = statements.filter((s) => !resourcesOf(s).includes('*'));
-    expect(sorted(scoped.flatMap(actionsOf))).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+    expect(sorted(scoped.flatMap(actionsOf))).toEqual(['lambda:InvokeFunction']);
     const on = (action: string) => scoped.filter((s) => actionsOf(s).includes(action)).flatMap(resourcesOf).map((r) => fixture.local(r));
     sameSet(on('lambda:InvokeFunction'), SAGA_STEP_NAMES.map((step) => apiArn(stepFunction(step).function)));
-    sameSet(on('sqs:SendMessage'), stateful().queues.dispatch.map(({ queue }) => statefulArn(queue)));
   });
 });
 
@@ -142,6 +140,12 @@ describe('step functions', () => {
 });
 
 describe('dispatch queues', () => {
+  it('take messages from ClaimJob alone of the saga: sqs:SendMessage on every dispatch queue, and on nothing else', () => {
+    const sends = (step: SagaStepName) => fixture.statementsOf(stepFunction(step)).filter((s) => actionsOf(s).includes('sqs:SendMessage'));
+    sameSet(sends('ClaimJob').flatMap(resourcesOf).map((r) => fixture.local(r)), stateful().queues.dispatch.map(({ queue }) => statefulArn(queue)));
+    for (const step of SAGA_STEP_NAMES.filter((s) => s !== 'ClaimJob')) expect(sends(step), step).toEqual([]);
+  });
+
   it('are one queue with a DLQ per (worker class, priority), moving a message after the declared receives', () => {
     expect(stateful().queues.dispatch).toHaveLength(WORKER_CLASSES.length * PRIORITIES.length);
     for (const workerClass of WORKER_CLASSES) {

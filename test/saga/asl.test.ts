@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { COMPENSATION_ORDER } from '../../functions/core/saga.ts';
-import { DispatchMessageSchema } from '../../functions/core/saga-messages.ts';
+import { LIMITS } from '../../functions/core/job.ts';
+import { CLAIM_TASK_TIMEOUT_SECONDS, COMPENSATION_ORDER, DEFAULT_DISPATCH_GRACE_SECONDS } from '../../functions/core/saga.ts';
 import { functionArnKey, SAGA_STEP_NAMES } from '../../functions/saga/steps.ts';
 import type { AslDefinition, AslState } from '../../local/stepfunctions/local-definition.ts';
 import { loadSagaDefinition } from './harness.ts';
@@ -37,11 +37,8 @@ describe('ASL: statemachines/job-saga.asl.json', () => {
     expect(result.isValid).toBe(true);
   });
 
-  it('keeps the happy path at 5 state transitions or fewer', () => {
-    const path = happyPath(definition);
-
-    expect(path).toEqual(['ClaimJob', 'Dispatch', 'RecordSuccess']);
-    expect(path.length).toBeLessThanOrEqual(5);
+  it('keeps the happy path at 2 state transitions: the claim with its dispatch, and the record', () => {
+    expect(happyPath(definition)).toEqual(['ClaimJob', 'RecordSuccess']);
   });
 
   it('compensates last-in first-out: the failure path visits the undos in COMPENSATION_ORDER', () => {
@@ -59,16 +56,20 @@ describe('ASL: statemachines/job-saga.asl.json', () => {
     }
   });
 
-  it('sends exactly the DispatchMessage fields, with the task token, and bounds the wait by the dispatch timeout', () => {
-    const dispatch = definition.States.Dispatch!;
-    const body = (dispatch.Parameters as { MessageBody: Record<string, string> }).MessageBody;
+  it('hands ClaimJob its task token and waits for the answer, a queued dispatch for the grace, any job for the cap', () => {
+    const claim = definition.States.ClaimJob!;
+    const payload = (claim.Parameters as { Payload: Record<string, string> }).Payload;
 
-    expect(dispatch.Resource).toBe('arn:aws:states:::sqs:sendMessage.waitForTaskToken');
-    expect(Object.keys(body).map((key) => key.replace(/\.\$$/, '')).sort()).toEqual(Object.keys(DispatchMessageSchema.shape).sort());
-    expect(body['taskToken.$']).toBe('$$.Task.Token');
-    expect(dispatch.TimeoutSecondsPath).toBe('$.dispatch.dispatchTimeoutSeconds');
-    // No heartbeat timeout: a message waiting in the queue sends no heartbeats; liveness is SQS visibility.
-    expect(dispatch.HeartbeatSeconds).toBeUndefined();
+    expect(claim.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(payload['taskToken.$']).toBe('$$.Task.Token');
+    expect(payload['state.$']).toBe('$');
+    expect(claim.ResultPath).toBe('$.output');
+    // No heartbeat comes while the message waits in its queue; the agent heartbeats from pickup to answer.
+    expect(claim.HeartbeatSeconds).toBe(DEFAULT_DISPATCH_GRACE_SECONDS);
+    expect(claim.TimeoutSeconds).toBe(CLAIM_TASK_TIMEOUT_SECONDS);
+    expect(CLAIM_TASK_TIMEOUT_SECONDS).toBe(LIMITS.timeoutSecondsMax + DEFAULT_DISPATCH_GRACE_SECONDS);
+    // RecordSuccess takes the attempt and facts from the agent's answer: the state has no claim result.
+    expect(definition.States.RecordSuccess!.Parameters).toEqual({ 'jobId.$': '$.jobId', 'run.$': '$.run', 'output.$': '$.output', 'correlationId.$': '$$.Execution.Name' });
   });
 
   it('uses one function per saga step, every Task bounded by a timeout', () => {

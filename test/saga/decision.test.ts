@@ -42,9 +42,9 @@ describe('Function: categorizeError', () => {
     });
   });
 
-  it('turns the Dispatch timeout into an infrastructure failure, never the user command\'s EXECUTION_TIMEOUT', () => {
+  it('turns the ClaimJob wait\'s timeouts into an infrastructure failure, never the user command\'s EXECUTION_TIMEOUT', () => {
     for (const Error of ['States.Timeout', 'States.HeartbeatTimeout']) {
-      const { failure, result } = categorizeError({ Error, Cause: 'State Dispatch timed out after 1 s' });
+      const { failure, result } = categorizeError({ Error, Cause: 'State ClaimJob had no heartbeat for 21600 s' });
       expect(failure).toMatchObject({ reason: 'INFRASTRUCTURE_ERROR', retryable: true, category: 'infrastructure' });
       expect(failure.message).toMatch(/waiting in the queue/);
       expect(result).toBeUndefined();

@@ -30,6 +30,12 @@ import { createTestTables } from '../support/dynamodb.ts';
 
 export const SAGA_ARN = localStateMachineArn(JOB_SAGA.name);
 export const loadSagaDefinition = (): AslDefinition => JSON.parse(readFileSync(JOB_SAGA.definitionPath, 'utf8')) as AslDefinition;
+
+function sagaDefinition(options: RigOptions): AslDefinition {
+  const definition = loadSagaDefinition();
+  if (options.claimHeartbeatSeconds !== undefined) definition.States.ClaimJob!.HeartbeatSeconds = options.claimHeartbeatSeconds;
+  return definition;
+}
 export const testQueueUrl = (queue: QueueDefinition) => `http://sqs.local/000000000000/${queue.name}`;
 
 /** What the scripted worker does with one dispatch message. */
@@ -59,7 +65,7 @@ class Latches<T> {
 }
 
 /**
- * A worker agent in miniature: it receives dispatch messages through the engine's sendMessage, reports the start
+ * A worker agent in miniature: it receives the dispatch messages ClaimJob sends, reports the start
  * through the real worker-reports consumer, and answers through the task token registry, as the local Step
  * Functions endpoint would for the real agent.
  */
@@ -98,7 +104,9 @@ export class FakeWorker {
 
   succeed(message: DispatchMessage, outputTail = 'done\n'): void {
     const now = new Date().toISOString();
-    this.registry.succeed(message.taskToken, { exitCode: 0, durationMs: 12, outputTail, workerId: 'worker-1', startedAt: now, finishedAt: now });
+    // As the agent answers: the dispatch's attempt and facts handed back.
+    const { attempt, facts } = message;
+    this.registry.succeed(message.taskToken, { exitCode: 0, durationMs: 12, outputTail, workerId: 'worker-1', startedAt: now, finishedAt: now, attempt, ...(facts ? { facts } : {}) });
   }
 
   fail(message: DispatchMessage, error: string, cause: TaskFailureCause): void {
@@ -123,6 +131,8 @@ export interface RigOptions {
   retryIntervalOverrides?: Record<string, number | number[]>;
   /** Replace the real step handlers (e.g. the Lambda entry modules). */
   handlers?: Record<string, StepHandler>;
+  /** ClaimJob's HeartbeatSeconds in place of the ASL's (the grace, 6 hours), for a path that waits it out. */
+  claimHeartbeatSeconds?: number;
   /** Wrap the real step handlers (fault injection into one step). */
   wrapSteps?: (steps: Record<string, StepHandler>) => Record<string, StepHandler>;
 }
@@ -181,8 +191,9 @@ export async function createSagaTestbed() {
       if (response.batchItemFailures.length > 0) throw new Error(`worker report failed: ${JSON.stringify(response)}`);
     };
     const worker = new FakeWorker(registry, report);
+    const dispatch = { send: (queueUrl: string, message: DispatchMessage) => worker.sendMessage(queueUrl, JSON.stringify(message)) };
     const engine = new LocalStepFunctionsEngine({
-      stateMachines: [{ arn: SAGA_ARN, definition: loadSagaDefinition(), handlers: options.handlers ?? (options.wrapSteps ?? ((steps) => steps))(createSagaSteps(saga, admission)) }],
+      stateMachines: [{ arn: SAGA_ARN, definition: sagaDefinition(options), handlers: options.handlers ?? (options.wrapSteps ?? ((steps) => steps))(createSagaSteps(saga, { admission, dispatch })) }],
       sendMessage: worker.sendMessage,
       registry,
       ...(options.waitScale === undefined ? {} : { waitScale: options.waitScale }),

@@ -30,7 +30,7 @@ export class SfnSagaExecutions implements SagaExecutions {
     });
   }
 
-  stateOutput(name: string, stateName: string): Promise<unknown> {
+  stateOutput(name: string, stateNames: readonly string[]): Promise<unknown> {
     return this.client.use(async (sfn, sdk) => {
       let nextToken: string | undefined;
       for (let page = 0; page < MAX_HISTORY_PAGES; page++) {
@@ -41,7 +41,7 @@ export class SfnSagaExecutions implements SagaExecutions {
           if (error instanceof sdk.ExecutionDoesNotExist) return undefined;
           throw error;
         }
-        const exit = history.events?.find((event) => event.stateExitedEventDetails?.name === stateName);
+        const exit = history.events?.find((event) => stateNames.includes(event.stateExitedEventDetails?.name ?? ''));
         if (exit) return JSON.parse(exit.stateExitedEventDetails?.output ?? 'null') as unknown;
         nextToken = history.nextToken;
         if (!nextToken) return undefined;
