@@ -89,15 +89,18 @@ export const parkJobStep =
 
 /**
  * ClaimJob's Lambda: claims the attempt, then sends its dispatch with the state's task token; the state waits for the
- * agent's answer. A failed send fails the state, and the saga's failure path undoes the claim.
+ * agent's answer. A failed send fails the state, and the saga's failure path undoes the claim. It answers only which
+ * attempt it dispatched: Step Functions keeps an invoke's response in the execution history, and the job's
+ * environment has no business there twice.
  */
 export const claimJobStep =
   (saga: SagaService, dispatch: DispatchQueues): SagaStep =>
   async (input) => {
     const { state, taskToken, ...run } = ClaimJobInput.parse(input);
     const payload = await saga.claim({ ...run, known: knownClaim(state) });
-    if (taskToken !== undefined) await dispatch.send(payload.queueUrl, dispatchMessage(payload, taskToken));
-    return payload;
+    if (taskToken === undefined) return payload;
+    await dispatch.send(payload.queueUrl, dispatchMessage(payload, taskToken));
+    return { jobId: payload.jobId, run: payload.run, attempt: payload.attempt };
   };
 
 const builtWithout = (step: SagaStepName, dependency: string) => () =>

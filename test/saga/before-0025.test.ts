@@ -35,7 +35,7 @@ describe('Saga steps, for executions and agents from before ClaimJob sent the di
     const { steps, sent } = stepsOf(rig);
     const jobId = await rig.submit({ command: 'echo new' });
 
-    await steps.ClaimJob({ jobId, run: 1, taskToken: 'token-1' });
+    await expect(steps.ClaimJob({ jobId, run: 1, taskToken: 'token-1' })).resolves.toEqual({ jobId, run: 1, attempt: 1 });
 
     expect(sent).toEqual([expect.objectContaining({ jobId, run: 1, attempt: 1, command: 'echo new', taskToken: 'token-1' })]);
     expect(sent[0]).not.toHaveProperty('queueUrl');
