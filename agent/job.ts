@@ -229,6 +229,8 @@ export class HeldJob {
       type: 'started', jobId: job.jobId, run: job.run, attempt: job.attempt, workerId: this.deps.workerId, startedAt: startedAt.toISOString(), taskToken: job.taskToken,
       // Handed back untouched: with them the platform records RUNNING without reading the job.
       ...(job.facts ? { facts: job.facts } : {}),
+      // Which copy of the dispatch this is: another copy of it never starts the attempt a second time.
+      ...(this.message.MessageId ? { messageId: this.message.MessageId } : {}),
     });
     const gate = this.deps.startGate;
     if (gate) {

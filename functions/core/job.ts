@@ -161,6 +161,12 @@ export interface JobRecord extends Job {
    * fail the waiting task. A bearer credential for the task: it never leaves the platform.
    */
   taskToken?: string;
+  /**
+   * The SQS message id of the dispatch copy the current attempt started from. A copy of the same dispatch (a send
+   * retried after a lost answer, or SQS delivering twice) has another id and never starts the attempt again; the
+   * message that reappears after its agent died has this one, and may take the attempt over.
+   */
+  dispatchMessageId?: string;
   /** Whether the job holds one of its tenant's concurrency slots (claim reserves one; release or the end frees it). */
   slotHeld?: boolean;
   /** Set by the saga's StopWorkerProcess compensation: the current attempt's process must be stopped. */
@@ -264,7 +270,7 @@ export function toJobSummary(job: JobSummary): z.output<typeof JobSummarySchema>
 
 /** The public view of a job: internals such as the request hash, the task token and the slot flags stay inside. */
 export function toJobResource(job: JobRecord): JobResource {
-  const { requestHash: _hash, taskToken: _token, slotHeld: _slot, stopRequested: _stop, lastDecisionId: _d, retryDelaySeconds: _w, execution: _x, resumes: _n, overdueAt: _o, ...resource } = job;
+  const { requestHash: _hash, taskToken: _token, dispatchMessageId: _message, slotHeld: _slot, stopRequested: _stop, lastDecisionId: _d, retryDelaySeconds: _w, execution: _x, resumes: _n, overdueAt: _o, ...resource } = job;
   return resource;
 }
 

@@ -59,6 +59,8 @@ export const WorkerReportSchema = z.object({
   taskToken: z.string().min(1),
   /** The dispatch message's facts, handed back so RUNNING is recorded without reading the job. */
   facts: JobFactsSchema.optional(),
+  /** The SQS message id of the dispatch copy (JobRecord.dispatchMessageId); absent from agents before 0.3.0. */
+  messageId: z.string().min(1).max(128).optional(),
 });
 export type WorkerReport = z.infer<typeof WorkerReportSchema>;
 

@@ -79,7 +79,7 @@ export interface KnownClaim {
 export type SagaOutcome = Pick<JobRecord, 'jobId' | 'run' | 'status'>;
 
 /** Where an attempt stands once its start is recorded (or found over): what an agent's start gate decides from. */
-export type StartedAttempt = SagaOutcome & Pick<JobRecord, 'attempts' | 'cancelRequested' | 'stopRequested' | 'taskToken' | 'workerId'>;
+export type StartedAttempt = SagaOutcome & Pick<JobRecord, 'attempts' | 'cancelRequested' | 'stopRequested' | 'taskToken' | 'workerId' | 'dispatchMessageId'>;
 
 export interface JobRun {
   jobId: string;
@@ -107,6 +107,13 @@ export interface SagaServiceDeps {
   random?: () => number;
   dispatchGraceSeconds?: number;
 }
+
+/**
+ * The report comes from another copy of the dispatch than the one the attempt started from (JobRecord.dispatchMessageId).
+ * Unknown when either side has no id (agents before 0.3.0): those are treated as the same copy, as before.
+ */
+export const isOtherCopy = (job: Pick<JobRecord, 'dispatchMessageId'>, report: Pick<WorkerReport, 'messageId'>): boolean =>
+  job.dispatchMessageId !== undefined && report.messageId !== undefined && job.dispatchMessageId !== report.messageId;
 
 const { QUEUED, DISPATCHED, RUNNING, RETRY_SCHEDULED, SUCCEEDED, FAILED, CANCELLED, DEAD_LETTERED } = JobStatus;
 const holdsWorker = (job: JobRecord) => job.status === DISPATCHED || job.status === RUNNING;
@@ -162,7 +169,7 @@ export class SagaService {
       tenantId: spec.facts.tenantId,
       expected: { status, run, attempts: known.attempts, slotHeld: false, cancelRequested: false },
       set: { status: DISPATCHED, attempts, slotHeld: true, execution, overdueAt, updatedAt: time },
-      remove: ['taskToken', 'stopRequested', 'workerId', 'startedAt', 'finishedAt', 'result', 'failure'],
+      remove: ['taskToken', 'dispatchMessageId', 'stopRequested', 'workerId', 'startedAt', 'finishedAt', 'result', 'failure'],
       event,
       statusMove: { from: status, to: DISPATCHED, priority: spec.facts.priority },
       slot: this.reserve(spec.facts.tenantId),
@@ -196,7 +203,7 @@ export class SagaService {
 
   /** DISPATCHED, not cancelled → RUNNING as a patch; anything else fails its condition and goes to decideRunning. */
   private async startRunning(report: WorkerReport, facts: JobFacts): Promise<StartedAttempt> {
-    const { jobId, run, attempt: attempts, workerId, startedAt, taskToken } = report;
+    const { jobId, run, attempt: attempts, workerId, startedAt, taskToken, messageId: dispatchMessageId } = report;
     const time = this.deps.clock.now().toISOString();
     const context = { time, correlationId: sagaExecutionName(jobId, run) };
     const event = jobEvent('JobRunning', { ...facts, jobId, run, attempts, status: RUNNING }, DISPATCHED, { workerId }, context);
@@ -204,24 +211,27 @@ export class SagaService {
       jobId,
       tenantId: facts.tenantId,
       expected: { status: DISPATCHED, run, attempts, slotHeld: true, cancelRequested: false, stopRequested: false },
-      set: { status: RUNNING, workerId, startedAt, taskToken, updatedAt: time },
+      set: { status: RUNNING, workerId, startedAt, taskToken, ...(dispatchMessageId ? { dispatchMessageId } : {}), updatedAt: time },
       remove: [],
       event,
       statusMove: { from: DISPATCHED, to: RUNNING, priority: facts.priority },
     });
-    return { jobId, run, attempts, status: RUNNING, cancelRequested: false, taskToken, workerId };
+    return { jobId, run, attempts, status: RUNNING, cancelRequested: false, taskToken, workerId, ...(dispatchMessageId ? { dispatchMessageId } : {}) };
   }
 
   private async decideRunning(report: WorkerReport, job: JobRecord): Promise<JobRecord> {
     // A late report of an earlier attempt or an ended attempt changes nothing.
     if (job.run !== report.run || job.attempts !== report.attempt || !holdsWorker(job)) return job;
-    if (job.status === RUNNING && job.workerId === report.workerId && job.taskToken === report.taskToken) return job;
+    // Started already: by this very copy (a repeated report), or by another copy of the same dispatch, which must not
+    // start it again nor take it over (decideStart tells the two apart).
+    if (job.status === RUNNING && (isOtherCopy(job, report) || (job.workerId === report.workerId && job.taskToken === report.taskToken))) return job;
     // Stopped (a compensation, or the release of a removed worker's jobs, core/lost-attempt.ts): no agent starts it.
     if (job.stopRequested) return job;
     // Cancelled before it started: the command never runs (the agent fails the task), so RUNNING would be untrue.
     if (job.cancelRequested && job.status === DISPATCHED) return job;
     // RUNNING again with another worker: the first died and the message reappeared (docs/architecture.md, liveness).
-    const { next, context } = this.next(report, job, { status: RUNNING, workerId: report.workerId, startedAt: report.startedAt, taskToken: report.taskToken });
+    const copy = report.messageId ? { dispatchMessageId: report.messageId } : {};
+    const { next, context } = this.next(report, job, { status: RUNNING, workerId: report.workerId, startedAt: report.startedAt, taskToken: report.taskToken, ...copy });
     await this.commit(job, next, jobEvent('JobRunning', next, job.status, { workerId: report.workerId }, context));
     return next;
   }

@@ -22,16 +22,21 @@ async function reportsIn(queues: TestQueues) {
 describe('agent: running a job', () => {
   it('reports success with the exit code and output tail, sends a started report and deletes the message', async () => {
     const { queues, start } = await h.setup();
-    const job = dispatch({ command: 'echo "hello $1"; echo oops >&2', args: ['world'] });
+    const facts = { tenantId: 'tenant-a', priority: 'medium' as const, workerClass: 'default', createdAt: '2026-12-03T08:00:00.000Z' };
+    const job = dispatch({ command: 'echo "hello $1"; echo oops >&2', args: ['world'], facts });
     await enqueue(h.client, queues, job);
     const { events } = start();
 
     expect(await finished(events, job.taskToken)).toMatchObject({ end: 'succeeded', jobId: job.jobId });
     const output = TaskSuccessSchema.parse(JSON.parse(h.sfn.callsFor(job.taskToken, 'SendTaskSuccess')[0]!.input.output!));
-    expect(output).toMatchObject({ exitCode: 0, outputTail: 'hello world\noops\n', workerId: 'test-worker' });
+    // The dispatch's attempt (and facts, when it has them) come back with the answer, for RecordSuccess.
+    expect(output).toMatchObject({ exitCode: 0, outputTail: 'hello world\noops\n', workerId: 'test-worker', attempt: job.attempt });
+    expect(output.facts).toEqual(facts);
     expect(Date.parse(output.finishedAt)).toBeGreaterThanOrEqual(Date.parse(output.startedAt));
     expect(h.sfn.callsFor(job.taskToken, 'SendTaskFailure')).toEqual([]);
-    expect(await reportsIn(queues)).toEqual([expect.objectContaining({ type: 'started', jobId: job.jobId, run: 1, attempt: 1, workerId: 'test-worker', taskToken: job.taskToken })]);
+    const started = events.items.find((event) => event.type === 'started')!;
+    // The copy of the dispatch it started from: another copy never starts the attempt again.
+    expect(await reportsIn(queues)).toEqual([expect.objectContaining({ type: 'started', jobId: job.jobId, run: 1, attempt: 1, workerId: 'test-worker', taskToken: job.taskToken, messageId: started.messageId })]);
     expect(await messagesIn(h.client, queues.urls.medium)).toBe(0);
   });
 

@@ -152,6 +152,28 @@ describe('Class: SagaService', () => {
     expect(toJobResource(await rig.job(jobId))).not.toHaveProperty('taskToken');
   });
 
+  it('starts an attempt from one copy of its dispatch only: another copy never runs it again, the reappeared message takes it over', async () => {
+    const rig = testbed.rig();
+    const jobId = await rig.submit();
+    await rig.saga.claim({ jobId, run: 1 });
+    // Two copies of one dispatch, same token (a send retried after a lost answer): m1 and m2.
+    const copy = (workerId: string, messageId: string): WorkerReport => ({ ...started(jobId, 1, workerId), taskToken: 'token-1', messageId });
+
+    expect(await decideStart(rig.saga, copy('w1', 'm1'))).toBe('proceed');
+    // Its own repeated report still proceeds; the other copy does not, on the same agent or another.
+    expect(await decideStart(rig.saga, copy('w1', 'm1'))).toBe('proceed');
+    expect(await decideStart(rig.saga, copy('w1', 'm2'))).toBe('over');
+    expect(await decideStart(rig.saga, copy('w2', 'm2'))).toBe('over');
+    expect(await rig.job(jobId)).toMatchObject({ status: 'RUNNING', workerId: 'w1', dispatchMessageId: 'm1' });
+    // w1 died: m1 reappears to w2, which takes the attempt over.
+    expect(await decideStart(rig.saga, copy('w2', 'm1'))).toBe('proceed');
+    expect(await rig.job(jobId)).toMatchObject({ status: 'RUNNING', workerId: 'w2', dispatchMessageId: 'm1' });
+    expect(await rig.eventTypes(jobId)).toEqual(['JobQueued', 'JobDispatched', 'JobRunning', 'JobRunning']);
+    expect(toJobResource(await rig.job(jobId))).not.toHaveProperty('dispatchMessageId');
+    await rig.saga.stopWorkerProcess({ jobId, run: 1 });
+    await rig.saga.releaseSlot({ jobId, run: 1 });
+  });
+
   it("stops a removed worker's attempt so that no agent starts it after; a takeover that came first keeps it", async () => {
     const rig = testbed.rig();
     const [lost, takenOver] = [await rig.submit(), await rig.submit()];
