@@ -79,6 +79,7 @@ export function createAgent(options: AgentOptions): Agent {
     ...(options.startGate ? { startGate: options.startGate } : {}),
     ...(options.logs ? { logs: options.logs } : {}),
     retry: options.retry ?? DEFAULT_RETRY,
+    heldTokens: new Set<string>(),
     logger,
     emit,
   };

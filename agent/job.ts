@@ -24,10 +24,12 @@ import { errorMessage, errorName, isTaskOver, withRetries, type RetryOptions } f
  *  - released: the agent is shutting down and the job did not finish: visibility 0, another agent takes it at once;
  *  - unreported: the answer failed for another reason even after retries: the message is left to reappear (the
  *    saga's TimeoutSeconds bounds how long that can go on), so some agent answers it later;
+ *  - duplicate: another copy of a dispatch this agent already holds: the message is deleted, nothing runs or is
+ *    reported (the held copy answers the task);
  *  - malformed: the body is not a dispatch message: left alone, so it reaches the DLQ after maxReceiveCount and an
  *    operator sees it there. Deleting it would lose the token, and the saga would wait for its timeout anyway.
  */
-export type JobEnd = 'succeeded' | 'failed' | 'task-over' | 'released' | 'unreported' | 'malformed';
+export type JobEnd = 'succeeded' | 'failed' | 'task-over' | 'released' | 'unreported' | 'duplicate' | 'malformed';
 
 export type AgentLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -55,6 +57,8 @@ export interface JobDeps {
   /** Where each attempt's output goes while it runs (GET …/logs); absent, only the result's tail is kept. */
   logs?: JobLogWriter;
   retry: Omit<RetryOptions, 'onRetry'>;
+  /** The task tokens of the dispatches this agent holds now, shared by its jobs: a second copy is not run. */
+  heldTokens: Set<string>;
   logger: AgentLogger;
   emit: (event: AgentEvent) => void;
 }
@@ -99,6 +103,24 @@ export class HeldJob {
     }
     const job = parsed.job;
     const log = { jobId: job.jobId, run: job.run, attempt: job.attempt, queue: queue.priority, messageId: this.messageId, receiveCount: this.receiveCount };
+    // Another copy of a dispatch this agent holds (SQS delivers at least once; a send retried after a lost answer
+    // puts it on the queue twice): the copy it holds answers the task, this one has nothing to do. A fleet's start
+    // gate refuses copies too, across agents; this is what an agent outside a fleet has.
+    if (deps.heldTokens.has(job.taskToken)) {
+      deps.logger.warn('a second copy of a dispatch this agent holds: deleted, not run', log);
+      await this.deleteMessage(log);
+      return this.end('duplicate', job);
+    }
+    deps.heldTokens.add(job.taskToken);
+    try {
+      return await this.hold(job, log);
+    } finally {
+      deps.heldTokens.delete(job.taskToken);
+    }
+  }
+
+  private async hold(job: DispatchMessage, log: Record<string, unknown>): Promise<JobEnd> {
+    const { deps, queue } = this;
     const heartbeat = () => deps.sfn.send(new SendTaskHeartbeatCommand({ taskToken: job.taskToken }));
 
     // From receipt on, not from spawn: the checks below may take a few SDK retries, and the message must not lapse.

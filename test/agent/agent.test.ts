@@ -137,6 +137,26 @@ describe('agent: asking before a command starts (fleet workers)', () => {
     expect(await reportsIn(queues)).toEqual([]);
   });
 
+  it('runs two copies of one dispatch once: the copy that comes second is deleted while the first runs', async () => {
+    const { queues, start } = await h.setup();
+    const file = sideEffect();
+    const job = dispatch({ command: `echo ran >> ${file}; sleep 1` });
+    // The same body twice, as a send retried after a lost answer leaves it: two messages, one task token.
+    await enqueue(h.client, queues, job);
+    await enqueue(h.client, queues, job);
+    const { events } = start({}, async () => 'proceed');
+
+    const ends = await events.until('both copies to end', () => {
+      const found = events.items.filter((event) => event.type === 'finished' && event.taskToken === job.taskToken);
+      return found.length === 2 && found.map((event) => (event as { end: string }).end).sort();
+    });
+
+    expect(ends).toEqual(['duplicate', 'succeeded']);
+    expect(readFileSync(file, 'utf8')).toBe('ran\n');
+    expect(h.sfn.callsFor(job.taskToken, 'SendTaskSuccess')).toHaveLength(1);
+    expect(await messagesIn(h.client, queues.urls.medium)).toBe(0);
+  });
+
   it('never starts a command cancelled first: fails the task with CANCELLED and deletes the message', async () => {
     const { queues, start } = await h.setup();
     const file = sideEffect();
