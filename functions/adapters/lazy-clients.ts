@@ -31,6 +31,13 @@ export const lazySqs = (config: SQSClientConfig): LazySqs => new LazyClient(load
 export const lazyEventBridge = (config: EventBridgeClientConfig): LazyEventBridge => new LazyClient(loadEventBridge, (sdk) => new sdk.EventBridgeClient(config));
 export const lazyCloudWatch = (config: CloudWatchClientConfig): LazyCloudWatch => new LazyClient(loadCloudWatch, (sdk) => new sdk.CloudWatchClient(config));
 
+/**
+ * An SQS client's settings in a handler: an explicit endpoint when AWS_ENDPOINT_URL_SQS names one (locally, as the
+ * agent does), since local queue URLs name a host that does not resolve; in AWS, none.
+ */
+export const sqsEndpointConfig = (env: NodeJS.ProcessEnv = process.env): SQSClientConfig =>
+  env.AWS_ENDPOINT_URL_SQS ? { endpoint: env.AWS_ENDPOINT_URL_SQS } : {};
+
 /** A client made already (most functions, tests with aws-sdk-client-mock), or one to make on first use. */
 export const asLazySfn = (client: SFNClient | LazySfn): LazySfn => asLazy(client, loadSfn);
 export const asLazySqs = (client: SQSClient | LazySqs): LazySqs => asLazy(client, loadSqs);

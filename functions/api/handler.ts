@@ -3,7 +3,7 @@ import { createDocumentClient } from '../adapters/dynamodb/client.ts';
 import { DynamoJobStore } from '../adapters/dynamodb/job-store.ts';
 import { EventBridgePublisher } from '../adapters/eventbridge/event-publisher.ts';
 import { EventHistory } from '../adapters/dynamodb/event-history.ts';
-import { lazyEventBridge, lazySfn, lazySqs } from '../adapters/lazy-clients.ts';
+import { lazyEventBridge, lazySfn, lazySqs, sqsEndpointConfig } from '../adapters/lazy-clients.ts';
 import { SagaControl } from '../adapters/stepfunctions/saga-control.ts';
 import { systemClock, type JobStore } from '../core/ports.ts';
 import { EVENT_BUS } from '../declarations/events.ts';
@@ -36,11 +36,7 @@ const dynamoStore = new DynamoJobStore(client, { jobs: tableName(JOBS_TABLE), ou
 // which retries; anything else published to the bus, which the outbox relay publishes again. Its clients are made
 // on first use: only writes call them, so a cold start that serves a read loads none of their SDKs.
 const sagaControl = new SagaControl(lazySfn({ maxAttempts: 1 }), readStateMachineArn(JOB_SAGA));
-// An explicit endpoint locally (AWS_ENDPOINT_URL_SQS): local queue URLs name a host that does not resolve.
-const starterQueue = new SagaStarterQueue(
-  lazySqs(process.env.AWS_ENDPOINT_URL_SQS ? { endpoint: process.env.AWS_ENDPOINT_URL_SQS } : {}),
-  String(config[SAGA_STARTER_QUEUE.envVar]),
-);
+const starterQueue = new SagaStarterQueue(lazySqs(sqsEndpointConfig()), String(config[SAGA_STARTER_QUEUE.envVar]));
 const store: JobStore = new OptimisticPublishingStore(
   dynamoStore,
   { start: (jobId, run, spec) => sagaControl.start(jobId, run, spec), handOff: (event) => starterQueue.put(event) },

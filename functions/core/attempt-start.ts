@@ -1,6 +1,6 @@
 import type { FailureReason } from './failure-reasons.ts';
 import { JobStatus } from './job-status.ts';
-import { isOtherCopy, type StartedAttempt } from './saga.ts';
+import { startedByReport, type StartedAttempt } from './saga.ts';
 import type { WorkerReport } from './saga-messages.ts';
 
 /**
@@ -33,7 +33,7 @@ export async function decideStart(
   const current = job.run === report.run && job.attempts === report.attempt;
   if (!current || (job.status !== JobStatus.DISPATCHED && job.status !== JobStatus.RUNNING)) return 'over';
   if (job.cancelRequested) return 'cancelled';
-  if (job.workerId === report.workerId && job.taskToken === report.taskToken && !isOtherCopy(job, report)) return 'proceed';
+  if (startedByReport(job, report)) return 'proceed';
   // Another worker holds this attempt now (its message reappeared and was taken while ours was being decided), another
   // copy of the dispatch started it (the same agent may hold both), or it was stopped and nobody does.
   if (failStoppedTask && job.stopRequested && job.taskToken !== undefined && job.taskToken === report.taskToken) {

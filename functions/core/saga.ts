@@ -115,6 +115,10 @@ export interface SagaServiceDeps {
 export const isOtherCopy = (job: Pick<JobRecord, 'dispatchMessageId'>, report: Pick<WorkerReport, 'messageId'>): boolean =>
   job.dispatchMessageId !== undefined && report.messageId !== undefined && job.dispatchMessageId !== report.messageId;
 
+/** The attempt was started from this very report's copy, by its worker with its token: a repeat of that start. */
+export const startedByReport = (job: Pick<JobRecord, 'workerId' | 'taskToken' | 'dispatchMessageId'>, report: WorkerReport): boolean =>
+  job.workerId === report.workerId && job.taskToken === report.taskToken && !isOtherCopy(job, report);
+
 const { QUEUED, DISPATCHED, RUNNING, RETRY_SCHEDULED, SUCCEEDED, FAILED, CANCELLED, DEAD_LETTERED } = JobStatus;
 const holdsWorker = (job: JobRecord) => job.status === DISPATCHED || job.status === RUNNING;
 
@@ -224,7 +228,7 @@ export class SagaService {
     if (job.run !== report.run || job.attempts !== report.attempt || !holdsWorker(job)) return job;
     // Started already: by this very copy (a repeated report), or by another copy of the same dispatch, which must not
     // start it again nor take it over (decideStart tells the two apart).
-    if (job.status === RUNNING && (isOtherCopy(job, report) || (job.workerId === report.workerId && job.taskToken === report.taskToken))) return job;
+    if (job.status === RUNNING && (startedByReport(job, report) || isOtherCopy(job, report))) return job;
     // Stopped (a compensation, or the release of a removed worker's jobs, core/lost-attempt.ts): no agent starts it.
     if (job.stopRequested) return job;
     // Cancelled before it started: the command never runs (the agent fails the task), so RUNNING would be untrue.

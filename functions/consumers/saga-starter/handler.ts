@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import * as z from 'zod';
-import { lazySqs } from '../../adapters/lazy-clients.ts';
+import { lazySqs, sqsEndpointConfig } from '../../adapters/lazy-clients.ts';
 import { SagaControl } from '../../adapters/stepfunctions/saga-control.ts';
 import { SAGA_STARTER_QUEUE } from '../../declarations/queues.ts';
 import { JOB_SAGA } from '../../declarations/statemachines.ts';
@@ -12,12 +12,8 @@ import { createEventConsumer } from '../consumer.ts';
 import { sagaStarter } from './saga-starter.ts';
 
 const config = readConfig({ [JOB_SAGA.envVar]: z.string().startsWith('arn:'), [SAGA_STARTER_QUEUE.envVar]: z.url() });
-// An explicit endpoint locally (AWS_ENDPOINT_URL_SQS), as the agent does: local queue URLs name a host that does not resolve.
 // Made on first use: the starter puts a message back only when Step Functions throttled a start.
-const ownQueue = new SagaStarterQueue(
-  lazySqs(process.env.AWS_ENDPOINT_URL_SQS ? { endpoint: process.env.AWS_ENDPOINT_URL_SQS } : {}),
-  String(config[SAGA_STARTER_QUEUE.envVar]),
-);
+const ownQueue = new SagaStarterQueue(lazySqs(sqsEndpointConfig()), String(config[SAGA_STARTER_QUEUE.envVar]));
 
 export const handler = createEventConsumer({
   name: 'saga-starter',

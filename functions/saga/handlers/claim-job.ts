@@ -1,4 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { sqsEndpointConfig } from '../../adapters/lazy-clients.ts';
 import { SqsDispatchQueues } from '../../adapters/sqs/dispatch-queues.ts';
 import { claimJobStep } from '../steps.ts';
 import { sagaServiceFromEnv } from '../wiring.ts';
@@ -9,7 +10,7 @@ import { sagaServiceFromEnv } from '../wiring.ts';
  */
 const step = claimJobStep(
   sagaServiceFromEnv({ dispatch: true }),
-  new SqsDispatchQueues(new SQSClient(process.env.AWS_ENDPOINT_URL_SQS ? { endpoint: process.env.AWS_ENDPOINT_URL_SQS } : {})),
+  new SqsDispatchQueues(new SQSClient(sqsEndpointConfig())),
 );
 
 export const handler = (event: unknown): Promise<unknown> => step(event);
